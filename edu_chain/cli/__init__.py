@@ -1,0 +1,33 @@
+"""The ``educhain`` command line: a thin layer over the library.
+
+One module per command group; each registers itself on :data:`main` below.  Errors the user
+can fix exit with status 2 and a one-line message (click's ``UsageError``/``BadParameter``);
+unexpected failures keep their traceback.
+"""
+
+from __future__ import annotations
+
+import click
+
+from edu_chain import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="educhain")
+def main() -> None:
+    """edu_chain: learn blockchains by building, mining, breaking and grading one.
+
+    \b
+    Examples:
+      educhain demo                      # a guided tour that ends by itself
+      educhain --version
+    """
+
+
+def _register() -> None:
+    from edu_chain.cli import demo
+
+    main.add_command(demo.demo)
+
+
+_register()
