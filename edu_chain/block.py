@@ -122,6 +122,11 @@ class BlockHeader:
             "nonce": self.nonce,
         }
 
+    def _repr_html_(self) -> str:  # Jupyter's rich display; the drawing lives in display.py
+        from edu_chain.display import header_html
+
+        return header_html(self)
+
 
 def _require_int(name: str, value: object, low: int, high: int) -> None:
     if not isinstance(value, int) or isinstance(value, bool):
@@ -162,6 +167,11 @@ class Block:
 
     def txids(self) -> list[bytes]:
         return [tx.txid() for tx in self.transactions]
+
+    def _repr_html_(self) -> str:  # Jupyter's rich display; the drawing lives in display.py
+        from edu_chain.display import block_html
+
+        return block_html(self)
 
     def compute_merkle_root(self) -> bytes:
         """The Merkle root of this block's transactions (compare with ``header.merkle_root``)."""

@@ -139,6 +139,57 @@ class MerkleProof:
         lines.append(f"root     : {display_hex(self.root)}")
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str:  # Jupyter's rich display; the drawing lives in display.py
+        from edu_chain.display import merkle_proof_html
+
+        return merkle_proof_html(self)
+
+
+@dataclass(frozen=True)
+class MerkleTree:
+    """A view of the whole tree over ``txids``: its levels, root, proofs and a drawing.
+
+    ``str(tree)`` is the text drawing; in Jupyter the tree is drawn as SVG, and
+    ``tree.show_proof(i)`` colours the proof of leaf ``i``.
+    """
+
+    txids: tuple[bytes, ...]  # the leaves, 32 bytes each, internal order
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "txids", tuple(_check_leaves(self.txids)))
+
+    @property
+    def levels(self) -> list[list[bytes]]:
+        return merkle_levels(self.txids)
+
+    @property
+    def root(self) -> bytes:
+        return merkle_root(self.txids)
+
+    def proof(self, index: int) -> MerkleProof:
+        return MerkleProof.build(self.txids, index)
+
+    def show_proof(self, index: int) -> _Html:
+        """The drawing with the proof of leaf ``index`` coloured (display it in Jupyter)."""
+        from edu_chain.display import merkle_tree_html
+
+        return _Html(merkle_tree_html(self.txids, proof_index=index))
+
+    def __str__(self) -> str:
+        return render_merkle_tree(self.txids)
+
+    def _repr_html_(self) -> str:
+        from edu_chain.display import merkle_tree_html
+
+        return merkle_tree_html(self.txids)
+
+
+class _Html(str):
+    """HTML text that Jupyter displays as HTML (and a terminal prints as text)."""
+
+    def _repr_html_(self) -> str:
+        return str(self)
+
 
 def render_merkle_tree(txids: Sequence[bytes], *, width: int = 8) -> str:
     """A text drawing of the tree, root at the top, each node shown by its first hex digits.

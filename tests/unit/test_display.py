@@ -1,0 +1,223 @@
+"""display.py: well-formed, escaped HTML/SVG whose content matches the data it draws.
+
+Oracles: real Bitcoin headers (tests/bitcoin_data.py), ``merkle_levels`` for the shape of the
+tree, ``MerkleProof`` for which nodes a proof uses, and an XML parser for well-formedness.
+"""
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, replace
+
+import pytest
+
+from edu_chain.block import Block, BlockHeader
+from edu_chain.display import (
+    Progress,
+    chain_html,
+    fork_tree_svg,
+    header_html,
+    merkle_proof_html,
+    merkle_tree_svg,
+    record_html,
+    short_hex,
+    table_html,
+    track,
+    transaction_html,
+)
+from edu_chain.hashing import from_display_hex, sha256d
+from edu_chain.merkle import MerkleProof, MerkleTree, merkle_levels
+from tests.bitcoin_data import BLOCK_100000, GENESIS, GENESIS_HEADER_HEX
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _parse(markup: str) -> ET.Element:
+    """Parse HTML produced here as XML: it must be well-formed (no stray '<' from data)."""
+    return ET.fromstring(f"<root>{markup.replace('&nbsp;', '&#160;')}</root>")
+
+
+def _header(block: dict) -> BlockHeader:
+    return BlockHeader(
+        version=block["version"],
+        prev_hash=from_display_hex(block["prev_hash"]),
+        merkle_root=from_display_hex(block["merkle_root"]),
+        timestamp=block["timestamp"],
+        bits=block["bits"],
+        nonce=block["nonce"],
+    )
+
+
+@pytest.mark.parametrize("block", [GENESIS, BLOCK_100000], ids=["genesis", "block-100000"])
+def test_header_view_shows_real_id_and_valid_pow(block):
+    markup = _header(block)._repr_html_()
+    _parse(markup)
+    assert block["id"] in markup
+    assert block["merkle_root"] in markup
+    assert f"0x{block['bits']:08x}" in markup
+    assert ">yes<" in markup  # real headers meet their target
+
+
+def test_header_view_flags_a_header_that_fails_pow():
+    tampered = BlockHeader.from_hex(GENESIS_HEADER_HEX).with_nonce(0)
+    assert ">no<" in header_html(tampered)
+
+
+@dataclass(frozen=True)
+class FakeTx:
+    """Just enough of a transaction for Block and transaction_html (ids from sha256d)."""
+
+    payload: bytes
+    inputs: tuple = ()
+    outputs: tuple = ()
+
+    def txid(self) -> bytes:
+        return sha256d(self.payload)
+
+    def serialize(self) -> bytes:
+        return self.payload
+
+
+def test_block_view_lists_txids_and_checks_the_merkle_root():
+    txs = [FakeTx(bytes([i])) for i in range(3)]
+    genesis = BlockHeader.from_hex(GENESIS_HEADER_HEX)
+    block = Block.build(genesis, txs)
+    markup = block._repr_html_()
+    _parse(markup)
+    for tx in txs:
+        assert tx.txid()[::-1].hex() in markup
+    assert "coinbase" in markup and ">yes<" in markup
+    wrong = Block(genesis, tuple(txs))  # the genesis root does not commit to these txs
+    assert ">no<" in wrong._repr_html_()
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 8, 11])
+def test_merkle_svg_draws_every_node_and_marks_duplicates(size):
+    leaves = [sha256d(bytes([size, i])) for i in range(size)]
+    levels = merkle_levels(leaves)
+    root = _parse(merkle_tree_svg(leaves, width=8))
+    labels = [t.text for t in root.iter(f"{SVG}text")]
+    expected = []
+    for level in levels:
+        expected += [short_hex(h, 8) for h in level]
+        if len(level) > 1 and len(level) % 2:
+            expected.append(short_hex(level[-1], 8) + "*")
+    assert sorted(labels) == sorted(expected)
+    dashed = [r for r in root.iter(f"{SVG}rect") if r.get("stroke-dasharray")]
+    assert len(dashed) == sum(1 for lv in levels if len(lv) > 1 and len(lv) % 2)
+    assert len(list(root.iter(f"{SVG}line"))) == len(expected) - 1  # a tree: edges = nodes - 1
+
+
+@pytest.mark.parametrize(("size", "index"), [(4, 2), (5, 4), (11, 10), (1, 0)])
+def test_merkle_svg_colours_exactly_the_proof(size, index):
+    leaves = [sha256d(bytes([i])) for i in range(size)]
+    proof = MerkleProof.build(leaves, index)
+    root = _parse(merkle_tree_svg(leaves, proof_index=index))
+    by_fill: dict[str, list[str]] = {}
+    rects = list(root.iter(f"{SVG}rect"))
+    texts = [t.text.rstrip("*") for t in root.iter(f"{SVG}text")]
+    for rect, label in zip(rects, texts, strict=True):
+        by_fill.setdefault(rect.get("fill"), []).append(label)
+    assert by_fill["#ffd54f"] == [short_hex(leaves[index])]
+    assert sorted(by_fill.get("#81d4fa", [])) == sorted(short_hex(s) for s in proof.siblings)
+    path = by_fill.get("#c5e1a5", [])
+    assert len(path) == len(proof.siblings)  # every level above the leaf, root included
+    if proof.siblings:
+        assert short_hex(proof.root) in path
+
+
+def test_merkle_tree_view_and_proof_table():
+    leaves = [sha256d(bytes([i])) for i in range(5)]
+    tree = MerkleTree(leaves)
+    assert tree.root == merkle_levels(leaves)[-1][0]
+    assert tree.proof(3) == MerkleProof.build(leaves, 3)
+    _parse(tree._repr_html_())
+    _parse(tree.show_proof(3)._repr_html_())
+    markup = merkle_proof_html(tree.proof(3))
+    _parse(markup)
+    assert "verifies" in markup and "NOT" not in markup
+    forged = replace(tree.proof(3), leaf=leaves[0])
+    assert "does NOT verify" in forged._repr_html_()
+    assert str(tree).startswith("root")
+
+
+def test_untrusted_text_is_escaped():
+    evil = "<script>alert('x')</script>"
+    for markup in (
+        table_html([(evil, evil)], header=(evil,), title=evil),
+        record_html({"student": evil, "passed": False}, title=evil),
+    ):
+        assert "<script>" not in markup
+        assert "&lt;script&gt;" in markup
+        _parse(markup)
+
+
+def test_record_view_reads_dataclasses_and_colours_passed():
+    @dataclass
+    class Result:
+        exercise_id: str
+        passed: bool
+        digest: bytes
+
+    markup = record_html(Result("sha256", True, sha256d(b"")))
+    assert "Result" in markup and "sha256" in markup and ">yes<" in markup
+    assert sha256d(b"")[::-1].hex() in markup
+
+
+def test_transaction_view_duck_types_inputs_and_outputs():
+    @dataclass(frozen=True)
+    class OutPoint:
+        txid: bytes
+        index: int
+
+    @dataclass(frozen=True)
+    class TxIn:
+        outpoint: OutPoint
+
+    @dataclass(frozen=True)
+    class TxOut:
+        amount: int
+        pubkey_hash: bytes
+
+    spent = sha256d(b"previous")
+    tx = FakeTx(b"tx", (TxIn(OutPoint(spent, 1)),), (TxOut(5_000, bytes(range(20))),))
+    markup = transaction_html(tx)
+    _parse(markup)
+    assert f"{spent[::-1].hex()}:1" in markup
+    assert bytes(range(20)).hex() in markup and "5,000" in markup
+    assert tx.txid()[::-1].hex() in markup
+
+
+def _chain(parent: BlockHeader, length: int, salt: int) -> list[BlockHeader]:
+    headers = []
+    for i in range(length):
+        child = replace(parent, prev_hash=parent.hash(), nonce=salt * 1000 + i)
+        headers.append(child)
+        parent = child
+    return headers
+
+
+def test_chain_view_checks_links():
+    genesis = BlockHeader.from_hex(GENESIS_HEADER_HEX)
+    headers = [genesis, *_chain(genesis, 3, 1)]
+    markup = chain_html(headers)
+    assert markup.count("BROKEN LINK") == 0 and markup.count(">linked<") == 4
+    assert "BROKEN LINK" in chain_html([genesis, headers[2]])
+
+
+def test_fork_tree_colours_the_active_branch():
+    genesis = BlockHeader.from_hex(GENESIS_HEADER_HEX)
+    main = _chain(genesis, 4, 1)
+    stale = _chain(main[0], 2, 2)  # forks off after block 1
+    root = _parse(fork_tree_svg([genesis, *main, *stale], active_tip=main[-1].hash()))
+    fills = [r.get("fill") for r in root.iter(f"{SVG}rect")]
+    assert fills.count("#a5d6a7") == 5 and fills.count("#e0e0e0") == 2
+    assert len(list(root.iter(f"{SVG}line"))) == 6  # 7 blocks, one root
+    lanes = {r.get("y") for r in root.iter(f"{SVG}rect")}
+    assert len(lanes) == 2
+
+
+def test_progress_counts_without_a_display():
+    with Progress(total=4, description="x", enabled=False) as bar:
+        for _ in range(4):
+            bar.advance()
+    assert bar.done == 4
+    assert list(track(range(5), description="t")) == list(range(5))
