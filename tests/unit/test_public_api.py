@@ -29,6 +29,7 @@ def test_all_is_sorted_and_complete():
         "wallet",
         "mempool",
         "sha256_kernels",
+        "display",
     }
     assert sorted(edu_chain.__all__) == edu_chain.__all__
     assert public | {"__version__"} == set(edu_chain.__all__)
