@@ -8,20 +8,45 @@
 3. For each nonce in order: finish the first SHA-256, hash again (sha256d), read the result as
    a little-endian number, compare with the target using ``<=``.
 
-:func:`mine` is the public entry point.  It validates the job, then runs a backend;
-``backend="python"`` is the reference above.
+:func:`mine` is the public entry point.  It validates the job, then runs a backend:
+
+* ``"python"``: the reference above, one core.
+* ``"numba"``: the same search compiled by Numba (:mod:`edu_chain.sha256_kernels`), many
+  nonces per vector instruction, the range split across ``threads`` cores.
+* ``"auto"`` (the default): Numba when it imports and passes a known-answer self-test (the
+  genesis block's nonce), otherwise the reference.
+
+How several threads still return the *lowest* nonce: the range is cut into consecutive chunks,
+one per thread, searched side by side in *rounds*.  Each thread stops at the first hit in its
+chunk (the lowest in that chunk, since it scans in order).  When a round ends, the first chunk
+that has a hit holds the answer; later chunks only ran because they ran at the same time.
+
+:func:`mine_with_stats` returns the same answer with a :class:`MiningStats` (hashes computed,
+elapsed time, hash rate) and calls a ``progress`` callback during long searches.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
+import warnings
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
 
 from edu_chain.block import BlockHeader
 from edu_chain.encoding import UINT32_MAX
 from edu_chain.errors import MiningError
 from edu_chain.pow.target import bits_to_target
 
-BACKENDS = ("auto", "python")
+BACKENDS = ("auto", "numba", "python")
+
+# The Numba backend searches in rounds of one chunk per thread.  Chunks start small, so an
+# easy target returns at once, and double up to a size that keeps a round near 0.1 s.
+FIRST_CHUNK = 1 << 12
+MAX_CHUNK = 1 << 21
+PYTHON_SLICE = 1 << 14  # nonces between two progress reports of the reference backend
 
 
 def _check_range(start_nonce: int, max_nonce: int) -> None:
@@ -45,6 +70,45 @@ def mine_reference(header: BlockHeader, start_nonce: int, max_nonce: int) -> int
     return None
 
 
+@dataclass(frozen=True)
+class MiningStats:
+    """What a search cost: a snapshot during the search, the totals after it."""
+
+    backend: str  # "numba" or "python": the backend that actually ran
+    threads: int  # threads that searched
+    hashes: int  # double-SHA-256 hashes computed (all threads, including wasted lanes)
+    searched: int  # nonces known to fail, from start_nonce on (the lowest-nonce prefix)
+    range_size: int  # nonces in [start_nonce, max_nonce]
+    elapsed: float  # seconds
+
+    @property
+    def hash_rate(self) -> float:
+        """Hashes per second (0.0 before any time has passed)."""
+        return self.hashes / self.elapsed if self.elapsed > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "backend": self.backend,
+            "threads": self.threads,
+            "hashes": self.hashes,
+            "searched": self.searched,
+            "range_size": self.range_size,
+            "elapsed": self.elapsed,
+            "hash_rate": self.hash_rate,
+        }
+
+
+@dataclass(frozen=True)
+class MiningResult:
+    """The answer of :func:`mine_with_stats`: the solved header (or None) and the statistics."""
+
+    header: BlockHeader | None
+    stats: MiningStats
+
+
+ProgressCallback = Callable[[MiningStats], None]
+
+
 def mine(
     header: BlockHeader,
     *,
@@ -56,15 +120,183 @@ def mine(
     """Return ``header`` with the lowest nonce in ``[start_nonce, max_nonce]`` whose hash
     meets ``header.bits``, or ``None`` when no nonce in the range does.
 
-    ``backend`` is ``"auto"`` or ``"python"`` (the readable reference); ``threads`` is
-    accepted for backends that use several cores.
+    ``backend`` is ``"auto"``, ``"numba"`` or ``"python"`` (the readable reference);
+    ``threads`` (default: every core this process may use) applies to the Numba backend.
+    Every backend gives the same answer.
+
+    >>> from edu_chain import BlockHeader
+    >>> header = BlockHeader(1, bytes(32), bytes(32), 0, 0x200FFFFF, 0)
+    >>> mine(header, backend="python").nonce
+    29
+    """
+    return mine_with_stats(
+        header, start_nonce=start_nonce, max_nonce=max_nonce, backend=backend, threads=threads
+    ).header
+
+
+def mine_with_stats(
+    header: BlockHeader,
+    *,
+    start_nonce: int = 0,
+    max_nonce: int = UINT32_MAX,
+    backend: str = "auto",
+    threads: int | None = None,
+    progress: ProgressCallback | None = None,
+    progress_interval: float = 0.25,
+) -> MiningResult:
+    """:func:`mine`, plus statistics and a ``progress(stats)`` call about every
+    ``progress_interval`` seconds of a long search (and once at the end).
+
+    Raising an exception in ``progress`` (``KeyboardInterrupt``, for example) stops the search.
     """
     if not isinstance(header, BlockHeader):
         raise TypeError(f"mine() takes a BlockHeader, got {type(header).__name__}")
     _check_range(start_nonce, max_nonce)
     if backend not in BACKENDS:
         raise MiningError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    if start_nonce > max_nonce:
-        return None
-    nonce = mine_reference(header, start_nonce, max_nonce)
-    return None if nonce is None else header.with_nonce(nonce)
+    if threads is not None and (
+        not isinstance(threads, int) or isinstance(threads, bool) or threads < 1
+    ):
+        raise MiningError(f"threads must be a positive integer or None, got {threads!r}")
+    if backend == "numba" and not numba_available():
+        raise MiningError(f"the numba backend is unavailable: {_numba_status()}")
+    use_numba = backend == "numba" or (backend == "auto" and numba_available())
+    search = _search_numba if use_numba else _search_python
+    return search(header, start_nonce, max_nonce, threads, progress, progress_interval)
+
+
+class _Clock:
+    """Elapsed time and rate-limited progress reports for one search."""
+
+    def __init__(self, progress: ProgressCallback | None, interval: float) -> None:
+        self.started = time.perf_counter()
+        self.last_report = self.started
+        self.progress = progress
+        self.interval = interval
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def tick(self, make_stats: Callable[[], MiningStats], final: bool = False) -> None:
+        now = time.perf_counter()
+        if self.progress is not None and (final or now - self.last_report >= self.interval):
+            self.last_report = now
+            self.progress(make_stats())
+
+
+def _search_python(
+    header: BlockHeader,
+    start_nonce: int,
+    max_nonce: int,
+    threads: int | None,
+    progress: ProgressCallback | None,
+    interval: float,
+) -> MiningResult:
+    clock = _Clock(progress, interval)
+    size = max(0, max_nonce - start_nonce + 1)
+    searched = 0
+    found = None
+
+    def stats() -> MiningStats:
+        return MiningStats("python", 1, searched, searched, size, clock.elapsed())
+
+    # The reference, run in slices so that progress can be reported between them.
+    for first in range(start_nonce, max_nonce + 1, PYTHON_SLICE):
+        last = min(first + PYTHON_SLICE - 1, max_nonce)
+        found = mine_reference(header, first, last)
+        searched = (found if found is not None else last) - start_nonce + 1
+        if found is not None:
+            break
+        clock.tick(stats)
+    clock.tick(stats, final=True)
+    return MiningResult(None if found is None else header.with_nonce(found), stats())
+
+
+def _search_numba(
+    header: BlockHeader,
+    start_nonce: int,
+    max_nonce: int,
+    threads: int | None,
+    progress: ProgressCallback | None,
+    interval: float,
+) -> MiningResult:
+    from edu_chain import sha256_kernels as kernels
+
+    threads = kernels.default_threads() if threads is None else threads
+    clock = _Clock(progress, interval)
+    midstate, tail = kernels.midstate_and_tail(header.serialize()[:76])
+    limbs = kernels.target_limbs(bits_to_target(header.bits))
+    end = max_nonce + 1  # exclusive
+    size = max(0, end - start_nonce)
+    hashes = 0
+    position = start_nonce  # every nonce below this one is known to fail
+    found = None
+
+    def stats() -> MiningStats:
+        return MiningStats("numba", threads, hashes, position - start_nonce, size, clock.elapsed())
+
+    def search(span: tuple[int, int]) -> int:
+        return kernels.search_nonces(midstate, tail, span[0], span[1], limbs)
+
+    pool = ThreadPoolExecutor(threads) if threads > 1 else None
+    try:
+        chunk = FIRST_CHUNK
+        while position < end and found is None:
+            spans = [
+                (first, min(chunk, end - first))
+                for first in range(position, min(position + threads * chunk, end), chunk)
+            ]
+            offsets = list(pool.map(search, spans)) if pool else [search(spans[0])]
+            for (_, count), offset in zip(spans, offsets, strict=True):
+                hashes += count if offset < 0 else offset + 1
+            for (first, _), offset in zip(spans, offsets, strict=True):
+                if offset >= 0:  # the first chunk in nonce order with a hit has the answer
+                    found = first + offset
+                    break
+            position = found + 1 if found is not None else spans[-1][0] + spans[-1][1]
+            chunk = min(2 * chunk, MAX_CHUNK)
+            clock.tick(stats)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    clock.tick(stats, final=True)
+    return MiningResult(None if found is None else header.with_nonce(found), stats())
+
+
+# --- is the Numba backend usable here? -------------------------------------------------------
+
+_numba_state: dict[str, Any] = {}
+
+# Known answer for the self-test: Bitcoin's genesis header (nonce 2083236893, bits 0x1d00ffff).
+_GENESIS_HEADER = bytes.fromhex(
+    "0100000000000000000000000000000000000000000000000000000000000000"
+    "000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa"
+    "4b1e5e4a29ab5f49ffff001d1dac2b7c"
+)
+_GENESIS_NONCE = 2083236893
+
+
+def numba_available() -> bool:
+    """True when Numba imports and its kernel finds the genesis nonce again (checked once)."""
+    if "ok" not in _numba_state:
+        try:
+            from edu_chain import sha256_kernels as kernels
+
+            midstate, tail = kernels.midstate_and_tail(_GENESIS_HEADER[:76])
+            limbs = kernels.target_limbs(bits_to_target(0x1D00FFFF))
+            offset = kernels.search_nonces(midstate, tail, _GENESIS_NONCE - 40, 80, limbs)
+        except ImportError as exc:  # numba (or numpy) not installed: quietly use Python
+            _numba_state.update(ok=False, why=f"cannot import it ({exc})")
+        else:
+            if offset == 40:
+                _numba_state.update(ok=True, why="ok")
+            else:
+                why = f"its self-test found offset {offset} instead of 40 for the genesis block"
+                warnings.warn(f"Numba miner disabled: {why}", RuntimeWarning, stacklevel=2)
+                _numba_state.update(ok=False, why=why)
+    return bool(_numba_state["ok"])
+
+
+def _numba_status() -> str:
+    numba_available()
+    return str(_numba_state["why"])
