@@ -67,12 +67,33 @@ def merkle_root(txids: Sequence[bytes]) -> bytes:
     """The Merkle root of ``txids`` (internal byte order in, internal byte order out).
 
     Raises :class:`MerkleError` (a ``ValueError``) on an empty list or a leaf that is not
-    32 bytes.
+    32 bytes.  Trees of :data:`BATCH_THRESHOLD` leaves or more are hashed by the Numba batch
+    kernel (:func:`edu_chain.sha256_kernels.merkle_root_batch`), same rule, same root; the loop
+    below is the specification it is tested against.
     """
+    if isinstance(txids, list | tuple) and len(txids) >= BATCH_THRESHOLD:
+        root = _batch_merkle_root(txids)
+        if root is not None:
+            return root
     level = _check_leaves(txids)
     while len(level) > 1:
         level = merkle_parent_level(level)
     return level[0]
+
+
+# Above this many leaves, merkle_root uses the Numba kernels (~4x a hashlib loop).  The first
+# use in a process costs ~0.5 s (importing Numba, loading the cached machine code), which is
+# why small trees, the common case, never touch it.
+BATCH_THRESHOLD = 1 << 15
+
+
+def _batch_merkle_root(txids: Sequence[bytes]) -> bytes | None:
+    """The root from the batch kernel, or None (no Numba, or leaves the readable path rejects)."""
+    try:
+        from edu_chain.sha256_kernels import merkle_root_batch
+    except ImportError:
+        return None
+    return merkle_root_batch(txids)
 
 
 def merkle_proof(txids: Sequence[bytes], index: int) -> list[bytes]:
