@@ -177,11 +177,17 @@ class _Clock:
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
 
-    def tick(self, make_stats: Callable[[], MiningStats], final: bool = False) -> None:
+    def tick(self, make_stats: Callable[[], MiningStats]) -> None:
         now = time.perf_counter()
-        if self.progress is not None and (final or now - self.last_report >= self.interval):
+        if self.progress is not None and now - self.last_report >= self.interval:
             self.last_report = now
             self.progress(make_stats())
+
+    def finish(self, stats: MiningStats) -> MiningStats:
+        """Report the final statistics (the same object the search returns)."""
+        if self.progress is not None:
+            self.progress(stats)
+        return stats
 
 
 def _search_python(
@@ -208,8 +214,7 @@ def _search_python(
         if found is not None:
             break
         clock.tick(stats)
-    clock.tick(stats, final=True)
-    return MiningResult(None if found is None else header.with_nonce(found), stats())
+    return MiningResult(None if found is None else header.with_nonce(found), clock.finish(stats()))
 
 
 def _search_numba(
@@ -259,8 +264,7 @@ def _search_numba(
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-    clock.tick(stats, final=True)
-    return MiningResult(None if found is None else header.with_nonce(found), stats())
+    return MiningResult(None if found is None else header.with_nonce(found), clock.finish(stats()))
 
 
 # --- is the Numba backend usable here? -------------------------------------------------------
