@@ -1,0 +1,180 @@
+"""Hypothesis properties of keys, signatures and transactions.
+
+Oracles: the round-trip laws themselves, the from-scratch reference vs the fast backends,
+and the independent `ecdsa` library (python-ecdsa's RFC 6979 signing, low-s normalised).
+"""
+
+import contextlib
+import hashlib
+
+import ecdsa as ecdsa_lib
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from edu_chain.encoding import ByteReader
+from edu_chain.errors import DecodeError, KeyFormatError
+from edu_chain.keys import (
+    N,
+    PrivateKey,
+    PublicKey,
+    Signature,
+    address_to_pubkey_hash,
+    available_backends,
+    pubkey_hash_to_address,
+    verify_batch,
+)
+from edu_chain.keys.ecdsa import HALF_N
+from edu_chain.tx import OutPoint, Transaction, TxIn, TxOut
+
+secrets_st = st.integers(min_value=1, max_value=N - 1)
+digests = st.binary(min_size=32, max_size=32)
+scalars = st.integers(min_value=1, max_value=N - 1)
+FAST = [name for name in available_backends() if name != "reference"]
+
+
+def flip_bit(data: bytes, bit: int) -> bytes:
+    bit %= 8 * len(data)
+    flipped = bytearray(data)
+    flipped[bit // 8] ^= 1 << (bit % 8)
+    return bytes(flipped)
+
+
+@given(secrets_st, digests)
+def test_sign_verify_round_trip_fast(secret, digest):
+    key = PrivateKey(secret)
+    signature = key.sign_digest(digest)
+    assert signature.is_low_s()
+    assert key.public_key.verify_digest(signature, digest)
+
+
+@settings(max_examples=15)
+@given(secrets_st, digests)
+def test_reference_equals_fast_paths_equals_ecdsa_library(secret, digest):
+    reference = PrivateKey(secret).sign_digest(digest, backend="reference")
+    for backend in FAST:
+        assert PrivateKey(secret).sign_digest(digest, backend=backend) == reference
+    library_key = ecdsa_lib.SigningKey.from_secret_exponent(secret, curve=ecdsa_lib.SECP256k1)
+    r, s = ecdsa_lib.util.sigdecode_string(
+        library_key.sign_digest_deterministic(
+            digest, hashfunc=hashlib.sha256, sigencode=ecdsa_lib.util.sigencode_string
+        ),
+        N,
+    )
+    assert (reference.r, reference.s) == (r, N - s if s > HALF_N else s)
+    public_key = PrivateKey(secret).public_key
+    assert public_key.verify_digest(reference, digest, backend="reference")
+    assert public_key.sec() == library_key.get_verifying_key().to_string("compressed")
+
+
+@given(secrets_st, digests, st.integers(min_value=0, max_value=255))
+def test_flipped_bit_in_digest_fails(secret, digest, bit):
+    key = PrivateKey(secret)
+    signature = key.sign_digest(digest)
+    assert not key.public_key.verify_digest(signature, flip_bit(digest, bit))
+
+
+@given(secrets_st, digests, st.integers(min_value=0))
+def test_flipped_bit_in_signature_fails(secret, digest, bit):
+    key = PrivateKey(secret)
+    der = flip_bit(key.sign_digest(digest).der(), bit)
+    try:
+        signature = Signature.from_der(der, allow_high_s=True)
+    except KeyFormatError:
+        return  # the flip broke the encoding: refused with the documented error
+    for backend in FAST:
+        assert not key.public_key.verify_digest(signature, digest, backend=backend)
+
+
+@settings(max_examples=10)
+@given(secrets_st, digests, st.integers(min_value=0))
+def test_flipped_bit_fails_in_the_reference_too(secret, digest, bit):
+    key = PrivateKey(secret)
+    signature = key.sign_digest(digest)
+    assert not key.public_key.verify_digest(signature, flip_bit(digest, bit), backend="reference")
+
+
+@given(scalars, scalars)
+def test_der_round_trip(r, s):
+    signature = Signature(r, s)
+    der = signature.der()
+    assert 8 <= len(der) <= 72
+    assert Signature.from_der(der, allow_high_s=True) == signature
+
+
+@given(secrets_st)
+def test_sec_round_trip(secret):
+    public_key = PrivateKey(secret).public_key
+    assert PublicKey.from_sec(public_key.sec()) == public_key
+    assert PublicKey.from_sec(public_key.sec(compressed=False)) == public_key
+    assert address_to_pubkey_hash(public_key.address()) == public_key.pubkey_hash()
+
+
+@given(st.binary(max_size=80))
+def test_arbitrary_bytes_never_crash_the_parsers(data):
+    with contextlib.suppress(KeyFormatError):
+        Signature.from_der(data, allow_high_s=True)
+    with contextlib.suppress(KeyFormatError):
+        PublicKey.from_sec(data)
+    with contextlib.suppress(DecodeError):
+        Transaction.parse(data)
+    assert verify_batch([(data, data[:32], data)]) in ([False], [True])
+
+
+@given(st.text(max_size=40))
+def test_arbitrary_text_is_an_address_or_a_key_format_error(text):
+    try:
+        pubkey_hash = address_to_pubkey_hash(text)
+    except KeyFormatError:
+        return
+    assert pubkey_hash_to_address(pubkey_hash) == text.strip()
+
+
+@settings(max_examples=25)
+@given(st.lists(st.tuples(secrets_st, digests, st.booleans()), max_size=6))
+def test_verify_batch_matches_one_by_one(entries):
+    items, expected = [], []
+    for secret, digest, corrupt in entries:
+        key = PrivateKey(secret)
+        der = key.sign_digest(digest).der()
+        items.append((key.public_key.sec(), flip_bit(digest, 3) if corrupt else digest, der))
+        expected.append(not corrupt)
+    assert verify_batch(items) == expected
+    assert verify_batch(items, executor="serial", backend="reference") == expected
+
+
+# --- transactions ------------------------------------------------------------------------
+
+uint32 = st.integers(min_value=0, max_value=2**32 - 1)
+outpoints = st.builds(OutPoint, st.binary(min_size=32, max_size=32), uint32)
+tx_inputs = st.builds(TxIn, outpoints, st.binary(max_size=80), st.binary(max_size=70), uint32)
+tx_outputs = st.builds(
+    TxOut, st.integers(min_value=0, max_value=2**64 - 1), st.binary(min_size=20, max_size=20)
+)
+transactions = st.builds(
+    Transaction,
+    uint32,
+    st.lists(tx_inputs, max_size=4).map(tuple),
+    st.lists(tx_outputs, max_size=4).map(tuple),
+    uint32,
+)
+
+
+@given(transactions)
+def test_transaction_parse_serialize_round_trip(tx):
+    raw = tx.serialize()
+    assert Transaction.parse(raw) == tx
+    assert Transaction.parse(raw).txid() == tx.txid()
+    reader = ByteReader(raw + raw)
+    assert Transaction.read(reader) == tx and Transaction.read(reader) == tx
+
+
+@given(transactions, st.data())
+def test_truncated_or_extended_transactions_are_decode_errors(tx, data):
+    raw = tx.serialize()
+    cut = data.draw(st.integers(min_value=0, max_value=len(raw) - 1))
+    for bad in (raw[:cut], raw + data.draw(st.binary(min_size=1, max_size=5))):
+        try:
+            Transaction.parse(bad)
+        except DecodeError:
+            continue
+        raise AssertionError(f"parsed malformed bytes {bad.hex()}")
