@@ -1,0 +1,37 @@
+"""Consensus and chain state: parameters, validation rules, fork choice, the SQLite store.
+
+Modules, lowest first:
+
+    params.py     ChainParams: every consensus constant, the deterministic genesis block
+    retarget.py   the difficulty retarget rule (factor-4 clamp)
+    coins.py      Coin (an unspent output and its origin), undo data
+    rules.py      header / block / transaction checks with stable reason codes
+    store.py      ChainStore: SQLite (WAL), one transaction per connected block
+    state.py      ChainState: block index, most-work fork choice, orphans, reorgs, events
+    builder.py    ChainBuilder: mine valid (or deliberately broken) blocks for tests and labs
+
+>>> from edu_chain.chain import ChainParams, ChainState
+>>> chain = ChainState(ChainParams.for_tests())
+>>> chain.height
+0
+"""
+
+from edu_chain.chain.coins import Coin as Coin
+from edu_chain.chain.params import ChainParams as ChainParams
+from edu_chain.chain.state import BlockIndexEntry as BlockIndexEntry
+from edu_chain.chain.state import ChainEvent as ChainEvent
+from edu_chain.chain.state import ChainState as ChainState
+from edu_chain.chain.state import SubmitResult as SubmitResult
+from edu_chain.chain.store import ChainStore as ChainStore
+from edu_chain.chain.store import ConsistencyReport as ConsistencyReport
+
+__all__ = [
+    "BlockIndexEntry",
+    "ChainEvent",
+    "ChainParams",
+    "ChainState",
+    "ChainStore",
+    "Coin",
+    "ConsistencyReport",
+    "SubmitResult",
+]

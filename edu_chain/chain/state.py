@@ -1,0 +1,671 @@
+"""Chain state: the block index, fork choice, connecting and disconnecting blocks, reorgs.
+
+This is Bitcoin Core's ``ChainstateManager`` in miniature (``src/validation.cpp``):
+
+* **Block index.**  Every block this node accepted has a :class:`BlockIndexEntry` with its
+  height and *chainwork*, the total proof-of-work of the chain ending at it
+  (``parent.chainwork + block_work(bits)``).  Blocks on losing branches stay in the index
+  (and on disk), so the explorer can draw the fork tree.
+* **Fork choice.**  The active chain is the valid chain with the most chainwork.  Height does
+  not matter, work does.  On a tie the block seen first wins, so an equal-work competitor
+  never replaces the tip (this also holds after a restart: first-seen order is stored).
+* **Orphans.**  A block whose parent is unknown is kept in memory (up to ``max_orphans``) and
+  processed as soon as the parent arrives.
+* **Connecting** a block checks it against the UTXO set (inputs exist, maturity, amounts,
+  signatures, coinbase amount), then spends its inputs and adds its outputs, saving the spent
+  coins as *undo data*.  **Disconnecting** reverses that with the undo data.
+* **Reorg.**  When another branch gets more work, the node disconnects blocks back to the fork
+  point and connects the other branch.  If a block of that branch turns out invalid it is
+  marked invalid (with its descendants) and the node returns to the best valid chain.
+  Listeners (the mempool, the node, the explorer) hear every step as a :class:`ChainEvent`;
+  the mempool uses ``block_disconnected`` to take the transactions back.
+
+Every change of the UTXO set goes through :class:`~edu_chain.chain.store.ChainStore`, one
+SQLite transaction per block, so a crash leaves the database at a block boundary.
+
+>>> from edu_chain.chain import ChainParams, ChainState
+>>> chain = ChainState(ChainParams.for_tests())
+>>> chain.height, chain.tip.hash == chain.params.genesis_hash
+(0, True)
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from edu_chain.block import Block, BlockHeader
+from edu_chain.chain import retarget, rules
+from edu_chain.chain.coins import Coin, coins_created
+from edu_chain.chain.params import ChainParams
+from edu_chain.chain.store import ChainStore, ConsistencyReport
+from edu_chain.errors import BlockValidationError, TxValidationError, ValidationError
+from edu_chain.hashing import display_hex
+from edu_chain.pow.target import block_work
+
+if TYPE_CHECKING:  # pragma: no cover
+    from edu_chain.tx import OutPoint, Transaction
+
+log = logging.getLogger(__name__)
+
+# Block statuses, as stored in the database.
+STORED = "stored"  # header and block checked on their own, never connected yet
+VALID = "valid"  # connected at least once: fully validated
+INVALID = "invalid"  # broke a rule (or descends from a block that did)
+
+
+@dataclass(eq=False)
+class BlockIndexEntry:
+    """What the node knows about one block (``CBlockIndex`` in Bitcoin Core)."""
+
+    hash: bytes  # internal order
+    header: BlockHeader
+    height: int
+    chainwork: int  # total work of the chain ending here
+    parent: BlockIndexEntry | None
+    sequence: int  # first-seen order: the fork-choice tie-break
+    status: str = STORED
+    reason: str | None = None  # reject code when invalid
+    received_at: int = 0
+    children: list[BlockIndexEntry] = field(default_factory=list, repr=False)
+
+    @property
+    def id(self) -> str:
+        return display_hex(self.hash)
+
+    @property
+    def timestamp(self) -> int:
+        return self.header.timestamp
+
+    def ancestor(self, height: int) -> BlockIndexEntry:
+        """The block at ``height`` on the chain ending here (walks parent links)."""
+        if not 0 <= height <= self.height:
+            raise ValueError(f"height {height} is not in [0, {self.height}]")
+        entry = self
+        while entry.height > height:
+            assert entry.parent is not None  # heights only decrease to 0 (genesis)
+            entry = entry.parent
+        return entry
+
+    def to_dict(self) -> dict:
+        return {
+            "hash": self.id,
+            "prev_hash": display_hex(self.header.prev_hash),
+            "height": self.height,
+            "chainwork": f"{self.chainwork:x}",
+            "bits": f"{self.header.bits:08x}",
+            "timestamp": self.header.timestamp,
+            "status": self.status,
+            "reason": self.reason,
+            "received_at": self.received_at,
+        }
+
+
+@dataclass(frozen=True)
+class ChainEvent:
+    """Something happened to the chain.
+
+    ``kind`` is one of ``"block_accepted"`` (stored; maybe on a side branch),
+    ``"block_connected"``, ``"block_disconnected"``, ``"block_invalid"``, ``"tip_changed"``.
+    ``block`` is None for ``tip_changed`` and ``block_invalid``.
+    """
+
+    kind: str
+    entry: BlockIndexEntry
+    block: Block | None = None
+    error: ValidationError | None = None
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    """What :meth:`ChainState.submit_block` did with a block.
+
+    ``status``: ``"active"`` (the block is now on the active chain), ``"side-chain"`` (stored
+    on a branch with no more work than the tip), ``"orphan"`` (parent unknown: kept until it
+    arrives).  ``connected``/``disconnected`` list the blocks that joined or left the active
+    chain (more than one during a reorg or when orphans were resolved).
+    """
+
+    status: str
+    hash: bytes
+    height: int | None
+    connected: tuple[bytes, ...] = ()
+    disconnected: tuple[bytes, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return display_hex(self.hash)
+
+    @property
+    def reorg(self) -> bool:
+        return bool(self.disconnected)
+
+
+Listener = Callable[[ChainEvent], None]
+SignatureJob = tuple["Transaction", int, Coin]
+
+
+class ChainState:
+    """The node's view of the chain: block index, active chain, UTXO set, on SQLite.
+
+    ``store`` is a path to a database file, a :class:`ChainStore`, or None (in memory).
+    ``clock`` returns the current unix time (tests pass a fixed one).  ``verify_signatures``
+    takes a list of ``(tx, input index, spent coin)`` and returns one bool per entry; the
+    default checks them one by one, :func:`parallel_signature_verifier` in worker processes.
+    """
+
+    def __init__(
+        self,
+        params: ChainParams | None = None,
+        store: ChainStore | str | Path | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        verify_signatures: Callable[[Sequence[SignatureJob]], list[bool]] | None = None,
+        max_orphans: int = 100,
+    ) -> None:
+        self.params = params or ChainParams.edu_regtest()
+        if not isinstance(store, ChainStore):
+            store = ChainStore(store or ":memory:", chain_name=self.params.name)
+        else:
+            store._check_meta(self.params.name)
+        self.store = store
+        self.clock = clock
+        self.verify_signatures = verify_signatures or serial_signature_verifier
+        self.max_orphans = max_orphans
+        self.index: dict[bytes, BlockIndexEntry] = {}
+        self.active: list[BlockIndexEntry] = []  # active chain by height
+        self.utxos: dict[OutPoint, Coin] = {}
+        self.orphans: dict[bytes, Block] = {}  # hash -> block whose parent is unknown
+        self._listeners: list[Listener] = []
+        self._block_cache: dict[bytes, Block] = {}
+        self._sequence = 0
+        self._lock = threading.RLock()
+        self._load()
+
+    # --- loading --------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        for row in self.store.iter_blocks():
+            parent = self.index.get(row.header.prev_hash)
+            entry = BlockIndexEntry(
+                hash=row.hash,
+                header=row.header,
+                height=row.height,
+                chainwork=row.chainwork,
+                parent=parent,
+                sequence=row.sequence,
+                status=row.status,
+                reason=row.reason,
+                received_at=row.received_at,
+            )
+            self.index[row.hash] = entry
+            if parent is not None:
+                parent.children.append(entry)
+            self._sequence = max(self._sequence, row.sequence + 1)
+        if not self.index:
+            self._init_genesis()
+        self.active = [self.index[h] for h in self.store.active_chain()]
+        if not self.active or self.active[0].hash != self.params.genesis_hash:
+            raise ValueError(f"the database's chain does not start at {self.params.name} genesis")
+        self.utxos = self.store.load_utxos()
+        # A crash in the middle of a reorg leaves a valid but lighter tip: finish the job.
+        self._activate_best_chain()
+
+    def _init_genesis(self) -> None:
+        genesis = self.params.genesis_block()
+        entry = self._add_entry(genesis, None)
+        self.store.connect_block(genesis, 0, [], [])
+        entry.status = VALID
+
+    # --- reading --------------------------------------------------------------------------
+
+    @property
+    def tip(self) -> BlockIndexEntry:
+        return self.active[-1]
+
+    @property
+    def height(self) -> int:
+        return len(self.active) - 1
+
+    def subscribe(self, listener: Listener) -> None:
+        """Call ``listener(event)`` after every change (see :class:`ChainEvent`)."""
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        self._listeners.remove(listener)
+
+    def get_coin(self, outpoint: OutPoint) -> Coin | None:
+        """The unspent output at ``outpoint`` on the active chain, or None."""
+        return self.utxos.get(outpoint)
+
+    def utxos_for(self, pubkey_hash: bytes) -> list[tuple[OutPoint, Coin]]:
+        return self.store.utxos_for(pubkey_hash)
+
+    def balance(self, pubkey_hash: bytes) -> int:
+        return sum(coin.amount for _, coin in self.utxos_for(pubkey_hash))
+
+    def get_entry(self, block_hash: bytes) -> BlockIndexEntry | None:
+        return self.index.get(block_hash)
+
+    def get_block(self, block_hash: bytes) -> Block | None:
+        """Any stored block (active or stale branch) by hash, or None."""
+        block = self._block_cache.get(block_hash)
+        if block is None:
+            raw = self.store.get_raw_block(block_hash)
+            if raw is None:
+                return None
+            block = parse_block(raw)
+        return block
+
+    def block_at(self, height: int) -> Block | None:
+        if not 0 <= height <= self.height:
+            return None
+        return self.get_block(self.active[height].hash)
+
+    def contains(self, entry: BlockIndexEntry) -> bool:
+        """True when ``entry`` is on the active chain."""
+        return entry.height <= self.height and self.active[entry.height] is entry
+
+    def find_tx(self, txid: bytes) -> tuple[Transaction, BlockIndexEntry] | None:
+        """A confirmed transaction and the active-chain block holding it."""
+        found = self.store.find_tx(txid)
+        if found is None:
+            return None
+        block_hash, _, position = found
+        block = self.get_block(block_hash)
+        assert block is not None
+        return block.transactions[position], self.index[block_hash]
+
+    def median_time_past(self, entry: BlockIndexEntry) -> int:
+        """Median timestamp of ``entry`` and up to 10 blocks before it."""
+        times = []
+        cursor: BlockIndexEntry | None = entry
+        while cursor is not None and len(times) < self.params.median_time_span:
+            times.append(cursor.timestamp)
+            cursor = cursor.parent
+        return rules.median_time_past(times)
+
+    def next_bits(self, parent: BlockIndexEntry) -> int:
+        """The ``bits`` a child of ``parent`` must carry (the retarget rule)."""
+        height = parent.height + 1
+        start = None
+        if retarget.is_retarget_height(height, self.params):
+            start = parent.ancestor(retarget.window_start_height(height, self.params)).timestamp
+        return retarget.next_bits(height, parent.header.bits, parent.timestamp, start, self.params)
+
+    def fork_tree(self) -> list[dict]:
+        """Every known block with its status and whether it is on the active chain."""
+        with self._lock:
+            return [
+                {**entry.to_dict(), "active": self.contains(entry)}
+                for entry in sorted(self.index.values(), key=lambda e: e.sequence)
+            ]
+
+    def stale_tips(self) -> list[BlockIndexEntry]:
+        """Leaves of the block tree that are not the active tip (ends of stale branches)."""
+        return [e for e in self.index.values() if not e.children and e is not self.tip]
+
+    def check_consistency(self) -> ConsistencyReport:
+        """Replay the active chain into a fresh UTXO set; compare with memory and disk."""
+        with self._lock:
+            report = self.store.check_consistency(parse_block)
+            if report.ok and self.store.load_utxos() != self.utxos:
+                return ConsistencyReport(
+                    False, report.height, report.utxo_count, ("in-memory UTXO set differs",)
+                )
+            return report
+
+    # --- block templates ------------------------------------------------------------------
+
+    def block_template(
+        self,
+        pubkey_hash: bytes,
+        transactions: Sequence[Transaction] = (),
+        *,
+        fees: int = 0,
+        timestamp: int | None = None,
+        extra: bytes = b"",
+        version: int = 1,
+    ) -> Block:
+        """An unmined block on the tip: coinbase paying subsidy + ``fees`` to ``pubkey_hash``.
+
+        The header has nonce 0; run :func:`~edu_chain.pow.mine` on it, then
+        :meth:`submit_block`.  The timestamp is the clock, but at least median time + 1.
+        """
+        from edu_chain.tx import Transaction
+
+        with self._lock:
+            parent = self.tip
+            height = parent.height + 1
+            earliest = self.median_time_past(parent) + 1
+            when = int(self.clock()) if timestamp is None else timestamp
+            coinbase = Transaction.coinbase(
+                height, pubkey_hash, self.params.block_subsidy(height) + fees, extra=extra
+            )
+            header = BlockHeader(
+                version=version,
+                prev_hash=parent.hash,
+                merkle_root=bytes(32),
+                timestamp=max(when, earliest),
+                bits=self.next_bits(parent),
+                nonce=0,
+            )
+            return Block.build(header, [coinbase, *transactions])
+
+    # --- accepting blocks -----------------------------------------------------------------
+
+    def submit_block(self, block: Block) -> SubmitResult:
+        """Validate and store a block, then move to the chain with the most work.
+
+        Raises :class:`~edu_chain.errors.BlockValidationError` (with the reject code) when
+        the block is invalid, or when connecting it revealed that it (or an ancestor on its
+        branch) is invalid.  Returns a :class:`SubmitResult` otherwise.
+        """
+        with self._lock:
+            before = list(self.active)
+            result = self._accept(block)
+            if result.status == "orphan":
+                return result
+            error = self._activate_best_chain()
+            self._process_orphans(result.hash)
+            entry = self.index[result.hash]
+            if entry.status == INVALID and error is not None:
+                raise error
+            return self._result_for(entry, before)
+
+    def _result_for(self, entry: BlockIndexEntry, before: list[BlockIndexEntry]) -> SubmitResult:
+        fork = 0
+        while fork < len(before) and fork < len(self.active) and before[fork] is self.active[fork]:
+            fork += 1
+        return SubmitResult(
+            status="active" if self.contains(entry) else "side-chain",
+            hash=entry.hash,
+            height=entry.height,
+            connected=tuple(e.hash for e in self.active[fork:]),
+            disconnected=tuple(e.hash for e in reversed(before[fork:])),
+        )
+
+    def _accept(self, block: Block) -> SubmitResult:
+        """Context-free and header checks; store the block (or keep it as an orphan)."""
+        block_hash = block.hash()
+        if block_hash in self.index or block_hash in self.orphans:
+            known = self.index.get(block_hash)
+            detail = (
+                f" (marked invalid: {known.reason})" if known and known.status == INVALID else ""
+            )
+            raise BlockValidationError(
+                "duplicate", f"block {display_hex(block_hash)} is already known{detail}"
+            )
+        rules.check_header_pow(block.header, self.params)
+        rules.check_block(block, self.params)
+        parent = self.index.get(block.header.prev_hash)
+        if parent is None:
+            self._add_orphan(block)
+            return SubmitResult("orphan", block_hash, None)
+        if parent.status == INVALID:
+            raise BlockValidationError(
+                "bad-prevblk",
+                f"block {block.id} builds on {parent.id}, which is invalid ({parent.reason})",
+            )
+        height = parent.height + 1
+        median = self.median_time_past(parent)
+        rules.check_header_context(
+            block.header,
+            height=height,
+            expected_bits=self.next_bits(parent),
+            median_time=median,
+            now=int(self.clock()),
+            params=self.params,
+        )
+        rules.check_block_context(block, height, median)
+        entry = self._add_entry(block, parent)
+        self._emit(ChainEvent("block_accepted", entry, block))
+        return SubmitResult("side-chain", block_hash, height)
+
+    def _add_entry(self, block: Block, parent: BlockIndexEntry | None) -> BlockIndexEntry:
+        height = 0 if parent is None else parent.height + 1
+        chainwork = block_work(block.header.bits) + (0 if parent is None else parent.chainwork)
+        entry = BlockIndexEntry(
+            hash=block.hash(),
+            header=block.header,
+            height=height,
+            chainwork=chainwork,
+            parent=parent,
+            sequence=self._sequence,
+            received_at=int(self.clock()),
+        )
+        self.store.add_block(
+            block,
+            height=height,
+            chainwork=chainwork,
+            sequence=entry.sequence,
+            received_at=entry.received_at,
+        )
+        self._sequence += 1
+        self.index[entry.hash] = entry
+        if parent is not None:
+            parent.children.append(entry)
+        self._remember(block)
+        return entry
+
+    def _add_orphan(self, block: Block) -> None:
+        if len(self.orphans) >= self.max_orphans:
+            self.orphans.pop(next(iter(self.orphans)))  # forget the oldest
+        self.orphans[block.hash()] = block
+
+    def _process_orphans(self, parent_hash: bytes) -> None:
+        """Accept orphans whose parent just arrived, and their orphan children in turn."""
+        queue = [parent_hash]
+        while queue:
+            parent = queue.pop()
+            children = [b for b in self.orphans.values() if b.header.prev_hash == parent]
+            for child in children:
+                del self.orphans[child.hash()]
+                try:
+                    self._accept(child)
+                except ValidationError as exc:
+                    log.info("orphan %s rejected: %s", child.id, exc)
+                    continue
+                self._activate_best_chain()
+                queue.append(child.hash())
+
+    # --- fork choice ----------------------------------------------------------------------
+
+    def _best_candidate(self) -> BlockIndexEntry:
+        """The not-invalid block with the most chainwork; the first seen wins a tie."""
+        best = self.tip
+        for entry in self.index.values():
+            if entry.status == INVALID:
+                continue
+            if entry.chainwork > best.chainwork or (
+                entry.chainwork == best.chainwork
+                and entry.sequence < best.sequence
+                and best is not self.tip
+            ):
+                best = entry
+        return best
+
+    def _activate_best_chain(self) -> BlockValidationError | None:
+        """Reorganise to the most-work valid chain.  Returns the first error met, if any."""
+        first_error: BlockValidationError | None = None
+        old_tip = self.tip
+        while True:
+            best = self._best_candidate()
+            if best is self.tip or best.chainwork <= self.tip.chainwork:
+                break
+            fork = self._find_fork(best)
+            while self.tip is not fork:
+                self._disconnect_tip()
+            path = []
+            cursor = best
+            while cursor is not fork:
+                assert cursor.parent is not None
+                path.append(cursor)
+                cursor = cursor.parent
+            for entry in reversed(path):
+                try:
+                    self._connect(entry)
+                except ValidationError as exc:
+                    error = BlockValidationError(exc.code, exc.message)
+                    self._mark_invalid(entry, error)
+                    first_error = first_error or error
+                    break
+        if self.tip is not old_tip:
+            self._emit(ChainEvent("tip_changed", self.tip))
+        return first_error
+
+    def _find_fork(self, entry: BlockIndexEntry) -> BlockIndexEntry:
+        """The last block that ``entry``'s chain shares with the active chain."""
+        cursor = entry.ancestor(min(entry.height, self.height))
+        while not self.contains(cursor):
+            assert cursor.parent is not None  # genesis is always shared
+            cursor = cursor.parent
+        return cursor
+
+    def _mark_invalid(self, entry: BlockIndexEntry, error: ValidationError) -> None:
+        entry.status, entry.reason = INVALID, error.code
+        self.store.set_status(entry.hash, INVALID, error.code)
+        self._emit(ChainEvent("block_invalid", entry, error=error))
+        stack = list(entry.children)
+        while stack:
+            child = stack.pop()
+            child.status, child.reason = INVALID, "bad-prevblk"
+            self.store.set_status(child.hash, INVALID, "bad-prevblk")
+            stack.extend(child.children)
+
+    # --- connecting and disconnecting -----------------------------------------------------
+
+    def _connect(self, entry: BlockIndexEntry) -> None:
+        """Validate ``entry``'s block against the UTXO set and make it the new tip."""
+        block = self.get_block(entry.hash)
+        assert block is not None and entry.parent is self.tip
+        height = entry.height
+        spent, created, fees = self._apply_transactions(block, height)
+        rules.check_coinbase_amount(block, height, fees, self.params)
+        self.store.connect_block(block, height, spent, created)
+        for outpoint, _ in spent:
+            del self.utxos[outpoint]
+        self.utxos.update(created)
+        entry.status, entry.reason = VALID, None
+        self.active.append(entry)
+        self._emit(ChainEvent("block_connected", entry, block))
+
+    def _apply_transactions(
+        self, block: Block, height: int
+    ) -> tuple[list[tuple[OutPoint, Coin]], list[tuple[OutPoint, Coin]], int]:
+        """Check every transaction against the UTXO set plus the block's own earlier outputs.
+
+        Returns (spent coins in input order, created coins, total fees) without changing
+        anything: the caller commits them only if the whole block is valid.
+        """
+        created: dict[OutPoint, Coin] = {}
+        spent: list[tuple[OutPoint, Coin]] = []
+        spent_set: set[OutPoint] = set()
+        jobs: list[SignatureJob] = []
+        fees = 0
+        for position, tx in enumerate(block.transactions):
+            if position > 0:
+                coins = []
+                for index, tx_in in enumerate(tx.inputs):
+                    outpoint = tx_in.outpoint
+                    coin = None
+                    if outpoint not in spent_set:
+                        coin = created.get(outpoint) or self.utxos.get(outpoint)
+                    if coin is None:
+                        raise rules.as_block_error(
+                            TxValidationError(
+                                "bad-txns-inputs-missingorspent",
+                                f"transaction {tx.id} input {index} spends "
+                                f"{display_hex(outpoint.txid)}:{outpoint.index}, which is not in "
+                                "the UTXO set (never created, already spent, or spent twice "
+                                "in this block)",
+                            ),
+                            block,
+                            position,
+                        )
+                    spent_set.add(outpoint)
+                    spent.append((outpoint, coin))
+                    coins.append(coin)
+                    jobs.append((tx, index, coin))
+                try:
+                    fees += rules.check_tx_inputs(tx, coins, height, self.params)
+                except TxValidationError as exc:
+                    raise rules.as_block_error(exc, block, position) from None
+            if height > 0:  # the genesis coinbase is not spendable (see params.py)
+                created.update(coins_created(tx, height))
+        results = self.verify_signatures(jobs)
+        if not all(results):
+            tx, index, coin = jobs[results.index(False)]
+            position = block.transactions.index(tx)
+            try:  # ask the readable check which rule failed, for a precise reason code
+                rules.check_one_signature(tx, index, coin.output)
+            except TxValidationError as exc:
+                raise rules.as_block_error(exc, block, position) from None
+            raise BlockValidationError(
+                "bad-signature",
+                f"block {block.id} transaction {position} input {index}: "
+                "the signature does not verify",
+            )
+        # An output created and spent inside the same block never reaches the UTXO set.
+        created_list = [(op, coin) for op, coin in created.items() if op not in spent_set]
+        spent_from_set = [(op, coin) for op, coin in spent if op not in created]
+        return spent_from_set, created_list, fees
+
+    def _disconnect_tip(self) -> Block:
+        """Remove the tip block: delete the coins it created, restore the coins it spent."""
+        entry = self.tip
+        block = self.get_block(entry.hash)
+        assert block is not None and entry.parent is not None
+        undo = self.store.get_undo(entry.hash)
+        removed = [op for tx in block.transactions for op, _ in coins_created(tx, entry.height)]
+        spent_outpoints = [tx_in.outpoint for tx in block.transactions[1:] for tx_in in tx.inputs]
+        created_here = set(removed)
+        restored_from_set = [op for op in spent_outpoints if op not in created_here]
+        if len(undo) != len(restored_from_set):
+            raise ValueError(
+                f"undo data of block {entry.id} has {len(undo)} coins, expected "
+                f"{len(restored_from_set)}"
+            )
+        restored = list(zip(restored_from_set, undo, strict=True))
+        removed_now = [op for op in removed if op in self.utxos]
+        self.store.disconnect_block(block, entry.height, restored, removed_now)
+        for outpoint in removed_now:
+            del self.utxos[outpoint]
+        self.utxos.update(restored)
+        self.active.pop()
+        self._emit(ChainEvent("block_disconnected", entry, block))
+        return block
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _remember(self, block: Block) -> None:
+        self._block_cache[block.hash()] = block
+        while len(self._block_cache) > 512:
+            self._block_cache.pop(next(iter(self._block_cache)))
+
+    def _emit(self, event: ChainEvent) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # a listener's bug must not break consensus
+                log.exception("chain listener %r failed on %s", listener, event.kind)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def parse_block(raw: bytes) -> Block:
+    """Parse a serialized block with this library's transactions."""
+    from edu_chain.tx import Transaction
+
+    return Block.parse(raw, Transaction.read)
+
+
+def serial_signature_verifier(jobs: Sequence[SignatureJob]) -> list[bool]:
+    """Check signatures one at a time, in order (the readable reference)."""
+    return [tx.verify_input(index, coin.output) for tx, index, coin in jobs]

@@ -1,0 +1,298 @@
+"""The mempool: valid transactions waiting for a block, and the block template for miners.
+
+A transaction enters the pool when it passes **consensus** (every rule a block would apply,
+checked against the UTXO set of the tip plus the outputs of other pool transactions) and
+**policy** (rules this node chooses, not part of consensus; Bitcoin Core's ``policy/``):
+
+=================================  ========================================================
+code                               meaning
+=================================  ========================================================
+``coinbase``                       a coinbase only exists inside a block
+``txn-already-in-mempool``         the same txid is already waiting
+``txn-already-known``              the transaction is already confirmed
+``txn-mempool-conflict``           another pool transaction already spends one of its inputs
+                                   (first seen wins; no replace-by-fee here)
+``min-relay-fee-not-met``          fee rate below ``min_fee_rate`` base units per byte
+``mempool-full``                   the pool reached ``max_bytes``
+``bad-txns-...``, ``bad-signature...``  the consensus codes of :mod:`edu_chain.chain.rules`
+=================================  ========================================================
+
+The pool follows the chain through :class:`~edu_chain.chain.state.ChainEvent`\\ s: a connected
+block removes its transactions and everything that conflicts with them; a reorg puts the
+transactions of disconnected blocks back (if they are still valid on the new chain).
+
+:meth:`Mempool.block_template` picks transactions by fee rate (fee per byte, highest first),
+never before a pool parent it depends on, until the block is full.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from edu_chain.chain import rules
+from edu_chain.chain.coins import Coin
+from edu_chain.chain.state import ChainEvent, ChainState
+from edu_chain.errors import TxValidationError
+from edu_chain.hashing import display_hex
+
+if TYPE_CHECKING:  # pragma: no cover
+    from edu_chain.block import Block
+    from edu_chain.tx import OutPoint, Transaction
+
+TEMPLATE_RESERVED_BYTES = 1_000  # room for the header and the coinbase in a block template
+
+
+@dataclass(frozen=True)
+class MempoolEntry:
+    """A transaction in the pool with what the pool computed about it."""
+
+    tx: Transaction
+    txid: bytes  # internal order
+    fee: int  # base units: inputs - outputs
+    size: int  # bytes of serialization
+    accepted_at: int  # unix time
+    sequence: int  # arrival order
+
+    @property
+    def fee_rate(self) -> float:
+        """Fee per byte, the miner's sort key."""
+        return self.fee / self.size
+
+    def to_dict(self) -> dict:
+        return {
+            "txid": display_hex(self.txid),
+            "fee": self.fee,
+            "size": self.size,
+            "fee_rate": round(self.fee_rate, 3),
+            "accepted_at": self.accepted_at,
+        }
+
+
+class Mempool:
+    """Unconfirmed transactions on top of a :class:`ChainState` (subscribes to its events)."""
+
+    def __init__(
+        self,
+        chain: ChainState,
+        *,
+        min_fee_rate: float = 1.0,
+        max_bytes: int = 5_000_000,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.chain = chain
+        self.params = chain.params
+        self.min_fee_rate = min_fee_rate
+        self.max_bytes = max_bytes
+        self.clock = clock or chain.clock
+        self.entries: dict[bytes, MempoolEntry] = {}
+        self.spenders: dict[OutPoint, bytes] = {}  # outpoint -> txid of the pool tx spending it
+        self._sequence = 0
+        self._disconnected: list[Transaction] = []
+        self._reorging = False
+        # The chain's lock, not a second one: the chain calls us while holding it, and
+        # block_template calls the chain while holding ours; one lock cannot deadlock.
+        self._lock = chain._lock
+        chain.subscribe(self._on_chain_event)
+
+    # --- reading --------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __contains__(self, txid: object) -> bool:
+        return txid in self.entries
+
+    def __iter__(self) -> Iterator[MempoolEntry]:
+        return iter(list(self.entries.values()))
+
+    def get(self, txid: bytes) -> MempoolEntry | None:
+        return self.entries.get(txid)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(entry.size for entry in self.entries.values())
+
+    def get_coin(self, outpoint: OutPoint) -> Coin | None:
+        """A coin from the chain's UTXO set, or an output of a pool transaction.
+
+        Unconfirmed outputs get height ``tip + 1``: the height they would have if mined next.
+        """
+        coin = self.chain.get_coin(outpoint)
+        if coin is not None:
+            return coin
+        entry = self.entries.get(outpoint.txid)
+        if entry is not None and outpoint.index < len(entry.tx.outputs):
+            return Coin(entry.tx.outputs[outpoint.index], self.chain.height + 1, False)
+        return None
+
+    def by_fee_rate(self) -> list[MempoolEntry]:
+        """Entries, highest fee rate first (earliest arrival first on a tie)."""
+        return sorted(self.entries.values(), key=lambda e: (-e.fee_rate, e.sequence))
+
+    # --- accepting ------------------------------------------------------------------------
+
+    def accept(self, tx: Transaction) -> MempoolEntry:
+        """Validate ``tx`` (consensus + policy) and add it; raises TxValidationError."""
+        with self._lock:
+            return self._accept(tx)
+
+    def _accept(self, tx: Transaction) -> MempoolEntry:
+        rules.check_transaction(tx, self.params)
+        if tx.is_coinbase():
+            raise TxValidationError(
+                "coinbase",
+                f"transaction {tx.id} is a coinbase: those are only valid as the first "
+                "transaction of a block, never on their own",
+            )
+        tip = self.chain.tip
+        rules.check_final(tx, tip.height + 1, self.chain.median_time_past(tip))
+        txid = tx.txid()
+        if txid in self.entries:
+            raise TxValidationError(
+                "txn-already-in-mempool", f"transaction {tx.id} is already in the mempool"
+            )
+        for index, tx_in in enumerate(tx.inputs):
+            other = self.spenders.get(tx_in.outpoint)
+            if other is not None:
+                raise TxValidationError(
+                    "txn-mempool-conflict",
+                    f"transaction {tx.id} input {index} spends "
+                    f"{display_hex(tx_in.outpoint.txid)}:{tx_in.outpoint.index}, already spent "
+                    f"by mempool transaction {display_hex(other)} (first seen wins)",
+                )
+        if self.chain.store.find_tx(txid) is not None:
+            raise TxValidationError(
+                "txn-already-known", f"transaction {tx.id} is already confirmed in a block"
+            )
+        coins = rules.spent_coins(tx, self)
+        fee = rules.check_tx_inputs(tx, coins, tip.height + 1, self.params)
+        size = tx.size()
+        if fee < self.min_fee_rate * size:
+            raise TxValidationError(
+                "min-relay-fee-not-met",
+                f"transaction {tx.id} pays a fee of {fee} for {size} bytes: expected at least "
+                f"{self.min_fee_rate:g} per byte = {int(self.min_fee_rate * size + 0.999999)}",
+            )
+        rules.check_input_signatures(tx, coins)
+        if self.total_bytes + size > self.max_bytes:
+            raise TxValidationError(
+                "mempool-full", f"the mempool holds {self.total_bytes} bytes of {self.max_bytes}"
+            )
+        entry = MempoolEntry(tx, txid, fee, size, int(self.clock()), self._sequence)
+        self._sequence += 1
+        self.entries[txid] = entry
+        for tx_in in tx.inputs:
+            self.spenders[tx_in.outpoint] = txid
+        return entry
+
+    # --- removing -------------------------------------------------------------------------
+
+    def remove(self, txid: bytes, *, with_descendants: bool = True) -> list[Transaction]:
+        """Remove a transaction (and, by default, pool transactions spending its outputs)."""
+        with self._lock:
+            removed: list[Transaction] = []
+            stack = [txid]
+            while stack:
+                current = stack.pop()
+                entry = self.entries.pop(current, None)
+                if entry is None:
+                    continue
+                removed.append(entry.tx)
+                for tx_in in entry.tx.inputs:
+                    if self.spenders.get(tx_in.outpoint) == current:
+                        del self.spenders[tx_in.outpoint]
+                if with_descendants:
+                    from edu_chain.tx import OutPoint
+
+                    for index in range(len(entry.tx.outputs)):
+                        child = self.spenders.get(OutPoint(current, index))
+                        if child is not None:
+                            stack.append(child)
+            return removed
+
+    def clear(self) -> None:
+        with self._lock:
+            self.entries.clear()
+            self.spenders.clear()
+
+    # --- following the chain --------------------------------------------------------------
+
+    def _on_chain_event(self, event: ChainEvent) -> None:
+        with self._lock:
+            if event.kind == "block_connected" and event.block is not None:
+                self._remove_for_block(event.block)
+            elif event.kind == "block_disconnected" and event.block is not None:
+                # Blocks leave tip first; keep the transactions in chain order.
+                self._disconnected[:0] = list(event.block.transactions[1:])
+                self._reorging = True
+            elif event.kind == "tip_changed" and self._reorging:
+                self._readd_after_reorg()
+
+    def _remove_for_block(self, block: Block) -> None:
+        for tx in block.transactions[1:]:
+            self.remove(tx.txid(), with_descendants=False)
+            for tx_in in tx.inputs:  # anything else spending the same coins is now invalid
+                conflict = self.spenders.get(tx_in.outpoint)
+                if conflict is not None:
+                    self.remove(conflict)
+
+    def _readd_after_reorg(self) -> None:
+        """Re-validate everything against the new tip: disconnected transactions first."""
+        waiting = self._disconnected + [e.tx for e in sorted(self, key=lambda e: e.sequence)]
+        self._disconnected = []
+        self._reorging = False
+        self.clear()
+        for tx in waiting:
+            # Confirmed on the new branch, or no longer valid there: then it is dropped.
+            with contextlib.suppress(TxValidationError):
+                self._accept(tx)
+
+    # --- mining ---------------------------------------------------------------------------
+
+    def select_transactions(self, max_bytes: int | None = None) -> tuple[list[Transaction], int]:
+        """Transactions for the next block, best fee rate first, parents before children.
+
+        Returns ``(transactions, total_fees)``.  A child whose parent is not selected yet is
+        retried on the next pass, so dependencies are always respected.
+        """
+        with self._lock:
+            budget = max_bytes or self.params.max_block_size - TEMPLATE_RESERVED_BYTES
+            pending = self.by_fee_rate()
+            chosen: list[Transaction] = []
+            chosen_ids: set[bytes] = set()
+            fees = used = 0
+            progress = True
+            while pending and progress:
+                progress = False
+                for entry in list(pending):
+                    parents = {i.outpoint.txid for i in entry.tx.inputs} & self.entries.keys()
+                    if not parents <= chosen_ids:
+                        continue
+                    pending.remove(entry)
+                    if used + entry.size > budget:
+                        continue
+                    chosen.append(entry.tx)
+                    chosen_ids.add(entry.txid)
+                    fees += entry.fee
+                    used += entry.size
+                    progress = True
+            return chosen, fees
+
+    def block_template(
+        self, pubkey_hash: bytes, *, timestamp: int | None = None, extra: bytes = b""
+    ) -> Block:
+        """An unmined block on the tip with the best-paying pool transactions.
+
+        >>> # header = mine(pool.block_template(pkh).header); chain.submit_block(...)
+        """
+        with self._lock:
+            txs, fees = self.select_transactions()
+            return self.chain.block_template(
+                pubkey_hash, txs, fees=fees, timestamp=timestamp, extra=extra
+            )
+
+    def to_list(self) -> list[dict]:
+        return [entry.to_dict() for entry in self.by_fee_rate()]
