@@ -359,15 +359,23 @@ class ChainState:
 
     # --- accepting blocks -----------------------------------------------------------------
 
-    def submit_block(self, block: Block) -> SubmitResult:
+    def submit_block(self, block: Block, *, allow_orphan: bool = True) -> SubmitResult:
         """Validate and store a block, then move to the chain with the most work.
 
         Raises :class:`~edu_chain.errors.BlockValidationError` (with the reject code) when
         the block is invalid, or when connecting it revealed that it (or an ancestor on its
-        branch) is invalid.  Returns a :class:`SubmitResult` otherwise.
+        branch) is invalid.  Returns a :class:`SubmitResult` otherwise.  A block with an
+        unknown parent is kept as an orphan, or refused with ``prev-blk-not-found`` when
+        ``allow_orphan`` is False.
         """
         with self._lock:
             before = list(self.active)
+            if not allow_orphan and block.header.prev_hash not in self.index:
+                raise BlockValidationError(
+                    "prev-blk-not-found",
+                    f"block {block.id} field prev_hash {display_hex(block.header.prev_hash)} "
+                    "names a block this node does not know (fetch the parent first)",
+                )
             result = self._accept(block)
             if result.status == "orphan":
                 return result
