@@ -225,7 +225,9 @@ def _padded_word(message, size, blocks, position):
             | (np.uint32(message[position + 2]) << 8)
             | np.uint32(message[position + 3])
         )
-    word = np.uint32(0)
+    if position > size:  # only zero padding left before the length
+        return np.uint32(0)
+    word = np.uint32(0)  # the word that holds the end of the message and the 0x80 byte
     for k in range(4):
         p = position + k
         byte = 0
@@ -274,14 +276,15 @@ def sha256d_many(messages: Sequence[bytes]) -> list[bytes]:
     size = len(messages[0])
     if any(len(m) != size for m in messages):
         raise ValueError("sha256d_many hashes messages of one length; got several lengths")
-    rows = _rows(b"".join(messages), len(messages), size)
+    rows = _rows(messages, size)
     return [bytes(row) for row in sha256d_parallel(rows)]
 
 
-def _rows(data: bytes, count: int, size: int) -> np.ndarray:
-    # A writable copy: Numba compiles (and caches) one version per array type, and arrays made
-    # by np.frombuffer over bytes are read-only, a second type.
-    return np.frombuffer(data, dtype=np.uint8).reshape(count, size).copy()
+def _rows(messages: Sequence[bytes], size: int) -> np.ndarray:
+    # bytearray().join makes one writable buffer without a second copy.  (Numba compiles and
+    # caches one version per array type, and np.frombuffer over bytes is read-only: a second.)
+    data = bytearray().join(messages)
+    return np.frombuffer(data, dtype=np.uint8).reshape(len(messages), size)
 
 
 def sha256d_parallel(rows: np.ndarray, threads: int | None = None) -> np.ndarray:
@@ -314,7 +317,7 @@ def merkle_root_batch(txids: Sequence[bytes]) -> bytes | None:
     # Checks done by C loops (map) rather than a Python loop: they cost less than the hashing.
     if set(map(type, txids)) != {bytes} or set(map(len, txids)) != {32}:
         return None
-    level = _rows(b"".join(txids), len(txids), 32)
+    level = _rows(txids, 32)
     while level.shape[0] > 1:
         if level.shape[0] % 2 == 1:  # an odd level duplicates its last hash
             level = np.concatenate((level, level[-1:]))
