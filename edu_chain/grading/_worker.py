@@ -1,0 +1,277 @@
+"""The sandboxed worker: runs ONE student submission and reports what its functions return.
+
+This file is run as a script (``python -I -S -B _worker.py``), never imported, and uses only
+the standard library, so that nothing of ``edu_chain`` is loaded in the student's process.
+The trusted parent (:mod:`edu_chain.grading.sandbox`) sends one JSON request on stdin and reads
+JSON lines from a *report file descriptor* it passed in; stdout and stderr belong to the
+student (``print("PASSED")`` lands there and is never parsed).
+
+Order of events, and why:
+
+1. Read the whole request while nothing untrusted has run yet.
+2. Set resource limits (CPU seconds, address space, file size, open files, processes, no
+   core dumps).  The parent puts the worker in its own session, so it can kill the whole
+   process group at the end.
+3. Install an audit hook (PEP 578) *before* student code loads.  Audit hooks cannot be removed
+   from Python.  The hook refuses: imports of ``edu_chain`` and of the exercise's banned modules
+   (including private ones such as ``_sha256``), ``open``/``listdir`` outside the scratch
+   directory and the standard library, process creation (fork, exec, spawn, subprocess,
+   ``os.system``), signals to other processes, sockets, ctypes, and the ``gc`` introspection
+   calls that could reach the hook itself.  A refusal raises and is also *reported at once* on
+   the report fd with a write function captured before student code ran, so catching the
+   exception does not hide it.
+4. Load the submission, then call each requested function and report each value.
+
+Nothing here decides a grade.  The worker only computes; the parent compares every value
+with the reference.  Anything the student does to this process (patching builtins or ``json``,
+writing fake reports to the fd) can only change the *values* reported, which is what the
+student controls anyway, and a wrong value is still wrong.
+"""
+
+import json
+import os
+import resource
+import sys
+import traceback
+
+VIOLATION_EXIT = 86  # exit status when a refused action could not be reported
+
+
+def _set_limits(limits):
+    def cap(which, value):
+        try:
+            _, hard = resource.getrlimit(which)
+            if hard != resource.RLIM_INFINITY:
+                value = min(value, hard)
+            resource.setrlimit(which, (value, value))
+        except (ValueError, OSError):
+            pass  # a limit the platform refuses is enforced by the parent's wall clock
+
+    cap(resource.RLIMIT_CPU, int(limits["cpu_s"]))
+    cap(resource.RLIMIT_AS, int(limits["memory_mb"]) * 1024 * 1024)
+    cap(resource.RLIMIT_FSIZE, int(limits["file_size_mb"]) * 1024 * 1024)
+    cap(resource.RLIMIT_NOFILE, int(limits["open_files"]))
+    cap(resource.RLIMIT_CORE, 0)
+    # RLIMIT_NPROC counts all processes of the user and does not bind root; the audit hook
+    # refusing fork/spawn and the parent's killpg are what stop child processes.
+    cap(resource.RLIMIT_NPROC, int(limits["processes"]))
+
+
+def _make_hook(request, report):
+    """Build the audit hook.  Everything it uses is bound now, before student code runs."""
+    realpath = os.path.realpath
+    sep = os.sep
+    fspath = os.fspath
+    scratch = realpath(request["scratch"]) + sep
+    readable = tuple(realpath(p) + sep for p in request["readable"])
+    unreadable = tuple(realpath(p) + sep for p in request["unreadable"])
+    banned = frozenset(request["banned"])
+    lenient = frozenset(request.get("lenient_at_load", ()))
+    phase = ["load"]
+    refused_events = {
+        "os.system": "running a shell command",
+        "os.exec": "replacing the process",
+        "os.posix_spawn": "starting a process",
+        "os.spawn": "starting a process",
+        "os.fork": "forking a child process",
+        "os.forkpty": "forking a child process",
+        "subprocess.Popen": "starting a subprocess",
+        "os.kill": "sending a signal",
+        "os.killpg": "sending a signal",
+        "signal.pthread_kill": "sending a signal",
+        "socket.__new__": "opening a network socket",
+        "ctypes.dlopen": "loading a native library",
+        "ctypes.dlsym": "loading a native library",
+        "ctypes.addressof": "raw memory access",
+        "gc.get_objects": "inspecting the grader's objects",
+        "gc.get_referrers": "inspecting the grader's objects",
+        "gc.get_referents": "inspecting the grader's objects",
+        "sys._current_frames": "inspecting the grader's frames",
+        "os.symlink": "creating a symbolic link",
+        "os.link": "creating a hard link",
+        "os.chdir": "changing directory",
+        "os.setuid": "changing user",
+        "sys.unraisablehook": "replacing the error hook",
+    }
+    path_events = {
+        "os.remove",
+        "os.rename",
+        "os.rmdir",
+        "os.mkdir",
+        "os.chmod",
+        "os.chown",
+        "os.truncate",
+        "os.utime",
+        "shutil.rmtree",
+        "shutil.copyfile",
+        "shutil.move",
+    }
+
+    def refuse(kind, detail, exc_type=PermissionError):
+        record = {"t": "violation", "kind": kind, "detail": detail, "phase": phase[0]}
+        if not (kind == "banned-import" and detail in lenient and phase[0] == "load"):
+            try:
+                report(record)
+            except Exception:
+                os._exit(VIOLATION_EXIT)
+        raise exc_type(f"refused by the grader: {kind} ({detail})")
+
+    def inside(path, prefixes):
+        return any(path.startswith(p) for p in prefixes)
+
+    def check_path(path, writing):
+        if isinstance(path, int):
+            return  # an already-open descriptor
+        try:
+            full = realpath(fspath(path))
+        except Exception:
+            full = str(path)
+        target = full + sep
+        if target.startswith(scratch):
+            return
+        if not writing and inside(target, readable) and not inside(target, unreadable):
+            return
+        if full == "/dev/null" or full == "/dev/urandom":
+            return
+        refuse("file-access", f"{'write' if writing else 'read'} {full}")
+
+    def hook(event, args):
+        if event == "import":
+            name = args[0] or ""
+            root = name.split(".")[0]
+            if root == "edu_chain":
+                refuse("reference-import", name, ImportError)
+            if name in banned or root in banned:
+                refuse("banned-import", name, ImportError)
+        elif event == "open":
+            mode = args[1] if len(args) > 1 and isinstance(args[1], str) else "r"
+            flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
+            writing = any(c in mode for c in "wax+") or bool(flags & (os.O_WRONLY | os.O_RDWR))
+            check_path(args[0], writing)
+        elif event in ("os.listdir", "os.scandir"):
+            check_path(args[0] if args and args[0] is not None else ".", False)
+        elif event in path_events:
+            check_path(args[0], True)
+            if event in ("os.rename", "shutil.copyfile", "shutil.move") and len(args) > 1:
+                check_path(args[1], True)
+        elif event in refused_events or event.startswith("os.exec"):
+            refuse("forbidden-call", f"{event}: {refused_events.get(event, 'exec')}")
+
+    return hook, phase
+
+
+def _encoder():
+    """Turn a returned value into plain JSON data, reading only its real contents.
+
+    A bytes or int *subclass* with a lying ``__eq__`` is encoded by its actual bytes / value,
+    so it cannot pass for anything else in the parent's comparison.
+    """
+    _isinstance, _type, _len = isinstance, type, len
+    _bytes_hex, _int_add = bytes.hex, int.__add__
+    _tuple, _list = tuple, list
+
+    def encode(value, depth=0):
+        if depth > 8:
+            return {"$repr": "nested too deeply"}
+        if value is None or value is True or value is False:
+            return value
+        if _isinstance(value, bytes | bytearray):
+            return {"$b": _bytes_hex(bytes(value) if _type(value) is bytearray else value)}
+        if _isinstance(value, int):
+            return _int_add(value, 0)
+        if _type(value) is str:
+            return value
+        if _isinstance(value, _tuple | _list):
+            items = _tuple.__iter__(value) if _isinstance(value, _tuple) else _list.__iter__(value)
+            out = []
+            for item in items:
+                if _len(out) >= 10000:
+                    return {"$repr": "list too long"}
+                out.append(encode(item, depth + 1))
+            return out
+        return {"$repr": _type(value).__name__}
+
+    return encode
+
+
+def main():
+    request = json.loads(sys.stdin.read())
+    report_fd = request["report_fd"]
+    write = os.write
+    dumps = json.dumps
+
+    def report(record):
+        data = (dumps(record) + "\n").encode()
+        while data:
+            data = data[write(report_fd, data) :]
+
+    _set_limits(request["limits"])
+    sys.dont_write_bytecode = True
+    sys.setrecursionlimit(3000)
+    encode = _encoder()
+    hook, phase = _make_hook(request, report)
+    sys.addaudithook(hook)
+    del hook
+
+    # From here on, untrusted code runs.
+    namespace = {"__name__": request["module_name"], "__builtins__": __builtins__}
+    sys.path[:] = [p for p in sys.path if p and not p.endswith(".zip")]
+    for number, cell in enumerate(request["cells"]):
+        try:
+            code = compile(cell, request["source_path"], "exec")
+            exec(code, namespace)
+        except BaseException as exc:  # SystemExit at import is a student error
+            detail = _describe(exc, request["source_path"])
+            if request["tolerate_cell_errors"] and not isinstance(exc, SystemExit):
+                report({"t": "warning", "cell": number, **detail})
+                continue
+            report({"t": "load_error", "cell": number, **detail})
+            return
+    missing = [n for n in request["functions"] if not callable(namespace.get(n))]
+    if missing:
+        report({"t": "load_error", "type": "MissingFunction", "message": ", ".join(missing)})
+        return
+    phase[0] = "call"
+    report({"t": "ready"})
+    functions = {name: namespace[name] for name in request["functions"]}
+    for call in request["calls"]:
+        args = [_decode(a) for a in call["args"]]
+        try:
+            value = functions[call["function"]](*args)
+            record = {"t": "result", "id": call["id"], "value": encode(value)}
+        except BaseException as exc:  # every student error is data
+            record = {"t": "result", "id": call["id"], **_describe(exc, request["source_path"])}
+        report(record)
+    report({"t": "done"})
+
+
+def _decode(value):
+    if isinstance(value, dict):
+        return bytes.fromhex(value["$b"])
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
+
+
+def _describe(exc, source_path):
+    names = [cls.__name__ for cls in type(exc).__mro__]
+    try:
+        message = str(exc)[:500]
+    except BaseException:  # a hostile __str__
+        message = "<unprintable>"
+    try:
+        # walk_tb reads no source files (extract_tb would, through linecache).
+        where = [
+            f"line {lineno}, in {frame.f_code.co_name}"
+            for frame, lineno in traceback.walk_tb(exc.__traceback__)
+            if frame.f_code.co_filename == source_path
+        ]
+    except BaseException:
+        where = []
+    return {"raised": names, "message": message, "where": where[-3:]}
+
+
+if __name__ == "__main__":
+    main()
+    sys.stdout.flush()
+    os._exit(0)

@@ -1,0 +1,90 @@
+"""The gradebook: one SQLite file with every student's result for every exercise.
+
+A row is keyed by ``(student, exercise_id)`` and remembers the submission's content hash and
+the exercise fingerprint (spec version + manifest hash) it was graded with.  Re-running the
+grader skips a submission whose hash and fingerprint are unchanged, so an interrupted run
+resumes where it stopped and a re-run after a few late submissions only grades those
+(``--force`` re-grades everything).  Each result is committed as soon as it is known.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from edu_chain.grading.runner import ExerciseResult
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS results (
+    student       TEXT NOT NULL,
+    exercise_id   TEXT NOT NULL,
+    content_hash  TEXT NOT NULL,   -- sha256 of the submission's code ("" when missing)
+    fingerprint   TEXT NOT NULL,   -- exercise spec version + manifest hash
+    points        REAL NOT NULL,
+    max_points    REAL NOT NULL,
+    status        TEXT NOT NULL,
+    result_json   TEXT NOT NULL,   -- ExerciseResult.to_dict()
+    graded_at     REAL NOT NULL,   -- unix time
+    PRIMARY KEY (student, exercise_id)
+)
+"""
+
+
+class Gradebook:
+    """Thread-safe access to ``gradebook.sqlite`` (one connection, one lock)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(SCHEMA)
+        self._db.commit()
+
+    def is_current(
+        self, student: str, exercise_id: str, content_hash: str, fingerprint: str
+    ) -> bool:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT content_hash, fingerprint FROM results WHERE student=? AND exercise_id=?",
+                (student, exercise_id),
+            ).fetchone()
+        return row == (content_hash, fingerprint)
+
+    def record(
+        self, student: str, content_hash: str, fingerprint: str, result: ExerciseResult
+    ) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    student,
+                    result.exercise_id,
+                    content_hash,
+                    fingerprint,
+                    result.points,
+                    result.max_points,
+                    result.status,
+                    json.dumps(result.to_dict()),
+                    time.time(),
+                ),
+            )
+            self._db.commit()
+
+    def results(self) -> dict[str, dict[str, ExerciseResult]]:
+        """student -> exercise id -> result, for everything in the book."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT student, exercise_id, result_json FROM results ORDER BY student"
+            ).fetchall()
+        book: dict[str, dict[str, ExerciseResult]] = {}
+        for student, exercise_id, blob in rows:
+            book.setdefault(student, {})[exercise_id] = ExerciseResult.from_dict(json.loads(blob))
+        return book
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,301 @@
+"""The differential runner: run a submission's functions on the spec's cases, compare, explain.
+
+For one submission of one exercise:
+
+1. Collect the cases of every check group (the same for every student: fixed seeds).
+2. Run them all in ONE sandboxed worker (:func:`edu_chain.grading.sandbox.run_worker`).
+3. Compare each returned value with the reference's expected value, here in the parent.
+4. A group earns its points when all its cases pass.  For a failing group, the feedback shows
+   the *smallest* failing input (cases are ordered by size, so this is a cheap stand-in for
+   Hypothesis shrinking that costs no extra worker runs), expected vs actual, and a hint when
+   the wrong value matches a known mistake.
+
+A submission that does not load, times out, is killed or does something the sandbox refuses
+scores 0 for the exercise, with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from edu_chain.grading.manifest import Exercise
+from edu_chain.grading.sandbox import VIOLATION_EXIT, WorkerRun, run_worker
+from edu_chain.grading.spec import Case, Raises, decode, encode, show
+
+VIOLATION_MESSAGES = {
+    "reference-import": "imports the reference implementation ({detail}); write your own",
+    "banned-import": "imports {detail}, which this exercise bans (write it from scratch)",
+    "file-access": "tried to access a file outside its scratch directory ({detail})",
+    "forbidden-call": "did something the grader does not allow ({detail})",
+}
+
+
+@dataclass(frozen=True)
+class Failure:
+    """The minimal failing case of a group, ready to show."""
+
+    call: str
+    expected: str
+    actual: str
+    label: str = ""
+    hint: str = ""
+    mistake: str = ""  # stable mistake code, "" when none matched
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    name: str
+    description: str
+    points: float
+    max_points: float
+    passed: int
+    total: int
+    failure: Failure | None = None
+
+
+@dataclass(frozen=True)
+class ExerciseResult:
+    """The outcome of grading one exercise for one student (plain data, JSON-friendly)."""
+
+    exercise_id: str
+    points: float
+    max_points: float
+    status: str  # graded | missing | load-error | timeout | crashed | violation
+    message: str = ""
+    groups: tuple[GroupResult, ...] = ()
+    warnings: tuple[str, ...] = ()
+    stdout_tail: str = ""
+    seconds: float = 0.0
+    source: str = ""  # where the code came from (file name or notebook)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ExerciseResult:
+        groups = tuple(
+            GroupResult(
+                **{
+                    **g,
+                    "failure": Failure(**g["failure"]) if g.get("failure") else None,
+                }
+            )
+            for g in data.get("groups", ())
+        )
+        return cls(**{**data, "groups": groups, "warnings": tuple(data.get("warnings", ()))})
+
+
+def zero(exercise: Exercise, status: str, message: str, **extra: Any) -> ExerciseResult:
+    groups = tuple(GroupResult(c.name, c.description, 0.0, c.points, 0, 0) for c in exercise.checks)
+    return ExerciseResult(
+        exercise.exercise_id, 0.0, exercise.max_points, status, message, groups, **extra
+    )
+
+
+def planned_cases(exercise: Exercise, *, public_only: bool = False) -> list[tuple[str, Case]]:
+    """(group name, case) for every case to run, smallest first within each group."""
+    plan = []
+    for check in exercise.checks:
+        group = exercise.spec.group(check.name)
+        if public_only and not group.public:
+            continue
+        cases = sorted(exercise.spec.cases(check.name), key=lambda c: c.size)
+        plan.extend((check.name, case) for case in cases)
+    return plan
+
+
+def _matches(case: Case, result: dict[str, Any]) -> bool:
+    if isinstance(case.expected, Raises):
+        return case.expected.exception in result.get("raised", [])
+    return "value" in result and result["value"] == encode(case.expected)
+
+
+def _actual_text(result: dict[str, Any] | None) -> str:
+    if result is None:
+        return "(no result: the worker stopped before this call)"
+    if "raised" in result:
+        where = f" at {result['where'][-1]}" if result.get("where") else ""
+        return f"raised {result['raised'][0]}: {result.get('message', '')}"[:300] + where
+    return show(decode(result["value"]))
+
+
+def _expected_text(case: Case) -> str:
+    if isinstance(case.expected, Raises):
+        return f"raises {case.expected.exception}"
+    return show(case.expected)
+
+
+def grade_cells(
+    exercise: Exercise,
+    cells: list[str],
+    *,
+    notebook: bool = False,
+    public_only: bool = False,
+    source: str = "",
+) -> ExerciseResult:
+    """Grade code (one cell for a .py file, several for a notebook) against ``exercise``."""
+    plan = planned_cases(exercise, public_only=public_only)
+    calls = [
+        {"id": i, "function": case.function, "args": [encode(a) for a in case.args]}
+        for i, (_, case) in enumerate(plan)
+    ]
+    run = run_worker(
+        cells=cells,
+        functions=exercise.function_names,
+        calls=calls,
+        banned=list(exercise.banned_modules),
+        limits=exercise.limits,
+        module_name=exercise.exercise_id,
+        notebook=notebook,
+    )
+    return evaluate(exercise, plan, run, source=source, public_only=public_only)
+
+
+def evaluate(
+    exercise: Exercise,
+    plan: list[tuple[str, Case]],
+    run: WorkerRun,
+    *,
+    source: str = "",
+    public_only: bool = False,
+) -> ExerciseResult:
+    """Turn a worker run into points and feedback (all comparisons happen here)."""
+    extra = {"stdout_tail": run.stdout_tail[-1000:], "seconds": round(run.seconds, 3)}
+    extra["source"] = source
+    warnings = tuple(
+        f"cell {r.get('cell', '?')}: {r.get('raised', ['Error'])[0]}: {r.get('message', '')}"
+        for r in run.records
+        if r.get("t") == "warning"
+    )
+    extra["warnings"] = warnings
+    for violation in run.violations:
+        template = VIOLATION_MESSAGES.get(violation.get("kind"), "broke a sandbox rule ({detail})")
+        message = "Your code " + template.format(detail=violation.get("detail", "?"))
+        return zero(exercise, "violation", message + ". Scored 0 for this exercise.", **extra)
+    if run.exit_code == VIOLATION_EXIT:
+        return zero(exercise, "violation", "Your code broke a sandbox rule. Scored 0.", **extra)
+    load_error = run.first("load_error")
+    if load_error is not None:
+        if load_error.get("type") == "MissingFunction":
+            message = f"Your code does not define {load_error['message']}."
+        else:
+            where = f" ({load_error['where'][-1]})" if load_error.get("where") else ""
+            message = (
+                f"Your code did not load: {load_error['raised'][0]}: "
+                f"{load_error.get('message', '')}{where}"
+            )
+        return zero(exercise, "load-error", message, **extra)
+    if run.timed_out:
+        message = (
+            f"Time limit exceeded ({exercise.limits.time_s:g} s wall clock): "
+            "an infinite loop, or code far too slow. Scored 0 for this exercise."
+        )
+        return zero(exercise, "timeout", message, **extra)
+    if not run.finished:
+        reason = _death_reason(run.exit_code, exercise)
+        return zero(exercise, "crashed", f"{reason} Scored 0 for this exercise.", **extra)
+
+    results = run.results
+    groups = []
+    for check in exercise.checks:
+        group = exercise.spec.group(check.name)
+        if public_only and not group.public:
+            continue
+        indexed = [(i, case) for i, (name, case) in enumerate(plan) if name == check.name]
+        failing = [(i, c) for i, c in indexed if i not in results or not _matches(c, results[i])]
+        failure = None
+        if failing:
+            index, case = failing[0]  # the plan is ordered smallest first
+            result = results.get(index)
+            mistake = None
+            if result is not None and "value" in result:
+                mistake = exercise.spec.hint_for(case, decode(result["value"]))
+            failure = Failure(
+                call=case.call_text(),
+                expected=_expected_text(case),
+                actual=_actual_text(result),
+                label=case.label,
+                hint=mistake.hint if mistake else "",
+                mistake=mistake.code if mistake else "",
+            )
+        points = check.points if not failing else 0.0
+        groups.append(
+            GroupResult(
+                check.name,
+                check.description or group.description,
+                points,
+                check.points,
+                len(indexed) - len(failing),
+                len(indexed),
+                failure,
+            )
+        )
+    total = sum(g.points for g in groups)
+    maximum = sum(g.max_points for g in groups)
+    message = "All checks passed." if total == maximum else f"{total:g} of {maximum:g} points."
+    raised = [r.get("raised", [""])[0] for r in results.values()]
+    if raised and all(name == "NotImplementedError" for name in raised):
+        message = (
+            "Not started yet: your functions still raise NotImplementedError. Follow the "
+            "numbered steps in the starter, then run `educhain check` for feedback."
+        )
+    return ExerciseResult(
+        exercise.exercise_id, total, maximum, "graded", message, tuple(groups), **extra
+    )
+
+
+def _death_reason(exit_code: int | None, exercise: Exercise) -> str:
+    if exit_code is not None and exit_code < 0:
+        signal_number = -exit_code
+        if signal_number == 24:  # SIGXCPU
+            return f"CPU time limit exceeded ({exercise.limits.cpu_s} s)."
+        if signal_number == 9:
+            return "The worker was killed (memory or CPU limit, or a runaway process)."
+        return f"The worker died from signal {signal_number}."
+    return (
+        f"Your code ended the worker early (exit status {exit_code}), for example with "
+        "os._exit() or sys.exit() inside a function, or ran out of memory "
+        f"(limit {exercise.limits.memory_mb} MB)."
+    )
+
+
+def student_text(result: ExerciseResult) -> str:
+    """Plain-text feedback for one exercise (used by the CLI and the Markdown export)."""
+    lines = [f"{result.exercise_id}: {result.points:g}/{result.max_points:g}  {result.message}"]
+    for warning in result.warnings:
+        lines.append(f"  note: {warning}")
+    for group in result.groups:
+        mark = "PASS" if group.failure is None and group.total else "FAIL"
+        if result.status != "graded":
+            mark = "----"
+        lines.append(
+            f"  [{mark}] {group.name} ({group.points:g}/{group.max_points:g})"
+            + (f" {group.passed}/{group.total} cases" if group.total else "")
+        )
+        if group.failure:
+            f = group.failure
+            lines.append(f"      smallest failing input: {f.call}")
+            if f.label:
+                lines.append(f"      (known vector: {f.label})")
+            lines.append(f"      expected: {f.expected}")
+            lines.append(f"      actual:   {f.actual}")
+            if f.hint:
+                lines.append(f"      hint: {f.hint}")
+    return "\n".join(lines)
+
+
+@dataclass
+class StudentReport:
+    """All exercises for one student."""
+
+    student: str
+    results: dict[str, ExerciseResult] = field(default_factory=dict)
+
+    @property
+    def total(self) -> float:
+        return sum(r.points for r in self.results.values())
+
+    @property
+    def max_total(self) -> float:
+        return sum(r.max_points for r in self.results.values())

@@ -1,0 +1,229 @@
+"""Exercise specs: the trusted, hidden half of an exercise, written in Python.
+
+An exercise has two halves:
+
+- ``exercises/<id>/exercise.toml`` (public, data): title, functions, check groups with points,
+  limits, banned modules.  See :mod:`edu_chain.grading.manifest`.
+- ``edu_chain/grading/specs/<id>.py`` (trusted code, never sent to a worker): for each check
+  group the *cases* (known vectors, edge cases, Hypothesis-generated inputs with a fixed seed so
+  every student gets the same ones), the *reference* functions that compute the expected values
+  (the library itself), and the *mistakes* that turn a wrong answer into a hint.
+
+A spec registers itself with :func:`register`; ``specs/__init__.py`` imports every spec module.
+
+JSON codec
+----------
+Values cross the process boundary as JSON: ``bytes`` become ``{"$b": "<hex>"}``, tuples become
+lists, ints stay ints (Python's ``json`` keeps big integers exact), ``None``/bools/str as is.
+A value the worker cannot represent arrives as ``{"$repr": "<type name>"}`` and never equals an
+expected value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import strategies as st
+
+# --- the JSON codec (parent side; _worker.py has its own standard-library copy) -----------
+
+
+def encode(value: Any) -> Any:
+    """A Python value -> plain JSON data, the form in which results are compared."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, bytes | bytearray):
+        return {"$b": bytes(value).hex()}
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, list | tuple):
+        return [encode(item) for item in value]
+    raise TypeError(f"cannot encode {type(value).__name__} for the grading protocol")
+
+
+def decode(data: Any) -> Any:
+    """Plain JSON data -> the Python value (``bytes`` for ``{"$b": ...}``)."""
+    if isinstance(data, dict):
+        if "$b" in data:
+            return bytes.fromhex(data["$b"])
+        return _Unrepresentable(str(data.get("$repr", "?")))
+    if isinstance(data, list):
+        return [decode(item) for item in data]
+    return data
+
+
+@dataclass(frozen=True)
+class _Unrepresentable:
+    type_name: str
+
+    def __repr__(self) -> str:
+        return f"<a {self.type_name} object>"
+
+
+def show(value: Any, *, limit: int = 200) -> str:
+    """A short, readable rendering of a value for feedback (bytes as hex)."""
+    if isinstance(value, bytes):
+        text = f'bytes.fromhex("{value.hex()}")' if value else 'b""'
+    elif isinstance(value, list):
+        text = "[" + ", ".join(show(v, limit=limit) for v in value) + "]"
+    elif isinstance(value, int) and not isinstance(value, bool) and value > 0xFFFF:
+        text = hex(value)
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# --- cases, expectations, mistakes --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Raises:
+    """The expected outcome of a case that must raise (``ValueError`` accepts subclasses)."""
+
+    exception: str  # class name that must appear in the raised exception's MRO
+
+
+@dataclass(frozen=True)
+class Case:
+    """One call to a student's function, and what the reference says it must return."""
+
+    function: str
+    args: tuple[Any, ...]
+    expected: Any  # a Python value, or Raises(...)
+    label: str = ""  # e.g. "FIPS 180-4 'abc'" for known vectors
+
+    @property
+    def size(self) -> int:
+        """How 'big' the input is: the smallest failing case is the one shown to the student."""
+        return len(repr(self.args))
+
+    def call_text(self) -> str:
+        return f"{self.function}({', '.join(show(a) for a in self.args)})"
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A known mistake, recognised from a wrong answer.
+
+    Give either ``variant`` (a function of the case's arguments computing what the mistaken
+    code returns: the hint fires when the student's value equals it) or ``matches`` (a
+    predicate ``(case, actual) -> bool`` for mistakes that are not a single function, such as
+    a high-s signature).  ``functions`` limits the mistake to some of the exercise's functions.
+    """
+
+    code: str  # stable id, e.g. "bytes-reversed"
+    hint: str  # one or two sentences for the student
+    variant: Callable[..., Any] | None = None
+    matches: Callable[[Case, Any], bool] | None = None
+    functions: tuple[str, ...] = ()
+
+    def recognises(self, case: Case, actual: Any) -> bool:
+        if self.functions and case.function not in self.functions:
+            return False
+        try:
+            if self.variant is not None:
+                return encode(self.variant(*case.args)) == encode(actual)
+            if self.matches is not None:
+                return bool(self.matches(case, actual))
+        except Exception:  # a variant that cannot run on this input does not match
+            return False
+        return False
+
+
+@dataclass(frozen=True)
+class CheckGroup:
+    """A named group of cases worth the points the manifest gives it (all cases must pass)."""
+
+    name: str
+    description: str
+    make_cases: Callable[[], Sequence[Case]]
+    public: bool = False  # public groups also run in `educhain check` and check()
+
+
+@dataclass(frozen=True)
+class ExerciseSpec:
+    """The trusted definition of one exercise's hidden checks."""
+
+    exercise_id: str
+    version: int  # bump when cases or references change: the gradebook re-grades
+    functions: tuple[str, ...]
+    groups: tuple[CheckGroup, ...]
+    mistakes: tuple[Mistake, ...] = ()
+    banned_modules: tuple[str, ...] = ()  # always banned, whatever the manifest says
+    _cache: dict[str, tuple[Case, ...]] = field(default_factory=dict, compare=False, repr=False)
+
+    def group(self, name: str) -> CheckGroup:
+        for group in self.groups:
+            if group.name == name:
+                return group
+        raise KeyError(name)
+
+    def cases(self, group_name: str) -> tuple[Case, ...]:
+        """The group's cases, generated once per process (they are the same for everyone)."""
+        if group_name not in self._cache:
+            self._cache[group_name] = tuple(self.group(group_name).make_cases())
+        return self._cache[group_name]
+
+    def hint_for(self, case: Case, actual: Any) -> Mistake | None:
+        return next((m for m in self.mistakes if m.recognises(case, actual)), None)
+
+
+def expect(
+    function: str, reference: Callable[..., Any], args: Iterable[Any], label: str = ""
+) -> Case:
+    """A case whose expected outcome is what ``reference`` does with ``args``.
+
+    A reference that raises ``ValueError`` means the student's function must raise it too.
+    """
+    args = tuple(args)
+    try:
+        expected: Any = reference(*args)
+    except ValueError:
+        expected = Raises("ValueError")
+    return Case(function, args, expected, label)
+
+
+def draw_examples(strategy: st.SearchStrategy[Any], count: int, seed_value: int) -> list[Any]:
+    """``count`` values from a Hypothesis strategy, identical on every run for one seed."""
+    found: list[Any] = []
+
+    @settings(
+        max_examples=count,
+        database=None,
+        phases=[Phase.generate],
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @seed(seed_value)
+    @given(strategy)
+    def collect(value: Any) -> None:
+        found.append(value)
+
+    collect()
+    return found
+
+
+_REGISTRY: dict[str, ExerciseSpec] = {}
+
+
+def register(spec: ExerciseSpec) -> ExerciseSpec:
+    """Make ``spec`` available to the grader under its exercise id."""
+    if spec.exercise_id in _REGISTRY:
+        raise ValueError(f"exercise spec {spec.exercise_id!r} is registered twice")
+    _REGISTRY[spec.exercise_id] = spec
+    return spec
+
+
+def get_spec(exercise_id: str) -> ExerciseSpec | None:
+    import edu_chain.grading.specs  # noqa: F401 - registers every spec module
+
+    return _REGISTRY.get(exercise_id)
+
+
+def registered_ids() -> list[str]:
+    import edu_chain.grading.specs  # noqa: F401
+
+    return sorted(_REGISTRY)

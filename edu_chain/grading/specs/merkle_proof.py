@@ -1,0 +1,132 @@
+"""Hidden checks for the ``merkle_proof`` exercise: build and verify Merkle inclusion proofs.
+
+Reference: :func:`edu_chain.merkle.merkle_proof` and :func:`edu_chain.merkle.verify_merkle_proof`.
+A proof is the list of sibling hashes from the leaf level up to (not including) the root; at each
+level the index's lowest bit says whether the sibling is on the left (1) or the right (0).
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from edu_chain.grading.spec import (
+    Case,
+    CheckGroup,
+    ExerciseSpec,
+    Mistake,
+    draw_examples,
+    expect,
+    register,
+)
+from edu_chain.grading.specs.merkle_root import leaves
+from edu_chain.merkle import merkle_proof, merkle_root, verify_merkle_proof
+
+
+def _build_known() -> list[Case]:
+    return [
+        expect("merkle_proof", merkle_proof, [leaves(4), 2], "4 leaves, index 2"),
+        expect("merkle_proof", merkle_proof, [leaves(1), 0], "a single leaf: empty proof"),
+        expect("merkle_proof", merkle_proof, [leaves(3), 2], "3 leaves, last one (duplicated)"),
+    ]
+
+
+def _build_all() -> list[Case]:
+    cases = []
+    for count in (2, 5, 6, 7, 9):
+        txids = leaves(count, 10 + count)
+        cases += [expect("merkle_proof", merkle_proof, [txids, i]) for i in range(count)]
+    return cases
+
+
+def _valid(count: int, index: int, salt: int) -> tuple[bytes, int, list[bytes], bytes]:
+    txids = leaves(count, salt)
+    return txids[index], index, merkle_proof(txids, index), merkle_root(txids)
+
+
+def _verify_valid() -> list[Case]:
+    shapes = draw_examples(
+        st.integers(1, 20).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, n - 1))),
+        25,
+        2_002,
+    )
+    return [
+        expect("verify_merkle_proof", verify_merkle_proof, _valid(n, i, 20 + n), "a valid proof")
+        for n, i in [(4, 2), (3, 2), *shapes]
+    ]
+
+
+def _verify_known() -> list[Case]:
+    leaf, index, proof, root = _valid(4, 2, 30)
+    return [
+        expect("verify_merkle_proof", verify_merkle_proof, (leaf, index, proof, root), "valid"),
+        expect("verify_merkle_proof", verify_merkle_proof, (leaf, 3, proof, root), "wrong index"),
+    ]
+
+
+def _flip(data: bytes) -> bytes:
+    return bytes([data[0] ^ 1]) + data[1:]
+
+
+def _verify_tampered() -> list[Case]:
+    cases = []
+    for n, i in ((4, 1), (5, 4), (7, 3), (8, 6)):
+        leaf, index, proof, root = _valid(n, i, 40 + n)
+        variants = [
+            ((_flip(leaf), index, proof, root), "a different leaf"),
+            ((leaf, index, proof, _flip(root)), "a different root"),
+            ((leaf, index ^ 1, proof, root), "the wrong index"),
+            ((leaf, index, [*proof[:-1], _flip(proof[-1])], root), "a tampered sibling"),
+            ((leaf, index, proof[::-1], root), "siblings in the wrong order"),
+        ]
+        if len(proof) > 1:
+            variants.append(((leaf, index, proof[:-1], root), "a proof one level short"))
+        cases += [expect("verify_merkle_proof", verify_merkle_proof, a, lbl) for a, lbl in variants]
+    return cases
+
+
+MISTAKES = (
+    Mistake(
+        "proof-root-first",
+        "Your siblings are in root-to-leaf order: list them from the leaf level upwards.",
+        variant=lambda txids, index: merkle_proof(txids, index)[::-1],
+        functions=("merkle_proof",),
+    ),
+    Mistake(
+        "proof-includes-leaf-or-root",
+        "A proof holds only the sibling hashes: not the leaf itself and not the root.",
+        matches=lambda case, actual: (
+            isinstance(actual, list) and len(actual) == len(merkle_proof(*case.args)) + 1
+        ),
+        functions=("merkle_proof",),
+    ),
+    Mistake(
+        "verify-always-true",
+        "Your verifier accepted a proof that does not lead to the root. Recompute the path "
+        "from the leaf and compare with the root at the end.",
+        matches=lambda case, actual: actual is True and case.expected is False,
+        functions=("verify_merkle_proof",),
+    ),
+    Mistake(
+        "sibling-side",
+        "Your verifier rejected a valid proof: at each level, the index's lowest bit says "
+        "where the sibling goes (bit 1: sibling on the LEFT, sha256d(sibling + current)).",
+        matches=lambda case, actual: actual is False and case.expected is True,
+        functions=("verify_merkle_proof",),
+    ),
+)
+
+SPEC = register(
+    ExerciseSpec(
+        exercise_id="merkle_proof",
+        version=1,
+        functions=("merkle_proof", "verify_merkle_proof"),
+        groups=(
+            CheckGroup("build-known", "Proofs for small trees", _build_known, public=True),
+            CheckGroup("build-all", "Every index of trees with 2 to 9 leaves", _build_all),
+            CheckGroup("verify-known", "A valid and a wrong proof", _verify_known, public=True),
+            CheckGroup("verify-valid", "Valid proofs verify (fixed seed)", _verify_valid),
+            CheckGroup("verify-tampered", "Tampered proofs are rejected", _verify_tampered),
+        ),
+        mistakes=MISTAKES,
+    )
+)
