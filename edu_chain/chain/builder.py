@@ -21,6 +21,7 @@ test key: never use it for anything of value.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -55,11 +56,13 @@ class ChainBuilder:
         self.backend = backend or ("python" if self.params.name == "unit-test" else "auto")
 
     def _clock(self) -> float:
-        """The chain's clock: just after the newest block, so no timestamp is "too new"."""
+        """The chain's clock: the real time, or just after the newest block if that is later
+        (a test that mines far ahead of today never meets ``time-too-new`` by accident)."""
         chain = getattr(self, "chain", None)  # None while the chain loads its genesis
         entries = chain.index.values() if chain is not None else ()
         newest = max((e.timestamp for e in entries), default=0)
-        return float(max(newest, self.params.genesis_timestamp) + self.params.target_spacing)
+        newest = max(newest, self.params.genesis_timestamp) + self.params.target_spacing
+        return max(float(newest), time.time())
 
     # --- blocks ---------------------------------------------------------------------------
 
