@@ -134,9 +134,12 @@ class CryptographyBackend:
 
         self._invalid = InvalidSignature
         self._curve = ec.SECP256K1()
-        self._sign_algorithm = ec.ECDSA(
-            utils.Prehashed(hashes.SHA256()), deterministic_signing=True
-        )
+        try:
+            self._sign_algorithm = ec.ECDSA(
+                utils.Prehashed(hashes.SHA256()), deterministic_signing=True
+            )
+        except Exception as error:  # cryptography < 43 or OpenSSL < 3.2: no RFC 6979 here
+            raise ImportError(f"cryptography cannot sign deterministically: {error}") from error
         self._verify_algorithm = ec.ECDSA(utils.Prehashed(hashes.SHA256()))
         self._encode = utils.encode_dss_signature
         self._decode = utils.decode_dss_signature

@@ -1,0 +1,259 @@
+"""``educhain wallet``: create keys, show addresses, ask a node for the balance, send coins.
+
+A thin layer over :mod:`edu_chain.wallet`.  ``balance`` and ``send`` talk to a node's HTTP
+API (DESIGN.md section 7), the fixed endpoints:
+
+* ``GET /api/address/{address}`` -> ``{"balance": int, "utxos": [{"txid": displayed hex,
+  "index": int, "amount": int}, ...]}`` (an entry with ``"spendable": false``, e.g. an
+  immature coinbase, is not spent);
+* ``POST /api/tx`` with ``{"hex": raw transaction hex}`` -> ``{"txid": ...}`` or a 4xx
+  ``{"error": {"code": ..., "message": ...}}``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+import httpx
+
+from edu_chain.errors import EduChainError, KeyFormatError
+from edu_chain.hashing import from_display_hex
+from edu_chain.keys import address_to_pubkey_hash
+from edu_chain.tx import OutPoint, TxOut
+from edu_chain.wallet import (
+    DEFAULT_FEE,
+    KeystoreExistsError,
+    Wallet,
+    WalletError,
+    format_coins,
+    parse_coins,
+)
+
+DEFAULT_WALLET = Path("~/.educhain/wallet.json")
+DEFAULT_NODE = "http://127.0.0.1:8332"
+TIMEOUT_SECONDS = 10.0
+
+# Tests replace this with an ``httpx.MockTransport``; None means real HTTP.
+_TRANSPORT: httpx.BaseTransport | None = None
+
+
+class WalletCliError(click.ClickException):
+    """A problem the user can fix: exit status 2 and one line of explanation."""
+
+    exit_code = 2
+
+
+def _wallet_option(function: Any) -> Any:
+    return click.option(
+        "--wallet",
+        "wallet_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=str(DEFAULT_WALLET),
+        envvar="EDUCHAIN_WALLET",
+        show_default=True,
+        help="Keystore file (env EDUCHAIN_WALLET).",
+    )(function)
+
+
+def _node_option(function: Any) -> Any:
+    return click.option(
+        "--node",
+        "node_url",
+        default=DEFAULT_NODE,
+        envvar="EDUCHAIN_NODE",
+        show_default=True,
+        help="URL of a running node (env EDUCHAIN_NODE).",
+    )(function)
+
+
+def _json_option(function: Any) -> Any:
+    return click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")(
+        function
+    )
+
+
+def _load(path: Path) -> Wallet:
+    try:
+        return Wallet.load(path.expanduser())
+    except WalletError as error:
+        raise WalletCliError(str(error)) from None
+
+
+# --- talking to a node ---------------------------------------------------------------------
+
+
+def _request(node_url: str, method: str, path: str, **kwargs: Any) -> Any:
+    """One HTTP call to the node; every failure becomes a one-line WalletCliError."""
+    try:
+        with httpx.Client(
+            base_url=node_url, timeout=TIMEOUT_SECONDS, transport=_TRANSPORT
+        ) as client:
+            response = client.request(method, path, **kwargs)
+    except httpx.TransportError as error:
+        raise WalletCliError(
+            f"no node answered at {node_url} ({type(error).__name__}: {error}). "
+            "Start one with `educhain node` or pass --node URL."
+        ) from None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if response.status_code >= 400:
+        detail = body.get("error") if isinstance(body, dict) else None
+        if isinstance(detail, dict):
+            reason = f"{detail.get('code', '?')}: {detail.get('message', '')}"
+        else:
+            reason = response.text[:200]
+        raise WalletCliError(f"the node refused ({response.status_code}) {method} {path}: {reason}")
+    if not isinstance(body, dict):
+        raise WalletCliError(f"the node sent a non-JSON-object reply to {method} {path}")
+    return body
+
+
+def _address_info(node_url: str, address: str) -> tuple[int, dict[OutPoint, TxOut]]:
+    """(balance, spendable utxos) for one address, from ``GET /api/address/{address}``."""
+    body = _request(node_url, "GET", f"/api/address/{address}")
+    pubkey_hash = address_to_pubkey_hash(address)
+    utxos: dict[OutPoint, TxOut] = {}
+    try:
+        for entry in body.get("utxos", []):
+            if entry.get("spendable", True) is False:
+                continue
+            index = entry["index"] if "index" in entry else entry["vout"]
+            outpoint = OutPoint(from_display_hex(entry["txid"]), int(index))
+            utxos[outpoint] = TxOut(int(entry["amount"]), pubkey_hash)
+        balance = int(body.get("balance", sum(out.amount for out in utxos.values())))
+    except (KeyError, TypeError, ValueError, EduChainError) as error:
+        raise WalletCliError(f"the node's reply for {address} is malformed: {error!r}") from None
+    return balance, utxos
+
+
+# --- commands ------------------------------------------------------------------------------
+
+
+@click.group()
+def wallet() -> None:
+    """Keys, addresses, balance and payments on the local testnet.
+
+    \b
+    Examples:
+      educhain wallet new                       # writes ~/.educhain/wallet.json (mode 0600)
+      educhain wallet address
+      educhain wallet balance --node http://127.0.0.1:8332
+      educhain wallet send mxyz... 1.5 --fee 0.0001
+    """
+
+
+@wallet.command()
+@_wallet_option
+@click.option("--force", is_flag=True, help="Replace an existing keystore (its keys are lost).")
+@_json_option
+def new(wallet_path: Path, force: bool, as_json: bool) -> None:
+    """Create a keystore with one fresh key and print its address.
+
+    \b
+    Example:
+      educhain wallet new --wallet alice.json
+    """
+    path = wallet_path.expanduser()
+    try:
+        created = Wallet.create(path, overwrite=force)
+    except KeystoreExistsError as error:
+        raise WalletCliError(str(error)) from None
+    if as_json:
+        click.echo(json.dumps({"wallet": str(path), "address": created.address}))
+        return
+    click.echo(f"new wallet written to {path} (mode 0600; back it up, keys are in plain text)")
+    click.echo(f"address: {created.address}")
+
+
+@wallet.command()
+@_wallet_option
+@click.option("--new", "add_new", is_flag=True, help="Add a fresh key first.")
+@_json_option
+def address(wallet_path: Path, add_new: bool, as_json: bool) -> None:
+    """Print the wallet's addresses (the first one receives change).
+
+    \b
+    Example:
+      educhain wallet address --new
+    """
+    loaded = _load(wallet_path)
+    if add_new:
+        loaded.new_key()
+    if as_json:
+        click.echo(json.dumps({"addresses": loaded.addresses()}))
+        return
+    for line in loaded.addresses():
+        click.echo(line)
+
+
+@wallet.command()
+@_wallet_option
+@_node_option
+@_json_option
+def balance(wallet_path: Path, node_url: str, as_json: bool) -> None:
+    """Ask a node for the balance of every address in the wallet.
+
+    \b
+    Example:
+      educhain wallet balance --node http://127.0.0.1:8332
+    """
+    loaded = _load(wallet_path)
+    per_address = {addr: _address_info(node_url, addr)[0] for addr in loaded.addresses()}
+    total = sum(per_address.values())
+    if as_json:
+        click.echo(json.dumps({"total": total, "addresses": per_address}))
+        return
+    for addr, amount in per_address.items():
+        click.echo(f"{addr}  {format_coins(amount)}")
+    click.echo(f"total  {format_coins(total)} coins")
+
+
+@wallet.command()
+@click.argument("to_address")
+@click.argument("amount")
+@click.option(
+    "--fee",
+    default=format_coins(DEFAULT_FEE),
+    show_default=True,
+    help="Fee in coins, paid to the miner.",
+)
+@_wallet_option
+@_node_option
+@_json_option
+def send(
+    to_address: str, amount: str, fee: str, wallet_path: Path, node_url: str, as_json: bool
+) -> None:
+    """Pay AMOUNT coins to TO_ADDRESS: build, sign and submit a transaction.
+
+    \b
+    Example:
+      educhain wallet send mfWxJ45yp2SFn7UciZyNpvDKrzbhyfKrY8 1.5 --fee 0.0001
+    """
+    loaded = _load(wallet_path)
+    try:
+        address_to_pubkey_hash(to_address)
+        amount_units, fee_units = parse_coins(amount), parse_coins(fee)
+    except (KeyFormatError, WalletError) as error:
+        raise WalletCliError(str(error)) from None
+    utxos: dict[OutPoint, TxOut] = {}
+    for addr in loaded.addresses():
+        utxos.update(_address_info(node_url, addr)[1])
+    try:
+        tx = loaded.build_payment(utxos, to_address, amount_units, fee_units)
+    except (WalletError, KeyFormatError) as error:
+        raise WalletCliError(str(error)) from None
+    reply = _request(node_url, "POST", "/api/tx", json={"hex": tx.hex()})
+    txid = reply.get("txid", tx.id)
+    if as_json:
+        click.echo(json.dumps({"txid": txid, "hex": tx.hex(), "fee": fee_units}))
+        return
+    click.echo(f"sent {format_coins(amount_units)} coins to {to_address}")
+    click.echo(f"txid {txid}")
+
+
+__all__ = ["wallet"]
