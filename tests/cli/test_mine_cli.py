@@ -1,0 +1,91 @@
+"""``educhain mine`` and ``educhain bench``: help, JSON output, answers checked with hashlib."""
+
+import hashlib
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from edu_chain.block import BlockHeader
+from edu_chain.cli import main
+from edu_chain.pow import bits_to_target
+from edu_chain.pow.mining import mine_reference
+from tests.bitcoin_data import GENESIS, GENESIS_HEADER_HEX
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+@pytest.mark.parametrize("command", [["mine"], ["bench"], ["bench", "mining"], ["bench", "merkle"]])
+def test_help_has_an_example(command):
+    result = run(*command, "--help")
+    assert result.exit_code == 0
+    assert "Example" in result.output
+
+
+@pytest.mark.parametrize("backend", ["auto", "python"])
+def test_demo_block_is_mined_to_the_lowest_nonce(backend):
+    result = run("mine", "--bits", "1f7fffff", "--backend", backend, "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["found"] is True
+    header = BlockHeader.from_hex(report["header_hex"])
+    digest = hashlib.sha256(hashlib.sha256(bytes.fromhex(report["header_hex"])).digest())
+    assert int.from_bytes(digest.digest(), "little") <= bits_to_target(0x1F7FFFFF)
+    assert mine_reference(header, 0, header.nonce) == header.nonce  # no lower nonce wins
+    assert report["stats"]["searched"] == header.nonce + 1
+
+
+def test_the_genesis_header_is_mined_back():
+    start = str(GENESIS["nonce"] - 5000)
+    result = run("mine", "--header", GENESIS_HEADER_HEX, "--start-nonce", start, "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["header_hex"] == GENESIS_HEADER_HEX
+    assert report["header"]["hash"] == GENESIS["id"]
+
+
+def test_text_output_names_the_nonce_and_the_rate():
+    result = run("mine", "--bits", "2000ffff", "--threads", "1")
+    assert result.exit_code == 0, result.output
+    assert "nonce" in result.output
+    assert "H/s" in result.output
+
+
+def test_a_range_without_a_solution_exits_with_status_1():
+    result = run("mine", "--header", GENESIS_HEADER_HEX, "--max-nonce", "1000", "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.output.splitlines()[0])["found"] is False
+    assert "no nonce in [0, 1000]" in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--bits", "xyz"],
+        ["--bits", "1d80ffff"],  # negative target
+        ["--header", "00" * 79],
+        ["--threads", "0"],
+        ["--max-nonce", str(2**32)],
+        ["--backend", "gpu"],
+    ],
+)
+def test_bad_arguments_are_usage_errors(args):
+    result = run("mine", *args)
+    assert result.exit_code == 2, result.output
+
+
+def test_bench_mining_json_has_the_documented_keys():
+    result = run("bench", "mining", "--seconds", "0.05", "--no-start-up", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    for key in ("hashlib_hps", "numba_1t_hps", "numba_hps", "threads", "ratio_1t"):
+        assert key in report
+    assert report["ratio_1t"] == pytest.approx(report["numba_1t_hps"] / report["hashlib_hps"])
+
+
+def test_bench_merkle_table():
+    result = run("bench", "merkle", "--leaves", "1000")
+    assert result.exit_code == 0, result.output
+    assert "Merkle root of 1,000 leaves" in result.output
