@@ -28,12 +28,6 @@ def _register() -> None:
     from edu_chain.cli import demo
 
     main.add_command(demo.demo)
-    from edu_chain.cli.mine import mine
-
-    main.add_command(mine)
-    from edu_chain.cli.bench import bench
-
-    main.add_command(bench)
     from edu_chain.cli.check import check
     from edu_chain.cli.grade import grade
 
