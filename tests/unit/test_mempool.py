@@ -1,0 +1,169 @@
+"""The mempool: acceptance, conflicts, fee-rate ordering, removal on connect, reorgs, templates.
+
+Oracles: fee arithmetic by hand (inputs - outputs), the chain itself (a template must mine
+into a block the chain accepts, paying exactly subsidy + fees), and a brute-force check that
+the selected transactions never put a child before its parent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from edu_chain.chain.builder import ChainBuilder
+from edu_chain.chain.params import ChainParams
+from edu_chain.errors import TxValidationError
+from edu_chain.keys import PrivateKey
+from edu_chain.mempool import Mempool
+from edu_chain.pow import mine
+from edu_chain.tx import OutPoint
+
+BOB = PrivateKey(0xB0B)
+BOB_PKH = BOB.public_key.pubkey_hash()
+
+
+@pytest.fixture
+def lab():
+    builder = ChainBuilder(ChainParams.for_tests())
+    pool = Mempool(builder.chain)
+    builder.mine_blocks(7)  # coinbases of heights 1..5 are mature for a block at height 8
+    return builder, pool
+
+
+def _coin(builder: ChainBuilder, number: int):
+    return builder.spendable_coins()[number]
+
+
+def _spend(builder: ChainBuilder, number: int, fee: int, to: bytes = BOB_PKH):
+    outpoint, coin = _coin(builder, number)
+    return builder.spend([(outpoint, coin)], [(to, coin.amount - fee)])
+
+
+def test_accept_records_fee_and_size(lab):
+    builder, pool = lab
+    tx = _spend(builder, 0, fee=5_000)
+    entry = pool.accept(tx)
+    assert entry.fee == 5_000
+    assert entry.size == len(tx.serialize())
+    assert entry.fee_rate == pytest.approx(5_000 / entry.size)
+    assert tx.txid() in pool and len(pool) == 1
+    assert pool.to_list()[0]["txid"] == tx.id
+
+
+def test_unconfirmed_chains_are_accepted_and_mined_parent_first(lab):
+    builder, pool = lab
+    parent = _spend(builder, 0, fee=500, to=builder.pubkey_hash)
+    pool.accept(parent)
+    out = parent.outputs[0]
+    child = builder.spend([(OutPoint(parent.txid(), 0), out)], [(BOB_PKH, out.amount - 50_000)])
+    pool.accept(child)  # spends an output that exists only in the pool
+    assert pool.by_fee_rate()[0].tx == child  # the child pays more per byte...
+    txs, fees = pool.select_transactions()
+    assert txs == [parent, child]  # ...but cannot come before its parent
+    assert fees == 50_500
+
+
+def test_fee_rate_ordering_in_templates(lab):
+    builder, pool = lab
+    fees = [1_000, 9_000, 4_000]
+    txs = [_spend(builder, i, fee=f) for i, f in enumerate(fees)]
+    for tx in txs:
+        pool.accept(tx)
+    selected, total = pool.select_transactions()
+    assert selected == [txs[1], txs[2], txs[0]]
+    assert total == sum(fees)
+    # A block that only fits one transaction takes the best payer.
+    one, fee = pool.select_transactions(max_bytes=txs[1].size())
+    assert one == [txs[1]] and fee == 9_000
+
+
+def test_template_mines_into_a_valid_block_paying_the_fees(lab):
+    builder, pool = lab
+    for i, fee in enumerate([2_000, 3_000]):
+        pool.accept(_spend(builder, i, fee))
+    template = pool.block_template(builder.pubkey_hash)
+    height = builder.chain.height + 1
+    assert template.transactions[0].outputs[0].amount == (
+        builder.params.block_subsidy(height) + 5_000
+    )
+    block = replace(template, header=mine(template.header, backend="python"))
+    assert builder.chain.submit_block(block).status == "active"
+    assert len(pool) == 0  # removal on connect
+    assert builder.chain.check_consistency().ok
+
+
+def test_conflict_first_seen_wins(lab):
+    builder, pool = lab
+    first = _spend(builder, 0, fee=1_000)
+    pool.accept(first)
+    with pytest.raises(TxValidationError) as info:
+        pool.accept(_spend(builder, 0, fee=99_000))
+    assert info.value.code == "txn-mempool-conflict"
+    assert first.id[:8] in info.value.message or first.txid()[::-1].hex() in info.value.message
+
+
+def test_block_conflict_evicts_pool_tx_and_descendants(lab):
+    builder, pool = lab
+    parent = _spend(builder, 0, fee=1_000, to=builder.pubkey_hash)
+    pool.accept(parent)
+    out = parent.outputs[0]
+    child = builder.spend([(OutPoint(parent.txid(), 0), out)], [(BOB_PKH, out.amount - 1_000)])
+    pool.accept(child)
+    other = _spend(builder, 1, fee=1_000)
+    pool.accept(other)
+    double_spend = _spend(builder, 0, fee=7_000, to=b"\x33" * 20)  # never seen by the pool
+    builder.mine_block([double_spend])
+    assert parent.txid() not in pool and child.txid() not in pool
+    assert other.txid() in pool
+
+
+def test_reorg_returns_transactions_to_the_pool(lab):
+    builder, pool = lab
+    chain = builder.chain
+    fork = chain.tip
+    tx = _spend(builder, 0, fee=2_000)
+    pool.accept(tx)
+    builder.mine_block(pool.select_transactions()[0])
+    assert len(pool) == 0
+    a = builder.make_block(parent=fork, extra=b"B", fees=0)
+    chain.submit_block(a)
+    b = builder.make_block(parent=a, extra=b"B", fees=0)
+    chain.submit_block(b)  # the branch without tx wins
+    assert tx.txid() in pool
+    assert pool.get(tx.txid()).fee == 2_000
+
+
+def test_reorg_drops_spends_of_outputs_that_vanished(lab):
+    """A spend of a coin created only on the reorged-out branch cannot come back."""
+    builder, pool = lab
+    chain = builder.chain
+    fork = chain.tip
+    coin = _coin(builder, 0)
+    funding = builder.spend([coin], [(builder.pubkey_hash, coin[1].amount - 1_000)])
+    builder.mine_block([funding])
+    out = funding.outputs[0]
+    spend = builder.spend([(OutPoint(funding.txid(), 0), out)], [(BOB_PKH, out.amount - 1_000)])
+    pool.accept(spend)
+    # The other branch spends the same coin differently: funding can never come back.
+    rival = builder.spend([coin], [(b"\x44" * 20, coin[1].amount - 3_000)])
+    a = builder.make_block([rival], parent=fork, extra=b"B", fees=3_000)
+    chain.submit_block(a)
+    b = builder.make_block(parent=a, extra=b"B", fees=0)
+    chain.submit_block(b)
+    assert chain.tip.hash == b.hash()
+    assert funding.txid() not in pool and spend.txid() not in pool
+    with pytest.raises(TxValidationError) as info:
+        pool.accept(spend)
+    assert info.value.code == "bad-txns-inputs-missingorspent"
+
+
+def test_remove_takes_descendants(lab):
+    builder, pool = lab
+    parent = _spend(builder, 0, fee=1_000, to=builder.pubkey_hash)
+    pool.accept(parent)
+    out = parent.outputs[0]
+    child = builder.spend([(OutPoint(parent.txid(), 0), out)], [(BOB_PKH, out.amount - 1_000)])
+    pool.accept(child)
+    assert pool.remove(parent.txid()) == [parent, child]
+    assert len(pool) == 0 and pool.spenders == {}
