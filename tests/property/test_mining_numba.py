@@ -2,6 +2,10 @@
 readable reference, on one thread and several, at the edges of the nonce range."""
 
 import hashlib
+import os
+import subprocess
+import sys
+import textwrap
 
 import pytest
 from hypothesis import given
@@ -141,3 +145,35 @@ def test_bad_thread_counts_are_refused(threads):
     header = BlockHeader(1, bytes(32), bytes(32), 0, 0x200FFFFF, 0)
     with pytest.raises(MiningError, match="threads"):
         mine(header, threads=threads)
+
+
+@pytest.mark.slow
+def test_correct_without_avx2_or_a_numba_threading_layer(tmp_path):
+    """Compiled for a generic x86-64 CPU (no AVX2: NUMBA_CPU_NAME=generic), in a fresh process
+    with its own cache, the kernels still give hashlib's answers; threads are plain Python
+    threads, so no Numba threading layer (TBB, OpenMP) is involved."""
+    script = textwrap.dedent(
+        f"""
+        import hashlib
+        from edu_chain.block import BlockHeader
+        from edu_chain.pow.mining import mine
+        from edu_chain.sha256_kernels import sha256d_many
+        genesis = BlockHeader.from_hex("{GENESIS_HEADER_HEX}")
+        for threads in (1, 2):
+            found = mine(genesis.with_nonce(0), start_nonce={GENESIS["nonce"]} - 70000,
+                         backend="numba", threads=threads)
+            assert found == genesis, found
+        messages = [bytes([n]) * n for n in range(0, 200, 7)]
+        for message in messages:
+            assert sha256d_many([message]) == [
+                hashlib.sha256(hashlib.sha256(message).digest()).digest()
+            ]
+        print("ok")
+        """
+    )
+    env = {**os.environ, "NUMBA_CPU_NAME": "generic", "NUMBA_CACHE_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
