@@ -1,0 +1,175 @@
+"""The sandboxed worker against the malicious corpus, correct and typical-mistake submissions.
+
+Oracles: the reference implementation (every correct fixture must score full marks), the
+mistake fixtures' documented hint codes, and, for the malicious corpus, the file system and
+process table after the run (nothing written outside scratch, no process left behind).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+import edu_chain.merkle
+from edu_chain.grading import Limits, grade_cells, load_exercises
+from edu_chain.grading.runner import planned_cases
+from edu_chain.grading.sandbox import run_worker
+from edu_chain.grading.spec import encode
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "submissions"
+EXERCISES = {e.exercise_id: e for e in load_exercises(ROOT / "exercises")}
+SHORT = Limits(time_s=3, cpu_s=2, memory_mb=256)
+
+# fixture -> (status, what the message must mention)
+MALICIOUS = {
+    "infinite_loop": (("timeout", "crashed"), "limit"),  # wall clock or CPU, whichever first
+    "memory_hog": (None, ""),  # MemoryError per call or killed: either way 0 points
+    "os_exit_in_call": ("crashed", "ended the worker early"),
+    "sys_exit_at_import": ("load-error", "SystemExit"),
+    "fork_children": ("violation", "os.fork"),
+    "spawn_children": ("violation", "os.posix_spawn"),
+    "write_outside": ("violation", "grades.csv"),
+    "write_outside_in_call": ("violation", "note.txt"),
+    "read_other_students": ("violation", "honest"),
+    "fake_passed": ("graded", ""),
+    "always_equal": ("graded", ""),
+    "patched_builtins": ("graded", ""),
+    "import_reference": ("violation", "reference implementation"),
+    "importlib_reference": ("violation", ""),
+    "read_reference_source": ("violation", "merkle.py"),
+    "kill_parent": ("violation", "os.kill"),
+    "sha256_private_hash": ("violation", "_sha256"),
+    "sha256_importlib_hash": ("violation", "bans"),
+    "sha256_sys_modules": ("graded", ""),
+}
+
+MISTAKES = {
+    "sha256_bytes_reversed": ("sha256", 0, "bytes-reversed"),
+    "sha256_padding": ("sha256", 4, "padding-boundary"),
+    "merkle_root_no_duplicate": ("merkle_root", 4, "odd-level-not-duplicated"),
+    "merkle_root_single_sha": ("merkle_root", 1, "single-sha256"),
+    "merkle_root_reversed": ("merkle_root", 1, "bytes-reversed"),
+    "merkle_proof_root_first": ("merkle_proof", 5, "proof-root-first"),
+    "merkle_proof_sides_swapped": ("merkle_proof", 5, "sibling-side"),
+    "target_no_sign_fix": ("target", 2, "sign-bit-not-handled"),
+    "target_negative_accepted": ("target", 8, "negative-not-rejected"),
+    "mine_strict_less": ("mine", 6, "strict-less-than"),
+    "mine_stop_included": ("mine", 6, "stop-included"),
+}
+
+
+def materialise(name: str, tmp_path: Path) -> str:
+    """The fixture's source with its {{PLACEHOLDERS}} pointing into this test's folders."""
+    source = (FIXTURES / "malicious" / f"{name}.py").read_text()
+    for key, value in {
+        "OUT": tmp_path / "out",
+        "SUBMISSIONS": tmp_path / "subs",
+        "MARKER": tmp_path / f"marker_{name}",
+        "REPO": ROOT,
+        "REFERENCE_FILE": Path(edu_chain.merkle.__file__),
+    }.items():
+        source = source.replace("{{" + key + "}}", str(value))
+    return source
+
+
+@pytest.mark.parametrize("name", sorted(MALICIOUS))
+def test_malicious_submission_is_contained_and_scores_zero(name, tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "subs" / "honest").mkdir(parents=True)
+    honest = (FIXTURES / "correct" / "merkle_root.py").read_text()
+    (tmp_path / "subs" / "honest" / "merkle_root.py").write_text(honest)
+    exercise_id = "sha256" if name.startswith("sha256") else "merkle_root"
+    exercise = dataclasses.replace(EXERCISES[exercise_id], limits=SHORT)
+    result = grade_cells(exercise, [materialise(name, tmp_path)])
+    status, mention = MALICIOUS[name]
+    assert result.points == 0
+    if status:
+        assert result.status in (status if isinstance(status, tuple) else (status,)), result.message
+    assert mention in result.message
+    assert sorted(os.listdir(tmp_path / "out")) == []
+    assert sorted(os.listdir(tmp_path / "subs")) == ["honest"]
+    assert (tmp_path / "subs" / "honest" / "merkle_root.py").read_text() == honest
+
+
+def test_children_cannot_outlive_the_worker(tmp_path):
+    """Fork and spawn are refused; a marker written 2 s later by an escaped child never appears."""
+    exercise = dataclasses.replace(EXERCISES["merkle_root"], limits=SHORT)
+    for name in ("fork_children", "spawn_children"):
+        grade_cells(exercise, [materialise(name, tmp_path)])
+    time.sleep(2.5)
+    assert not list(tmp_path.glob("marker_*"))
+
+
+@pytest.mark.parametrize("exercise_id", sorted(EXERCISES))
+def test_correct_submission_scores_full_marks(exercise_id):
+    source = (FIXTURES / "correct" / f"{exercise_id}.py").read_text()
+    result = grade_cells(EXERCISES[exercise_id], [source])
+    assert result.status == "graded"
+    assert result.points == result.max_points == 10
+
+
+@pytest.mark.parametrize("name", sorted(MISTAKES))
+def test_typical_mistake_scores_less_with_its_hint(name):
+    exercise_id, points, mistake = MISTAKES[name]
+    source = (FIXTURES / "mistakes" / f"{name}.py").read_text()
+    result = grade_cells(EXERCISES[exercise_id], [source])
+    assert result.status == "graded"
+    assert result.points == points
+    codes = {g.failure.mistake for g in result.groups if g.failure}
+    assert mistake in codes
+    assert all(g.failure.hint for g in result.groups if g.failure and g.failure.mistake)
+
+
+@pytest.mark.parametrize("exercise_id", sorted(EXERCISES))
+def test_starter_scores_zero_with_a_helpful_message(exercise_id):
+    source = (ROOT / "exercises" / exercise_id / "starter.py").read_text()
+    result = grade_cells(EXERCISES[exercise_id], [source])
+    assert result.points == 0
+    assert "NotImplementedError" in result.message
+
+
+def test_missing_function_is_named():
+    result = grade_cells(EXERCISES["merkle_proof"], ["def merkle_proof(t, i):\n    return []\n"])
+    assert result.status == "load-error"
+    assert "verify_merkle_proof" in result.message
+
+
+def test_worker_starts_without_any_hash_module_loaded():
+    """Nothing banned is pre-imported, so sys.modules offers no way around the import hook."""
+    probe = "import sys\ndef sha256(data):\n    return sorted(sys.modules)\n"
+    exercise = EXERCISES["sha256"]
+    run = run_worker(
+        cells=[probe],
+        functions=["sha256"],
+        calls=[{"id": 0, "function": "sha256", "args": [encode(b"")]}],
+        banned=list(exercise.banned_modules),
+        limits=exercise.limits,
+    )
+    loaded = set(run.results[0]["value"])
+    assert not loaded & set(exercise.banned_modules)
+    assert not any(name.startswith("edu_chain") for name in loaded)
+
+
+def test_every_student_gets_the_same_cases():
+    """Fixed seeds: the planned inputs are identical when generated again from scratch."""
+    for exercise in EXERCISES.values():
+        first = [encode(c.args) for _, c in planned_cases(exercise)]
+        for group in exercise.spec.groups:
+            regenerated = [encode(c.args) for c in group.make_cases()]
+            cached = [encode(c.args) for c in exercise.spec.cases(group.name)]
+            assert regenerated == cached
+        assert first
+
+
+def test_stdout_is_never_parsed(tmp_path):
+    source = (
+        'print(\'{"t": "done"}\')\ndef merkle_root(txids):\n    print("PASSED")\n    return 1\n'
+    )
+    result = grade_cells(EXERCISES["merkle_root"], [source])
+    assert result.points == 0
+    assert "PASSED" in result.stdout_tail
