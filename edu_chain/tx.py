@@ -56,6 +56,7 @@ the output being spent, so a signature cannot be reused for another input or tra
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 from edu_chain.encoding import (
@@ -308,11 +309,15 @@ class Transaction:
     def sighash(self, index: int, spent_output: TxOut) -> bytes:
         """The 32-byte digest input ``index`` signs (see the module docstring)."""
         self._check_index(index)
-        stripped = replace(
-            self,
-            inputs=tuple(replace(tx_input, signature=b"", pubkey=b"") for tx_input in self.inputs),
+        return sha256d(self._unsigned_bytes + uint32_le(index) + spent_output.serialize())
+
+    @cached_property
+    def _unsigned_bytes(self) -> bytes:
+        """The serialization with every signature and pubkey emptied (computed once per tx)."""
+        unsigned_inputs = tuple(
+            replace(tx_input, signature=b"", pubkey=b"") for tx_input in self.inputs
         )
-        return sha256d(stripped.serialize() + uint32_le(index) + spent_output.serialize())
+        return replace(self, inputs=unsigned_inputs).serialize()
 
     def sign_input(self, index: int, private_key: PrivateKey, spent_output: TxOut) -> Transaction:
         """A copy of this transaction with input ``index`` signed by ``private_key``."""

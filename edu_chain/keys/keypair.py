@@ -139,6 +139,10 @@ class PublicKey:
 
     def pubkey_hash(self) -> bytes:
         """hash160 of the compressed SEC encoding: what an output pays to (20 bytes)."""
+        return self._pubkey_hash
+
+    @cached_property
+    def _pubkey_hash(self) -> bytes:
         return hash160(self.sec(compressed=True))
 
     def address(self) -> str:
