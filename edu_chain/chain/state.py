@@ -485,16 +485,17 @@ class ChainState:
     # --- fork choice ----------------------------------------------------------------------
 
     def _best_candidate(self) -> BlockIndexEntry:
-        """The not-invalid block with the most chainwork; the first seen wins a tie."""
+        """The not-invalid block with the most chainwork; the first seen wins a tie.
+
+        Because ties go to the lower first-seen sequence, a later block of equal work never
+        replaces the tip, and a failed reorg returns to the chain that was seen first (as
+        Bitcoin Core's ``setBlockIndexCandidates`` ordering does).
+        """
         best = self.tip
         for entry in self.index.values():
             if entry.status == INVALID:
                 continue
-            if entry.chainwork > best.chainwork or (
-                entry.chainwork == best.chainwork
-                and entry.sequence < best.sequence
-                and best is not self.tip
-            ):
+            if (entry.chainwork, -entry.sequence) > (best.chainwork, -best.sequence):
                 best = entry
         return best
 
@@ -502,11 +503,13 @@ class ChainState:
         """Reorganise to the most-work valid chain.  Returns the first error met, if any."""
         first_error: BlockValidationError | None = None
         old_tip = self.tip
+        moved = False  # a failed reorg may end on the old tip after moving away and back
         while True:
             best = self._best_candidate()
-            if best is self.tip or best.chainwork <= self.tip.chainwork:
+            if best is self.tip:
                 break
             fork = self._find_fork(best)
+            moved = True
             while self.tip is not fork:
                 self._disconnect_tip()
             path = []
@@ -523,7 +526,7 @@ class ChainState:
                     self._mark_invalid(entry, error)
                     first_error = first_error or error
                     break
-        if self.tip is not old_tip:
+        if moved or self.tip is not old_tip:
             self._emit(ChainEvent("tip_changed", self.tip))
         return first_error
 
