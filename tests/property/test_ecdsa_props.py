@@ -178,3 +178,35 @@ def test_truncated_or_extended_transactions_are_decode_errors(tx, data):
         except DecodeError:
             continue
         raise AssertionError(f"parsed malformed bytes {bad.hex()}")
+
+
+@settings(max_examples=20)
+@given(secrets_st, scalars, scalars, digests)
+def test_random_well_formed_signatures_are_false_on_every_backend(secret, r, s, digest):
+    public_key = PrivateKey(secret).public_key
+    signature = Signature(r, s)
+    for backend in available_backends():
+        assert public_key.verify_digest(signature, digest, backend=backend) is False
+
+
+# --- the group law (the ecdsa exercise's reference functions) ----------------------------
+
+
+@settings(max_examples=20)
+@given(scalars, scalars)
+def test_scalar_mult_distributes_over_point_add(a, b):
+    from edu_chain.keys.curve import G, point_add, scalar_mult
+
+    a_g, b_g = scalar_mult(a, G), scalar_mult(b, G)
+    assert point_add(a_g, b_g) == point_add(b_g, a_g) == scalar_mult(a + b, G)
+    library_point = ecdsa_lib.SECP256k1.generator * a
+    assert a_g == (library_point.x(), library_point.y())
+
+
+@settings(max_examples=10)
+@given(scalars, scalars, scalars)
+def test_point_add_is_associative(a, b, c):
+    from edu_chain.keys.curve import G, point_add, scalar_mult
+
+    p, q, r = (scalar_mult(k, G) for k in (a, b, c))
+    assert point_add(point_add(p, q), r) == point_add(p, point_add(q, r))
