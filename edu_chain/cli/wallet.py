@@ -4,8 +4,8 @@ A thin layer over :mod:`edu_chain.wallet`.  ``balance`` and ``send`` talk to a n
 API (DESIGN.md section 7), the fixed endpoints:
 
 * ``GET /api/address/{address}`` -> ``{"balance": int, "utxos": [{"txid": displayed hex,
-  "index": int, "amount": int}, ...]}`` (an entry with ``"spendable": false``, e.g. an
-  immature coinbase, is not spent);
+  "index": int, "amount": int}, ...]}`` (``"outpoint": "txid:index"`` may replace txid and
+  index; an entry with ``"spendable": false``, e.g. an immature coinbase, is not spent);
 * ``POST /api/tx`` with ``{"hex": raw transaction hex}`` -> ``{"txid": ...}`` or a 4xx
   ``{"error": {"code": ..., "message": ...}}``.
 """
@@ -122,8 +122,11 @@ def _address_info(node_url: str, address: str) -> tuple[int, dict[OutPoint, TxOu
         for entry in body.get("utxos", []):
             if entry.get("spendable", True) is False:
                 continue
-            index = entry["index"] if "index" in entry else entry["vout"]
-            outpoint = OutPoint(from_display_hex(entry["txid"]), int(index))
+            if "txid" in entry:
+                txid, index = entry["txid"], entry["index"] if "index" in entry else entry["vout"]
+            else:  # "outpoint": "txid:index", as OutPoint.__str__ writes it
+                txid, index = entry["outpoint"].rsplit(":", 1)
+            outpoint = OutPoint(from_display_hex(txid), int(index))
             utxos[outpoint] = TxOut(int(entry["amount"]), pubkey_hash)
         balance = int(body.get("balance", sum(out.amount for out in utxos.values())))
     except (KeyError, TypeError, ValueError, EduChainError) as error:

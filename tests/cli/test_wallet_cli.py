@@ -234,3 +234,21 @@ def test_no_node_answering_on_a_real_closed_port(keystore):
     result = run("balance", "--wallet", str(keystore), "--node", f"http://127.0.0.1:{port}")
     assert result.exit_code == 2
     assert f"no node answered at http://127.0.0.1:{port}" in result.output
+
+
+def test_utxos_may_be_given_as_outpoint_strings(keystore, monkeypatch):
+    outpoint = OutPoint(bytes([7]) * 32, 3)
+
+    def node(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            utxo = {"outpoint": str(outpoint), "amount": 2 * COIN}
+            return httpx.Response(200, json={"utxos": [utxo]})
+        tx = Transaction.from_hex(json.loads(request.content)["hex"])
+        assert tx.inputs[0].outpoint == outpoint
+        return httpx.Response(200, json={"txid": tx.id})
+
+    monkeypatch.setattr(wallet_cli, "_TRANSPORT", httpx.MockTransport(node))
+    balance = run("balance", "--wallet", str(keystore), "--json")
+    assert json.loads(balance.output)["total"] == 2 * COIN
+    sent = run("send", BOB.public_key.address(), "1", "--wallet", str(keystore))
+    assert sent.exit_code == 0, sent.output
