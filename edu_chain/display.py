@@ -287,9 +287,13 @@ def transaction_html(tx: Any) -> str:
     rows = []
     for index, txin in enumerate(inputs):
         outpoint = _first_attr(txin, ("outpoint", "prevout"), txin)
+        if _first_attr(outpoint, ("is_null",), False) is True:
+            rows.append((f"in {index}", "coinbase: no coin spent, new coins created", ""))
+            continue
         spent = _first_attr(outpoint, ("txid", "hash"), "?")
         vout = _first_attr(outpoint, ("index", "vout", "n"), "?")
-        rows.append((f"in {index}", f"spends {_hexish(spent)}:{vout}", ""))
+        signed = "signed" if _first_attr(txin, ("signature",), b"") else "NOT signed"
+        rows.append((f"in {index}", f"spends {_hexish(spent)}:{vout}", signed))
     for index, txout in enumerate(outputs):
         amount = _first_attr(txout, ("amount", "value"), "?")
         to = _first_attr(txout, ("address", "pubkey_hash", "pkh"), "?")
@@ -302,6 +306,26 @@ def transaction_html(tx: Any) -> str:
         )
     txid = tx.txid()
     return table_html(rows, header=("", "", "amount"), title=f"Transaction {_hexish(txid)}")
+
+
+def utxo_set_html(coins: Iterable[tuple[Any, Any]], *, title: str = "Unspent outputs") -> str:
+    """``(outpoint, coin)`` pairs as a table: where each coin is, its amount and its owner.
+
+    ``coin`` may be a chain ``Coin`` (``output``, ``height``, ``is_coinbase``) or a ``TxOut``.
+    """
+    rows = []
+    total = 0
+    for outpoint, coin in coins:
+        output = getattr(coin, "output", coin)
+        amount = _first_attr(output, ("amount", "value"), 0)
+        total += amount if isinstance(amount, int) else 0
+        owner = _first_attr(output, ("address", "pubkey_hash"), "?")
+        origin = "coinbase" if getattr(coin, "is_coinbase", False) else ""
+        height = getattr(coin, "height", "")
+        rows.append((str(outpoint), _hexish(owner), f"{amount:,}", height, origin))
+    rows.append(("total", "", f"{total:,}", "", ""))
+    header = ("outpoint (txid:index)", "owner", "amount", "height", "")
+    return table_html(rows, header=header, title=title)
 
 
 def fork_tree_svg(
