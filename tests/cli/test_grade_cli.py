@@ -1,0 +1,88 @@
+"""`educhain grade` and `educhain check`: help, success, usage errors, exit statuses."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from edu_chain.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "submissions"
+EXERCISES = ROOT / "exercises"
+
+
+def test_help_has_examples():
+    for command in ("grade", "check"):
+        result = CliRunner().invoke(main, [command, "--help"])
+        assert result.exit_code == 0
+        assert "Example" in result.output
+
+
+def test_grade_writes_every_output_and_exits_zero_even_for_failing_students(tmp_path):
+    subs = tmp_path / "subs"
+    (subs / "alice").mkdir(parents=True)
+    (subs / "bob").mkdir()
+    shutil.copy(FIXTURES / "correct" / "merkle_root.py", subs / "alice" / "merkle_root.py")
+    shutil.copy(EXERCISES / "merkle_root" / "starter.py", subs / "bob" / "merkle_root.py")
+    out = tmp_path / "out"
+    args = ["grade", str(subs), "--out", str(out), "--exercises", str(EXERCISES)]
+    result = CliRunner().invoke(main, [*args, "--only", "merkle_root", "--workers", "2", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "graded 2 submissions" in result.output
+    for name in (
+        "grades.csv",
+        "junit.xml",
+        "gradebook.sqlite",
+        "feedback/bob.md",
+        "feedback/bob.json",
+        "gradescope/alice/results.json",
+    ):
+        assert (out / name).is_file(), name
+    with (out / "grades.csv").open() as handle:
+        rows = {r["student"]: r for r in csv.DictReader(handle)}
+    assert rows["alice"]["merkle_root"] == "10" and rows["bob"]["merkle_root"] == "0"
+    assert "sha256" in rows["alice"]  # every exercise has a column, graded or not
+    again = CliRunner().invoke(main, [*args, "--only", "merkle_root", "--quiet"])
+    assert "skipped 2 unchanged" in again.output
+
+
+def test_grade_usage_errors_exit_2(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    out = tmp_path / "out"
+    base = ["grade", str(subs), "--out", str(out), "--exercises", str(EXERCISES)]
+    assert CliRunner().invoke(main, [*base, "--only", "nope"]).exit_code == 2
+    assert CliRunner().invoke(main, ["grade", str(subs)]).exit_code == 2
+    assert CliRunner().invoke(main, [*base, "--workers", "0"]).exit_code == 2
+    inside = ["grade", str(subs), "--out", str(subs / "o"), "--exercises", str(EXERCISES)]
+    assert CliRunner().invoke(main, inside).exit_code == 2
+
+
+def test_check_infers_the_exercise_from_the_file_name(tmp_path):
+    good = tmp_path / "mine.py"
+    shutil.copy(FIXTURES / "correct" / "mine.py", good)
+    result = CliRunner().invoke(main, ["check", str(good), "--exercises", str(EXERCISES)])
+    assert result.exit_code == 0, result.output
+    assert "All checks pass" in result.output
+
+
+def test_check_failure_shows_input_expected_actual_and_exits_1(tmp_path):
+    wrong = tmp_path / "attempt.py"
+    shutil.copy(FIXTURES / "mistakes" / "merkle_root_reversed.py", wrong)
+    args = ["check", str(wrong), "--exercise", "merkle_root", "--exercises", str(EXERCISES)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    for text in ("smallest failing input", "expected", "actual", "hint", "internal byte order"):
+        assert text in result.output
+
+
+def test_check_unknown_exercise_is_a_usage_error(tmp_path):
+    stray = tmp_path / "homework.py"
+    stray.write_text("x = 1\n")
+    result = CliRunner().invoke(main, ["check", str(stray), "--exercises", str(EXERCISES)])
+    assert result.exit_code == 2
+    assert "--exercise" in result.output

@@ -1,0 +1,128 @@
+"""A whole cohort through grade_cohort: honest, partial, hostile and broken students together.
+
+Oracles: the correct fixtures must score 10 per exercise whatever their neighbours do; the
+exports are checked against each other (grades.csv == feedback json == gradescope score).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from edu_chain.grading import Limits, grade_cohort, load_exercises
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "submissions"
+IDS = ["sha256", "merkle_root", "merkle_proof", "target", "mine"]
+
+
+def _notebook(cells: list[str]) -> str:
+    return json.dumps(
+        {
+            "nbformat": 4,
+            "nbformat_minor": 5,
+            "metadata": {},
+            "cells": [
+                {"cell_type": "code", "source": c, "metadata": {}, "outputs": []} for c in cells
+            ],
+        }
+    )
+
+
+def make_class(root: Path, out: Path) -> Path:
+    subs = root / "subs"
+    honest = subs / "alice"
+    honest.mkdir(parents=True)
+    for exercise_id in IDS:
+        shutil.copy(FIXTURES / "correct" / f"{exercise_id}.py", honest / f"{exercise_id}.py")
+    partial = subs / "bob"
+    partial.mkdir()
+    shutil.copy(FIXTURES / "mistakes" / "mine_strict_less.py", partial / "mine.py")
+    shutil.copy(FIXTURES / "correct" / "target.py", partial / "target.py")
+    hostile = subs / "mallory"
+    hostile.mkdir()
+    (hostile / "merkle_root.py").write_text(
+        f"open({str(out / 'grades.csv')!r}, 'w').write('mallory,1000')\n"
+        "def merkle_root(txids):\n    return txids[0]\n"
+    )
+    (hostile / "mine.py").write_text("def mine(*a):\n    while True:\n        pass\n")
+    notebook = subs / "nadia"
+    notebook.mkdir()
+    merkle = (FIXTURES / "correct" / "merkle_root.py").read_text()
+    (notebook / "work.ipynb").write_text(
+        _notebook(
+            [
+                "%matplotlib inline\n!pip install nothing",
+                "from edu_chain.grading import check\nimport matplotlib",
+                merkle,
+                "check('merkle_root', merkle_root)",
+            ]
+        )
+    )
+    broken = subs / "oscar"
+    broken.mkdir()
+    (broken / "homework.ipynb").write_text("{ this is not json")
+    return subs
+
+
+def test_cohort_grades_are_isolated_and_exports_agree(tmp_path):
+    out = tmp_path / "out"
+    subs = make_class(tmp_path, out)
+    exercises = [
+        dataclasses.replace(e, limits=Limits(time_s=3, cpu_s=2))
+        for e in load_exercises(ROOT / "exercises")
+    ]
+    summary = grade_cohort(subs, out, exercises, workers=2)
+    assert summary.students == 5
+    assert summary.graded == 25
+
+    with (out / "grades.csv").open() as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    assert list(rows["alice"]) == ["student", *IDS, "total"]
+    assert rows["alice"]["total"] == "50"
+    assert rows["bob"]["mine"] == "6" and rows["bob"]["target"] == "10"
+    assert rows["mallory"]["total"] == "0"
+    assert rows["nadia"]["merkle_root"] == "10"  # magics and the edu_chain import neutralised
+    assert rows["oscar"]["total"] == "0"
+
+    oscar = json.loads((out / "feedback" / "oscar.json").read_text())
+    assert "not a valid notebook" in oscar["exercises"][0]["message"]
+    mallory = json.loads((out / "feedback" / "mallory.json").read_text())
+    statuses = {e["exercise_id"]: e["status"] for e in mallory["exercises"]}
+    assert statuses["merkle_root"] == "violation"
+    assert statuses["mine"] in ("timeout", "crashed")
+
+    for student, row in rows.items():
+        feedback = json.loads((out / "feedback" / f"{student}.json").read_text())
+        gradescope = json.loads((out / "gradescope" / student / "results.json").read_text())
+        assert float(row["total"]) == feedback["total"] == gradescope["score"]
+        assert sum(t["score"] for t in gradescope["tests"]) == gradescope["score"]
+        assert all({"name", "score", "max_score", "output"} <= set(t) for t in gradescope["tests"])
+        assert (out / "feedback" / f"{student}.md").read_text().startswith("# Feedback")
+    bob = (out / "feedback" / "bob.md").read_text()
+    assert "compare with <=, not <" in bob
+
+    suites = ET.parse(out / "junit.xml").getroot()
+    assert sorted(s.get("name") for s in suites) == sorted(rows)
+
+
+def test_rerun_skips_unchanged_and_regrades_changes(tmp_path):
+    out = tmp_path / "out"
+    subs = tmp_path / "subs"
+    (subs / "alice").mkdir(parents=True)
+    shutil.copy(FIXTURES / "mistakes" / "mine_strict_less.py", subs / "alice" / "mine.py")
+    exercises = load_exercises(ROOT / "exercises", ["mine"])
+    first = grade_cohort(subs, out, exercises, workers=1)
+    assert first.graded == 1
+    again = grade_cohort(subs, out, exercises, workers=1)
+    assert (again.graded, again.skipped) == (0, 1)
+    shutil.copy(FIXTURES / "correct" / "mine.py", subs / "alice" / "mine.py")
+    fixed = grade_cohort(subs, out, exercises, workers=1)
+    assert fixed.graded == 1
+    assert fixed.points["mine"] == [10.0]
+    forced = grade_cohort(subs, out, exercises, workers=1, force=True)
+    assert forced.graded == 1

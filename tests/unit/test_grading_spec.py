@@ -1,0 +1,77 @@
+"""Exercise specs: the codec, fixed-seed generation, expected values and mistake detectors.
+
+Oracles: hashlib (SHA-256 vectors), the library reference, and Hypothesis round trips.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from edu_chain.block import BlockHeader
+from edu_chain.grading.spec import Raises, decode, draw_examples, encode, get_spec, registered_ids
+from edu_chain.grading.specs import merkle_root as merkle_spec
+from edu_chain.grading.specs import mine as mine_spec
+from edu_chain.grading.specs import sha256 as sha_spec
+from edu_chain.merkle import merkle_root
+from edu_chain.pow.mining import mine_reference
+
+values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**300), 2**300) | st.binary() | st.text(),
+    lambda inner: st.lists(inner, max_size=4),
+    max_leaves=10,
+)
+
+
+@given(values)
+def test_codec_round_trips(value):
+    assert decode(encode(value)) == value
+
+
+def test_draw_examples_is_deterministic():
+    strategy = st.lists(st.binary(min_size=32, max_size=32), min_size=1, max_size=5)
+    assert draw_examples(strategy, 20, 7) == draw_examples(strategy, 20, 7)
+
+
+def test_sha256_known_vectors_match_hashlib():
+    for data, digest, _ in sha_spec.KNOWN_VECTORS:
+        assert hashlib.sha256(data).hexdigest() == digest
+
+
+def test_every_expected_value_is_the_references():
+    spec = get_spec("merkle_root")
+    for group in spec.groups:
+        for case in spec.cases(group.name):
+            if isinstance(case.expected, Raises):
+                assert case.args == ([],)
+            else:
+                assert case.expected == merkle_root(case.args[0])
+
+
+def test_mine_reference_agrees_with_the_library_miner():
+    """The exercise's half-open [start, stop) equals the library's inclusive max_nonce."""
+    header = BlockHeader(1, bytes(32), bytes(32), 1_700_000_000, 0x1F00FFFF, 0)
+    raw76 = header.serialize()[:76]
+    target = 0xFFFF << 216
+    assert mine_spec.mine_reference(raw76, target, 0, 3000) == mine_reference(header, 0, 2999)
+
+
+def test_mine_boundaries_separate_le_from_lt():
+    spec = get_spec("mine")
+    cases = [c for c in spec.cases("boundaries") if c.label == "target == hash"]
+    assert cases and all(mine_spec._mine_strict(*c.args) != c.expected for c in cases)
+
+
+def test_mistake_variants_are_recognised_and_the_right_answer_is_not():
+    spec = get_spec("merkle_root")
+    case = next(c for c in spec.cases("odd-levels") if len(c.args[0]) == 5)
+    carried = merkle_spec.root_with(case.args[0], parent=merkle_spec.sha256d, odd="carry")
+    assert spec.hint_for(case, carried).code == "odd-level-not-duplicated"
+    assert spec.hint_for(case, case.expected[::-1]).code == "bytes-reversed"
+    assert spec.hint_for(case, case.expected) is None
+
+
+def test_all_five_core_specs_are_registered():
+    assert {"sha256", "merkle_root", "merkle_proof", "target", "mine"} <= set(registered_ids())
