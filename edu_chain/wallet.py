@@ -66,10 +66,20 @@ class InsufficientFundsError(WalletError, ValueError):
         )
 
 
-class UtxoView(Protocol):
-    """What the wallet needs from a UTXO set: ``(outpoint, TxOut or Coin)`` pairs."""
+class ScannableUtxos(Protocol):
+    """A UTXO set the wallet scans: ``items()`` gives ``(outpoint, TxOut or Coin)`` pairs."""
 
     def items(self) -> Iterable[tuple[OutPoint, Any]]: ...
+
+
+class OwnerIndexedUtxos(Protocol):
+    """A UTXO set indexed by owner, like the chain state: only our own coins are fetched."""
+
+    def utxos_for(self, pubkey_hash: bytes) -> Iterable[tuple[OutPoint, Any]]: ...
+
+
+UtxoView = ScannableUtxos | OwnerIndexedUtxos
+"""Anything the wallet can find its coins in (a plain ``dict[OutPoint, TxOut]`` works)."""
 
 
 @dataclass(frozen=True)
@@ -265,8 +275,14 @@ class Wallet:
 
     # --- coins ----------------------------------------------------------------------------
 
-    def coins(self, utxos: UtxoView) -> list[OwnedCoin]:
-        """The wallet's unspent outputs in ``utxos``, largest first."""
+    def coins(self, utxos: UtxoView, *, spendable_only: bool = False) -> list[OwnedCoin]:
+        """The wallet's unspent outputs in ``utxos``, largest first.
+
+        With ``spendable_only``, coinbase outputs that are not yet mature are left out.  That
+        needs to know the coin's ``height`` and ``is_coinbase`` (the chain's ``Coin`` has both)
+        and the view's ``height`` and ``params.coinbase_maturity`` (the chain state has both);
+        a view without them (a plain dict of TxOut) is taken as all spendable.
+        """
         by_hash = self._keys_by_hash()
         found: list[OwnedCoin] = []
         utxos_for = getattr(utxos, "utxos_for", None)
@@ -275,18 +291,30 @@ class Wallet:
                 pair for pubkey_hash in by_hash for pair in utxos_for(pubkey_hash)
             ]
         else:
-            pairs = utxos.items()
+            pairs = utxos.items()  # type: ignore[union-attr]
+        tip_height = getattr(utxos, "height", None)
+        maturity = getattr(getattr(utxos, "params", None), "coinbase_maturity", None)
         for outpoint, value in pairs:
             output = _as_txout(value)
             key = by_hash.get(output.pubkey_hash)
-            if key is not None:
-                found.append(OwnedCoin(outpoint, output, key))
+            if key is None:
+                continue
+            if (
+                spendable_only
+                and isinstance(tip_height, int)
+                and isinstance(maturity, int)
+                and getattr(value, "is_coinbase", False)
+                # the chain's rule: a block at tip + 1 may spend it after `maturity` blocks
+                and tip_height + 1 - value.height < maturity
+            ):
+                continue
+            found.append(OwnedCoin(outpoint, output, key))
         found.sort(key=lambda c: (-c.amount, c.outpoint.txid, c.outpoint.index))
         return found
 
-    def balance(self, utxos: UtxoView) -> int:
-        """Sum of the wallet's coins in ``utxos``, in base units."""
-        return sum(coin.amount for coin in self.coins(utxos))
+    def balance(self, utxos: UtxoView, *, spendable_only: bool = False) -> int:
+        """Sum of the wallet's coins in ``utxos``, in base units (see :meth:`coins`)."""
+        return sum(coin.amount for coin in self.coins(utxos, spendable_only=spendable_only))
 
     def build_payment(
         self,
@@ -304,7 +332,7 @@ class Wallet:
             raise WalletError(f"fee must be 0..{MAX_MONEY} base units, got {fee!r}")
         recipient = address_to_pubkey_hash(to_address)
         change_to = address_to_pubkey_hash(change_address or self.address)
-        chosen = select_coins(self.coins(utxos), amount + fee)
+        chosen = select_coins(self.coins(utxos, spendable_only=True), amount + fee)
         change = sum(coin.amount for coin in chosen) - amount - fee
         outputs = [TxOut(amount, recipient)]
         if change > 0:

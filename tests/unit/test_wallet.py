@@ -184,3 +184,27 @@ def test_amount_helpers():
     for bad in ("abc", "0.000000001", "-1", "21000000.00000001", "nan", "inf"):
         with pytest.raises(WalletError):
             parse_coins(bad)
+
+
+def test_wallet_spends_from_the_real_chain_state():
+    """Plugged into the chain engineer's UTXO set: immature coinbases are skipped and the
+    payment is accepted into a block (the consensus rules are the oracle)."""
+    chain_builder = pytest.importorskip("edu_chain.chain.builder")
+    builder = chain_builder.ChainBuilder(key=ALICE)
+    params = builder.params
+    builder.mine_blocks(params.coinbase_maturity + 2)  # some coinbases mature, some not
+    wallet = Wallet("unused.json", [ALICE])
+    chain = builder.chain
+    every = wallet.coins(chain)
+    spendable = wallet.coins(chain, spendable_only=True)
+    assert len(every) == chain.height  # one coinbase per block after genesis
+    assert len(spendable) == chain.height + 1 - params.coinbase_maturity
+    assert wallet.balance(chain) == sum(c.amount for c in every)
+    amount = sum(c.amount for c in spendable) - 5_000  # needs every mature coin
+    tx = wallet.build_payment(chain, BOB.public_key.address(), amount, fee=5_000)
+    assert {i.outpoint for i in tx.inputs} == {c.outpoint for c in spendable}
+    block = builder.mine_block([tx])
+    assert chain.tip.hash == block.hash()
+    assert Wallet("unused.json", [BOB]).balance(chain) == amount
+    with pytest.raises(InsufficientFundsError):
+        wallet.build_payment(chain, BOB.public_key.address(), every[0].amount * chain.height)
