@@ -146,3 +146,13 @@ def test_nonce_candidates_continue_deterministically():
     assert first_three == again
     assert len(set(first_three)) == 3
     assert all(1 <= k < N for k in first_three)
+
+
+@pytest.mark.parametrize("secret", [1, 2, 3, 0xA11CE, 2**255, N - 1])
+def test_every_backend_derives_the_same_public_key(secret):
+    from edu_chain.keys import get_backend
+
+    library = ecdsa_lib.SigningKey.from_secret_exponent(secret, curve=ecdsa_lib.SECP256k1)
+    expected = library.get_verifying_key().to_string("compressed")
+    for backend in available_backends():
+        assert get_backend(backend).public_key_sec(secret) == expected, backend
