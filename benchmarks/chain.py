@@ -30,18 +30,24 @@ from _common import emit, parser
 from edu_chain.chain import ChainParams, ChainState
 from edu_chain.chain.builder import ChainBuilder
 from edu_chain.chain.state import parallel_signature_verifier, serial_signature_verifier
-from edu_chain.keys import get_backend
+from edu_chain.keys import PrivateKey, get_backend
 from edu_chain.tx import OutPoint
 
 
 def build_blocks(params: ChainParams, blocks: int, txs: int) -> tuple[list, list]:
-    """(setup blocks, measured blocks), all valid in sequence on ``params``' genesis."""
+    """(setup blocks, measured blocks), all valid in sequence on ``params``' genesis.
+
+    Every measured input is signed by a different key, so no cache flatters a verifier.
+    """
     builder = ChainBuilder(params)
     setup = builder.mine_blocks(params.coinbase_maturity + 1)
     count = blocks * txs
+    keys = [PrivateKey(1_000_003 + i) for i in range(count)]
     outpoint, coin = builder.spendable_coins()[0]
     piece = (coin.amount - 100_000) // count
-    fan_out = builder.spend([(outpoint, coin)], [(builder.pubkey_hash, piece)] * count)
+    fan_out = builder.spend(
+        [(outpoint, coin)], [(key.public_key.pubkey_hash(), piece) for key in keys]
+    )
     setup.append(builder.mine_block([fan_out]))
     fan_id = fan_out.txid()
     measured = []
@@ -53,6 +59,7 @@ def build_blocks(params: ChainParams, blocks: int, txs: int) -> tuple[list, list
                 builder.spend(
                     [(OutPoint(fan_id, index), fan_out.outputs[index])],
                     [(b"\x42" * 20, piece - 500)],
+                    key=keys[index],
                 )
             )
         measured.append(builder.mine_block(spends))

@@ -31,6 +31,7 @@ SQLite transaction per block, so a crash leaves the database at a block boundary
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -682,6 +683,15 @@ def serial_signature_verifier(jobs: Sequence[SignatureJob]) -> list[bool]:
     return [tx.verify_input(index, coin.output) for tx, index, coin in jobs]
 
 
+@functools.lru_cache(maxsize=65_536)
+def _cached_hash160(pubkey: bytes) -> bytes:
+    """hash160 of a public key; keys repeat across inputs (addresses are reused), and the
+    reference RIPEMD-160 is pure Python, so remembering recent ones pays."""
+    from edu_chain.hashing import hash160
+
+    return hash160(pubkey)
+
+
 def parallel_signature_verifier(
     workers: int | None = None, *, executor: str = "auto"
 ) -> Callable[[Sequence[SignatureJob]], list[bool]]:
@@ -691,7 +701,6 @@ def parallel_signature_verifier(
     ``pubkey_hash`` and each input's sighash is computed.  Only the expensive elliptic-curve
     verifications go to the batch.  Same answers as :func:`serial_signature_verifier`.
     """
-    from edu_chain.hashing import hash160
     from edu_chain.keys import verify_batch
 
     def verify(jobs: Sequence[SignatureJob]) -> list[bool]:
@@ -700,7 +709,7 @@ def parallel_signature_verifier(
         for tx, index, coin in jobs:
             tx_in = tx.inputs[index]
             owner_ok.append(
-                len(tx_in.pubkey) == 33 and hash160(tx_in.pubkey) == coin.output.pubkey_hash
+                len(tx_in.pubkey) == 33 and _cached_hash160(tx_in.pubkey) == coin.output.pubkey_hash
             )
             items.append((tx_in.pubkey, tx.sighash(index, coin.output), tx_in.signature))
         verified = verify_batch(items, workers, executor=executor)

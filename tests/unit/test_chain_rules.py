@@ -20,6 +20,7 @@ import pytest
 from edu_chain.block import Block
 from edu_chain.chain.builder import ChainBuilder
 from edu_chain.chain.params import ChainParams
+from edu_chain.chain.state import parallel_signature_verifier, serial_signature_verifier
 from edu_chain.errors import BlockValidationError, TxValidationError, ValidationError
 from edu_chain.keys import N, PrivateKey, Signature
 from edu_chain.mempool import Mempool
@@ -466,3 +467,32 @@ def test_valid_spend_is_accepted_by_both_paths():
     result = lab.chain.submit_block(block)
     assert result.status == "active"
     assert len(lab.pool) == 0
+
+
+SIGNATURE_CODES = {
+    "bad-signature",
+    "bad-signature-encoding",
+    "bad-signature-high-s",
+    "bad-txns-pubkey-mismatch",
+}
+
+
+@pytest.mark.parametrize("case", [c for c in CATALOGUE if c.code in SIGNATURE_CODES], ids=_case_id)
+def test_parallel_verifier_gives_the_same_codes(case: Case):
+    """verify_batch on worker threads finds the same faults; the code comes from input_check."""
+    lab = Lab()
+    lab.chain.verify_signatures = parallel_signature_verifier(2, executor="thread")
+    with pytest.raises(BlockValidationError) as info:
+        lab.chain.submit_block(lab.block([case.tx(lab)]))
+    assert info.value.code == case.code
+
+
+def test_parallel_and_serial_verifiers_agree_on_a_mixed_batch():
+    lab = Lab()
+    good = lab.tx()
+    coin = lab.chain.get_coin(good.inputs[0].outpoint)
+    bad = [c.tx(lab) for c in CATALOGUE if c.code in SIGNATURE_CODES]
+    jobs = [(tx, 0, coin) for tx in [good, *bad] * 20]  # 100 jobs: above the batch threshold
+    serial = serial_signature_verifier(jobs)
+    assert serial == parallel_signature_verifier(2, executor="thread")(jobs)
+    assert serial.count(True) == 20
