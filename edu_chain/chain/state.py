@@ -311,6 +311,38 @@ class ChainState:
         """Leaves of the block tree that are not the active tip (ends of stale branches)."""
         return [e for e in self.index.values() if not e.children and e is not self.tip]
 
+    # --- helpers for peers (sync) ---------------------------------------------------------
+
+    def orphan_parents(self) -> list[bytes]:
+        """Hashes of unknown blocks that orphans are waiting for: ask peers for these."""
+        with self._lock:
+            wanted = {b.header.prev_hash for b in self.orphans.values()}
+            return sorted(h for h in wanted if h not in self.index and h not in self.orphans)
+
+    def block_locator(self) -> list[bytes]:
+        """Active-chain hashes from the tip back to genesis, dense first then doubling gaps
+        (Bitcoin's ``CBlockLocator``): a peer finds the last block we share in few steps."""
+        with self._lock:
+            hashes, height, step = [], self.height, 1
+            while height > 0:
+                hashes.append(self.active[height].hash)
+                if len(hashes) >= 10:
+                    step *= 2
+                height -= step
+            hashes.append(self.active[0].hash)
+            return hashes
+
+    def hashes_after(self, locator: Sequence[bytes], limit: int = 500) -> list[bytes]:
+        """Active-chain hashes following the first ``locator`` hash we have on our chain."""
+        with self._lock:
+            start = 0
+            for block_hash in locator:
+                entry = self.index.get(block_hash)
+                if entry is not None and self.contains(entry):
+                    start = entry.height + 1
+                    break
+            return [e.hash for e in self.active[start : start + limit]]
+
     def check_consistency(self) -> ConsistencyReport:
         """Replay the active chain into a fresh UTXO set; compare with memory and disk."""
         with self._lock:

@@ -234,3 +234,27 @@ def test_find_tx_and_address_index(builder: ChainBuilder):
     assert found == tx and entry.hash == block.hash()
     assert builder.chain.balance(b"\x11" * 20) == 12_345
     assert builder.chain.find_tx(bytes(32)) is None
+
+
+def test_sync_helpers_let_a_peer_catch_up(builder: ChainBuilder):
+    """Two nodes: the behind one sends its locator, the ahead one answers with what follows."""
+    ahead = builder.chain
+    behind = ChainBuilder(ahead.params)
+    shared = builder.mine_blocks(3)
+    for block in shared:
+        behind.chain.submit_block(block)
+    behind.mine_blocks(1, extra=b"stale")  # the behind node has a private block
+    new = builder.mine_blocks(25)
+    locator = behind.chain.block_locator()
+    assert locator[0] == behind.chain.tip.hash and locator[-1] == ahead.params.genesis_hash
+    wanted = ahead.hashes_after(locator)
+    assert wanted == [b.hash() for b in new]  # resumes after the last shared block (b3)
+    assert ahead.hashes_after(locator, limit=5) == wanted[:5]
+    # Delivered newest-first, they wait as orphans until the gap closes.
+    for block_hash in reversed(wanted[1:]):
+        behind.chain.submit_block(ahead.get_block(block_hash))
+    assert behind.chain.orphan_parents() == [wanted[0]]
+    behind.chain.submit_block(ahead.get_block(wanted[0]))
+    assert behind.chain.tip.hash == ahead.tip.hash
+    assert behind.chain.orphan_parents() == []
+    assert len(ahead.block_locator()) < 20  # logarithmic, not one hash per block
