@@ -6,6 +6,7 @@ Modules, lowest first:
     curve.py     points, point_add, scalar_mult, G, n         (SEC 1 section 2.2, SEC 2)
     rfc6979.py   deterministic nonces                         (RFC 6979 section 3.2)
     ecdsa.py     sign / verify on integers                    (SEC 1 sections 4.1.3-4.1.4)
+    sec.py       public keys as bytes, compressed or not      (SEC 1 sections 2.3.3-2.3.4)
     der.py       strict DER signature encoding                (BIP 66)
     fast.py      the same operations via libsecp256k1 (coincurve) or OpenSSL (cryptography)
     keypair.py   PrivateKey, PublicKey, Signature, addresses  (the API to use)

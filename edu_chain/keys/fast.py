@@ -26,8 +26,10 @@ import os
 from functools import cache, lru_cache
 from typing import Protocol
 
+from edu_chain.errors import KeyFormatError
 from edu_chain.keys import curve, ecdsa
 from edu_chain.keys.der import encode_der_signature
+from edu_chain.keys.sec import decode_sec, encode_sec
 
 _HALF_N = curve.N // 2
 
@@ -42,31 +44,6 @@ class Backend(Protocol):
     def verify(self, sec: bytes, digest: bytes, r: int, s: int) -> bool: ...
 
 
-def _compress(point: tuple[int, int]) -> bytes:
-    x, y = point
-    return bytes([2 + (y & 1)]) + x.to_bytes(32, "big")
-
-
-def _decompress(sec: bytes) -> tuple[int, int] | None:
-    """SEC bytes -> point, or None if they do not encode a point on the curve."""
-    from edu_chain.keys.field import P, field_sqrt
-
-    if len(sec) == 33 and sec[0] in (2, 3):
-        x = int.from_bytes(sec[1:], "big")
-        if x >= P:
-            return None
-        y = field_sqrt((x * x * x + curve.B) % P)
-        if y is None:
-            return None
-        if y & 1 != sec[0] & 1:
-            y = P - y
-        return (x, y)
-    if len(sec) == 65 and sec[0] == 4:
-        point = (int.from_bytes(sec[1:33], "big"), int.from_bytes(sec[33:], "big"))
-        return point if curve.is_on_curve(point) else None
-    return None
-
-
 class ReferenceBackend:
     """The from-scratch code of this package, in the backend shape."""
 
@@ -75,7 +52,7 @@ class ReferenceBackend:
     def public_key_sec(self, secret: int) -> bytes:
         point = curve.scalar_mult(secret, curve.G)
         assert point is not None
-        return _compress(point)
+        return encode_sec(point)
 
     def sign(self, secret: int, digest: bytes) -> tuple[int, int]:
         return ecdsa.sign_deterministic(secret, digest)
@@ -83,8 +60,9 @@ class ReferenceBackend:
     def verify(self, sec: bytes, digest: bytes, r: int, s: int) -> bool:
         if not 1 <= s <= _HALF_N or len(digest) != 32:
             return False
-        point = _decompress(bytes(sec))
-        if point is None:
+        try:
+            point = decode_sec(sec)
+        except KeyFormatError:
             return False
         return ecdsa.verify(point, ecdsa.digest_to_z(digest), (r, s))
 

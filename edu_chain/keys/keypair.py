@@ -26,13 +26,11 @@ from edu_chain.keys import curve
 from edu_chain.keys.der import decode_der_signature, encode_der_signature
 from edu_chain.keys.ecdsa import HALF_N
 from edu_chain.keys.fast import get_backend
-from edu_chain.keys.field import P, field_sqrt
+from edu_chain.keys.sec import decode_sec, encode_sec
 
 TESTNET_VERSION = 0x6F
 """Address version byte (Bitcoin testnet's P2PKH prefix)."""
 PUBKEY_HASH_SIZE = 20
-COMPRESSED_SEC_SIZE = 33
-UNCOMPRESSED_SEC_SIZE = 65
 
 
 def _require_digest(digest: bytes) -> bytes:
@@ -99,43 +97,12 @@ class PublicKey:
 
     def sec(self, compressed: bool = True) -> bytes:
         """SEC 1 section 2.3.3 encoding: 33 bytes compressed (default) or 65 uncompressed."""
-        if compressed:
-            return bytes([2 + (self.y & 1)]) + self.x.to_bytes(32, "big")
-        return b"\x04" + self.x.to_bytes(32, "big") + self.y.to_bytes(32, "big")
+        return encode_sec(self.point, compressed)
 
     @classmethod
     def from_sec(cls, data: bytes) -> PublicKey:
         """Parse SEC bytes (SEC 1 section 2.3.4); :class:`KeyFormatError` if malformed."""
-        if not isinstance(data, bytes | bytearray | memoryview):
-            raise KeyFormatError(f"a SEC public key is bytes, got {type(data).__name__}")
-        data = bytes(data)
-        if not data:
-            raise KeyFormatError("SEC public key is empty")
-        prefix = data[0]
-        if prefix in (2, 3):
-            if len(data) != COMPRESSED_SEC_SIZE:
-                raise KeyFormatError(
-                    f"compressed SEC public key (prefix 0x{prefix:02x}) is 33 bytes, "
-                    f"got {len(data)}"
-                )
-            x = int.from_bytes(data[1:], "big")
-            if x >= P:
-                raise KeyFormatError(f"SEC public key x = {x:#x} is not below the field prime")
-            y = field_sqrt((x**3 + curve.B) % P)
-            if y is None:
-                raise KeyFormatError(f"no point on secp256k1 has x = {x:#x}")
-            if y & 1 != prefix & 1:
-                y = P - y
-            return cls(x, y)
-        if prefix == 4:
-            if len(data) != UNCOMPRESSED_SEC_SIZE:
-                raise KeyFormatError(
-                    f"uncompressed SEC public key (prefix 0x04) is 65 bytes, got {len(data)}"
-                )
-            return cls(int.from_bytes(data[1:33], "big"), int.from_bytes(data[33:], "big"))
-        raise KeyFormatError(
-            f"SEC public key prefix must be 0x02, 0x03 or 0x04, found 0x{prefix:02x}"
-        )
+        return cls(*decode_sec(data))
 
     def pubkey_hash(self) -> bytes:
         """hash160 of the compressed SEC encoding: what an output pays to (20 bytes)."""
