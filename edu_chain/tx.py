@@ -37,6 +37,13 @@ Serialization (all integers little-endian; hashes in internal byte order)::
 A **coinbase** (the first transaction of each block, which creates the block reward) has
 exactly one input whose outpoint is "null": 32 zero bytes and index ``0xFFFFFFFF``.
 
+Parsing is exact: truncated input, trailing bytes after the locktime, a CompactSize not in
+its shortest form, or a count/length larger than the remaining bytes could hold (so nine
+bytes cannot make us allocate 2**64 inputs) are all :class:`~edu_chain.errors.DecodeError`
+with a stable code.  Whether the *contents* make sense (no inputs, amounts above MAX_MONEY,
+a malformed signature) is for validation, not for the parser, so any well-formed bytes
+round-trip: ``Transaction.parse(tx.serialize()) == tx``.
+
 Ids.  ``txid = sha256d(serialization)``, in internal order; the displayed id (``tx.id``) is
 its reverse, as in Bitcoin explorers (see hashing.py).
 
