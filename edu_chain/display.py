@@ -329,13 +329,18 @@ def utxo_set_html(coins: Iterable[tuple[Any, Any]], *, title: str = "Unspent out
 
 
 def fork_tree_svg(
-    headers: Iterable[Any], *, active_tip: bytes | None = None, width: int = 6
+    headers: Iterable[Any],
+    *,
+    active_tip: bytes | None = None,
+    invalid: Iterable[bytes] = (),
+    width: int = 6,
 ) -> str:
     """Draw the block tree that ``headers`` form through ``prev_hash``.
 
     One column per height, one lane per branch; blocks on the chain ending at ``active_tip``
-    (internal-order hash) are green, stale branches grey.
+    (internal-order hash) are green, stale branches grey, hashes in ``invalid`` red.
     """
+    invalid = set(invalid)
     by_hash = {h.hash(): h for h in headers}
     children: dict[bytes, list[bytes]] = {}
     roots = []
@@ -382,7 +387,9 @@ def fork_tree_svg(
                 f'x2="{column * step_x + 5}" y2="{lane * step_y + 5 + box_h / 2}" stroke="#999"/>'
             )
     for block_hash, (column, lane) in place.items():
-        fill = "#a5d6a7" if block_hash in active else "#e0e0e0"
+        fill = (
+            "#ef9a9a" if block_hash in invalid else "#a5d6a7" if block_hash in active else "#e0e0e0"
+        )
         x, y = column * step_x + 5, lane * step_y + 5
         parts.append(
             f'<rect x="{x}" y="{y}" width="{box_w}" height="{box_h}" rx="4" fill="{fill}" '
@@ -393,6 +400,23 @@ def fork_tree_svg(
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{svg_w}" height="{svg_h}" '
         f'viewBox="0 0 {svg_w} {svg_h}">' + "".join(parts) + "</svg>"
     )
+
+
+def block_tree_html(chain: Any) -> str:
+    """A node's whole block tree, read from a chain state by duck typing.
+
+    Needs ``chain.index`` (hash -> entry with ``header`` and ``status``) and ``chain.tip``
+    (with ``hash``, ``height``); ready to be a chain state's ``_repr_html_``.
+    """
+    entries = list(chain.index.values())
+    invalid = [e.hash for e in entries if getattr(e, "status", "") == "invalid"]
+    tip = chain.tip
+    caption = (
+        f"{len(entries)} blocks known; active tip at height {tip.height}: {display_hex(tip.hash)}"
+        f" (green: active chain, grey: stale, red: invalid)"
+    )
+    svg = fork_tree_svg([e.header for e in entries], active_tip=tip.hash, invalid=invalid)
+    return f'<div><div style="font-family:monospace;font-size:12px">{esc(caption)}</div>{svg}</div>'
 
 
 def record_html(record: Any, *, title: str = "") -> str:

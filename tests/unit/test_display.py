@@ -246,3 +246,35 @@ def test_real_transactions_and_utxo_set_from_a_test_chain():
     assert f"{builder.chain.balance(builder.pubkey_hash):,}" in table  # the total row
     for outpoint, _ in coins:
         assert str(outpoint) in table
+
+
+def test_block_tree_of_a_real_chain_state_after_a_reorg():
+    from edu_chain.chain.builder import ChainBuilder
+    from edu_chain.display import block_tree_html
+
+    builder = ChainBuilder()
+    builder.mine_blocks(2)
+    fork_point = builder.chain.tip
+    stale = builder.mine_block()
+    first = builder.mine_block(parent=fork_point, extra=b"other miner")
+    second = builder.mine_block(parent=first)  # more work: the node reorganises
+    assert builder.chain.tip.hash == second.hash()
+    root = _parse(block_tree_html(builder.chain))
+    fills = {
+        text.text: rect.get("fill")
+        for rect, text in zip(root.iter(f"{SVG}rect"), root.iter(f"{SVG}text"), strict=True)
+    }
+    assert fills[short_hex(stale.hash(), 6)] == "#e0e0e0"
+    assert fills[short_hex(second.hash(), 6)] == "#a5d6a7"
+    assert list(fills.values()).count("#a5d6a7") == builder.chain.height + 1
+
+
+def test_fork_tree_marks_invalid_blocks_red():
+    genesis = BlockHeader.from_hex(GENESIS_HEADER_HEX)
+    main = _chain(genesis, 2, 1)
+    bad = _chain(genesis, 1, 3)
+    root = _parse(
+        fork_tree_svg([genesis, *main, *bad], active_tip=main[-1].hash(), invalid=[bad[0].hash()])
+    )
+    fills = [r.get("fill") for r in root.iter(f"{SVG}rect")]
+    assert fills.count("#ef9a9a") == 1 and fills.count("#a5d6a7") == 3
