@@ -29,7 +29,7 @@ from _common import emit, parser
 
 from edu_chain.chain import ChainParams, ChainState
 from edu_chain.chain.builder import ChainBuilder
-from edu_chain.chain.state import parallel_signature_verifier, serial_signature_verifier
+from edu_chain.chain.signatures import parallel_signature_verifier, serial_signature_verifier
 from edu_chain.keys import PrivateKey, get_backend
 from edu_chain.tx import OutPoint
 
@@ -84,6 +84,7 @@ def connect(params, setup, measured, verifier, store: str) -> float:
 def measure(blocks: int, txs: int, workers: int, store: str) -> dict:
     params = replace(ChainParams.for_tests(), max_block_size=10_000_000, max_tx_size=10_000_000)
     setup, measured = build_blocks(params, blocks, txs)
+    connect(params, setup, measured[:1], serial_signature_verifier, store)  # warm-up, untimed
     serial = connect(params, setup, measured, serial_signature_verifier, store)
     batch_1 = connect(
         params, setup, measured, parallel_signature_verifier(1, executor="serial"), store

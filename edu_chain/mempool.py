@@ -286,7 +286,8 @@ class Mempool:
     ) -> Block:
         """An unmined block on the tip with the best-paying pool transactions.
 
-        >>> # header = mine(pool.block_template(pkh).header); chain.submit_block(...)
+        Mine it with ``mine(template.header)``, put the solved header back
+        (``dataclasses.replace(template, header=solved)``) and ``chain.submit_block`` it.
         """
         with self._lock:
             txs, fees = self.select_transactions()

@@ -6,8 +6,10 @@ Modules, lowest first:
     retarget.py   the difficulty retarget rule (factor-4 clamp)
     coins.py      Coin (an unspent output and its origin), undo data
     rules.py      header / block / transaction checks with stable reason codes
+    signatures.py checking a block's signatures one by one or in parallel (verify_batch)
     store.py      ChainStore: SQLite (WAL), one transaction per connected block
-    state.py      ChainState: block index, most-work fork choice, orphans, reorgs, events
+    index.py      BlockIndexEntry (height, chainwork, status), ChainEvent, SubmitResult
+    state.py      ChainState: most-work fork choice, orphans, reorgs, events
     builder.py    ChainBuilder: mine valid (or deliberately broken) blocks for tests and labs
 
 >>> from edu_chain.chain import ChainParams, ChainState
@@ -17,11 +19,13 @@ Modules, lowest first:
 """
 
 from edu_chain.chain.coins import Coin as Coin
+from edu_chain.chain.index import BlockIndexEntry as BlockIndexEntry
+from edu_chain.chain.index import ChainEvent as ChainEvent
+from edu_chain.chain.index import SubmitResult as SubmitResult
 from edu_chain.chain.params import ChainParams as ChainParams
-from edu_chain.chain.state import BlockIndexEntry as BlockIndexEntry
-from edu_chain.chain.state import ChainEvent as ChainEvent
+from edu_chain.chain.signatures import parallel_signature_verifier as parallel_signature_verifier
+from edu_chain.chain.signatures import serial_signature_verifier as serial_signature_verifier
 from edu_chain.chain.state import ChainState as ChainState
-from edu_chain.chain.state import SubmitResult as SubmitResult
 from edu_chain.chain.store import ChainStore as ChainStore
 from edu_chain.chain.store import ConsistencyReport as ConsistencyReport
 
@@ -34,4 +38,6 @@ __all__ = [
     "Coin",
     "ConsistencyReport",
     "SubmitResult",
+    "parallel_signature_verifier",
+    "serial_signature_verifier",
 ]

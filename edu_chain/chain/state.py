@@ -31,19 +31,30 @@ SQLite transaction per block, so a crash leaves the database at a block boundary
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from edu_chain.block import Block, BlockHeader
 from edu_chain.chain import retarget, rules
 from edu_chain.chain.coins import Coin, coins_created
+from edu_chain.chain.index import (
+    INVALID,
+    VALID,
+    BlockIndexEntry,
+    ChainEvent,
+    Listener,
+    SubmitResult,
+)
 from edu_chain.chain.params import ChainParams
+from edu_chain.chain.signatures import (
+    SignatureJob,
+    Verifier,
+    serial_signature_verifier,
+)
 from edu_chain.chain.store import ChainStore, ConsistencyReport
 from edu_chain.errors import BlockValidationError, TxValidationError, ValidationError
 from edu_chain.hashing import display_hex
@@ -54,102 +65,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 
-# Block statuses, as stored in the database.
-STORED = "stored"  # header and block checked on their own, never connected yet
-VALID = "valid"  # connected at least once: fully validated
-INVALID = "invalid"  # broke a rule (or descends from a block that did)
-
-
-@dataclass(eq=False)
-class BlockIndexEntry:
-    """What the node knows about one block (``CBlockIndex`` in Bitcoin Core)."""
-
-    hash: bytes  # internal order
-    header: BlockHeader
-    height: int
-    chainwork: int  # total work of the chain ending here
-    parent: BlockIndexEntry | None
-    sequence: int  # first-seen order: the fork-choice tie-break
-    status: str = STORED
-    reason: str | None = None  # reject code when invalid
-    received_at: int = 0
-    children: list[BlockIndexEntry] = field(default_factory=list, repr=False)
-
-    @property
-    def id(self) -> str:
-        return display_hex(self.hash)
-
-    @property
-    def timestamp(self) -> int:
-        return self.header.timestamp
-
-    def ancestor(self, height: int) -> BlockIndexEntry:
-        """The block at ``height`` on the chain ending here (walks parent links)."""
-        if not 0 <= height <= self.height:
-            raise ValueError(f"height {height} is not in [0, {self.height}]")
-        entry = self
-        while entry.height > height:
-            assert entry.parent is not None  # heights only decrease to 0 (genesis)
-            entry = entry.parent
-        return entry
-
-    def to_dict(self) -> dict:
-        return {
-            "hash": self.id,
-            "prev_hash": display_hex(self.header.prev_hash),
-            "height": self.height,
-            "chainwork": f"{self.chainwork:x}",
-            "bits": f"{self.header.bits:08x}",
-            "timestamp": self.header.timestamp,
-            "status": self.status,
-            "reason": self.reason,
-            "received_at": self.received_at,
-        }
-
-
-@dataclass(frozen=True)
-class ChainEvent:
-    """Something happened to the chain.
-
-    ``kind`` is one of ``"block_accepted"`` (stored; maybe on a side branch),
-    ``"block_connected"``, ``"block_disconnected"``, ``"block_invalid"``, ``"tip_changed"``.
-    ``block`` is None for ``tip_changed`` and ``block_invalid``.
-    """
-
-    kind: str
-    entry: BlockIndexEntry
-    block: Block | None = None
-    error: ValidationError | None = None
-
-
-@dataclass(frozen=True)
-class SubmitResult:
-    """What :meth:`ChainState.submit_block` did with a block.
-
-    ``status``: ``"active"`` (the block is now on the active chain), ``"side-chain"`` (stored
-    on a branch with no more work than the tip), ``"orphan"`` (parent unknown: kept until it
-    arrives).  ``connected``/``disconnected`` list the blocks that joined or left the active
-    chain (more than one during a reorg or when orphans were resolved).
-    """
-
-    status: str
-    hash: bytes
-    height: int | None
-    connected: tuple[bytes, ...] = ()
-    disconnected: tuple[bytes, ...] = ()
-
-    @property
-    def id(self) -> str:
-        return display_hex(self.hash)
-
-    @property
-    def reorg(self) -> bool:
-        return bool(self.disconnected)
-
-
-Listener = Callable[[ChainEvent], None]
-SignatureJob = tuple["Transaction", int, Coin]
-
 
 class ChainState:
     """The node's view of the chain: block index, active chain, UTXO set, on SQLite.
@@ -157,7 +72,8 @@ class ChainState:
     ``store`` is a path to a database file, a :class:`ChainStore`, or None (in memory).
     ``clock`` returns the current unix time (tests pass a fixed one).  ``verify_signatures``
     takes a list of ``(tx, input index, spent coin)`` and returns one bool per entry; the
-    default checks them one by one, :func:`parallel_signature_verifier` in worker processes.
+    default checks them one by one; ``parallel_signature_verifier()`` (signatures.py) uses
+    every core.
     """
 
     def __init__(
@@ -166,7 +82,7 @@ class ChainState:
         store: ChainStore | str | Path | None = None,
         *,
         clock: Callable[[], float] = time.time,
-        verify_signatures: Callable[[Sequence[SignatureJob]], list[bool]] | None = None,
+        verify_signatures: Verifier | None = None,
         max_orphans: int = 100,
     ) -> None:
         self.params = params or ChainParams.edu_regtest()
@@ -708,43 +624,3 @@ def parse_block(raw: bytes) -> Block:
     from edu_chain.tx import Transaction
 
     return Block.parse(raw, Transaction.read)
-
-
-def serial_signature_verifier(jobs: Sequence[SignatureJob]) -> list[bool]:
-    """Check signatures one at a time, in order (the readable reference)."""
-    return [tx.verify_input(index, coin.output) for tx, index, coin in jobs]
-
-
-@functools.lru_cache(maxsize=65_536)
-def _cached_hash160(pubkey: bytes) -> bytes:
-    """hash160 of a public key; keys repeat across inputs (addresses are reused), and the
-    reference RIPEMD-160 is pure Python, so remembering recent ones pays."""
-    from edu_chain.hashing import hash160
-
-    return hash160(pubkey)
-
-
-def parallel_signature_verifier(
-    workers: int | None = None, *, executor: str = "auto"
-) -> Callable[[Sequence[SignatureJob]], list[bool]]:
-    """A verifier that checks a block's signatures on every core (``keys.verify_batch``).
-
-    The cheap parts stay here, in order: the public key must hash to the spent output's
-    ``pubkey_hash`` and each input's sighash is computed.  Only the expensive elliptic-curve
-    verifications go to the batch.  Same answers as :func:`serial_signature_verifier`.
-    """
-    from edu_chain.keys import verify_batch
-
-    def verify(jobs: Sequence[SignatureJob]) -> list[bool]:
-        owner_ok = []
-        items = []
-        for tx, index, coin in jobs:
-            tx_in = tx.inputs[index]
-            owner_ok.append(
-                len(tx_in.pubkey) == 33 and _cached_hash160(tx_in.pubkey) == coin.output.pubkey_hash
-            )
-            items.append((tx_in.pubkey, tx.sighash(index, coin.output), tx_in.signature))
-        verified = verify_batch(items, workers, executor=executor)
-        return [a and b for a, b in zip(owner_ok, verified, strict=True)]
-
-    return verify
