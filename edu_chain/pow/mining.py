@@ -16,10 +16,11 @@
 * ``"auto"`` (the default): Numba when it imports and passes a known-answer self-test (the
   genesis block's nonce), otherwise the reference.
 
-How several threads still return the *lowest* nonce: the range is cut into consecutive chunks,
-one per thread, searched side by side in *rounds*.  Each thread stops at the first hit in its
-chunk (the lowest in that chunk, since it scans in order).  When a round ends, the first chunk
-that has a hit holds the answer; later chunks only ran because they ran at the same time.
+How several threads still return the *lowest* nonce: the range is cut into consecutive chunks
+that the threads take in order from a shared queue.  Each thread scans its chunk in order and
+stops at the chunk's first hit.  Once a hit is known, no chunk that starts above it is taken,
+but every chunk below it still runs to the end; so when the threads are done, the lowest hit
+seen is the lowest in the range (see ``_NonceQueue``).
 
 :func:`mine_with_stats` returns the same answer with a :class:`MiningStats` (hashes computed,
 elapsed time, hash rate) and calls a ``progress`` callback during long searches.
@@ -28,10 +29,10 @@ elapsed time, hash rate) and calls a ``progress`` callback during long searches.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 import warnings
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,10 +43,10 @@ from edu_chain.pow.target import bits_to_target
 
 BACKENDS = ("auto", "numba", "python")
 
-# The Numba backend searches in rounds of one chunk per thread.  Chunks start small, so an
-# easy target returns at once, and double up to a size that keeps a round near 0.1 s.
+# The Numba backend's threads take chunks of nonces from a queue.  Chunks start small, so an
+# easy target returns at once, and double up to about 0.05 s of work.
 FIRST_CHUNK = 1 << 12
-MAX_CHUNK = 1 << 21
+MAX_CHUNK = 1 << 20
 PYTHON_SLICE = 1 << 14  # nonces between two progress reports of the reference backend
 
 
@@ -217,6 +218,53 @@ def _search_python(
     return MiningResult(None if found is None else header.with_nonce(found), clock.finish(stats()))
 
 
+class _NonceQueue:
+    """Hands out consecutive chunks of the nonce range, lowest first, to the search threads,
+    and keeps the lowest hit.
+
+    A thread stops taking chunks that start above a known hit, so every chunk below the
+    lowest hit is searched completely: when the threads are done, that hit is the answer.
+    Chunks start small (an easy target returns at once) and grow to :data:`MAX_CHUNK`.
+    """
+
+    def __init__(self, start: int, end: int) -> None:
+        self.lock = threading.Lock()
+        self.start, self.end = start, end  # end is exclusive
+        self.next_start = start
+        self.chunk = FIRST_CHUNK
+        self.in_flight: set[int] = set()
+        self.found: int | None = None
+        self.hashes = 0
+        self.stopped = False
+
+    def take(self) -> tuple[int, int] | None:
+        with self.lock:
+            first = self.next_start
+            if self.stopped or first >= self.end:
+                return None
+            if self.found is not None and first > self.found:
+                return None
+            count = min(self.chunk, self.end - first)
+            self.next_start = first + count
+            self.chunk = min(2 * self.chunk, MAX_CHUNK)
+            self.in_flight.add(first)
+            return first, count
+
+    def report(self, first: int, count: int, offset: int) -> None:
+        with self.lock:
+            self.in_flight.discard(first)
+            self.hashes += count if offset < 0 else offset + 1
+            if offset >= 0 and (self.found is None or first + offset < self.found):
+                self.found = first + offset
+
+    def searched(self) -> int:
+        """How many nonces from the start are known to fail (or the answer's position)."""
+        with self.lock:
+            if self.found is not None and not self.in_flight:
+                return self.found - self.start + 1
+            return min(self.in_flight, default=self.next_start) - self.start
+
+
 def _search_numba(
     header: BlockHeader,
     start_nonce: int,
@@ -231,39 +279,47 @@ def _search_numba(
     clock = _Clock(progress, interval)
     midstate, tail = kernels.midstate_and_tail(header.serialize()[:76])
     limbs = kernels.target_limbs(bits_to_target(header.bits))
-    end = max_nonce + 1  # exclusive
-    size = max(0, end - start_nonce)
-    hashes = 0
-    position = start_nonce  # every nonce below this one is known to fail
-    found = None
+    queue = _NonceQueue(start_nonce, max_nonce + 1)
+    size = max(0, max_nonce + 1 - start_nonce)
+    errors: list[BaseException] = []
 
     def stats() -> MiningStats:
-        return MiningStats("numba", threads, hashes, position - start_nonce, size, clock.elapsed())
+        return MiningStats("numba", threads, queue.hashes, queue.searched(), size, clock.elapsed())
 
-    def search(span: tuple[int, int]) -> int:
-        return kernels.search_nonces(midstate, tail, span[0], span[1], limbs)
+    def work(report_progress: bool) -> None:
+        try:
+            while (span := queue.take()) is not None:
+                first, count = span
+                queue.report(
+                    first, count, kernels.search_nonces(midstate, tail, first, count, limbs)
+                )
+                if report_progress:
+                    clock.tick(stats)
+        except BaseException as exc:  # hand it to the caller's thread
+            queue.stopped = True
+            errors.append(exc)
 
-    pool = ThreadPoolExecutor(threads) if threads > 1 else None
-    try:
-        chunk = FIRST_CHUNK
-        while position < end and found is None:
-            spans = [
-                (first, min(chunk, end - first))
-                for first in range(position, min(position + threads * chunk, end), chunk)
-            ]
-            offsets = list(pool.map(search, spans)) if pool else [search(spans[0])]
-            for (_, count), offset in zip(spans, offsets, strict=True):
-                hashes += count if offset < 0 else offset + 1
-            for (first, _), offset in zip(spans, offsets, strict=True):
-                if offset >= 0:  # the first chunk in nonce order with a hit has the answer
-                    found = first + offset
-                    break
-            position = found + 1 if found is not None else spans[-1][0] + spans[-1][1]
-            chunk = min(2 * chunk, MAX_CHUNK)
-            clock.tick(stats)
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+    if threads == 1:
+        work(report_progress=True)
+    else:
+        workers = [
+            threading.Thread(target=work, args=(False,), daemon=True) for _ in range(threads)
+        ]
+        for worker in workers:
+            worker.start()
+        try:
+            for worker in workers:
+                while worker.is_alive():
+                    worker.join(timeout=min(interval, 0.1) if progress else None)
+                    clock.tick(stats)
+        except BaseException:
+            queue.stopped = True
+            for worker in workers:
+                worker.join()
+            raise
+    if errors:
+        raise errors[0]
+    found = queue.found
     return MiningResult(None if found is None else header.with_nonce(found), clock.finish(stats()))
 
 
