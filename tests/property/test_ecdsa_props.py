@@ -6,8 +6,10 @@ and the independent `ecdsa` library (python-ecdsa's RFC 6979 signing, low-s norm
 
 import contextlib
 import hashlib
+import importlib.util
 
 import ecdsa as ecdsa_lib
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -210,3 +212,56 @@ def test_point_add_is_associative(a, b, c):
 
     p, q, r = (scalar_mult(k, G) for k in (a, b, c))
     assert point_add(point_add(p, q), r) == point_add(p, point_add(q, r))
+
+
+# --- strict DER: our parser accepts exactly what libsecp256k1's parser accepts -----------
+
+
+def _libsecp256k1_parse_der(data: bytes) -> tuple[int, int] | None:
+    """libsecp256k1's own strict-DER parser (via coincurve's cffi module), with the range
+    check it leaves to verification (it maps out-of-range r or s to zero)."""
+    from coincurve._libsecp256k1 import ffi, lib
+    from coincurve.context import GLOBAL_CONTEXT
+
+    signature = ffi.new("secp256k1_ecdsa_signature *")
+    if not lib.secp256k1_ecdsa_signature_parse_der(GLOBAL_CONTEXT.ctx, signature, data, len(data)):
+        return None
+    compact = ffi.new("unsigned char[64]")
+    lib.secp256k1_ecdsa_signature_serialize_compact(GLOBAL_CONTEXT.ctx, compact, signature)
+    raw = bytes(ffi.buffer(compact, 64))
+    r, s = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")
+    return (r, s) if 1 <= r < N and 1 <= s < N else None
+
+
+mutations = st.lists(
+    st.tuples(
+        st.sampled_from(["set", "delete", "insert", "flip"]),
+        st.integers(min_value=0),
+        st.integers(min_value=0, max_value=255),
+    ),
+    min_size=1,
+    max_size=3,
+)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("coincurve") is None, reason="needs coincurve")
+@settings(max_examples=300)
+@given(secrets_st, digests, mutations)
+def test_der_parser_agrees_with_libsecp256k1(secret, digest, edits):
+    data = bytearray(PrivateKey(secret).sign_digest(digest).der())
+    for operation, position, value in edits:
+        if operation == "insert":
+            data.insert(position % (len(data) + 1), value)
+        elif data and operation == "set":
+            data[position % len(data)] = value
+        elif data and operation == "delete":
+            del data[position % len(data)]
+        elif data:
+            data[position % len(data)] ^= 1 << (value % 8)
+    data = bytes(data)
+    try:
+        ours = Signature.from_der(data, allow_high_s=True)
+    except KeyFormatError:
+        ours = None
+    expected = _libsecp256k1_parse_der(data)
+    assert (None if ours is None else (ours.r, ours.s)) == expected
