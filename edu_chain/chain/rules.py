@@ -48,6 +48,7 @@ from edu_chain.chain.coins import Coin, CoinView
 from edu_chain.chain.params import ChainParams
 from edu_chain.errors import BlockValidationError, TxValidationError, ValidationError
 from edu_chain.hashing import display_hex
+from edu_chain.merkle import merkle_root
 from edu_chain.pow.target import bits_to_target
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -133,9 +134,19 @@ def check_header_context(
 # --- transactions without context ---------------------------------------------------------
 
 
+class _LazyTxid:
+    """Formats as ``tx.id``, computed when (and only when) a message is built."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self.tx = tx
+
+    def __format__(self, spec: str) -> str:
+        return format(self.tx.id, spec)
+
+
 def check_transaction(tx: Transaction, params: ChainParams) -> None:
     """Rules a transaction must meet on its own (Bitcoin Core's ``CheckTransaction``)."""
-    txid = tx.id
+    txid = _LazyTxid(tx)  # hashing a transaction costs; only an error message needs the id
     if not tx.inputs:
         raise TxValidationError(
             "bad-txns-vin-empty", f"transaction {txid} has no inputs: expected at least 1, got 0"
@@ -229,7 +240,8 @@ def check_block(block: Block, params: ChainParams) -> None:
         raise BlockValidationError(
             "bad-cb-missing", f"block {block.id} has no transactions: expected a coinbase first"
         )
-    computed = block.compute_merkle_root()
+    txids = block.txids()
+    computed = merkle_root(txids)
     if computed != block.header.merkle_root:
         raise BlockValidationError(
             "bad-merkle-root",
@@ -237,8 +249,7 @@ def check_block(block: Block, params: ChainParams) -> None:
             f"{len(txs)} transactions), got {display_hex(block.header.merkle_root)}",
         )
     seen: set[bytes] = set()
-    for position, tx in enumerate(txs):
-        txid = tx.txid()
+    for position, txid in enumerate(txids):
         if txid in seen:
             raise BlockValidationError(
                 "bad-txns-duplicate",

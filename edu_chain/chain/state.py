@@ -124,8 +124,7 @@ class ChainState:
             if parent is not None:
                 parent.children.append(entry)
             self._sequence = max(self._sequence, row.sequence + 1)
-        if not self.index:
-            self._init_genesis()
+        self._init_genesis()
         self.active = [self.index[h] for h in self.store.active_chain()]
         if not self.active or self.active[0].hash != self.params.genesis_hash:
             raise ValueError(f"the database's chain does not start at {self.params.name} genesis")
@@ -134,10 +133,19 @@ class ChainState:
         self._activate_best_chain()
 
     def _init_genesis(self) -> None:
+        """Store and connect the genesis block of a new database (each step only once, so a
+        crash between the two steps is finished on the next start)."""
         genesis = self.params.genesis_block()
-        entry = self._add_entry(genesis, None)
-        self.store.connect_block(genesis, 0, [], [])
-        entry.status = VALID
+        entry = self.index.get(genesis.hash())
+        if entry is None:
+            if self.index:
+                raise ValueError(
+                    f"the database's blocks do not start at {self.params.name} genesis"
+                )
+            entry = self._add_entry(genesis, None)
+        if not self.store.active_chain():
+            self.store.connect_block(genesis, 0, [], [])
+            entry.status = VALID
 
     # --- reading --------------------------------------------------------------------------
 
@@ -148,6 +156,11 @@ class ChainState:
     @property
     def height(self) -> int:
         return len(self.active) - 1
+
+    def tip_info(self) -> dict:
+        """The node API's ``GET /api/tip`` answer: height, hash (displayed hex), chainwork."""
+        tip = self.tip
+        return {"height": tip.height, "hash": tip.id, "chainwork": f"{tip.chainwork:x}"}
 
     def subscribe(self, listener: Listener) -> None:
         """Call ``listener(event)`` after every change (see :class:`ChainEvent`)."""

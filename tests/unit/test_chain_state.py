@@ -258,3 +258,14 @@ def test_sync_helpers_let_a_peer_catch_up(builder: ChainBuilder):
     assert behind.chain.tip.hash == ahead.tip.hash
     assert behind.chain.orphan_parents() == []
     assert len(ahead.block_locator()) < 20  # logarithmic, not one hash per block
+
+
+def test_tip_info_has_the_fixed_api_shape(builder: ChainBuilder):
+    builder.mine_blocks(2)
+    info = builder.chain.tip_info()
+    assert info == {
+        "height": 2,
+        "hash": builder.chain.tip.id,
+        "chainwork": f"{builder.chain.tip.chainwork:x}",
+    }
+    assert int(info["chainwork"], 16) == 3 * block_work(builder.params.genesis_bits)
