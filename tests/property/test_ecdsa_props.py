@@ -265,3 +265,41 @@ def test_der_parser_agrees_with_libsecp256k1(secret, digest, edits):
         ours = None
     expected = _libsecp256k1_parse_der(data)
     assert (None if ours is None else (ours.r, ours.s)) == expected
+
+
+sec_edits = st.tuples(
+    st.sampled_from(["set", "delete", "flip"]),
+    st.integers(min_value=0),
+    st.integers(min_value=0, max_value=255),
+)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("coincurve") is None, reason="needs coincurve")
+@settings(max_examples=300)
+@given(secrets_st, st.booleans(), sec_edits)
+def test_sec_parser_agrees_with_libsecp256k1(secret, compressed, edit):
+    """Same accept/reject and same point as libsecp256k1's ec_pubkey_parse, except the
+    'hybrid' prefixes 0x06/0x07 (X9.62) it still accepts and edu_chain refuses."""
+    import coincurve
+
+    data = bytearray(PrivateKey(secret).public_key.sec(compressed))
+    operation, position, value = edit
+    if operation == "set":
+        data[position % len(data)] = value
+    elif operation == "delete":
+        del data[position % len(data)]
+    else:
+        data[position % len(data)] ^= 1 << (value % 8)
+    data = bytes(data)
+    try:
+        ours = PublicKey.from_sec(data).sec(compressed=False)
+    except KeyFormatError:
+        ours = None
+    try:
+        theirs = coincurve.PublicKey(data).format(compressed=False)
+    except ValueError:
+        theirs = None
+    if data and data[0] in (6, 7):
+        assert ours is None
+    else:
+        assert ours == theirs
