@@ -163,6 +163,8 @@ def check_transaction(tx: Transaction, params: ChainParams) -> None:
         )
     total = 0
     for index, output in enumerate(tx.outputs):
+        # Amounts are uint64 on the wire, so TxOut already refuses negatives; the check stays
+        # for parity with Bitcoin Core (whose amounts are signed) and for hand-made objects.
         if output.amount < 0:
             raise TxValidationError(
                 "bad-txns-vout-negative",
