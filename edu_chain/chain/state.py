@@ -163,7 +163,11 @@ class ChainState:
         return {"height": tip.height, "hash": tip.id, "chainwork": f"{tip.chainwork:x}"}
 
     def subscribe(self, listener: Listener) -> None:
-        """Call ``listener(event)`` after every change (see :class:`ChainEvent`)."""
+        """Call ``listener(event)`` after every change (see :class:`ChainEvent`).
+
+        Listeners run synchronously, in order, while the chain's lock is held: keep them
+        short (a node should queue network work, not do it inside the callback).  An
+        exception in a listener is logged and does not undo the change."""
         self._listeners.append(listener)
 
     def unsubscribe(self, listener: Listener) -> None:
