@@ -162,5 +162,5 @@ class ChainMachine(RuleBasedStateMachine):
         assert self.builder.chain.check_consistency().ok
 
 
-ChainMachine.TestCase.settings = settings(max_examples=25, stateful_step_count=20, deadline=None)
+ChainMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=30, deadline=None)
 test_chain_against_model = ChainMachine.TestCase
