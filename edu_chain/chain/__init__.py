@@ -10,6 +10,7 @@ Modules, lowest first:
     store.py      ChainStore: SQLite (WAL), one transaction per connected block
     index.py      BlockIndexEntry (height, chainwork, status), ChainEvent, SubmitResult
     state.py      ChainState: most-work fork choice, orphans, reorgs, events
+    forktree.py   render_fork_tree: the active chain and stale branches as text
     builder.py    ChainBuilder: mine valid (or deliberately broken) blocks for tests and labs
 
 >>> from edu_chain.chain import ChainParams, ChainState

@@ -269,3 +269,24 @@ def test_tip_info_has_the_fixed_api_shape(builder: ChainBuilder):
         "chainwork": f"{builder.chain.tip.chainwork:x}",
     }
     assert int(info["chainwork"], 16) == 3 * block_work(builder.params.genesis_bits)
+
+
+def test_render_fork_tree_draws_the_active_chain_and_branches(builder: ChainBuilder):
+    from edu_chain.chain.forktree import branches, render_fork_tree
+
+    builder.mine_blocks(3)
+    chain = builder.chain
+    fork = chain.tip
+    main = builder.mine_blocks(2)
+    side = builder.make_block(parent=fork, extra=b"side")
+    chain.submit_block(side)
+    columns = branches(chain)
+    assert [e.hash for e in columns[0]] == [e.hash for e in chain.active]
+    assert [e.hash for e in columns[1]] == [side.hash()]
+    text = render_fork_tree(chain)
+    lines = text.splitlines()
+    assert lines[0].split() == ["height", "active", "branch", "1"]
+    row4 = next(line for line in lines if line.split()[0] == "4")
+    assert row4.split() == ["4", main[0].id[:8], side.id[:8], "?"]
+    assert lines[-1].split() == ["5", main[1].id[:8], "*"]
+    assert len(render_fork_tree(chain, last=2).splitlines()) == 3
