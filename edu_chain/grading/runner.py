@@ -6,9 +6,12 @@ For one submission of one exercise:
 2. Run them all in ONE sandboxed worker (:func:`edu_chain.grading.sandbox.run_worker`).
 3. Compare each returned value with the reference's expected value, here in the parent.
 4. A group earns its points when all its cases pass.  For a failing group, the feedback shows
-   the *smallest* failing input (cases are ordered by size, so this is a cheap stand-in for
-   Hypothesis shrinking that costs no extra worker runs), expected vs actual, and a hint when
-   the wrong value matches a known mistake.
+   the *minimal* failing input, expected vs actual, and a hint when the wrong value matches a
+   known mistake.  Minimal means: for groups with a Hypothesis strategy, Hypothesis ``find``
+   shrinks a failure by calling the student's code in the same, still running worker (about
+   a millisecond per candidate, capped at 150 calls / 2 s per group); otherwise the smallest
+   failing case of the group (cases are run smallest first).  Shrinking only chooses what
+   the feedback shows; the points come from the fixed cases alone.
 
 A submission that does not load, times out, is killed or does something the sandbox refuses
 scores 0 for the exercise, with the reason.
@@ -16,11 +19,17 @@ scores 0 for the exercise, with the reason.
 
 from __future__ import annotations
 
+import itertools
+import random
+import threading
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from hypothesis import HealthCheck, Phase, find, settings
+
 from edu_chain.grading.manifest import Exercise
-from edu_chain.grading.sandbox import VIOLATION_EXIT, WorkerRun, run_worker
+from edu_chain.grading.sandbox import VIOLATION_EXIT, WorkerRun, WorkerSession
 from edu_chain.grading.spec import Case, Raises, decode, encode, show
 
 VIOLATION_MESSAGES = {
@@ -133,14 +142,20 @@ def grade_cells(
     notebook: bool = False,
     public_only: bool = False,
     source: str = "",
+    shrink: bool = True,
 ) -> ExerciseResult:
-    """Grade code (one cell for a .py file, several for a notebook) against ``exercise``."""
+    """Grade code (one cell for a .py file, several for a notebook) against ``exercise``.
+
+    With ``shrink``, each failing group that has a Hypothesis strategy is searched for a
+    minimal failing input in the same worker (feedback only: points come from the fixed cases).
+    """
     plan = planned_cases(exercise, public_only=public_only)
     calls = [
         {"id": i, "function": case.function, "args": [encode(a) for a in case.args]}
         for i, (_, case) in enumerate(plan)
     ]
-    run = run_worker(
+    shrunk: dict[str, tuple[Case, dict[str, Any]]] = {}
+    with WorkerSession(
         cells=cells,
         functions=exercise.function_names,
         calls=calls,
@@ -148,8 +163,75 @@ def grade_cells(
         limits=exercise.limits,
         module_name=exercise.exercise_id,
         notebook=notebook,
-    )
-    return evaluate(exercise, plan, run, source=source, public_only=public_only)
+        interactive=shrink,
+    ) as session:
+        run = session.wait_first_batch()
+        if shrink and run.finished and not run.violations:
+            results = run.results
+            for check in exercise.checks:
+                group = exercise.spec.group(check.name)
+                if group.shrink is None or (public_only and not group.public):
+                    continue
+                indexed = [(i, c) for i, (name, c) in enumerate(plan) if name == check.name]
+                if any(i not in results or not _matches(c, results[i]) for i, c in indexed):
+                    found = shrink_failure(session, group.shrink, seed=len(plan))
+                    if found is not None:
+                        shrunk[check.name] = found
+    return evaluate(exercise, plan, run, source=source, public_only=public_only, shrunk=shrunk)
+
+
+# Hypothesis keeps some global state, so shrinks from several grading threads take turns.
+_SHRINK_LOCK = threading.Lock()
+SHRINK_CALLS = 150  # at most this many extra calls of the student's code per failing group
+SHRINK_SECONDS = 2.0
+
+
+def shrink_failure(
+    session: WorkerSession, strategy: Any, *, seed: int
+) -> tuple[Case, dict[str, Any]] | None:
+    """The minimal failing case Hypothesis finds in ``strategy``, with the worker's answer.
+
+    Every candidate is run by the student's code in its (still running) worker; the reference
+    is computed here.  Stops after :data:`SHRINK_CALLS` calls or :data:`SHRINK_SECONDS`.
+    """
+    ids = itertools.count(1_000_000)
+    answers: dict[str, dict[str, Any]] = {}
+    deadline = time.perf_counter() + SHRINK_SECONDS
+    budget = [SHRINK_CALLS]
+
+    def fails(case: Case) -> bool:
+        if budget[0] <= 0 or time.perf_counter() > deadline:
+            return False
+        budget[0] -= 1
+        call_id = next(ids)
+        call = {"id": call_id, "function": case.function, "args": [encode(a) for a in case.args]}
+        results = session.call([call], until=deadline)
+        if results is None or results.get(call_id) is None:
+            budget[0] = 0  # the worker stopped answering: keep what we have
+            return False
+        if _matches(case, results[call_id]):
+            return False
+        answers[repr(case)] = results[call_id]
+        return True
+
+    with _SHRINK_LOCK:
+        try:
+            minimal = find(
+                strategy,
+                fails,
+                settings=settings(
+                    database=None,
+                    max_examples=SHRINK_CALLS,
+                    deadline=None,
+                    phases=[Phase.generate, Phase.shrink],
+                    suppress_health_check=list(HealthCheck),
+                ),
+                random=random.Random(seed),
+            )
+        except Exception:  # NoSuchExample, Unsatisfiable: nothing smaller found
+            return None
+    answer = answers.get(repr(minimal))
+    return (minimal, answer) if answer is not None else None
 
 
 def evaluate(
@@ -159,8 +241,13 @@ def evaluate(
     *,
     source: str = "",
     public_only: bool = False,
+    shrunk: dict[str, tuple[Case, dict[str, Any]]] | None = None,
 ) -> ExerciseResult:
-    """Turn a worker run into points and feedback (all comparisons happen here)."""
+    """Turn a worker run into points and feedback (all comparisons happen here).
+
+    ``shrunk`` maps a group to a smaller failing case found by shrinking; it only changes
+    which input the feedback shows, never the points.
+    """
     extra = {"stdout_tail": run.stdout_tail[-1000:], "seconds": round(run.seconds, 3)}
     extra["source"] = source
     warnings = tuple(
@@ -208,6 +295,8 @@ def evaluate(
         if failing:
             index, case = failing[0]  # the plan is ordered smallest first
             result = results.get(index)
+            if shrunk and check.name in shrunk:  # Hypothesis's minimal example wins
+                case, result = shrunk[check.name]
             mistake = None
             if result is not None and "value" in result:
                 mistake = exercise.spec.hint_for(case, decode(result["value"]))

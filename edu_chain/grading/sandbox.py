@@ -13,9 +13,10 @@ process started from a small standard-library-only script, ``_worker.py``:
 - resource limits set by the worker before student code loads, an audit hook (see
   ``_worker.py``), and a wall-clock timeout enforced here.
 
-Reports come back through a file the parent opened (passed as an inherited descriptor), one
-JSON object per line; stdout and stderr go to their own files, capped by ``RLIMIT_FSIZE``, and
-are only ever shown to the student, never parsed.  JSON, never pickle.
+Reports come back through a pipe whose write end the worker inherits (its descriptor number
+is in the request), one JSON object per line, read here with a deadline; stdout and stderr go
+to their own files, capped by ``RLIMIT_FSIZE``, and are only ever shown to the student, never
+parsed.  JSON, never pickle.  Requests go in on stdin, one JSON line per batch of calls.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -84,7 +86,9 @@ class WorkerRun:
 
     @property
     def finished(self) -> bool:
-        return self.first("done") is not None and not self.timed_out
+        """True when every call of the first batch (the graded one) was answered in time."""
+        done = any(r.get("t") == "batch_done" and r.get("batch") == 0 for r in self.records)
+        return done and not self.timed_out
 
 
 def _readable_roots() -> tuple[list[str], list[str]]:
@@ -112,6 +116,199 @@ def _tail(path: Path, limit: int = 2000) -> str:
         return ""
 
 
+class WorkerSession:
+    """One sandboxed worker process, alive for a whole submission.
+
+    The first batch of calls goes in the request; :meth:`call` sends more batches to the same
+    process (used for shrinking a failing input).  Reports are read from a pipe with a
+    deadline, so a worker that hangs, floods the pipe or stops answering costs at most its
+    time budget.  Always use as a context manager: leaving kills the process group and
+    deletes the scratch directory.
+    """
+
+    def __init__(
+        self,
+        *,
+        cells: list[str],
+        functions: list[str],
+        calls: list[dict[str, Any]],
+        banned: list[str],
+        limits: Limits,
+        module_name: str = "submission",
+        notebook: bool = False,
+        interactive: bool = False,
+    ) -> None:
+        self.limits = limits
+        self.run = WorkerRun()
+        self._buffer = b""
+        self._bytes_read = 0
+        self._batches_done: set[int] = set()
+        self._next_batch = 1
+        self._tmp = tempfile.TemporaryDirectory(prefix="educhain-grade-")
+        tmp = Path(self._tmp.name)
+        self._private = tmp / "private"  # stdout, stderr: never readable by the worker
+        scratch = tmp / "scratch"
+        self._private.mkdir()
+        scratch.mkdir()
+        source_path = scratch / f"{module_name}.py"
+        source_path.write_text("\n".join(cells), encoding="utf-8")
+        readable, unreadable = _readable_roots()
+        read_fd, write_fd = os.pipe()
+        request = {
+            "report_fd": write_fd,
+            "interactive": interactive,
+            "cells": cells,
+            "tolerate_cell_errors": notebook,
+            "lenient_at_load": banned if notebook else [],
+            "source_path": str(source_path),
+            "module_name": module_name,
+            "functions": functions,
+            "calls": calls,
+            "banned": banned,
+            "scratch": str(scratch),
+            "readable": readable,
+            "unreadable": [*unreadable, str(tmp)],
+            "limits": limits.to_json(),
+        }
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(scratch)}
+        env["TMPDIR"] = str(scratch)
+        self._started = time.perf_counter()
+        self.deadline = self._started + limits.time_s
+        with (
+            open(self._private / "stdout", "wb") as out,
+            open(self._private / "stderr", "wb") as err,
+        ):
+            try:
+                self._proc = subprocess.Popen(
+                    [sys.executable, "-I", "-S", "-B", str(WORKER_SCRIPT)],
+                    stdin=subprocess.PIPE,
+                    stdout=out,
+                    stderr=err,
+                    cwd=scratch,
+                    env=env,
+                    pass_fds=(write_fd,),
+                    start_new_session=True,
+                    close_fds=True,
+                )
+            finally:
+                os.close(write_fd)
+        self._reports = read_fd
+        self._send(json.dumps(request))
+
+    def __enter__(self) -> WorkerSession:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _send(self, line: str) -> bool:
+        try:
+            assert self._proc.stdin is not None
+            self._proc.stdin.write(line.encode() + b"\n")
+            self._proc.stdin.flush()
+            return True
+        except (BrokenPipeError, OSError, ValueError):
+            return False
+
+    def _pump(self, until: float) -> bool:
+        """Read reports until ``until``; False when the pipe closed (the worker ended)."""
+        remaining = until - time.perf_counter()
+        if remaining <= 0:
+            return True
+        ready, _, _ = select.select([self._reports], [], [], remaining)
+        if not ready:
+            return True
+        chunk = os.read(self._reports, 65536)
+        if not chunk:
+            return False
+        self._bytes_read += len(chunk)
+        if self._bytes_read > MAX_REPORT_BYTES:
+            return False  # a flood: stop listening, the worker is killed on close
+        self._buffer += chunk
+        *lines, self._buffer = self._buffer.split(b"\n")
+        for line in lines:
+            self._accept(line)
+        return True
+
+    def _accept(self, line: bytes) -> None:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            return  # garbage written to the report pipe by the student: ignored
+        if not isinstance(record, dict):
+            return
+        if record.get("t") == "batch_done" and isinstance(record.get("batch"), int):
+            self._batches_done.add(record["batch"])
+        if 0 in self._batches_done and record.get("t") == "result":
+            self.extra_results[record.get("id")] = record
+        else:
+            self.run.records.append(record)
+
+    extra_results: dict[Any, dict[str, Any]]
+
+    def wait_first_batch(self) -> WorkerRun:
+        """Wait for the request's own calls (or the worker's end, or the deadline)."""
+        self.extra_results = {}
+        open_pipe = True
+        while open_pipe and 0 not in self._batches_done and time.perf_counter() < self.deadline:
+            open_pipe = self._pump(self.deadline)
+        if 0 not in self._batches_done:
+            if open_pipe:  # still running at the deadline
+                self.run.timed_out = True
+            self.close()
+        return self.run
+
+    def call(
+        self, calls: list[dict[str, Any]], *, until: float
+    ) -> dict[Any, dict[str, Any]] | None:
+        """Run one more batch; the results by call id, or None if the worker did not answer."""
+        if self._proc.poll() is not None or 0 not in self._batches_done:
+            return None
+        number = self._next_batch
+        self._next_batch += 1
+        if not self._send(json.dumps(calls)):
+            return None
+        until = min(until, self.deadline)
+        while number not in self._batches_done and time.perf_counter() < until:
+            if not self._pump(until):
+                return None
+        if number not in self._batches_done:
+            return None
+        return {c["id"]: self.extra_results.get(c["id"]) for c in calls}
+
+    def close(self) -> None:
+        if getattr(self, "_closed", False):
+            return
+        self._closed = True
+        if not self.run.timed_out and 0 in self._batches_done:
+            self._send("")  # end of the interactive session
+            with contextlib.suppress(OSError, ValueError):
+                assert self._proc.stdin is not None
+                self._proc.stdin.close()
+            open_pipe = True
+            while open_pipe and time.perf_counter() < self.deadline:
+                if any(r.get("t") == "done" for r in self.run.records):
+                    break
+                open_pipe = self._pump(self.deadline)
+        try:
+            self.run.exit_code = self._proc.wait(
+                timeout=max(0.0, self.deadline - time.perf_counter())
+            )
+        except subprocess.TimeoutExpired:
+            self.run.timed_out = self.run.timed_out or 0 not in self._batches_done
+        _kill_group(self._proc)
+        if self.run.exit_code is None:
+            self.run.exit_code = self._proc.wait()
+        with contextlib.suppress(OSError, ValueError):
+            assert self._proc.stdin is not None
+            self._proc.stdin.close()
+        os.close(self._reports)
+        self.run.seconds = time.perf_counter() - self._started
+        self.run.stdout_tail = _tail(self._private / "stdout")
+        self.run.stderr_tail = _tail(self._private / "stderr")
+        self._tmp.cleanup()
+
+
 def run_worker(
     *,
     cells: list[str],
@@ -126,90 +323,20 @@ def run_worker(
 
     Each call is ``{"id": int, "function": name, "args": [json-encoded args]}``.
     """
-    readable, unreadable = _readable_roots()
-    with tempfile.TemporaryDirectory(prefix="educhain-grade-") as tmp:
-        private = Path(tmp) / "private"  # report, stdout, stderr: not readable by the worker
-        scratch = Path(tmp) / "scratch"
-        private.mkdir()
-        scratch.mkdir()
-        source_path = scratch / f"{module_name}.py"
-        source_path.write_text("\n".join(cells), encoding="utf-8")
-        report_path = private / "report.jsonl"
-        report_fd = os.open(report_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        request = {
-            "report_fd": report_fd,
-            "cells": cells,
-            "tolerate_cell_errors": notebook,
-            "lenient_at_load": banned if notebook else [],
-            "source_path": str(source_path),
-            "module_name": module_name,
-            "functions": functions,
-            "calls": calls,
-            "banned": banned,
-            "scratch": str(scratch),
-            "readable": readable,
-            "unreadable": [*unreadable, str(private)],
-            "limits": limits.to_json(),
-        }
-        env = {
-            "PATH": "/usr/bin:/bin",
-            "LANG": "C.UTF-8",
-            "HOME": str(scratch),
-            "TMPDIR": str(scratch),
-        }
-        run = WorkerRun()
-        started = time.perf_counter()
-        with (
-            open(private / "stdout", "wb") as out,
-            open(private / "stderr", "wb") as err,
-            tempfile.TemporaryFile() as stdin,
-        ):
-            stdin.write(json.dumps(request).encode())
-            stdin.seek(0)
-            try:
-                proc = subprocess.Popen(
-                    [sys.executable, "-I", "-S", "-B", str(WORKER_SCRIPT)],
-                    stdin=stdin,
-                    stdout=out,
-                    stderr=err,
-                    cwd=scratch,
-                    env=env,
-                    pass_fds=(report_fd,),
-                    start_new_session=True,
-                    close_fds=True,
-                )
-            finally:
-                os.close(report_fd)
-            try:
-                run.exit_code = proc.wait(timeout=limits.time_s)
-            except subprocess.TimeoutExpired:
-                run.timed_out = True
-            finally:
-                _kill_group(proc)
-                if run.exit_code is None:
-                    run.exit_code = proc.wait()
-        run.seconds = time.perf_counter() - started
-        run.records = _read_records(report_path)
-        run.stdout_tail = _tail(private / "stdout")
-        run.stderr_tail = _tail(private / "stderr")
-    return run
+    with WorkerSession(
+        cells=cells,
+        functions=functions,
+        calls=calls,
+        banned=banned,
+        limits=limits,
+        module_name=module_name,
+        notebook=notebook,
+    ) as session:
+        session.wait_first_batch()
+    return session.run
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     """Kill the worker's whole process group (its session leader's pid is the group id)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
-
-
-def _read_records(path: Path) -> list[dict[str, Any]]:
-    records = []
-    with path.open("rb") as handle:
-        data = handle.read(MAX_REPORT_BYTES)
-    for line in data.splitlines():
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue  # garbage written to the report fd by the student: ignored
-        if isinstance(record, dict):
-            records.append(record)
-    return records

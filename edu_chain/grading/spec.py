@@ -63,7 +63,7 @@ class _Unrepresentable:
         return f"<a {self.type_name} object>"
 
 
-def show(value: Any, *, limit: int = 200) -> str:
+def show(value: Any, *, limit: int = 400) -> str:
     """A short, readable rendering of a value for feedback (bytes as hex)."""
     if isinstance(value, bytes):
         text = f'bytes.fromhex("{value.hex()}")' if value else 'b""'
@@ -86,6 +86,19 @@ class Raises:
     exception: str  # class name that must appear in the raised exception's MRO
 
 
+def _measure(value: Any) -> tuple[int, int]:
+    if isinstance(value, bytes | bytearray):
+        return (len(value), sum(1 for b in value if b))
+    if isinstance(value, bool) or value is None:
+        return (0, int(bool(value)))
+    if isinstance(value, int):
+        return (0, abs(value).bit_length())
+    if isinstance(value, list | tuple):
+        parts = [_measure(item) for item in value]
+        return (len(value) + sum(p[0] for p in parts), sum(p[1] for p in parts))
+    return (0, 0)
+
+
 @dataclass(frozen=True)
 class Case:
     """One call to a student's function, and what the reference says it must return."""
@@ -96,9 +109,12 @@ class Case:
     label: str = ""  # e.g. "FIPS 180-4 'abc'" for known vectors
 
     @property
-    def size(self) -> int:
-        """How 'big' the input is: the smallest failing case is the one shown to the student."""
-        return len(repr(self.args))
+    def size(self) -> tuple[int, int]:
+        """How 'big' the input is: the smallest failing case is the one shown to the student.
+
+        Lengths first (bytes, list items), then magnitudes (bits of integers).
+        """
+        return _measure(self.args)
 
     def call_text(self) -> str:
         return f"{self.function}({', '.join(show(a) for a in self.args)})"
@@ -135,12 +151,19 @@ class Mistake:
 
 @dataclass(frozen=True)
 class CheckGroup:
-    """A named group of cases worth the points the manifest gives it (all cases must pass)."""
+    """A named group of cases worth the points the manifest gives it (all cases must pass).
+
+    ``shrink`` is a Hypothesis strategy of :class:`Case` values: when the group fails, the
+    grader searches it for the *minimal* failing input (Hypothesis shrinking, calling the
+    student's code in its worker) to show in the feedback.  :func:`random_group` builds a
+    group whose cases are drawn from that same strategy with a fixed seed.
+    """
 
     name: str
     description: str
     make_cases: Callable[[], Sequence[Case]]
     public: bool = False  # public groups also run in `educhain check` and check()
+    shrink: st.SearchStrategy[Case] | None = None
 
 
 @dataclass(frozen=True)
@@ -204,6 +227,27 @@ def draw_examples(strategy: st.SearchStrategy[Any], count: int, seed_value: int)
 
     collect()
     return found
+
+
+def random_group(
+    name: str,
+    description: str,
+    strategy: st.SearchStrategy[Case],
+    *,
+    count: int,
+    seed_value: int,
+) -> CheckGroup:
+    """A group of ``count`` cases drawn from ``strategy`` with a fixed seed, shrinkable.
+
+    Build the strategy with :func:`expect`, e.g.
+    ``st.binary(max_size=300).map(lambda data: expect("sha256", reference, [data]))``.
+    """
+    return CheckGroup(
+        name,
+        description,
+        lambda: draw_examples(strategy, count, seed_value),
+        shrink=strategy,
+    )
 
 
 _REGISTRY: dict[str, ExerciseSpec] = {}

@@ -173,3 +173,35 @@ def test_stdout_is_never_parsed(tmp_path):
     result = grade_cells(EXERCISES["merkle_root"], [source])
     assert result.points == 0
     assert "PASSED" in result.stdout_tail
+
+
+def test_hypothesis_shrinks_the_failing_input_shown():
+    """Shrinking in the live worker: carrying the odd hash up first differs at 3 leaves, and
+    the minimal such list is three all-zero txids; a reversed root first differs at 1 leaf."""
+    source = (FIXTURES / "mistakes" / "merkle_root_no_duplicate.py").read_text()
+    result = grade_cells(EXERCISES["merkle_root"], [source])
+    failure = next(g.failure for g in result.groups if g.name == "random")
+    assert failure.call == "merkle_root([" + ", ".join([f'bytes.fromhex("{"00" * 32}")'] * 3) + "])"
+    assert failure.mistake == "odd-level-not-duplicated"
+    reversed_root = (FIXTURES / "mistakes" / "merkle_root_reversed.py").read_text()
+    result = grade_cells(EXERCISES["merkle_root"], [reversed_root])
+    failure = next(g.failure for g in result.groups if g.name == "random")
+    assert failure.call.count("bytes.fromhex") == 1
+
+
+def test_shrinking_never_changes_points_even_if_the_worker_hangs_while_shrinking():
+    """The code hangs from its first call after the graded batch, i.e. while shrinking."""
+    graded_calls = len(planned_cases(EXERCISES["merkle_root"]))
+    source = (FIXTURES / "mistakes" / "merkle_root_single_sha.py").read_text() + (
+        "\n_real, _calls = merkle_root, [0]\n"
+        "def merkle_root(txids):\n"
+        "    _calls[0] += 1\n"
+        f"    while _calls[0] > {graded_calls}:\n"
+        "        pass\n"
+        "    return _real(txids)\n"
+    )
+    exercise = dataclasses.replace(EXERCISES["merkle_root"], limits=SHORT)
+    shrunk = grade_cells(exercise, [source])
+    plain = grade_cells(exercise, [source], shrink=False)
+    assert shrunk.status == plain.status == "graded"
+    assert shrunk.points == plain.points == 1

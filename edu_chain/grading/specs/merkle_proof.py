@@ -14,8 +14,8 @@ from edu_chain.grading.spec import (
     CheckGroup,
     ExerciseSpec,
     Mistake,
-    draw_examples,
     expect,
+    random_group,
     register,
 )
 from edu_chain.grading.specs.merkle_root import leaves
@@ -43,16 +43,14 @@ def _valid(count: int, index: int, salt: int) -> tuple[bytes, int, list[bytes], 
     return txids[index], index, merkle_proof(txids, index), merkle_root(txids)
 
 
-def _verify_valid() -> list[Case]:
-    shapes = draw_examples(
-        st.integers(1, 20).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, n - 1))),
-        25,
-        2_002,
-    )
-    return [
-        expect("verify_merkle_proof", verify_merkle_proof, _valid(n, i, 20 + n), "a valid proof")
-        for n, i in [(4, 2), (3, 2), *shapes]
-    ]
+def _tree_and_index(function, make_args):
+    shapes = st.integers(1, 20).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, n - 1)))
+    reference = merkle_proof if function == "merkle_proof" else verify_merkle_proof
+    return shapes.map(lambda shape: expect(function, reference, make_args(*shape)))
+
+
+RANDOM_BUILD = _tree_and_index("merkle_proof", lambda n, i: (leaves(n, 60 + n), i))
+RANDOM_VERIFY = _tree_and_index("verify_merkle_proof", lambda n, i: _valid(n, i, 20 + n))
 
 
 def _verify_known() -> list[Case]:
@@ -124,7 +122,12 @@ SPEC = register(
             CheckGroup("build-known", "Proofs for small trees", _build_known, public=True),
             CheckGroup("build-all", "Every index of trees with 2 to 9 leaves", _build_all),
             CheckGroup("verify-known", "A valid and a wrong proof", _verify_known, public=True),
-            CheckGroup("verify-valid", "Valid proofs verify (fixed seed)", _verify_valid),
+            random_group(
+                "verify-valid", "Valid proofs verify", RANDOM_VERIFY, count=25, seed_value=2_002
+            ),
+            random_group(
+                "build-random", "Proofs in random trees", RANDOM_BUILD, count=20, seed_value=2_003
+            ),
             CheckGroup("verify-tampered", "Tampered proofs are rejected", _verify_tampered),
         ),
         mistakes=MISTAKES,

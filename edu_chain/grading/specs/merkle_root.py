@@ -16,8 +16,8 @@ from edu_chain.grading.spec import (
     ExerciseSpec,
     Mistake,
     Raises,
-    draw_examples,
     expect,
+    random_group,
     register,
 )
 from edu_chain.hashing import from_display_hex, sha256d
@@ -57,11 +57,9 @@ def _empty() -> list[Case]:
     return [Case("merkle_root", ([],), Raises("ValueError"), "an empty list has no root")]
 
 
-def _random() -> list[Case]:
-    shapes = draw_examples(
-        st.lists(st.binary(min_size=32, max_size=32), min_size=1, max_size=24), 30, 1_001
-    )
-    return [expect("merkle_root", merkle_root, [shape]) for shape in shapes]
+RANDOM = st.lists(st.binary(min_size=32, max_size=32), min_size=1, max_size=24).map(
+    lambda txids: expect("merkle_root", merkle_root, [txids])
+)
 
 
 def _single(data: bytes) -> bytes:
@@ -138,7 +136,9 @@ SPEC = register(
             CheckGroup("known-vectors", "Real Bitcoin blocks and two leaves", _known, public=True),
             CheckGroup("odd-levels", "Levels with an odd number of hashes", _odd),
             CheckGroup("empty", "An empty list raises ValueError", _empty, public=True),
-            CheckGroup("random", "Random lists of 1 to 24 txids (fixed seed)", _random),
+            random_group(
+                "random", "Random lists of 1 to 24 txids", RANDOM, count=30, seed_value=1_001
+            ),
         ),
         mistakes=MISTAKES,
     )

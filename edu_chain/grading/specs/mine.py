@@ -21,8 +21,8 @@ from edu_chain.grading.spec import (
     CheckGroup,
     ExerciseSpec,
     Mistake,
-    draw_examples,
     expect,
+    random_group,
     register,
 )
 from edu_chain.hashing import sha256d
@@ -89,21 +89,12 @@ def _boundaries() -> list[Case]:
     return cases
 
 
-def _random() -> list[Case]:
-    jobs = draw_examples(
-        st.tuples(
-            st.binary(min_size=76, max_size=76),
-            st.integers(4, 9).map(lambda shift: 2 ** (256 - shift)),
-            st.integers(0, 2**32 - 1000),
-            st.integers(0, 400),
-        ),
-        25,
-        5_005,
-    )
-    return [
-        expect("mine", mine_reference, [header, target, start, start + span])
-        for header, target, start, span in jobs
-    ]
+RANDOM = st.tuples(
+    st.binary(min_size=76, max_size=76),
+    st.integers(4, 9).map(lambda shift: 2 ** (256 - shift)),
+    st.integers(0, 2**32 - 1000),
+    st.integers(0, 400),
+).map(lambda job: expect("mine", mine_reference, [job[0], job[1], job[2], job[2] + job[3]]))
 
 
 MISTAKES = (
@@ -132,7 +123,7 @@ SPEC = register(
         groups=(
             CheckGroup("known-jobs", "Easy targets and an impossible one", _known, public=True),
             CheckGroup("boundaries", "target == hash, stop excluded, empty range", _boundaries),
-            CheckGroup("random", "Random jobs (fixed seed)", _random),
+            random_group("random", "Random jobs", RANDOM, count=25, seed_value=5_005),
         ),
         mistakes=MISTAKES,
     )

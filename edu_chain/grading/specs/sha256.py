@@ -17,8 +17,8 @@ from edu_chain.grading.spec import (
     CheckGroup,
     ExerciseSpec,
     Mistake,
-    draw_examples,
     expect,
+    random_group,
     register,
 )
 
@@ -54,9 +54,7 @@ def _padding() -> list[Case]:
     return [expect("sha256", _reference, [bytes(i * 7 % 256 for i in range(n))]) for n in lengths]
 
 
-def _random() -> list[Case]:
-    values = draw_examples(st.binary(min_size=0, max_size=300), 40, 256_001)
-    return [expect("sha256", _reference, [v]) for v in values]
+RANDOM = st.binary(min_size=0, max_size=300).map(lambda data: expect("sha256", _reference, [data]))
 
 
 def _is_padding_length(case: Case, actual: object) -> bool:
@@ -71,7 +69,9 @@ SPEC = register(
         groups=(
             CheckGroup("known-vectors", "FIPS 180-4 example messages", _known, public=True),
             CheckGroup("padding", "Messages around the 55/56/64-byte padding boundaries", _padding),
-            CheckGroup("random", "Random messages up to 300 bytes (fixed seed)", _random),
+            random_group(
+                "random", "Random messages up to 300 bytes", RANDOM, count=40, seed_value=256_001
+            ),
         ),
         mistakes=(
             Mistake(

@@ -15,8 +15,8 @@ from edu_chain.grading.spec import (
     CheckGroup,
     ExerciseSpec,
     Mistake,
-    draw_examples,
     expect,
+    random_group,
     register,
 )
 from edu_chain.pow import bits_to_target, target_to_bits
@@ -49,12 +49,15 @@ def _sign_bit() -> list[Case]:
     return cases
 
 
-def _round_trip() -> list[Case]:
-    targets = draw_examples(st.integers(1, 2**255).map(lambda t: t), 30, 3_003)
-    cases = [expect("target_to_bits", target_to_bits, [t]) for t in targets]
-    bits = [target_to_bits(t) for t in targets]
-    cases += [expect("bits_to_target", bits_to_target, [b]) for b in bits]
-    return cases
+# Either direction: a random target to encode, or the bits of a random target to decode.
+RANDOM = st.integers(1, 2**255).flatmap(
+    lambda t: st.sampled_from(
+        [
+            expect("target_to_bits", target_to_bits, [t]),
+            expect("bits_to_target", bits_to_target, [target_to_bits(t)]),
+        ]
+    )
+)
 
 
 def _no_sign_fix(target: int) -> int:
@@ -105,7 +108,9 @@ SPEC = register(
                 "small-exponent", "Exponents 0 to 4 (mantissa shifted right)", _small_exponent
             ),
             CheckGroup("sign-bit", "The sign bit, negative and overflowing bits", _sign_bit),
-            CheckGroup("round-trip", "Random targets both ways (fixed seed)", _round_trip),
+            random_group(
+                "round-trip", "Random targets both ways", RANDOM, count=60, seed_value=3_003
+            ),
         ),
         mistakes=MISTAKES,
     )
