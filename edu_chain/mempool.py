@@ -13,7 +13,8 @@ code                               meaning
 ``txn-mempool-conflict``           another pool transaction already spends one of its inputs
                                    (first seen wins; no replace-by-fee here)
 ``min-relay-fee-not-met``          fee rate below ``min_fee_rate`` base units per byte
-``mempool-full``                   the pool reached ``max_bytes``
+``mempool-full``                   the pool reached ``max_bytes`` and the newcomer does not
+                                   pay a higher fee rate than what it would evict
 ``bad-txns-...``, ``bad-signature...``  the consensus codes of :mod:`edu_chain.chain.rules`
 =================================  ========================================================
 
@@ -177,16 +178,54 @@ class Mempool:
                 f"{self.min_fee_rate:g} per byte = {int(self.min_fee_rate * size + 0.999999)}",
             )
         rules.check_input_signatures(tx, coins)
-        if self.total_bytes + size > self.max_bytes:
-            raise TxValidationError(
-                "mempool-full", f"the mempool holds {self.total_bytes} bytes of {self.max_bytes}"
-            )
+        self._make_room(tx, size, fee / size)
         entry = MempoolEntry(tx, txid, fee, size, int(self.clock()), self._sequence)
         self._sequence += 1
         self.entries[txid] = entry
         for tx_in in tx.inputs:
             self.spenders[tx_in.outpoint] = txid
         return entry
+
+    def _ancestors(self, tx: Transaction) -> set[bytes]:
+        """Pool transactions ``tx`` depends on, directly or through other pool transactions."""
+        found: set[bytes] = set()
+        stack = [tx]
+        while stack:
+            for tx_in in stack.pop().inputs:
+                parent = self.entries.get(tx_in.outpoint.txid)
+                if parent is not None and parent.txid not in found:
+                    found.add(parent.txid)
+                    stack.append(parent.tx)
+        return found
+
+    def _make_room(self, tx: Transaction, size: int, fee_rate: float) -> None:
+        """When full, evict the lowest fee rates, but only for a better-paying newcomer.
+
+        Bitcoin Core does the same (``TrimToSize``): space in blocks goes to whoever pays
+        more per byte, so space in the pool does too.  A victim's descendants leave with it.
+        """
+        needed = self.total_bytes + size - self.max_bytes
+        if needed <= 0:
+            return
+        keep = self._ancestors(tx)
+        victims: list[bytes] = []
+        freed = 0
+        for entry in reversed(self.by_fee_rate()):  # cheapest first
+            if freed >= needed or entry.fee_rate >= fee_rate:
+                break
+            if entry.txid in keep:
+                continue
+            victims.append(entry.txid)
+            freed += entry.size
+        if freed < needed:
+            raise TxValidationError(
+                "mempool-full",
+                f"the mempool holds {self.total_bytes} of {self.max_bytes} bytes and transaction "
+                f"{tx.id} ({fee_rate:.2f} per byte) does not pay more than enough of the "
+                f"cheapest ones to take their {needed} bytes",
+            )
+        for txid in victims:
+            self.remove(txid)
 
     # --- removing -------------------------------------------------------------------------
 

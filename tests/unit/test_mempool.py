@@ -167,3 +167,33 @@ def test_remove_takes_descendants(lab):
     pool.accept(child)
     assert pool.remove(parent.txid()) == [parent, child]
     assert len(pool) == 0 and pool.spenders == {}
+
+
+def test_full_pool_evicts_the_cheapest_for_a_better_payer(lab):
+    builder, pool = lab
+    cheap = _spend(builder, 0, fee=500)
+    middle = _spend(builder, 1, fee=2_000)
+    pool.accept(cheap)
+    pool.accept(middle)
+    pool.max_bytes = pool.total_bytes + 5  # full (signatures vary by a byte or two)
+    with pytest.raises(TxValidationError) as info:
+        pool.accept(_spend(builder, 2, fee=400))  # pays less per byte than anyone
+    assert info.value.code == "mempool-full"
+    rich = _spend(builder, 2, fee=9_000)
+    pool.accept(rich)
+    assert cheap.txid() not in pool
+    assert middle.txid() in pool and rich.txid() in pool
+    assert pool.total_bytes <= pool.max_bytes
+
+
+def test_eviction_never_removes_the_newcomers_parent(lab):
+    builder, pool = lab
+    parent = _spend(builder, 0, fee=500, to=builder.pubkey_hash)  # the cheapest entry
+    pool.accept(parent)
+    pool.accept(_spend(builder, 1, fee=800))
+    pool.max_bytes = pool.total_bytes + 5
+    out = parent.outputs[0]
+    child = builder.spend([(OutPoint(parent.txid(), 0), out)], [(BOB_PKH, out.amount - 20_000)])
+    pool.accept(child)
+    assert parent.txid() in pool and child.txid() in pool
+    assert len(pool) == 2  # the 800-fee transaction made room instead
