@@ -4,9 +4,12 @@
 
 JSON keys: ``hashlib_hps``, ``numba_1t_hps``, ``numba_hps`` (hashes per second), ``threads``,
 ``ratio_1t`` (numba_1t_hps / hashlib_hps), ``ratio_all``, ``thread_scaling``
-(numba_hps / numba_1t_hps), ``compile_s`` (a fresh process with an empty Numba cache, from
-start to its first search), ``cached_start_s`` (the same with the cache filled: how fast a
-second process reaches full speed), and ``machine`` (CPU features, lanes, load average).
+(numba_hps / numba_1t_hps), ``cores_used_all_threads`` (CPU seconds per second this process
+obtained while all threads ran: below ``threads`` means other programs took cores, so the
+scaling figure is a lower bound), ``compile_s`` (a fresh process with an empty Numba cache,
+from start to its first search), ``cached_start_s`` (the same with the cache filled: how fast
+a second process reaches full speed), and ``machine`` (CPU features, lanes, load average).
+Each rate is the best of 3 runs sharing ``--seconds``.
 The three rates are measured one after the other in this run; compilation is excluded.
 """
 

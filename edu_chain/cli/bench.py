@@ -21,7 +21,8 @@ def mining_table(result: dict) -> str:
         f"numba, 1 thread             {_mh(result['numba_1t_hps'])}  {result['ratio_1t']:5.1f}x",
         f"numba, {threads} threads{' ' * (13 - len(str(threads)))}"
         f"{_mh(result['numba_hps'])}  {result['ratio_all']:5.1f}x"
-        f"   ({result['thread_scaling']:.2f}x one thread)",
+        f"   ({result['thread_scaling']:.2f}x one thread, "
+        f"{result['cores_used_all_threads']:.2f} cores obtained)",
     ]
     if "compile_s" in result:
         lines.append(f"compile (empty cache)       {result['compile_s']:8.2f} s")

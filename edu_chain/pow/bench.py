@@ -138,7 +138,11 @@ def measure_mining(
     _rate_numba(0.01, 1)  # load (or compile) the kernels before any clock runs
     hashlib_hps = _best_rate(_rate_python, seconds, repeats)
     numba_1t_hps = _best_rate(lambda s: _rate_numba(s, 1), seconds, repeats)
+    cpu_started, wall_started = time.process_time(), time.perf_counter()
     numba_hps = _best_rate(lambda s: _rate_numba(s, threads), seconds, repeats)
+    # CPU seconds this process got per wall-clock second while all threads ran: close to
+    # `threads` on an idle machine, lower when other programs take cores (noisy figures).
+    cores_used = (time.process_time() - cpu_started) / (time.perf_counter() - wall_started)
     result: dict[str, Any] = {
         "hashlib_hps": hashlib_hps,
         "numba_1t_hps": numba_1t_hps,
@@ -147,6 +151,7 @@ def measure_mining(
         "ratio_1t": numba_1t_hps / hashlib_hps,
         "ratio_all": numba_hps / hashlib_hps,
         "thread_scaling": numba_hps / numba_1t_hps,
+        "cores_used_all_threads": cores_used,
         "seconds_per_measurement": seconds,
         "repeats": repeats,
     }
