@@ -132,6 +132,7 @@ def test_reorg_returns_transactions_to_the_pool(lab):
     chain.submit_block(b)  # the branch without tx wins
     assert tx.txid() in pool
     assert pool.get(tx.txid()).fee == 2_000
+    assert chain.find_tx(tx.txid()) is None  # no longer confirmed on the active chain
 
 
 def test_reorg_drops_spends_of_outputs_that_vanished(lab):
