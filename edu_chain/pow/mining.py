@@ -77,7 +77,7 @@ class MiningStats:
 
     backend: str  # "numba" or "python": the backend that actually ran
     threads: int  # threads that searched
-    hashes: int  # double-SHA-256 hashes computed (all threads, including wasted lanes)
+    hashes: int  # header hashes computed by all threads (beyond the answer too, in parallel)
     searched: int  # nonces known to fail, from start_nonce on (the lowest-nonce prefix)
     range_size: int  # nonces in [start_nonce, max_nonce]
     elapsed: float  # seconds
