@@ -336,3 +336,35 @@ class Mempool:
 
     def to_list(self) -> list[dict]:
         return [entry.to_dict() for entry in self.by_fee_rate()]
+
+
+def mine_next_block(
+    pool: Mempool,
+    pubkey_hash: bytes,
+    *,
+    backend: str = "auto",
+    threads: int | None = None,
+    extra: bytes = b"",
+) -> Block:
+    """Mine one block on the tip with the pool's best transactions and submit it.
+
+    The steps a miner repeats: take a template (:meth:`Mempool.block_template`), search the
+    nonces (:func:`~edu_chain.pow.mine`, outside the chain's lock), and if none of the 2**32
+    nonces works, change the coinbase ("extra nonce", which changes the Merkle root) and
+    search again.  Returns the block after ``chain.submit_block`` accepted it (if the tip
+    moved meanwhile it may land on a side branch; ``chain.get_entry`` tells).
+    """
+    from dataclasses import replace
+
+    from edu_chain.errors import MiningError
+    from edu_chain.pow import mine
+
+    for extra_nonce in range(1_000):
+        tag = extra + (extra_nonce.to_bytes(4, "little") if extra_nonce else b"")
+        template = pool.block_template(pubkey_hash, extra=tag)
+        solved = mine(template.header, backend=backend, threads=threads)
+        if solved is not None:
+            block = replace(template, header=solved)
+            pool.chain.submit_block(block)
+            return block
+    raise MiningError("no nonce found after 1000 extra nonces")  # pragma: no cover

@@ -198,3 +198,18 @@ def test_eviction_never_removes_the_newcomers_parent(lab):
     pool.accept(child)
     assert parent.txid() in pool and child.txid() in pool
     assert len(pool) == 2  # the 800-fee transaction made room instead
+
+
+def test_mine_next_block_confirms_the_pool(lab):
+    from edu_chain.mempool import mine_next_block
+
+    builder, pool = lab
+    tx = _spend(builder, 0, fee=4_000)
+    pool.accept(tx)
+    block = mine_next_block(pool, BOB_PKH, backend="python")
+    assert builder.chain.tip.hash == block.hash()
+    assert block.transactions[1] == tx and len(pool) == 0
+    height = builder.chain.height
+    assert builder.chain.balance(BOB_PKH) == (
+        tx.outputs[0].amount + builder.params.block_subsidy(height) + 4_000
+    )
