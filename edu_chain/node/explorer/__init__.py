@@ -1,0 +1,69 @@
+"""The block explorer: a small web page served by every node, reading the node's JSON API.
+
+``mount(app)`` adds two kinds of routes to the node's FastAPI application:
+
+- ``GET /`` (and ``/explorer``) — the single page, ``static/index.html``;
+- ``GET /explorer/static/{name}`` — its style sheet and script.
+
+Everything the page shows comes from the public HTTP API documented in DESIGN.md section 7
+(``/api/tip``, ``/api/blocks``, ``/api/tx/{txid}``, ``/api/forks``, ``/api/stats`` ...):
+the explorer has no private access to the node, so a student can rebuild any of its views
+with ``httpx`` in a notebook.  The page is plain HTML, CSS and JavaScript with no build step
+and no external assets (no CDN, no web fonts), so it works in a classroom without internet;
+the Content-Security-Policy header below makes the browser enforce that.
+
+Views (chosen by the URL fragment, e.g. ``/#/block/<hash>``): overview (tip and recent
+blocks), a block, a transaction, an address, the mempool, difficulty and hash rate over time
+(an inline SVG chart), and the fork tree with stale branches (inline SVG).  The page polls
+the API every few seconds, so a projector showing it follows the class's testnet live.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+STATIC_FILES = {
+    "explorer.css": "text/css; charset=utf-8",
+    "explorer.js": "text/javascript; charset=utf-8",
+    "favicon.svg": "image/svg+xml",
+}
+# Same-origin only: the page cannot load anything from elsewhere, even by mistake.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-cache",
+}
+
+
+def static_text(name: str) -> str:
+    """The text of one file shipped in ``static/`` (read from the installed package)."""
+    return resources.files(__package__).joinpath("static", name).read_text(encoding="utf-8")
+
+
+def mount(app: Any) -> None:
+    """Serve the explorer from ``app`` (a FastAPI application) at ``/``."""
+    from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+    def index() -> HTMLResponse:
+        return HTMLResponse(static_text("index.html"), headers=HEADERS)
+
+    def asset(name: str) -> Response:
+        media_type = STATIC_FILES.get(name)
+        if media_type is None:
+            message = f"no explorer asset named {name!r}; known: {', '.join(STATIC_FILES)}"
+            return JSONResponse(
+                {"error": {"code": "not-found", "message": message}}, status_code=404
+            )
+        return Response(static_text(name), media_type=media_type, headers=HEADERS)
+
+    app.add_api_route("/", index, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/explorer", index, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/explorer/static/{name}", asset, methods=["GET"], include_in_schema=False)
+
+
+__all__ = ["mount"]
