@@ -15,10 +15,12 @@ code                               meaning
 ``min-relay-fee-not-met``          fee rate below ``min_fee_rate`` base units per byte
 ``mempool-full``                   the pool reached ``max_bytes`` and the newcomer does not
                                    pay a higher fee rate than what it would evict
-``bad-txns-...``, ``bad-signature...``  the consensus codes of :mod:`edu_chain.chain.rules`
 =================================  ========================================================
 
-The pool follows the chain through :class:`~edu_chain.chain.state.ChainEvent`\\ s: a connected
+plus every consensus code of :mod:`edu_chain.chain.rules` (``bad-txns-...``,
+``bad-signature...``), with the same meaning as in a block.
+
+The pool follows the chain through its events (:class:`~edu_chain.chain.ChainEvent`): a connected
 block removes its transactions and everything that conflicts with them; a reorg puts the
 transactions of disconnected blocks back (if they are still valid on the new chain).
 
@@ -35,7 +37,8 @@ from typing import TYPE_CHECKING
 
 from edu_chain.chain import rules
 from edu_chain.chain.coins import Coin
-from edu_chain.chain.state import ChainEvent, ChainState
+from edu_chain.chain.index import ChainEvent
+from edu_chain.chain.state import ChainState
 from edu_chain.errors import TxValidationError
 from edu_chain.hashing import display_hex
 
