@@ -15,9 +15,10 @@ from edu_chain.keys.curve import (
 )
 from edu_chain.keys.field import P, field_inv, field_inv_fermat, field_sqrt
 
-# k*G for k = 1, 2, 3.  k = 1 is G itself as given in SEC 2 v2, section 2.4.1; the multiples
-# are the widely published secp256k1 table (e.g. the "secp256k1 test vectors" answer on
-# crypto.stackexchange.com/q/784 and the BIP 340 vector-0 public key for 3*G's x).
+# k*G for k = 1, 2, 3.  k = 1 is G itself as given in SEC 2 v2, section 2.4.1.  2G and 3G are
+# from the widely published secp256k1 multiples table (Chuck Batson, "secp256k1 test
+# vectors", 2014, k = 1..20); 3G's x is also the public key of BIP 340 test vector 0
+# (secret key 3).  The ecdsa library confirms them independently below.
 KNOWN_MULTIPLES = {
     1: (
         0x79BE667EF9DCBBAC55A06295CE870B07029BFCDB2DCE28D959F2815B16F81798,
