@@ -64,7 +64,7 @@ class ChainParams:
     genesis_nonce: int
     genesis_message: bytes = GENESIS_MESSAGE
     genesis_pubkey_hash: bytes = GENESIS_PUBKEY_HASH
-    _cache: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
+    _cache: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.retarget_interval < 3:

@@ -81,3 +81,11 @@ def test_unknown_preset_is_a_clear_error():
 def test_retarget_interval_must_allow_a_window():
     with pytest.raises(ValueError, match="retarget_interval"):
         replace(ChainParams.for_tests(), retarget_interval=2)
+
+
+def test_replaced_params_do_not_share_the_genesis_cache():
+    base = ChainParams.for_tests()
+    harder = replace(base, genesis_bits=0x1F7FFFFF, genesis_nonce=0)
+    base.genesis_block()  # fill base's cache first
+    assert harder.genesis_block().header.bits == 0x1F7FFFFF
+    assert base.genesis_block().header.bits == base.genesis_bits
