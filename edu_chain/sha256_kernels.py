@@ -31,18 +31,25 @@ Why it is fast
 
 Numba settings, decided knowingly
 ---------------------------------
-* ``cache=True``: the machine code is stored next to this file (``__pycache__``) so a second
-  process starts at full speed without compiling.  Numba's cache is keyed by this file's source
-  and the argument types, *not* by environment flags or module constants read at run time.
-  Everything that shapes the code (``LANES``, the constants) is therefore written in this
-  source file, and editing it invalidates the cache.
+* ``cache=True``: the machine code is stored next to this file (``__pycache__``, or Numba's
+  user cache directory when that is read-only) so a second process starts at full speed
+  without compiling (~0.6 s from interpreter start to the first search, against ~2.7 s with an
+  empty cache).  Numba keys a cached entry on the argument types, the CPU name and features,
+  and this file's modification time; *not* on environment flags or on the values of module
+  constants.  Everything that shapes the code (``LANES``, ``K``, ``IV``) is therefore written
+  in this source file, where editing it invalidates the cache.
 * SLP vectorisation (``NUMBA_SLP_VECTORIZE``, off by default in Numba 0.68) is left at
-  Numba's default: the lanes layout is vectorised by the loop vectoriser, and turning SLP on
-  changed the hash rate by less than the run-to-run noise on the development machine
-  (2-core Xeon with AVX2/AVX-512).  Because the cache ignores that flag, depending on it would
-  make speed depend on which process compiled first.
-* ``LANES = 32``: 16 lanes measured ~16 MH/s, 32 and 64 lanes ~20 MH/s per core (the loop
-  vectoriser interleaves several 8-wide vectors); 32 keeps the scratch arrays in L1 cache.
+  Numba's default.  The lanes layout is vectorised by the *loop* vectoriser; on the
+  development machine (2-core Xeon, Rocket Lake, AVX2 + AVX-512) SLP moved 32 lanes from 19.7
+  to 20.0 MH/s, within the noise (it helped 16 lanes more: 16.1 to 17.3).  Since the cache
+  ignores the flag, relying on it would make the speed depend on which process compiled first.
+* ``LANES = 32``: 16 lanes measured ~16 MH/s per core, 32 and 64 lanes ~20 MH/s (the loop
+  vectoriser interleaves four 8-wide vectors); 32 keeps the scratch arrays in L1 cache.
+  LLVM uses 256-bit vectors here even on AVX-512 machines (``prefer-256-bit`` in the CPU
+  model); allowing 512-bit ones gave ~14% more but only through a process-wide Numba setting.
+* SHA-NI (the CPU's SHA-256 instructions, reachable through ``numba.extending.intrinsic``) was
+  tried: bit-exact, but ~16 MH/s per core against ~20 MH/s for these lanes on the development
+  machine, so it is not used.
 """
 
 from __future__ import annotations
@@ -118,16 +125,8 @@ def compress(state, w):
         s0 = _rotr(w[t - 15], 7) ^ _rotr(w[t - 15], 18) ^ (w[t - 15] >> 3)
         s1 = _rotr(w[t - 2], 17) ^ _rotr(w[t - 2], 19) ^ (w[t - 2] >> 10)
         w[t] = np.uint32(w[t - 16] + s0 + w[t - 7] + s1)
-    a, b, c, d, e, f, g, h = (
-        state[0],
-        state[1],
-        state[2],
-        state[3],
-        state[4],
-        state[5],
-        state[6],
-        state[7],
-    )
+    a, b, c, d = state[0], state[1], state[2], state[3]  # step 2: the working variables
+    e, f, g, h = state[4], state[5], state[6], state[7]
     for t in range(64):  # 64 rounds (step 3)
         big_s1 = _rotr(e, 6) ^ _rotr(e, 11) ^ _rotr(e, 25)
         choose = (e & f) ^ (~e & g)
