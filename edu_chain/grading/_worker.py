@@ -29,6 +29,7 @@ student controls anyway, and a wrong value is still wrong.
 """
 
 import json
+import json.scanner
 import os
 import resource
 import sys
@@ -60,13 +61,24 @@ def _set_limits(limits):
 
 
 def _make_hook(request, report):
-    """Build the audit hook.  Everything it uses is bound now, before student code runs."""
-    realpath = os.path.realpath
-    sep = os.sep
-    fspath = os.fspath
-    scratch = realpath(request["scratch"]) + sep
-    readable = tuple(realpath(p) + sep for p in request["readable"])
-    unreadable = tuple(realpath(p) + sep for p in request["unreadable"])
+    """Build the audit hook.  Everything it uses is bound now, before student code runs.
+
+    Student code may later replace builtins (``any``, ``isinstance``...) or functions in
+    ``os``/``posixpath``; the hook only calls the references captured here, and normalises
+    paths lexically without calling any patchable Python function.  Paths must be absolute
+    ``str``/``bytes`` (the working directory cannot change, and ``dir_fd`` tricks need a
+    relative path), and symbolic links cannot be created, so lexical normalisation sees the
+    same file the kernel opens.
+    """
+    _type, _str, _bytes, _int, _repr = type, str, bytes, int, repr
+    _decode_bytes = bytes.decode
+    _permission_error, _import_error = PermissionError, ImportError
+    _exit = os._exit
+    write_flags = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+    scratch = os.path.realpath(request["scratch"]) + "/"
+    readable = tuple(os.path.realpath(p) + "/" for p in request["readable"])
+    unreadable = tuple(os.path.realpath(p) + "/" for p in request["unreadable"])
+    devices = ("/dev/null/", "/dev/urandom/")
     banned = frozenset(request["banned"])
     lenient = frozenset(request.get("lenient_at_load", ()))
     phase = ["load"]
@@ -92,72 +104,98 @@ def _make_hook(request, report):
         "os.symlink": "creating a symbolic link",
         "os.link": "creating a hard link",
         "os.chdir": "changing directory",
+        "os.chroot": "changing the root directory",
         "os.setuid": "changing user",
+        "os.mknod": "creating a device",
         "sys.unraisablehook": "replacing the error hook",
     }
-    path_events = {
+    path_events = (
         "os.remove",
         "os.rename",
         "os.rmdir",
         "os.mkdir",
         "os.chmod",
         "os.chown",
+        "os.chflags",
         "os.truncate",
         "os.utime",
+        "os.setxattr",
+        "os.removexattr",
         "shutil.rmtree",
         "shutil.copyfile",
+        "shutil.copymode",
+        "shutil.copystat",
         "shutil.move",
-    }
+    )
 
-    def refuse(kind, detail, exc_type=PermissionError):
+    def refuse(kind, detail, exc_type=_permission_error):
         record = {"t": "violation", "kind": kind, "detail": detail, "phase": phase[0]}
         if not (kind == "banned-import" and detail in lenient and phase[0] == "load"):
             try:
                 report(record)
-            except Exception:
-                os._exit(VIOLATION_EXIT)
-        raise exc_type(f"refused by the grader: {kind} ({detail})")
+            except BaseException:
+                _exit(VIOLATION_EXIT)
+        raise exc_type("refused by the grader: " + kind + " (" + detail + ")")
 
-    def inside(path, prefixes):
-        return any(path.startswith(p) for p in prefixes)
+    def normalise(path):
+        """An absolute, lexically normalised path with a trailing "/", or None."""
+        if _type(path) is _bytes:
+            path = _decode_bytes(path, "utf-8", "surrogateescape")
+        if _type(path) is not _str or not path.startswith("/"):
+            return None
+        parts = []
+        for part in path.split("/"):
+            if part == "" or part == ".":
+                continue
+            if part == "..":
+                if parts:
+                    parts.pop()
+                continue
+            parts.append(part)
+        return "/" + "/".join(parts) + "/"
+
+    def starts_with_any(path, prefixes):
+        return path.startswith(prefixes)  # str.startswith takes a tuple of prefixes
 
     def check_path(path, writing):
-        if isinstance(path, int):
-            return  # an already-open descriptor
-        try:
-            full = realpath(fspath(path))
-        except Exception:
-            full = str(path)
-        target = full + sep
-        if target.startswith(scratch):
+        if _type(path) is _int:
+            return  # an already-open descriptor, itself obtained through a checked open
+        full = normalise(path)
+        if full is None:
+            shown = path if _type(path) in (_str, _bytes) else _type(path).__name__
+            refuse("file-access", "only absolute str paths are allowed, got " + _repr(shown))
+        if full.startswith(scratch) or full in devices:
             return
-        if not writing and inside(target, readable) and not inside(target, unreadable):
+        allowed = starts_with_any(full, readable) and not starts_with_any(full, unreadable)
+        if allowed and not writing:
             return
-        if full == "/dev/null" or full == "/dev/urandom":
-            return
-        refuse("file-access", f"{'write' if writing else 'read'} {full}")
+        refuse("file-access", ("write " if writing else "read ") + full[:-1])
 
     def hook(event, args):
         if event == "import":
-            name = args[0] or ""
+            name = args[0]
+            if _type(name) is not _str:
+                return
             root = name.split(".")[0]
             if root == "edu_chain":
-                refuse("reference-import", name, ImportError)
+                refuse("reference-import", name, _import_error)
             if name in banned or root in banned:
-                refuse("banned-import", name, ImportError)
+                refuse("banned-import", name, _import_error)
         elif event == "open":
-            mode = args[1] if len(args) > 1 and isinstance(args[1], str) else "r"
-            flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
-            writing = any(c in mode for c in "wax+") or bool(flags & (os.O_WRONLY | os.O_RDWR))
-            check_path(args[0], writing)
-        elif event in ("os.listdir", "os.scandir"):
-            check_path(args[0] if args and args[0] is not None else ".", False)
+            mode = args[1] if _type(args[1]) is _str else "r"
+            flags = args[2] if _type(args[2]) is _int else 0
+            writing = "w" in mode or "a" in mode or "x" in mode or "+" in mode
+            check_path(args[0], writing or (flags & write_flags) != 0)
+        elif event == "os.listdir" or event == "os.scandir":
+            check_path(args[0] if args[0] is not None else scratch, False)
         elif event in path_events:
             check_path(args[0], True)
-            if event in ("os.rename", "shutil.copyfile", "shutil.move") and len(args) > 1:
+            if event in ("os.rename", "shutil.copyfile", "shutil.move", "shutil.copymode"):
                 check_path(args[1], True)
-        elif event in refused_events or event.startswith("os.exec"):
-            refuse("forbidden-call", f"{event}: {refused_events.get(event, 'exec')}")
+        elif event in refused_events:
+            refuse("forbidden-call", event + ": " + refused_events[event])
+        elif event.startswith("os.exec") or event.startswith("os.spawn"):
+            refuse("forbidden-call", event + ": starting a process")
 
     return hook, phase
 
@@ -230,7 +268,13 @@ def _json_writer():
 
 def main():
     read_line = sys.stdin.buffer.readline
-    loads = json.loads
+    # The C scanner and bytes.decode, bound now: json.loads looks up builtins and module
+    # globals at call time, which student code could have replaced by the next batch.
+    scan, to_text = json.scanner.c_make_scanner(json.JSONDecoder()), bytes.decode
+
+    def loads(line):
+        return scan(to_text(line, "utf-8").strip(), 0)[0]
+
     request = loads(read_line())
     report_fd = request["report_fd"]
     write = os.write
@@ -292,10 +336,12 @@ def main():
         if not line.strip():
             break
         number += 1
-        message = loads(line)
-        run_batch(
-            [(c["id"], c["function"], [decode(a) for a in c["args"]]) for c in message], number
-        )
+        try:
+            message = loads(line)
+            batch = [(c["id"], c["function"], [decode(a) for a in c["args"]]) for c in message]
+        except BaseException:  # the student broke something this process needs: stop here
+            break
+        run_batch(batch, number)
     report({"t": "done"})
 
 
@@ -332,6 +378,12 @@ def _describe(exc, source_path):
 
 
 if __name__ == "__main__":
-    main()
-    sys.stdout.flush()
-    os._exit(0)
+    _exit = os._exit
+    try:
+        main()
+        sys.stdout.flush()
+    except BaseException:
+        # Never let the interpreter print a traceback: formatting it would read this file,
+        # which the audit hook (rightly) refuses; the parent sees the missing reports.
+        _exit(70)
+    _exit(0)

@@ -74,7 +74,7 @@ def test_cohort_grades_are_isolated_and_exports_agree(tmp_path):
     subs = make_class(tmp_path, out)
     exercises = [
         dataclasses.replace(e, limits=Limits(time_s=3, cpu_s=2))
-        for e in load_exercises(ROOT / "exercises")
+        for e in load_exercises(ROOT / "exercises", IDS)
     ]
     summary = grade_cohort(subs, out, exercises, workers=2)
     assert summary.students == 5

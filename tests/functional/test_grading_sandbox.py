@@ -43,6 +43,9 @@ MALICIOUS = {
     "importlib_reference": ("violation", ""),
     "read_reference_source": ("violation", "merkle.py"),
     "kill_parent": ("violation", "os.kill"),
+    "patched_path_helpers": ("violation", "grades.csv"),
+    "pathlike_swap": (None, ""),  # open() resolves __fspath__ once, before the audit event
+    "dir_fd_escape": ("violation", "absolute str paths"),
     "sha256_private_hash": ("violation", "_sha256"),
     "sha256_importlib_hash": ("violation", "bans"),
     "sha256_sys_modules": ("graded", ""),
@@ -94,6 +97,17 @@ def test_malicious_submission_is_contained_and_scores_zero(name, tmp_path):
     assert sorted(os.listdir(tmp_path / "out")) == []
     assert sorted(os.listdir(tmp_path / "subs")) == ["honest"]
     assert (tmp_path / "subs" / "honest" / "merkle_root.py").read_text() == honest
+
+
+def test_dir_fd_escape_leaves_the_standard_library_untouched(tmp_path):
+    probe = Path(os.__file__).parent / "educhain_sandbox_escape_probe.txt"
+    exercise = dataclasses.replace(EXERCISES["merkle_root"], limits=SHORT)
+    try:
+        result = grade_cells(exercise, [materialise("dir_fd_escape", tmp_path)])
+        assert result.status == "violation"
+        assert not probe.exists()
+    finally:
+        probe.unlink(missing_ok=True)
 
 
 def test_children_cannot_outlive_the_worker(tmp_path):

@@ -1,0 +1,360 @@
+"""Hidden checks for the ``ecdsa`` exercise: secp256k1 point arithmetic, signing, verifying.
+
+Contract (DESIGN.md section 8): points are ``(x, y)`` tuples and ``None`` is the point at
+infinity; ``point_add(p, q)``, ``scalar_mult(k, p)``, ``sign(private_key, z, k) -> (r, s)``
+with low ``s`` (``s <= n // 2``), ``verify(public_key, z, (r, s)) -> bool``.
+
+Reference: :func:`edu_chain.keys.curve.point_add`, :func:`edu_chain.keys.curve.scalar_mult`,
+:func:`edu_chain.keys.ecdsa.sign`, :func:`edu_chain.keys.ecdsa.verify` (SEC 1 v2 sections
+2.2.1, 3.2.1, 4.1.3, 4.1.4).  Known vectors: 2G and 3G from the SEC 2 base point (the values
+every secp256k1 library's tests use), d = 1 whose public key is G itself, and the fact that
+n*G is infinity.
+
+Points are sent to the worker as lists ``[x, y]`` (JSON has no tuples), and the expected
+values are lists too so that feedback shows expected and actual the same way, in hex.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+from edu_chain.grading.spec import (
+    Case,
+    CheckGroup,
+    ExerciseSpec,
+    Mistake,
+    expect,
+    random_group,
+    register,
+)
+from edu_chain.keys.curve import G, N, point_add, point_neg, scalar_mult
+from edu_chain.keys.ecdsa import HALF_N, sign, verify
+from edu_chain.keys.field import P
+
+TWO_G = (
+    0xC6047F9441ED7D6D3045406E95C07CD85C778E4B8CEF3CA7ABAC09B95C709EE5,
+    0x1AE168FEA63DC339A3C58419466CEAEEF7F632653266D0E1236431A950CFE52A,
+)
+THREE_G = (
+    0xF9308A019258C31049344F85F89D5229B531C845836F99B08601F113BCE036F9,
+    0x388F7B0F632DE8140FE337E62A37F3566500A99934C2231B6CB9FD7584B8E672,
+)
+
+
+def as_list(point: Any) -> list[int] | None:
+    """A point as the JSON-friendly list the worker receives (``None`` stays ``None``)."""
+    return None if point is None else [int(point[0]), int(point[1])]
+
+
+def _tuple(point: Any) -> tuple[int, int] | None:
+    return None if point is None else (int(point[0]), int(point[1]))
+
+
+def ref_point_add(p: Any, q: Any) -> list[int] | None:
+    return as_list(point_add(_tuple(p), _tuple(q)))
+
+
+def ref_scalar_mult(k: int, p: Any) -> list[int] | None:
+    return as_list(scalar_mult(k, _tuple(p)))
+
+
+def ref_sign(private_key: int, z: int, k: int) -> list[int]:
+    return list(sign(private_key, z, k))
+
+
+def ref_verify(public_key: Any, z: int, signature: Any) -> bool:
+    return verify(_tuple(public_key), z, tuple(signature))
+
+
+def multiple(k: int) -> list[int] | None:
+    return as_list(scalar_mult(k, G))
+
+
+# --- check groups -----------------------------------------------------------------------
+
+
+def _add_known() -> list[Case]:
+    g = as_list(G)
+    return [
+        Case("point_add", (g, g), as_list(TWO_G), "SEC 2 base point: G + G = 2G"),
+        Case("point_add", (g, as_list(TWO_G)), as_list(THREE_G), "G + 2G = 3G"),
+        Case("point_add", (as_list(TWO_G), g), as_list(THREE_G), "2G + G = 3G"),
+    ]
+
+
+def _add_edges() -> list[Case]:
+    g = as_list(G)
+    minus_g = as_list(point_neg(G))
+    five = multiple(5)
+    return [
+        Case("point_add", (g, None), g, "P + infinity = P"),
+        Case("point_add", (None, g), g, "infinity + P = P"),
+        Case("point_add", (None, None), None, "infinity + infinity = infinity"),
+        Case("point_add", (g, minus_g), None, "P + (-P) = infinity"),
+        Case("point_add", (five, as_list(point_neg(_tuple(five)))), None, "5G + (-5G)"),
+        expect("point_add", ref_point_add, [five, five], "doubling 5G"),
+        expect("point_add", ref_point_add, [five, multiple(7)], "5G + 7G"),
+    ]
+
+
+def _mult_known() -> list[Case]:
+    g = as_list(G)
+    return [
+        Case("scalar_mult", (1, g), g, "1 * G = G (the public key of private key 1)"),
+        Case("scalar_mult", (2, g), as_list(TWO_G), "2 * G"),
+        Case("scalar_mult", (3, g), as_list(THREE_G), "3 * G"),
+        Case("scalar_mult", (0, g), None, "0 * G = infinity"),
+        Case("scalar_mult", (N, g), None, "n * G = infinity (n is G's order)"),
+        Case("scalar_mult", (N - 1, g), as_list(point_neg(G)), "(n - 1) * G = -G"),
+        Case("scalar_mult", (5, None), None, "k * infinity = infinity"),
+        expect("scalar_mult", ref_scalar_mult, [0xB, multiple(0x1234)], "11 * (0x1234 * G)"),
+    ]
+
+
+SCALARS = st.integers(1, N - 1)
+
+RANDOM_MULT = st.tuples(st.integers(0, 2**256 - 1), st.integers(1, 2**32)).map(
+    lambda pair: expect("scalar_mult", ref_scalar_mult, [pair[0], multiple(pair[1])])
+)
+
+RANDOM_ADD = st.tuples(st.integers(1, 2**16), st.integers(1, 2**16)).map(
+    lambda pair: expect("point_add", ref_point_add, [multiple(pair[0]), multiple(pair[1])])
+)
+
+
+def _raw_s(private_key: int, z: int, k: int) -> int:
+    """``s`` before low-s normalisation (what a textbook ``sign`` returns)."""
+    r = scalar_mult(k, G)[0] % N
+    return pow(k, -1, N) * (z + r * private_key) % N
+
+
+def _high_s_triples() -> list[tuple[int, int, int]]:
+    """Inputs whose raw ``s`` is high, so only a normalising ``sign`` gets them right."""
+    found = []
+    for seed in range(1, 40):
+        d, z, k = 0xC0FFEE + seed, 0xABCDEF * seed**7, 0x5EED + 3 * seed
+        if _raw_s(d, z, k) > HALF_N:
+            found.append((d, z, k))
+        if len(found) == 3:
+            break
+    return found
+
+
+def _sign_known() -> list[Case]:
+    cases = [
+        expect("sign", ref_sign, [1, 0, 1], "d = 1, z = 0, k = 1: r is G's x coordinate"),
+        expect("sign", ref_sign, [0x12345, 2**255 + 1, 0x777], "a z above n"),
+    ]
+    cases += [
+        expect("sign", ref_sign, list(t), "raw s is high: normalise") for t in _high_s_triples()
+    ]
+    return cases
+
+
+def _sign_invalid() -> list[Case]:
+    return [
+        expect("sign", ref_sign, [0, 1, 1], "private key 0 is not a key"),
+        expect("sign", ref_sign, [N, 1, 1], "private key n is not a key"),
+        expect("sign", ref_sign, [1, 1, 0], "nonce k = 0"),
+    ]
+
+
+RANDOM_SIGN = st.tuples(SCALARS, st.integers(0, 2**256 - 1), SCALARS).map(
+    lambda t: expect("sign", ref_sign, list(t))
+)
+
+TAMPERINGS = ("valid", "high-s", "z+1", "other key", "r+1", "s+1", "r=0", "s=n")
+
+
+def _verify_case(d: int, z: int, k: int, how: str) -> Case:
+    public_key = multiple(d)
+    r, s = sign(d, z, k)
+    if how == "high-s":
+        s = N - s
+    elif how == "z+1":
+        z += 1
+    elif how == "other key":
+        public_key = multiple(d + 1)
+    elif how == "r+1":
+        r += 1
+    elif how == "s+1":
+        s += 1
+    elif how == "r=0":
+        r = 0
+    elif how == "s=n":
+        s = N
+    return expect("verify", ref_verify, [public_key, z, [r, s]], how)
+
+
+def _verify_known() -> list[Case]:
+    d, z, k = 0xA11CE, 0xD1_6E57, 0x1D
+    cases = [_verify_case(d, z, k, how) for how in TAMPERINGS]
+    r, s = sign(d, z, k)
+    cases.append(expect("verify", ref_verify, [None, z, [r, s]], "public key at infinity"))
+    cases.append(expect("verify", ref_verify, [[1, 1], z, [r, s]], "public key off the curve"))
+    return cases
+
+
+RANDOM_VERIFY = st.builds(
+    _verify_case,
+    SCALARS,
+    st.integers(0, 2**256 - 2),
+    SCALARS,
+    st.sampled_from(TAMPERINGS),
+)
+
+
+# --- mistakes -------------------------------------------------------------------------------
+
+
+def _sign_not_normalised(private_key: int, z: int, k: int) -> list[int]:
+    r = scalar_mult(k, G)[0] % N
+    return [r, _raw_s(private_key, z, k)]
+
+
+def _sign_mod_p(private_key: int, z: int, k: int) -> list[int]:
+    r = scalar_mult(k, G)[0] % P
+    s = pow(k, -1, P) * (z + r * private_key) % P
+    return [r, min(s, P - s)]
+
+
+def _sign_s_unreduced(private_key: int, z: int, k: int) -> list[int]:
+    r = scalar_mult(k, G)[0] % N
+    return [r, pow(k, -1, N) * (z + r * private_key)]
+
+
+def _chord_when_doubling(p: Any, q: Any) -> Any:
+    """point_add with the chord formula always, and 1/0 computed as 0 (Fermat's pow(0, p-2))."""
+    (x1, y1), (x2, y2) = p, q
+    slope = (y2 - y1) * pow(x2 - x1, P - 2, P) % P
+    x3 = (slope * slope - x1 - x2) % P
+    return [x3, (slope * (x1 - x3) - y1) % P]
+
+
+def _is_negation(p: Any, q: Any) -> bool:
+    return p is not None and q is not None and p[0] == q[0] and (p[1] + q[1]) % P == 0
+
+
+def _scalar_bits_reversed(k: int, p: Any) -> Any:
+    return ref_scalar_mult(int(bin(k)[:1:-1], 2), p) if k > 0 else None
+
+
+MISTAKES = (
+    Mistake(
+        "high-s-not-normalised",
+        "Your s is the 'high' one: when s > n // 2 return n - s instead. (r, s) and (r, n - s) "
+        "are both valid, so Bitcoin only accepts the low one to stop anyone flipping a "
+        "signature (malleability).",
+        variant=_sign_not_normalised,
+        functions=("sign",),
+    ),
+    Mistake(
+        "mod-p-instead-of-n",
+        "Signatures live modulo n, the order of G (the number of points), not modulo p "
+        "(the field size): r = R.x mod n, s = k^-1 (z + r*d) mod n.",
+        variant=_sign_mod_p,
+        functions=("sign",),
+    ),
+    Mistake(
+        "s-not-reduced",
+        "Reduce s modulo n: s = pow(k, -1, n) * (z + r * d) % n.",
+        variant=_sign_s_unreduced,
+        functions=("sign",),
+    ),
+    Mistake(
+        "doubling-uses-chord",
+        "Adding a point to itself needs the tangent: slope = (3*x1**2 + a) / (2*y1). The chord "
+        "slope (y2 - y1) / (x2 - x1) divides by zero when the points are equal.",
+        matches=lambda case, actual: (
+            case.function == "point_add"
+            and case.args[0] is not None
+            and case.args[0] == case.args[1]
+            and actual == _chord_when_doubling(*case.args)
+        ),
+    ),
+    Mistake(
+        "opposite-points-not-infinity",
+        "P + (-P) is the point at infinity (None): check for x1 == x2 with y1 == -y2 (mod p) "
+        "before using the tangent or the chord.",
+        matches=lambda case, actual: (
+            case.function == "point_add" and _is_negation(*case.args) and actual is not None
+        ),
+    ),
+    Mistake(
+        "infinity-not-neutral",
+        "The point at infinity (None) is the neutral element, like 0: None + Q = Q and "
+        "P + None = P; test for None before unpacking coordinates.",
+        matches=lambda case, actual: (
+            case.function == "point_add" and None in case.args and actual != case.expected
+        ),
+    ),
+    Mistake(
+        "scalar-bits-reversed",
+        "Double-and-add must read k's bits in a consistent order: from the lowest bit up while "
+        "doubling the addend, or from the highest bit down while doubling the result.",
+        variant=_scalar_bits_reversed,
+        functions=("scalar_mult",),
+    ),
+    Mistake(
+        "verify-rejects-high-s",
+        "verify is the textbook ECDSA check and must accept (r, n - s) as well as (r, s); "
+        "refusing high s is a policy applied to transactions, not part of ECDSA.",
+        matches=lambda case, actual: (
+            case.function == "verify"
+            and case.expected is True
+            and actual is False
+            and case.args[2][1] > HALF_N
+        ),
+    ),
+)
+
+SPEC = register(
+    ExerciseSpec(
+        exercise_id="ecdsa",
+        version=1,
+        functions=("point_add", "scalar_mult", "sign", "verify"),
+        groups=(
+            CheckGroup("add-known", "G + G and G + 2G (SEC 2 values)", _add_known, public=True),
+            CheckGroup("add-edges", "Infinity, P + (-P), doubling", _add_edges),
+            random_group(
+                "add-random", "Random multiples of G added", RANDOM_ADD, count=10, seed_value=6_001
+            ),
+            CheckGroup("mult-known", "k = 0, 1, 2, 3, n - 1, n", _mult_known, public=True),
+            random_group(
+                "mult-random",
+                "Random 256-bit scalars times random points",
+                RANDOM_MULT,
+                count=8,
+                seed_value=6_002,
+            ),
+            CheckGroup("sign-known", "Fixed signatures, including high raw s", _sign_known),
+            CheckGroup(
+                "sign-invalid", "A key or nonce outside [1, n-1] raises ValueError", _sign_invalid
+            ),
+            random_group(
+                "sign-random",
+                "Random keys, digests, nonces",
+                RANDOM_SIGN,
+                count=10,
+                seed_value=6_003,
+            ),
+            CheckGroup(
+                "verify-known",
+                "One signature, valid and tampered in each way",
+                _verify_known,
+                public=True,
+            ),
+            random_group(
+                "verify-random",
+                "Random signatures, valid or tampered",
+                RANDOM_VERIFY,
+                count=12,
+                seed_value=6_004,
+            ),
+        ),
+        mistakes=MISTAKES,
+        banned_modules=("ecdsa", "coincurve", "cryptography", "_cffi_backend"),
+    )
+)
