@@ -52,6 +52,11 @@ def test_sha256_and_sha256d_match_hashlib(data):
     assert sha256d(data) == hashlib.sha256(hashlib.sha256(data).digest()).digest()
 
 
+@given(st.binary(max_size=100))
+def test_hash160_is_ripemd160_of_sha256_with_the_readable_code(data):
+    assert hash160(data) == ripemd160(hashlib.sha256(data).digest())
+
+
 def test_hash160_of_the_generator_point():
     # The compressed public key of private key 1 (the generator G) and its HASH160, as used
     # in BIP-173's example address bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4.
