@@ -86,3 +86,22 @@ def test_check_unknown_exercise_is_a_usage_error(tmp_path):
     result = CliRunner().invoke(main, ["check", str(stray), "--exercises", str(EXERCISES)])
     assert result.exit_code == 2
     assert "--exercise" in result.output
+
+
+def test_check_a_notebook_with_magics(tmp_path):
+    import json
+
+    source = (FIXTURES / "correct" / "target.py").read_text()
+    cells = ["%load_ext autoreload\n!echo hi", "from edu_chain.grading import check", source]
+    notebook = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {},
+        "cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": []} for c in cells],
+    }
+    path = tmp_path / "week2.ipynb"
+    path.write_text(json.dumps(notebook))
+    args = ["check", str(path), "--exercise", "target", "--exercises", str(EXERCISES), "--all"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "10/10" in result.output

@@ -219,3 +219,20 @@ def test_shrinking_never_changes_points_even_if_the_worker_hangs_while_shrinking
     plain = grade_cells(exercise, [source], shrink=False)
     assert shrunk.status == plain.status == "graded"
     assert shrunk.points == plain.points == 1
+
+
+def test_notebook_banned_import_in_another_cell_is_a_note_not_a_zero():
+    """A notebook's merkle cells may import hashlib; for the sha256 exercise that import is
+    refused and noted, and the from-scratch sha256 defined in another cell still earns its
+    points.  Using a banned module inside a graded call is still a violation."""
+    from edu_chain.grading.notebook import NOTEBOOK_PRELUDE
+
+    merkle_cell = "import hashlib\ndef sha256d(b):\n    return hashlib.sha256(b).digest()\n"
+    own_sha = (FIXTURES / "correct" / "sha256.py").read_text()
+    cells = [NOTEBOOK_PRELUDE, merkle_cell, own_sha]
+    result = grade_cells(EXERCISES["sha256"], cells, notebook=True)
+    assert result.points == 10
+    assert any("hashlib" in warning for warning in result.warnings)
+    cheating = "def sha256(data):\n    import _sha256\n    return _sha256.sha256(data).digest()\n"
+    result = grade_cells(EXERCISES["sha256"], [NOTEBOOK_PRELUDE, cheating], notebook=True)
+    assert result.status == "violation"
