@@ -197,9 +197,11 @@ class ChainState:
         return block
 
     def block_at(self, height: int) -> Block | None:
-        if not 0 <= height <= self.height:
-            return None
-        return self.get_block(self.active[height].hash)
+        """The active chain's block at ``height``, or None above the tip."""
+        with self._lock:
+            if not 0 <= height <= self.height:
+                return None
+            return self.get_block(self.active[height].hash)
 
     def contains(self, entry: BlockIndexEntry) -> bool:
         """True when ``entry`` is on the active chain."""
@@ -207,13 +209,14 @@ class ChainState:
 
     def find_tx(self, txid: bytes) -> tuple[Transaction, BlockIndexEntry] | None:
         """A confirmed transaction and the active-chain block holding it."""
-        found = self.store.find_tx(txid)
-        if found is None:
-            return None
-        block_hash, _, position = found
-        block = self.get_block(block_hash)
-        assert block is not None
-        return block.transactions[position], self.index[block_hash]
+        with self._lock:  # the lookup and the read must see the same chain
+            found = self.store.find_tx(txid)
+            if found is None:
+                return None
+            block_hash, _, position = found
+            block = self.get_block(block_hash)
+            assert block is not None
+            return block.transactions[position], self.index[block_hash]
 
     def median_time_past(self, entry: BlockIndexEntry) -> int:
         """Median timestamp of ``entry`` and up to 10 blocks before it."""

@@ -290,3 +290,45 @@ def test_render_fork_tree_draws_the_active_chain_and_branches(builder: ChainBuil
     assert row4.split() == ["4", main[0].id[:8], side.id[:8], "?"]
     assert lines[-1].split() == ["5", main[1].id[:8], "*"]
     assert len(render_fork_tree(chain, last=2).splitlines()) == 3
+
+
+def test_readers_and_a_writer_in_threads(builder: ChainBuilder):
+    """A node reads (API threads) while it connects blocks (sync thread): no errors, and the
+    chain is consistent afterwards."""
+    import threading
+
+    from edu_chain.mempool import Mempool
+
+    chain = builder.chain
+    pool = Mempool(chain)
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def read() -> None:
+        try:
+            while not done.is_set():
+                chain.block_at(chain.height)  # may be None if a reorg shortened the chain
+                assert chain.block_at(0) is not None
+                chain.tip_info()
+                chain.fork_tree()
+                pool.block_template(builder.pubkey_hash)
+                chain.utxos_for(builder.pubkey_hash)
+        except BaseException as exc:  # reported to the main thread
+            errors.append(exc)
+
+    readers = [threading.Thread(target=read) for _ in range(2)]
+    for thread in readers:
+        thread.start()
+    try:
+        for _ in range(8):
+            builder.mine_blocks(2)
+            fork = chain.active[-2]
+            side = builder.make_block(parent=fork, extra=b"side", fees=0)
+            chain.submit_block(side)
+            chain.submit_block(builder.make_block(parent=side, extra=b"side", fees=0))
+    finally:
+        done.set()
+        for thread in readers:
+            thread.join()
+    assert errors == []
+    assert chain.check_consistency().ok
