@@ -42,6 +42,9 @@ def _register() -> None:
     from edu_chain.cli.wallet import wallet
 
     main.add_command(wallet)
+    from edu_chain.cli.node import node
+
+    main.add_command(node)
     from edu_chain.cli.testnet import testnet
 
     main.add_command(testnet)

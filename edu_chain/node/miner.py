@@ -1,0 +1,206 @@
+"""The node's miner: continuous mining in a background thread, and mining on demand.
+
+One search runs at a time (``_search_lock``).  Each search is the library's
+:func:`~edu_chain.pow.mining.mine_with_stats` on a block template taken from the mempool;
+its ``progress`` callback (every 0.1 s) stops the search early when
+
+* the tip changed (a peer's block arrived: our template is stale, start again on the new tip),
+* mining was paused (``POST /api/mining {"enabled": false}``) or the node is stopping,
+* someone asked for blocks *now* (``POST /api/mine``): the background search steps aside.
+
+A found block is submitted only if the tip is still the template's parent (checked under the
+node lock), so this node never forks itself; forks come from two nodes finding blocks at
+nearly the same time, as on the real network.
+
+When a nonce range of 2**32 holds no solution, the search moves on to a new *extra nonce*: a
+counter in the coinbase data, which changes the Merkle root and therefore every hash.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from edu_chain.block import Block
+from edu_chain.errors import NodeError
+from edu_chain.pow.mining import MiningStats, mine_with_stats
+
+if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Callable
+
+    from edu_chain.node.service import Node
+
+log = logging.getLogger(__name__)
+
+PROGRESS_INTERVAL = 0.1  # seconds between the miner's checks for a new tip or a pause
+
+
+class _Interrupted(Exception):
+    """Raised from the progress callback to abandon a search."""
+
+
+class Miner:
+    """Mines blocks paying ``pubkey_hash`` on ``node``'s tip (see the module docstring)."""
+
+    def __init__(
+        self,
+        node: Node,
+        *,
+        pubkey_hash: bytes,
+        backend: str = "auto",
+        threads: int | None = None,
+        interval: float = 0.0,
+    ) -> None:
+        self.node = node
+        self.pubkey_hash = pubkey_hash
+        self.backend = backend
+        self.threads = threads
+        self.interval = interval  # pause between continuously mined blocks
+        self.enabled = False
+        self.blocks_mined = 0
+        self.hashes = 0
+        self.last_stats: MiningStats | None = None
+        self._extra_nonce = int.from_bytes(os.urandom(4), "little")
+        self._search_lock = threading.Lock()
+        self._demand = 0  # on-demand requests waiting or running
+        self._demand_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._tip_generation = 0
+        self._thread: threading.Thread | None = None
+
+    # --- control --------------------------------------------------------------------------
+
+    def start(self, *, enabled: bool = False) -> None:
+        self.enabled = enabled
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="miner", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def configure(
+        self,
+        *,
+        enabled: bool | None = None,
+        threads: int | None = None,
+        pubkey_hash: bytes | None = None,
+    ) -> None:
+        """The instructor's switch: start or pause continuous mining, change threads/payout."""
+        if threads is not None:
+            self.threads = threads
+        if pubkey_hash is not None:
+            self.pubkey_hash = pubkey_hash
+        if enabled is not None:
+            self.enabled = enabled
+        self._wake.set()
+
+    def tip_changed(self) -> None:
+        """Called by the node (under its lock) when the active tip moved."""
+        self._tip_generation += 1
+
+    def status(self) -> dict:
+        stats = self.last_stats
+        return {
+            "enabled": self.enabled,
+            "active": self._search_lock.locked(),
+            "backend": self.backend,
+            "threads": self.threads or os.cpu_count() or 1,
+            "hash_rate": round(stats.hash_rate, 1) if stats is not None else 0.0,
+            "blocks_mined": self.blocks_mined,
+            "hashes": self.hashes,
+            "interval": self.interval,
+        }
+
+    # --- mining ---------------------------------------------------------------------------
+
+    def mine_now(self, count: int, pubkey_hash: bytes | None = None) -> list[Block]:
+        """Mine ``count`` blocks on the tip now (the background miner steps aside)."""
+        with self._demand_lock:
+            self._demand += 1
+        try:
+            with self._search_lock:
+                blocks: list[Block] = []
+                while len(blocks) < count:
+                    if self._stopping.is_set():
+                        raise NodeError("the node is stopping; mining was interrupted")
+                    block = self._mine_one(pubkey_hash or self.pubkey_hash, self._stopping.is_set)
+                    if block is not None:
+                        blocks.append(block)
+                return blocks
+        finally:
+            with self._demand_lock:
+                self._demand -= 1
+            self._wake.set()
+
+    def _mine_one(self, pubkey_hash: bytes, should_stop: Callable[[], bool]) -> Block | None:
+        """One search on a fresh template; the submitted block, or None if interrupted."""
+        node = self.node
+        while True:
+            with node.lock:
+                self._extra_nonce = (self._extra_nonce + 1) & 0xFFFFFFFF
+                extra = node.name.encode()[:40] + b"/" + self._extra_nonce.to_bytes(4, "little")
+                template = node.mempool.block_template(
+                    pubkey_hash, timestamp=node.template_timestamp(), extra=extra
+                )
+                generation = self._tip_generation
+
+            def progress(stats: MiningStats, generation: int = generation) -> None:
+                self.last_stats = stats
+                if should_stop() or self._tip_generation != generation:
+                    raise _Interrupted
+
+            try:
+                result = mine_with_stats(
+                    template.header,
+                    backend=self.backend,
+                    threads=self.threads,
+                    progress=progress,
+                    progress_interval=PROGRESS_INTERVAL,
+                )
+            except _Interrupted:
+                return None
+            self.last_stats = result.stats
+            self.hashes += result.stats.hashes
+            if result.header is None:
+                continue  # no nonce works: next extra nonce
+            block = replace(template, header=result.header)
+            with node.lock:
+                if self._tip_generation != generation or node.chain.tip.hash != (
+                    template.header.prev_hash
+                ):
+                    return None  # stale: a block arrived while we hashed
+                node.submit_block(block)
+            self.blocks_mined += 1
+            log.info("mined block %s", block.id)
+            return block
+
+    def _run(self) -> None:
+        """The background thread: mine while enabled, idle otherwise."""
+        while not self._stopping.is_set():
+            if not self.enabled or self._demand:
+                self._wake.wait(0.5)
+                self._wake.clear()
+                continue
+            if not self._search_lock.acquire(timeout=0.5):
+                continue
+            try:
+                block = self._mine_one(
+                    self.pubkey_hash,
+                    lambda: self._stopping.is_set() or not self.enabled or self._demand > 0,
+                )
+            except Exception:  # never let one bad template kill the thread
+                log.exception("mining failed; retrying in a second")
+                block = None
+                self._stopping.wait(1.0)
+            finally:
+                self._search_lock.release()
+            if block is not None and self.interval > 0:
+                self._stopping.wait(self.interval)

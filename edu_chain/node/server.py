@@ -1,0 +1,110 @@
+"""Serve a node over HTTP with uvicorn until SIGINT/SIGTERM, then stop everything cleanly.
+
+``run_node(config)`` is what ``educhain node`` calls.  uvicorn runs programmatically
+(``uvicorn.Server(uvicorn.Config(...))``) so that the node's own threads (miner, peers) start
+once the socket is listening and stop, in order, after the server has finished its requests:
+
+1. build the :class:`~edu_chain.node.service.Node` (opens ``DATA_DIR/chain.sqlite``; a node
+   killed with ``kill -9`` reopens at the last connected block);
+2. start serving; when the socket listens, start peers and mining, write ``DATA_DIR/node.json``
+   (url, pid, port: how scripts find a running node) and print the URLs;
+3. on SIGINT/SIGTERM uvicorn stops accepting requests; then mining and peers stop, the
+   database closes and ``node.json`` is removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import uvicorn
+
+from edu_chain.node.api import create_app
+from edu_chain.node.service import INFO_FILE, Node, NodeConfig
+
+log = logging.getLogger(__name__)
+
+
+def node_urls(node: Node) -> dict:
+    host = node.config.host
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    base = f"http://{shown}:{node.port}"
+    return {"url": base, "explorer": f"{base}/", "docs": f"{base}/docs"}
+
+
+def write_info_file(node: Node) -> Path | None:
+    """``DATA_DIR/node.json``: how scripts and the testnet find this running node."""
+    if node.config.data_dir is None:
+        return None
+    path = Path(node.config.data_dir) / INFO_FILE
+    info = {
+        **node_urls(node),
+        "name": node.name,
+        "pid": os.getpid(),
+        "host": node.config.host,
+        "port": node.port,
+        "network": node.params.name,
+        "token": node.token,
+    }
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # may hold the token
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(info, handle, indent=2)
+    return path
+
+
+def run_node(
+    config: NodeConfig,
+    *,
+    echo: Callable[[str], None] = print,
+    log_level: str = "warning",
+) -> None:
+    """Run a node in the foreground until SIGINT/SIGTERM (see the module docstring)."""
+    node = Node(config)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(node),
+            host=config.host,
+            port=config.port,
+            log_level=log_level,
+            access_log=log_level in ("debug", "info"),
+            lifespan="off",
+            timeout_graceful_shutdown=5,
+        )
+    )
+
+    def when_listening() -> None:
+        while not server.started:
+            if server.should_exit:
+                return
+            threading.Event().wait(0.02)
+        with contextlib.suppress(IndexError, AttributeError, OSError):
+            node.port = server.servers[0].sockets[0].getsockname()[1]
+        node.start()
+        write_info_file(node)
+        urls = node_urls(node)
+        echo(f"edu_chain node {node.name} on {node.params.name}, tip height {node.chain.height}")
+        echo(f"  API      {urls['url']}/api/tip")
+        echo(f"  explorer {urls['explorer']}")
+        echo(f"  docs     {urls['docs']}")
+        echo(f"  wallet   {node.wallet.address}")
+        if node.token is not None:
+            echo(f"  token    {node.token}   (needed for mine/faucet/mining/peers calls)")
+        echo("Press Ctrl+C to stop.")
+
+    watcher = threading.Thread(target=when_listening, name="node-start", daemon=True)
+    watcher.start()
+    try:
+        server.run()
+    finally:
+        server.should_exit = True
+        watcher.join(timeout=5)
+        node.stop()
+        if config.data_dir is not None:
+            with contextlib.suppress(OSError):
+                (Path(config.data_dir) / INFO_FILE).unlink()
+        log.info("node %s stopped", node.name)

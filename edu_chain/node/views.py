@@ -1,0 +1,220 @@
+"""What the node's HTTP API returns: blocks, transactions, addresses, statistics as JSON.
+
+Conventions (DESIGN.md section 3): hashes and txids are *displayed* hex (reversed bytes, as in
+every block explorer), amounts are integers in base units (1 coin = 100,000,000), ``bits`` is
+the 8-hex-digit compact target, ``chainwork`` is hex without ``0x``.  ``difficulty`` is how
+many times harder than the easiest allowed target (``pow_limit / target``).
+
+Every function here reads the node under its lock and returns plain dicts; the API layer
+(:mod:`edu_chain.node.api`) only turns them into HTTP responses.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from edu_chain.chain.index import BlockIndexEntry
+from edu_chain.hashing import display_hex
+from edu_chain.pow.target import bits_to_target, block_work
+
+if TYPE_CHECKING:  # pragma: no cover
+    from edu_chain.block import Block
+    from edu_chain.node.service import Node
+    from edu_chain.tx import OutPoint, Transaction, TxOut
+
+
+def difficulty(node: Node, bits: int) -> float:
+    return node.params.pow_limit / bits_to_target(bits)
+
+
+def header_summary(node: Node, entry: BlockIndexEntry) -> dict:
+    """Header fields plus the index's view (height, chainwork, active, confirmations)."""
+    chain = node.chain
+    active = chain.contains(entry)
+    return {
+        **entry.header.to_dict(),
+        "height": entry.height,
+        "chainwork": f"{entry.chainwork:x}",
+        "difficulty": difficulty(node, entry.header.bits),
+        "status": entry.status,
+        "reason": entry.reason,
+        "active": active,
+        "confirmations": chain.height - entry.height + 1 if active else 0,
+        "received_at": entry.received_at,
+    }
+
+
+def block_json(node: Node, entry: BlockIndexEntry, block: Block) -> dict:
+    """One block: header, index data, its transactions (with addresses and amounts)."""
+    chain = node.chain
+    summary = header_summary(node, entry)
+    next_hash = None
+    if summary["active"] and entry.height < chain.height:
+        next_hash = chain.active[entry.height + 1].id
+    return {
+        **summary,
+        "next_hash": next_hash,
+        "size": len(block.serialize()),
+        "tx_count": len(block.transactions),
+        "txids": [display_hex(t) for t in block.txids()],
+        "transactions": [tx_summary(node, tx) for tx in block.transactions],  # type: ignore[arg-type]
+    }
+
+
+def tx_summary(node: Node, tx: Transaction) -> dict:
+    """``tx.to_dict()`` with each input's spent amount and address when this node knows them,
+    and the fee (inputs - outputs) when every input is known."""
+    data = tx.to_dict()
+    total_in = 0
+    complete = not tx.is_coinbase()
+    for tx_in, shown in zip(tx.inputs, data["inputs"], strict=True):
+        if tx.is_coinbase():
+            break
+        spent = _spent_output(node, tx_in.outpoint)
+        if spent is None:
+            complete = False
+            continue
+        shown["amount"] = spent.amount
+        shown["address"] = spent.address
+        total_in += spent.amount
+    data["total_out"] = sum(out.amount for out in tx.outputs)
+    data["fee"] = total_in - data["total_out"] if complete else None
+    return data
+
+
+def _spent_output(node: Node, outpoint: OutPoint) -> TxOut | None:
+    coin = node.mempool.get_coin(outpoint)
+    if coin is not None:
+        return coin.output
+    found = node.chain.find_tx(outpoint.txid)
+    if found is not None and outpoint.index < len(found[0].outputs):
+        return found[0].outputs[outpoint.index]
+    return None
+
+
+def tx_json(node: Node, txid: bytes) -> dict | None:
+    """A transaction in the mempool or on the active chain, or None."""
+    entry = node.mempool.get(txid)
+    if entry is not None:
+        return {
+            **tx_summary(node, entry.tx),
+            "status": "mempool",
+            "block_hash": None,
+            "block_height": None,
+            "confirmations": 0,
+        }
+    found = node.chain.find_tx(txid)
+    if found is None:
+        return None
+    tx, block_entry = found
+    return {
+        **tx_summary(node, tx),
+        "status": "confirmed",
+        "block_hash": block_entry.id,
+        "block_height": block_entry.height,
+        "confirmations": node.chain.height - block_entry.height + 1,
+    }
+
+
+def address_json(node: Node, address: str, pubkey_hash: bytes) -> dict:
+    """Balance and unspent outputs of one address (what ``educhain wallet`` reads)."""
+    chain, mempool = node.chain, node.mempool
+    maturity = node.params.coinbase_maturity
+    utxos = []
+    for outpoint, coin in chain.utxos_for(pubkey_hash):
+        spendable = not coin.is_coinbase or chain.height + 1 - coin.height >= maturity
+        utxos.append(
+            {
+                "txid": display_hex(outpoint.txid),
+                "index": outpoint.index,
+                "outpoint": str(outpoint),
+                "amount": coin.amount,
+                "height": coin.height,
+                "coinbase": coin.is_coinbase,
+                "spendable": spendable,
+                "spent_in_mempool": (
+                    display_hex(mempool.spenders[outpoint])
+                    if outpoint in mempool.spenders
+                    else None
+                ),
+            }
+        )
+    pending = []
+    for entry in mempool:
+        received = sum(o.amount for o in entry.tx.outputs if o.pubkey_hash == pubkey_hash)
+        spent = 0
+        for tx_in in entry.tx.inputs:
+            coin = mempool.get_coin(tx_in.outpoint)
+            if coin is not None and coin.output.pubkey_hash == pubkey_hash:
+                spent += coin.amount
+        if received or spent:
+            pending.append({"txid": entry.tx.id, "received": received, "spent": spent})
+    balance = sum(u["amount"] for u in utxos)
+    return {
+        "address": address,
+        "pubkey_hash": pubkey_hash.hex(),
+        "balance": balance,
+        "spendable_balance": sum(u["amount"] for u in utxos if u["spendable"]),
+        "unconfirmed_delta": sum(p["received"] - p["spent"] for p in pending),
+        "utxo_count": len(utxos),
+        "utxos": utxos,
+        "mempool": pending,
+    }
+
+
+def recent_blocks(node: Node, limit: int, before_height: int | None) -> list[dict]:
+    chain = node.chain
+    top = chain.height if before_height is None else min(before_height - 1, chain.height)
+    out = []
+    for height in range(top, max(-1, top - limit), -1):
+        entry = chain.active[height]
+        summary = header_summary(node, entry)
+        block = chain.get_block(entry.hash)
+        summary["tx_count"] = len(block.transactions) if block is not None else None
+        out.append(summary)
+    return out
+
+
+def fork_tree(node: Node) -> list[dict]:
+    """Every block in the index (hash, prev, height, chainwork, active, invalid...)."""
+    entries = node.chain.fork_tree()
+    for entry in entries:
+        entry["invalid"] = entry["status"] == "invalid"
+    return entries
+
+
+def chain_stats(node: Node, window: int) -> dict:
+    """Per-block series over the last ``window`` active blocks, for the explorer's charts.
+
+    ``interval`` is the timestamp difference with the parent.  ``hash_rate`` estimates the
+    network's hashes per second as the work of the last (up to) 10 blocks divided by the time
+    they took: work is what proof-of-work proves, time is what the timestamps claim.
+    """
+    chain = node.chain
+    first = max(0, chain.height - window + 1)
+    series = []
+    for height in range(first, chain.height + 1):
+        entry = chain.active[height]
+        parent = entry.parent
+        interval = entry.timestamp - parent.timestamp if parent is not None else None
+        span_start = chain.active[max(0, height - 10)]
+        span = entry.timestamp - span_start.timestamp
+        work = entry.chainwork - span_start.chainwork
+        series.append(
+            {
+                "height": height,
+                "hash": entry.id,
+                "timestamp": entry.timestamp,
+                "bits": f"{entry.header.bits:08x}",
+                "difficulty": difficulty(node, entry.header.bits),
+                "work": block_work(entry.header.bits),
+                "interval": interval,
+                "hash_rate": work / span if span > 0 else None,
+            }
+        )
+    return {
+        "window": window,
+        "target_spacing": node.params.target_spacing,
+        "retarget_interval": node.params.retarget_interval,
+        "blocks": series,
+    }
