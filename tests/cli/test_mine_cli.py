@@ -2,6 +2,9 @@
 
 import hashlib
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -89,3 +92,21 @@ def test_bench_merkle_table():
     result = run("bench", "merkle", "--leaves", "1000")
     assert result.exit_code == 0, result.output
     assert "Merkle root of 1,000 leaves" in result.output
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "keys"),
+    [
+        ("mining.py", ["--seconds", "0.05", "--no-start-up"], ["numba_1t_hps", "ratio_1t"]),
+        ("merkle.py", ["--leaves", "100", "--repeats", "1"], ["hashlib_s", "ratio"]),
+    ],
+)
+def test_benchmark_scripts_print_json(script, args, keys):
+    """The scripts in benchmarks/ run from a checkout and print one JSON object."""
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / script
+    result = subprocess.run(
+        [sys.executable, str(path), "--json", *args], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert all(key in report for key in keys)
