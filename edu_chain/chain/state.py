@@ -150,6 +150,12 @@ class ChainState:
     # --- reading --------------------------------------------------------------------------
 
     @property
+    def lock(self) -> threading.RLock:
+        """The re-entrant lock every change runs under (the mempool shares it).  Hold it to
+        read several things that must agree, e.g. the tip and a UTXO lookup."""
+        return self._lock
+
+    @property
     def tip(self) -> BlockIndexEntry:
         return self.active[-1]
 
