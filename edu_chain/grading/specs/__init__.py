@@ -12,6 +12,7 @@ from edu_chain.grading.specs import (  # noqa: F401 - imported for their registr
     merkle_proof,
     merkle_root,
     mine,
+    retarget,
     sha256,
     target,
 )
