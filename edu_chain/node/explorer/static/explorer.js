@@ -249,13 +249,21 @@ async function viewBlock([hash]) {
     ["chainwork", `<span class="mono">${esc(pick(block, "chainwork"))}</span>`],
     ["size", block.size ? `${esc(block.size)} bytes` : null],
   ]);
+  const details = pick(block, "transactions") || [];
   const rows = txids.map((t, i) => {
     const txid = typeof t === "string" ? t : pick(t, "txid", "id");
-    return [esc(i), txLink(txid, txid), i === 0 ? '<span class="badge">coinbase</span>' : ""];
+    const detail = details[i] && typeof details[i] === "object" ? details[i] : {};
+    return [
+      esc(i),
+      txLink(txid, txid),
+      `<span class="amount">${esc(coins(pick(detail, "total_out")))}</span>`,
+      i === 0 ? '<span class="badge">coinbase</span>'
+        : (pick(detail, "fee") !== null ? `fee ${esc(coins(detail.fee))}` : ""),
+    ];
   });
   return `<h1>Block <span class="muted">#${esc(block.height)}</span></h1>` +
     card("Header", header) +
-    card(`Transactions (${txids.length})`, table(["#", "txid", ""], rows, "block-txs"));
+    card(`Transactions (${txids.length})`, table(["#", "txid", "total out (coins)", ""], rows, "block-txs"));
 }
 
 async function viewHeight([height]) {
@@ -334,7 +342,8 @@ async function viewAddress([address]) {
     card("Balance", fields([
       ["address", `<span class="mono" id="address">${esc(pick(info, "address") || address)}</span>`],
       ["balance", `<span class="big">${esc(coins(pick(info, "balance")))}</span> coins`],
-      ["spendable", pick(info, "spendable") !== null ? `${esc(coins(info.spendable))} coins` : null],
+      ["spendable now", pick(info, "spendable_balance", "spendable") !== null
+        ? `${esc(coins(pick(info, "spendable_balance", "spendable")))} coins` : null],
       ["unspent outputs", esc(utxos.length)],
     ])) +
     card("Unspent outputs", table(["outpoint", "amount", "height", ""], rows, "utxos"));
