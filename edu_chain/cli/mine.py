@@ -68,8 +68,8 @@ def _duration(seconds: float) -> str:
     default=f"{DEFAULT_BITS:08x}",
     show_default=True,
     callback=_parse_bits,
-    help="Compact target (hex) of the demo block. Each 2 more leading zero hex digits "
-    "(e.g. 1e -> 1d) make it 256 times harder.",
+    help="Compact target (hex) of the demo block. One less in the first byte (1e -> 1d) "
+    "makes it 256 times harder.",
 )
 @click.option("--message", default="edu_chain demo block", show_default=True,
               help="Text whose sha256d becomes the demo block's Merkle root.")  # fmt: skip
