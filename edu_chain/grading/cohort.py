@@ -36,7 +36,19 @@ class CohortSummary:
 
 
 def grade_one(student_dir: Path, exercise: Exercise) -> tuple[str, ExerciseResult]:
-    """(content hash, result) for one student's submission of one exercise."""
+    """(content hash, result) for one student's submission of one exercise.
+
+    Never raises: a fault in the grader itself is recorded for this submission (status
+    ``grader-error``, not cached as current) and the run goes on.
+    """
+    try:
+        return _grade_one(student_dir, exercise)
+    except Exception as exc:
+        message = f"Internal grader error ({type(exc).__name__}: {exc}); please tell the staff."
+        return "grader-error", zero(exercise, "grader-error", message)
+
+
+def _grade_one(student_dir: Path, exercise: Exercise) -> tuple[str, ExerciseResult]:
     try:
         submission = find_submission(student_dir, exercise.exercise_id)
     except SubmissionError as exc:

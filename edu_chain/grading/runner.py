@@ -339,6 +339,11 @@ def _death_reason(exit_code: int | None, exercise: Exercise) -> str:
         signal_number = -exit_code
         if signal_number == 24:  # SIGXCPU
             return f"CPU time limit exceeded ({exercise.limits.cpu_s} s)."
+        if signal_number == 25:  # SIGXFSZ
+            return (
+                f"File size limit exceeded ({exercise.limits.file_size_mb} MB): "
+                "too much printed or written."
+            )
         if signal_number == 9:
             return "The worker was killed (memory or CPU limit, or a runaway process)."
         return f"The worker died from signal {signal_number}."

@@ -126,3 +126,25 @@ def test_rerun_skips_unchanged_and_regrades_changes(tmp_path):
     assert fixed.points["mine"] == [10.0]
     forced = grade_cohort(subs, out, exercises, workers=1, force=True)
     assert forced.graded == 1
+
+
+def test_a_grader_fault_is_recorded_for_that_submission_and_the_run_goes_on(tmp_path, monkeypatch):
+    from edu_chain.grading import cohort
+
+    subs = tmp_path / "subs"
+    for student in ("ann", "ben"):
+        (subs / student).mkdir(parents=True)
+        shutil.copy(FIXTURES / "correct" / "mine.py", subs / student / "mine.py")
+    real = cohort._grade_one
+
+    def flaky(student_dir, exercise):
+        if student_dir.name == "ann":
+            raise RuntimeError("disk on fire")
+        return real(student_dir, exercise)
+
+    monkeypatch.setattr(cohort, "_grade_one", flaky)
+    out = tmp_path / "out"
+    summary = grade_cohort(subs, out, load_exercises(ROOT / "exercises", ["mine"]), workers=2)
+    assert summary.statuses["grader-error"] == 1
+    assert summary.points["mine"] == [0.0, 10.0]
+    assert "disk on fire" in (out / "feedback" / "ann.md").read_text()
