@@ -1,4 +1,4 @@
-"""``educhain check``: a student's self-check of one exercise file, with the public examples."""
+"""``educhain check``: a student's self-check of exercise files, with the public examples."""
 
 from __future__ import annotations
 
@@ -8,7 +8,47 @@ import click
 
 from edu_chain.grading.manifest import ManifestError, find_exercises_dir, load_exercise
 from edu_chain.grading.notebook import NOTEBOOK_PRELUDE, SubmissionError, notebook_cells
-from edu_chain.grading.runner import grade_cells, student_text
+from edu_chain.grading.runner import ExerciseResult, grade_cells, student_text
+
+
+def _targets(path: Path, exercise_id: str | None, folder: Path) -> list[tuple[Path, str]]:
+    """(file, exercise id) pairs to check for PATH and --exercise."""
+    if not path.is_dir():
+        return [(path, exercise_id or path.stem)]
+    if exercise_id is not None:
+        candidate = path / f"{exercise_id}.py"
+        if not candidate.is_file():
+            raise click.UsageError(f"no {candidate.name} in {path}")
+        return [(candidate, exercise_id)]
+    found = [
+        (file, file.stem)
+        for file in sorted(path.glob("*.py"))
+        if (folder / file.stem / "exercise.toml").is_file()
+    ]
+    if not found:
+        raise click.UsageError(f"no <exercise_id>.py files in {path}: pass a file or --exercise")
+    return found
+
+
+def _check_one(path: Path, exercise_id: str, folder: Path, run_all: bool) -> ExerciseResult:
+    if not (folder / exercise_id / "exercise.toml").is_file():
+        raise click.UsageError(
+            f"unknown exercise {exercise_id!r}: pass --exercise ID (and --exercises DIR)"
+        )
+    try:
+        exercise = load_exercise(folder / exercise_id)
+    except ManifestError as exc:
+        raise click.UsageError(str(exc)) from None
+    try:
+        if path.suffix == ".ipynb":
+            cells, notebook = [NOTEBOOK_PRELUDE, *notebook_cells(path)], True
+        else:
+            cells, notebook = [path.read_text(encoding="utf-8")], False
+    except (SubmissionError, UnicodeDecodeError) as exc:
+        raise click.UsageError(str(exc)) from None
+    return grade_cells(
+        exercise, cells, notebook=notebook, public_only=not run_all, source=path.name
+    )
 
 
 @click.command()
@@ -24,47 +64,30 @@ from edu_chain.grading.runner import grade_cells, student_text
 )
 @click.option("--all", "run_all", is_flag=True, help="Also run the hidden check groups.")
 def check(path: Path, exercise_id: str | None, exercises_dir: Path | None, run_all: bool) -> None:
-    """Check PATH (a .py file, a notebook, or a folder with <id>.py) against the public examples.
+    """Check PATH against the public examples of its exercise.
 
-    The code runs in the same sandbox as the grader. Exit status 0 when every check passes,
-    1 when some fail.
+    PATH is a file named <exercise_id>.py, a notebook (with --exercise), or a folder: every
+    <exercise_id>.py in it is checked. The code runs in the same sandbox as the grader.
+    Exit status 0 when every check passes, 1 when some fail.
 
     \b
     Example:
       educhain check merkle_root.py
       educhain check my_work.ipynb --exercise mine
+      educhain check .                   # every exercise file in this folder
     """
-    if path.is_dir():
-        if exercise_id is None:
-            raise click.UsageError("checking a folder needs --exercise ID")
-        path = path / f"{exercise_id}.py"
-        if not path.is_file():
-            raise click.UsageError(f"no {path.name} in that folder")
-    exercise_id = exercise_id or path.stem
     folder = exercises_dir or find_exercises_dir()
-    if folder is None or not (folder / exercise_id / "exercise.toml").is_file():
-        raise click.UsageError(
-            f"unknown exercise {exercise_id!r}: pass --exercise ID (and --exercises DIR)"
-        )
-    try:
-        exercise = load_exercise(folder / exercise_id)
-    except ManifestError as exc:
-        raise click.UsageError(str(exc)) from None
-    try:
-        if path.suffix == ".ipynb":
-            cells, notebook = [NOTEBOOK_PRELUDE, *notebook_cells(path)], True
-        else:
-            cells, notebook = [path.read_text(encoding="utf-8")], False
-    except (SubmissionError, UnicodeDecodeError) as exc:
-        raise click.UsageError(str(exc)) from None
-    result = grade_cells(
-        exercise, cells, notebook=notebook, public_only=not run_all, source=path.name
-    )
-    click.echo(student_text(result))
-    if result.points == result.max_points and result.status == "graded":
-        click.secho(
-            "All checks pass." + ("" if run_all else " The grader also runs hidden checks."),
-            fg="green",
-        )
-    else:
+    if folder is None:
+        raise click.UsageError("no exercises found: pass --exercises DIR")
+    all_pass = True
+    for file, exercise in _targets(path, exercise_id, folder):
+        result = _check_one(file, exercise, folder, run_all)
+        click.echo(student_text(result))
+        passed = result.status == "graded" and result.points == result.max_points
+        all_pass = all_pass and passed
+        if passed:
+            suffix = "" if run_all else " The grader also runs hidden checks."
+            click.secho(f"{exercise}: all checks pass.{suffix}", fg="green")
+        click.echo()
+    if not all_pass:
         raise SystemExit(1)

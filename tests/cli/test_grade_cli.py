@@ -67,7 +67,7 @@ def test_check_infers_the_exercise_from_the_file_name(tmp_path):
     shutil.copy(FIXTURES / "correct" / "mine.py", good)
     result = CliRunner().invoke(main, ["check", str(good), "--exercises", str(EXERCISES)])
     assert result.exit_code == 0, result.output
-    assert "All checks pass" in result.output
+    assert "all checks pass" in result.output
 
 
 def test_check_failure_shows_input_expected_actual_and_exits_1(tmp_path):
@@ -105,3 +105,13 @@ def test_check_a_notebook_with_magics(tmp_path):
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert "10/10" in result.output
+
+
+def test_check_a_folder_checks_every_exercise_file_in_it(tmp_path):
+    shutil.copy(FIXTURES / "correct" / "mine.py", tmp_path / "mine.py")
+    shutil.copy(FIXTURES / "mistakes" / "target_no_sign_fix.py", tmp_path / "target.py")
+    (tmp_path / "notes.py").write_text("x = 1\n")  # not an exercise: ignored
+    result = CliRunner().invoke(main, ["check", str(tmp_path), "--exercises", str(EXERCISES)])
+    assert result.exit_code == 1
+    assert "mine: all checks pass" in result.output
+    assert "target:" in result.output and "notes" not in result.output
