@@ -9,7 +9,7 @@ once the socket is listening and stop, in order, after the server has finished i
 2. start serving; when the socket listens, start peers and mining, write ``DATA_DIR/node.json``
    (url, pid, port: how scripts find a running node) and print the URLs;
 3. on SIGINT/SIGTERM uvicorn stops accepting requests; then mining and peers stop, the
-   database closes and ``node.json`` is removed.
+   database closes, ``node.json`` is removed and the process exits with status 0.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import uvicorn
@@ -28,6 +29,27 @@ from edu_chain.node.api import create_app
 from edu_chain.node.service import INFO_FILE, Node, NodeConfig
 
 log = logging.getLogger(__name__)
+
+
+class _NodeServer(uvicorn.Server):
+    """uvicorn's server, except that a SIGINT/SIGTERM ends :meth:`run` normally.
+
+    uvicorn re-raises the signal after its graceful shutdown, so the process would die of it
+    before the node could stop its threads and close the database; we stop first, then exit 0.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        signals = (signal.SIGINT, signal.SIGTERM)
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in signals}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
 
 
 def node_urls(node: Node) -> dict:
@@ -65,7 +87,7 @@ def run_node(
 ) -> None:
     """Run a node in the foreground until SIGINT/SIGTERM (see the module docstring)."""
     node = Node(config)
-    server = uvicorn.Server(
+    server = _NodeServer(
         uvicorn.Config(
             create_app(node),
             host=config.host,
