@@ -15,4 +15,5 @@ from edu_chain.grading.specs import (  # noqa: F401 - imported for their registr
     retarget,
     sha256,
     target,
+    tx_serialize,
 )
