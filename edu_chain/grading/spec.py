@@ -117,7 +117,9 @@ class Case:
         return _measure(self.args)
 
     def call_text(self) -> str:
-        return f"{self.function}({', '.join(show(a) for a in self.args)})"
+        text = f"{self.function}({', '.join(show(a) for a in self.args)})"
+        lengths = [f"{len(a)} bytes" for a in self.args if isinstance(a, bytes) and a]
+        return text + (f"  ({', '.join(lengths)})" if lengths else "")
 
 
 @dataclass(frozen=True)
