@@ -2,9 +2,11 @@
 
 This file is run as a script (``python -I -S -B _worker.py``), never imported, and uses only
 the standard library, so that nothing of ``edu_chain`` is loaded in the student's process.
-The trusted parent (:mod:`edu_chain.grading.sandbox`) sends one JSON request on stdin and reads
-JSON lines from a *report file descriptor* it passed in; stdout and stderr belong to the
-student (``print("PASSED")`` lands there and is never parsed).
+The trusted parent (:mod:`edu_chain.grading.sandbox`) sends one JSON request line on stdin
+(code, function names, limits, the first batch of calls) and reads JSON lines from a *report
+pipe* whose descriptor it passed in; in interactive mode it may then send more batches of
+calls, one JSON line each (the candidates of Hypothesis shrinking).  stdout and stderr belong
+to the student (``print("PASSED")`` lands there and is never parsed).
 
 Order of events, and why:
 
@@ -20,7 +22,8 @@ Order of events, and why:
    calls that could reach the hook itself.  A refusal raises and is also *reported at once* on
    the report fd with a write function captured before student code ran, so catching the
    exception does not hide it.
-4. Load the submission, then call each requested function and report each value.
+4. Load the submission, then call each requested function and report each value, then answer
+   further batches until stdin ends.
 
 Nothing here decides a grade.  The worker only computes; the parent compares every value
 with the reference.  Anything the student does to this process (patching builtins or ``json``,
