@@ -123,12 +123,13 @@ def status(directory: Path, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"testnet in {directory}")
+    table = Table(title=f"testnet in {directory}", box=box.SIMPLE_HEAD)
     for column in ("node", "url", "pid", "state", "height", "tip", "peers", "mining"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column in ("url", "tip"))
     for row in rows:
         state = (
             "[green]up[/]"
@@ -141,7 +142,7 @@ def status(directory: Path, as_json: bool) -> None:
             str(row["pid"]),
             state,
             "" if row["height"] is None else str(row["height"]),
-            (row["tip"] or "")[:16],
+            (row["tip"] or "")[:12],
             "" if row["peers"] is None else str(row["peers"]),
             {True: "on", False: "off"}.get(row["mining"], ""),
         )

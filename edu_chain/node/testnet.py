@@ -30,7 +30,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -287,8 +287,10 @@ class Testnet:
             raise ValueError(f"a testnet needs at least 1 node, got {nodes}")
         root = Path(directory).resolve()
         root.mkdir(parents=True, exist_ok=True)
+        previous = None
         with contextlib.suppress(TestnetError):
             previous = TestnetState.load(root)
+        if previous is not None:
             running = [n for n in previous.nodes if pid_alive(n.pid, n.data_dir)]
             if running:
                 names = ", ".join(f"{n.name} (pid {n.pid})" for n in running)
@@ -454,6 +456,7 @@ class Testnet:
                 process.wait()  # reap it: no zombie left behind
             report.append(f"{node.name} (pid {node.pid}) {how}")
         self.processes.clear()
+        self.state = replace(self.state, nodes=())
         state_file = Path(self.state.directory) / STATE_FILE
         state_file.unlink(missing_ok=True)
         return report
