@@ -9,6 +9,7 @@ whose functions and check names match the spec.
 from edu_chain.grading.specs import (  # noqa: F401 - imported for their registration
     base58check,
     ecdsa,
+    fork_choice,
     merkle_proof,
     merkle_root,
     mine,
