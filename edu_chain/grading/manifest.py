@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import hypothesis
+
 from edu_chain.errors import GradingError
 from edu_chain.grading.sandbox import Limits
 from edu_chain.grading.spec import ExerciseSpec, get_spec
@@ -94,8 +96,12 @@ class Exercise:
 
     @property
     def fingerprint(self) -> str:
-        """Changes whenever the manifest or the spec version changes (gradebook key)."""
-        return f"v{self.spec.version}-{self.manifest_sha256[:16]}"
+        """Changes whenever the manifest, the spec version or Hypothesis changes (gradebook key).
+
+        Hypothesis's version is part of it because the seeded inputs may differ between
+        Hypothesis releases.
+        """
+        return f"v{self.spec.version}-{self.manifest_sha256[:16]}-hyp{hypothesis.__version__}"
 
 
 def _field(data: dict[str, Any], key: str, kind: type | tuple[type, ...], path: Path) -> Any:
