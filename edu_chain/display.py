@@ -340,46 +340,56 @@ def fork_tree_svg(
     One column per height, one lane per branch; blocks on the chain ending at ``active_tip``
     (internal-order hash) are green, stale branches grey, hashes in ``invalid`` red.
     """
+    parents = {h.hash(): h.prev_hash for h in headers}
+    return tree_svg(parents, active_tip=active_tip, invalid=invalid, width=width)
+
+
+def tree_svg(
+    parents: Mapping[bytes, bytes],
+    *,
+    active_tip: bytes | None = None,
+    invalid: Iterable[bytes] = (),
+    width: int = 6,
+) -> str:
+    """The drawing behind :func:`fork_tree_svg`, from ``{block hash: parent hash}``."""
     invalid = set(invalid)
-    by_hash = {h.hash(): h for h in headers}
     children: dict[bytes, list[bytes]] = {}
     roots = []
-    for block_hash, header in by_hash.items():
-        if header.prev_hash in by_hash:
-            children.setdefault(header.prev_hash, []).append(block_hash)
+    for block_hash, prev in parents.items():
+        if prev in parents:
+            children.setdefault(prev, []).append(block_hash)
         else:
             roots.append(block_hash)
     active: set[bytes] = set()
     cursor = active_tip
-    while cursor in by_hash:
+    while cursor in parents:
         active.add(cursor)
-        cursor = by_hash[cursor].prev_hash
+        cursor = parents[cursor]
 
+    # Depth first, without recursion (chains are long): the active child continues its
+    # parent's lane, every other child opens a new lane once the branches above it are placed.
     place: dict[bytes, tuple[int, int]] = {}  # hash -> (height column, lane)
-    next_lane = 0
-
-    def walk(block_hash: bytes, column: int, lane: int) -> None:
-        nonlocal next_lane
+    next_lane = -1
+    stack: list[tuple[bytes, int, int | None]] = [
+        (root, 0, None) for root in sorted(roots, key=lambda r: (r not in active, r), reverse=True)
+    ]
+    while stack:
+        block_hash, column, lane = stack.pop()
+        if lane is None:
+            next_lane += 1
+            lane = next_lane
         place[block_hash] = (column, lane)
-        # The active child continues the lane; the others open new lanes below.
         kids = sorted(children.get(block_hash, []), key=lambda k: (k not in active, k))
-        for number, kid in enumerate(kids):
-            if number == 0:
-                walk(kid, column + 1, lane)
-            else:
-                next_lane += 1
-                walk(kid, column + 1, next_lane)
-
-    for root in sorted(roots, key=lambda r: (r not in active, r)):
-        walk(root, 0, next_lane)
-        next_lane += 1
+        stack.extend((kid, column + 1, None) for kid in reversed(kids[1:]))
+        if kids:
+            stack.append((kids[0], column + 1, lane))
     box_w, box_h, step_x, step_y = 8 * width + 14, 22, 8 * width + 34, 34
     columns = max((c for c, _ in place.values()), default=0) + 1
     lanes = max((lane for _, lane in place.values()), default=0) + 1
     svg_w, svg_h = columns * step_x + 10, lanes * step_y + 10
     parts = []
     for block_hash, (column, lane) in place.items():
-        prev = by_hash[block_hash].prev_hash
+        prev = parents[block_hash]
         if prev in place:
             pc, pl = place[prev]
             parts.append(
@@ -400,6 +410,22 @@ def fork_tree_svg(
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{svg_w}" height="{svg_h}" '
         f'viewBox="0 0 {svg_w} {svg_h}">' + "".join(parts) + "</svg>"
     )
+
+
+def fork_tree_json_html(blocks: Iterable[Mapping[str, Any]], *, tip: str) -> str:
+    """The tree from a node's ``GET /api/forks`` JSON: dicts with displayed-hex ``hash`` and
+    ``prev_hash`` (and ``invalid`` or ``status``), ``tip`` the displayed id of the active tip."""
+    from edu_chain.hashing import from_display_hex
+
+    parents, invalid = {}, []
+    for block in blocks:
+        block_hash = from_display_hex(block["hash"])
+        parents[block_hash] = from_display_hex(block["prev_hash"])
+        if block.get("invalid") or block.get("status") == "invalid":
+            invalid.append(block_hash)
+    svg = tree_svg(parents, active_tip=from_display_hex(tip), invalid=invalid)
+    caption = f"{len(parents)} blocks known; tip {tip} (green: active chain, grey: stale)"
+    return f'<div><div style="font-family:monospace;font-size:12px">{esc(caption)}</div>{svg}</div>'
 
 
 def block_tree_html(chain: Any) -> str:

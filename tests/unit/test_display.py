@@ -278,3 +278,28 @@ def test_fork_tree_marks_invalid_blocks_red():
     )
     fills = [r.get("fill") for r in root.iter(f"{SVG}rect")]
     assert fills.count("#ef9a9a") == 1 and fills.count("#a5d6a7") == 3
+
+
+def test_fork_tree_from_node_json_matches_the_chains_active_flags():
+    from edu_chain.chain.builder import ChainBuilder
+    from edu_chain.display import fork_tree_json_html
+
+    builder = ChainBuilder()
+    builder.mine_blocks(2)
+    fork_point = builder.chain.tip
+    builder.mine_block()
+    builder.mine_block(parent=builder.mine_block(parent=fork_point, extra=b"b"))
+    blocks = builder.chain.fork_tree()  # the same dicts GET /api/forks serves
+    root = _parse(fork_tree_json_html(blocks, tip=builder.chain.tip.id))
+    fills = [r.get("fill") for r in root.iter(f"{SVG}rect")]
+    assert fills.count("#a5d6a7") == sum(b["active"] for b in blocks)
+    assert fills.count("#e0e0e0") == sum(not b["active"] for b in blocks)
+
+
+def test_tree_of_a_long_chain_needs_no_recursion():
+    from edu_chain.display import tree_svg
+
+    hashes = [sha256d(i.to_bytes(4, "little")) for i in range(3000)]
+    parents = {h: (hashes[i - 1] if i else bytes(32)) for i, h in enumerate(hashes)}
+    root = _parse(tree_svg(parents, active_tip=hashes[-1]))
+    assert len(list(root.iter(f"{SVG}rect"))) == 3000
