@@ -8,6 +8,7 @@ whose functions and check names match the spec.
 
 from edu_chain.grading.specs import (  # noqa: F401 - imported for their registration
     base58check,
+    double_spend,
     ecdsa,
     fork_choice,
     merkle_proof,
