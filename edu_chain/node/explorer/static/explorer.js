@@ -218,7 +218,7 @@ async function miniStats() {
     const series = listOf(await api(`/api/stats?window=${STATS_WINDOW}`), "blocks", "series");
     if (series.length < 2) return card("Difficulty", '<p class="muted">needs two blocks</p>');
     return card('Difficulty <a class="more" href="#/stats">more</a>',
-      lineChart(series, "difficulty", { height: 120 }));
+      lineChart(series, "difficulty", { width: 520, height: 150 }));
   } catch (_) {
     return "";
   }
@@ -468,7 +468,7 @@ function forkTreeSvg(entries) {
   const columns = Math.max(...nodes.map((n) => n.column)) + 1;
   const lanes = Math.max(...nodes.map((n) => n.lane)) + 1;
   const width = PAD * 2 + columns * W;
-  const height = PAD * 2 + lanes * H + 14;
+  const height = PAD + 14 + lanes * H + 4;
   const at = new Map(nodes.map((n) => [n.entry.hash, n]));
   const cx = (n) => PAD + n.column * W + BOX_W / 2;
   const cy = (n) => PAD + 14 + n.lane * H + BOX_H / 2;
