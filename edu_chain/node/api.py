@@ -247,7 +247,7 @@ def create_app(node: Node, *, max_body_bytes: int | None = None) -> Any:
     def post_mine(body: MineBody | None = None) -> dict:
         """Mine ``count`` blocks now (paying ``address``, default the node's wallet)."""
         body = body or MineBody()
-        pubkey_hash = node.parse_address(body.address) if body.address else None
+        pubkey_hash = None if body.address is None else node.parse_address(body.address)
         blocks = node.miner.mine_now(body.count, pubkey_hash)
         return {
             "blocks": [b.id for b in blocks],
@@ -370,9 +370,9 @@ def create_app(node: Node, *, max_body_bytes: int | None = None) -> Any:
     @app.post("/api/mining", tags=["control"], dependencies=control)
     def post_mining(body: MiningBody) -> dict:
         """Start or pause continuous mining; change threads or the payout address."""
-        pubkey_hash = node.parse_address(body.address) if body.address else None
+        pubkey_hash = None if body.address is None else node.parse_address(body.address)
         node.miner.configure(enabled=body.enabled, threads=body.threads, pubkey_hash=pubkey_hash)
-        if body.address:
+        if body.address is not None:
             node.mining_address = body.address
         return node.miner.status()
 
