@@ -18,4 +18,5 @@ from edu_chain.grading.specs import (  # noqa: F401 - imported for their registr
     sha256,
     target,
     tx_serialize,
+    validate_block,
 )
