@@ -16,6 +16,7 @@ from edu_chain.grading.specs import (  # noqa: F401 - imported for their registr
     mine,
     retarget,
     sha256,
+    sighash_sign,
     target,
     tx_serialize,
     validate_block,
