@@ -198,8 +198,8 @@ class BodySizeLimit:
 # --- the app ---------------------------------------------------------------------------------
 
 
-def create_app(node: Node, *, max_body_bytes: int | None = None) -> Any:
-    """The FastAPI app serving ``node`` (wrapped in the body-size limit)."""
+def create_app(node: Node, *, max_body_bytes: int | None = None) -> FastAPI:
+    """The FastAPI app serving ``node``; ``app.state.node`` is the node."""
     app = FastAPI(
         title="edu_chain node",
         version=__version__,
@@ -455,7 +455,8 @@ def create_app(node: Node, *, max_body_bytes: int | None = None) -> Any:
         return {"blocks": node.peers.blocks_after(locator, body.limit), "tip": node.tip_info()}
 
     _mount_explorer(app)
-    return BodySizeLimit(app, limit)
+    app.add_middleware(BodySizeLimit, max_bytes=limit)
+    return app
 
 
 def _ids(hashes: Any) -> list[str]:

@@ -106,9 +106,14 @@ class Faucet:
         self.max_amount = config.faucet_max
         self.per_address = RateLimiter(*config.faucet_per_address)
         self.per_ip = RateLimiter(*config.faucet_per_ip)
+        self._lock = threading.Lock()  # check-then-record must not interleave
 
     def request(self, address: str, amount: int | None, client: str) -> Transaction:
         """Pay ``amount`` (default: the faucet's) to ``address``; raises FaucetError."""
+        with self._lock:
+            return self._request(address, amount, client)
+
+    def _request(self, address: str, amount: int | None, client: str) -> Transaction:
         self.node.parse_address(address)  # a KeyFormatError for a bad address
         amount = self.default_amount if amount is None else amount
         if not 1 <= amount <= self.max_amount:
