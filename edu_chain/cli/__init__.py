@@ -33,6 +33,9 @@ def _register() -> None:
 
     main.add_command(grade)
     main.add_command(check)
+    from edu_chain.cli.exercises import exercises
+
+    main.add_command(exercises)
     from edu_chain.cli.mine import mine
 
     main.add_command(mine)
