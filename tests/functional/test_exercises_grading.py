@@ -1,0 +1,156 @@
+"""The exercise set beyond the five core exercises: mistakes graded with their hints, and
+every spec's known vectors agree with the library reference.
+
+Oracles: the library reference (each spec's expected values, including hard-coded known
+vectors such as Bitcoin Core's pow_tests and Bitcoin's genesis chainwork, must be what the
+reference computes), and the documented points and hint codes of each typical-mistake fixture.
+Correct submissions scoring 10/10 and starters scoring 0 are checked for every exercise folder
+by ``tests/functional/test_grading_sandbox.py`` (parametrised over ``exercises/``);
+``test_every_exercise_has_fixtures`` below makes sure each folder has what that needs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from edu_chain.grading import grade_cells, load_exercises
+from edu_chain.grading.spec import Raises, encode, get_spec
+from edu_chain.grading.specs import (
+    base58check,
+    double_spend,
+    ecdsa,
+    fork_choice,
+    retarget,
+    sighash_sign,
+    tx_serialize,
+    validate_block,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "submissions"
+EXERCISES = {e.exercise_id: e for e in load_exercises(ROOT / "exercises")}
+CORE = {"sha256", "merkle_root", "merkle_proof", "target", "mine"}
+
+# fixture -> (exercise, points it must score, hint codes it must receive)
+MISTAKES = {
+    "ecdsa_high_s": ("ecdsa", 8, {"high-s-not-normalised"}),
+    "ecdsa_mod_p": ("ecdsa", 8, {"mod-p-instead-of-n"}),
+    "ecdsa_opposite_points": ("ecdsa", 8, {"opposite-points-not-infinity"}),
+    "base58check_leading_zeros": ("base58check", 5, {"leading-zeros-dropped"}),
+    "base58check_single_sha_unchecked": (
+        "base58check",
+        2,
+        {"single-sha256-checksum", "checksum-not-verified"},
+    ),
+    "retarget_no_clamp": ("retarget", 2, {"no-clamp"}),
+    "retarget_inverted": ("retarget", 0, {"ratio-inverted"}),
+    "retarget_no_limit": ("retarget", 5, {"pow-limit-ignored"}),
+    "tx_serialize_big_endian": ("tx_serialize", 3, {"big-endian-integers"}),
+    "tx_serialize_trailing_reversed": (
+        "tx_serialize",
+        7,
+        {"trailing-bytes-accepted", "txid-reversed"},
+    ),
+    "sighash_sign_kept_unpadded": (
+        "sighash_sign",
+        0,
+        {"signatures-not-emptied", "der-no-padding"},
+    ),
+    "sighash_sign_z_little": ("sighash_sign", 6, {"z-little-endian"}),
+    "double_spend_not_removed": ("double_spend", 4, {"spent-not-removed"}),
+    "double_spend_no_chaining": ("double_spend", 2, {"created-outputs-not-added"}),
+    "validate_block_big_endian_size": (
+        "validate_block",
+        2,
+        {"hash-read-big-endian", "size-without-header"},
+    ),
+    "validate_block_no_limit": ("validate_block", 6, {"pow-limit-not-checked"}),
+    "fork_choice_longest": ("fork_choice", 5, {"longest-chain"}),
+    "fork_choice_tie_off_by_one": ("fork_choice", 0, {"work-off-by-one", "tie-goes-to-last"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MISTAKES))
+def test_typical_mistake_scores_less_and_gets_its_hint(name):
+    exercise_id, points, hints = MISTAKES[name]
+    source = (FIXTURES / "mistakes" / f"{name}.py").read_text()
+    result = grade_cells(EXERCISES[exercise_id], [source])
+    assert result.status == "graded", result.message
+    assert result.points == points < result.max_points
+    codes = {g.failure.mistake for g in result.groups if g.failure}
+    assert hints <= codes, codes
+    shown = [g.failure for g in result.groups if g.failure and g.failure.mistake in hints]
+    assert all(f.hint and f.call and f.expected and f.actual for f in shown)
+
+
+def test_every_exercise_has_fixtures():
+    """Each folder: a correct fixture and at least two typical mistakes with a known hint."""
+    registered = {exercise for exercise, _, _ in MISTAKES.values()}
+    for exercise_id in EXERCISES:
+        assert (FIXTURES / "correct" / f"{exercise_id}.py").is_file(), exercise_id
+        mistakes = list((FIXTURES / "mistakes").glob(f"{exercise_id}_*.py"))
+        assert len(mistakes) >= 2, exercise_id
+        assert exercise_id in CORE or exercise_id in registered, exercise_id
+        assert EXERCISES[exercise_id].max_points == 10
+
+
+# The references the hidden checks compare with, by exercise and function name.
+REFERENCES: dict[str, dict[str, Any]] = {
+    "ecdsa": {
+        "point_add": ecdsa.ref_point_add,
+        "scalar_mult": ecdsa.ref_scalar_mult,
+        "sign": ecdsa.ref_sign,
+        "verify": ecdsa.ref_verify,
+    },
+    "base58check": {
+        "base58check_encode": base58check.base58check_encode,
+        "base58check_decode": base58check.base58check_decode,
+    },
+    "retarget": {"retarget": retarget.ref_retarget},
+    "tx_serialize": {
+        "serialize_tx": tx_serialize.ref_serialize,
+        "parse_tx": tx_serialize.ref_parse,
+        "txid": tx_serialize.ref_txid,
+    },
+    "sighash_sign": {
+        "sighash": sighash_sign.ref_sighash,
+        "der_encode": sighash_sign.ref_der,
+        "sign_input": sighash_sign.ref_sign_input,
+    },
+    "double_spend": {"find_double_spend": double_spend.ref_find_double_spend},
+    "validate_block": {"validate_block": validate_block.ref_validate_block},
+    "fork_choice": {
+        "block_work": fork_choice.block_work,
+        "chain_work": fork_choice.ref_chain_work,
+        "best_chain": fork_choice.ref_best_chain,
+    },
+}
+
+
+@pytest.mark.parametrize("exercise_id", sorted(REFERENCES))
+def test_every_case_agrees_with_the_library_reference(exercise_id):
+    """Hard-coded known vectors (Core's pow_tests, genesis chainwork, real addresses, ...)
+    are exactly what the library computes, and so is every generated case."""
+    spec = get_spec(exercise_id)
+    for group in spec.groups:
+        cases = spec.cases(group.name)
+        assert cases, group.name
+        for case in cases:
+            reference = REFERENCES[exercise_id][case.function]
+            if isinstance(case.expected, Raises):
+                with pytest.raises(ValueError):
+                    reference(*case.args)
+            else:
+                assert encode(reference(*case.args)) == encode(case.expected), case.label
+
+
+@pytest.mark.parametrize("exercise_id", sorted(EXERCISES))
+def test_public_and_hidden_groups(exercise_id):
+    """`educhain check` has public examples to run, and `educhain grade` keeps some hidden."""
+    spec = EXERCISES[exercise_id].spec
+    public = [g for g in spec.groups if g.public]
+    assert public and len(public) < len(spec.groups)
+    assert any(g.shrink is not None for g in spec.groups)  # a Hypothesis group, shrinkable
