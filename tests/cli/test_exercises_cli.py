@@ -29,8 +29,8 @@ def test_help_has_examples():
 def test_list_prints_the_curriculum_in_order():
     result = run("list", "--exercises", str(EXERCISES))
     assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
-    ids = [line.split()[1] for line in lines[2:] if line[:3].strip().isdigit()]
+    table = result.output.split("\n\n")[0].splitlines()[2:]  # after the header and rule
+    ids = [line.split()[1] for line in table]
     assert ids == [entry["id"] for entry in CURRICULUM]
     assert f"{len(ids)} exercises, {10 * len(ids)} points" in result.output
     assert "08_validation_forks_reorgs" in result.output
