@@ -192,7 +192,8 @@ def network_tour(say: Narrator, root: Path, network: str, keep_running: bool) ->
         info = api(testnet.nodes[0].url, "GET", "/api/info")
         maturity = int(info["network"]["coinbase_maturity"])
 
-        say.step("3. Mining with the Numba miner until Alice's first coinbase is mature")
+        miner = "the Numba miner" if network == "regtest" else "instant unittest blocks"
+        say.step(f"3. Mining ({miner}) until Alice's first coinbase is mature")
         alice = Wallet.create(root / "alice.json")
         bob = Wallet.create(root / "bob.json")
         carol = Wallet.create(root / "carol.json")

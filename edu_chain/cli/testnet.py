@@ -127,9 +127,9 @@ def status(directory: Path, as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"testnet in {directory}", box=box.SIMPLE_HEAD)
-    for column in ("node", "url", "pid", "state", "height", "tip", "peers", "mining"):
-        table.add_column(column, no_wrap=column in ("url", "tip"))
+    table = Table(title=f"testnet in {directory}", box=box.SIMPLE_HEAD, show_edge=False)
+    for column in ("node", "address", "state", "height", "tip", "peers", "mining"):
+        table.add_column(column, no_wrap=True)
     for row in rows:
         state = (
             "[green]up[/]"
@@ -138,8 +138,7 @@ def status(directory: Path, as_json: bool) -> None:
         )
         table.add_row(
             row["name"],
-            row["url"],
-            str(row["pid"]),
+            row["url"].removeprefix("http://"),
             state,
             "" if row["height"] is None else str(row["height"]),
             (row["tip"] or "")[:12],

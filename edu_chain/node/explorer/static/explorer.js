@@ -12,7 +12,7 @@
 const REFRESH_MS = 3000;
 const RECENT_BLOCKS = 15;
 const STATS_WINDOW = 60;
-const FORK_TREE_HEIGHTS = 30; // the fork tree shows the last N heights
+const FORK_TREE_HEIGHTS = 24; // the fork tree shows the last N heights
 
 // ---------------------------------------------------------------- helpers
 
@@ -368,20 +368,28 @@ async function viewMempool() {
 }
 
 // A small line chart of series[i][key] against height, as an inline SVG.
-function lineChart(series, key, { height = 200, width = 640, format = number } = {}) {
+// `clip`: values above it are drawn at the top edge (an outlier such as the first block's
+// interval after a genesis dated months ago would otherwise flatten everything else).
+// `reference`: a dashed horizontal line, e.g. the target spacing.
+function lineChart(series, key, { height = 200, width = 640, format = number, clip = null,
+  reference = null } = {}) {
   const points = series
     .map((s) => ({ x: Number(s.height), y: Number(pick(s, key)) }))
     .filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
   if (points.length < 2) return '<p class="muted">not enough blocks yet</p>';
-  const pad = { left: 64, right: 12, top: 10, bottom: 24 };
+  const pad = { left: 76, right: 12, top: 10, bottom: 24 };
   const xs = points.map((p) => p.x);
-  const ys = points.map((p) => p.y);
   const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
+  const clipped = clip !== null && points.some((p) => p.y > clip);
+  if (clipped) points.forEach((p) => { p.off = p.y > clip; p.shown = Math.min(p.y, clip); });
+  points.forEach((p) => { if (p.shown === undefined) p.shown = p.y; });
+  const ys = points.map((p) => p.shown);
+  if (reference) ys.push(reference.value);
   let [y0, y1] = [0, Math.max(...ys)];
   if (y1 === y0) y1 = y0 + 1;
   const sx = (x) => pad.left + ((x - x0) / (x1 - x0 || 1)) * (width - pad.left - pad.right);
   const sy = (y) => height - pad.bottom - ((y - y0) / (y1 - y0)) * (height - pad.top - pad.bottom);
-  const path = points.map((p, i) => `${i ? "L" : "M"}${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join("");
+  const path = points.map((p, i) => `${i ? "L" : "M"}${sx(p.x).toFixed(1)},${sy(p.shown).toFixed(1)}`).join("");
   const grid = [0, 0.5, 1].map((f) => {
     const y = y0 + f * (y1 - y0);
     return `<line class="grid" x1="${pad.left}" x2="${width - pad.right}" y1="${sy(y)}" y2="${sy(y)}"/>` +
@@ -389,15 +397,23 @@ function lineChart(series, key, { height = 200, width = 640, format = number } =
   }).join("");
   const xlabels = [x0, x1].map((x, i) =>
     `<text class="axis" x="${sx(x)}" y="${height - 6}" text-anchor="${i ? "end" : "start"}">#${x}</text>`).join("");
-  const dots = points.length <= 80
-    ? points.map((p) => `<circle class="dot" cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="2.5"><title>#${p.x}: ${esc(format(p.y))}</title></circle>`).join("")
+  const dots = points.length <= 80 || clipped
+    ? points.filter((p) => points.length <= 80 || p.off).map((p) =>
+      `<circle class="dot${p.off ? " off" : ""}" cx="${sx(p.x).toFixed(1)}" cy="${sy(p.shown).toFixed(1)}" r="${p.off ? 4 : 2.5}">` +
+      `<title>#${p.x}: ${esc(format(p.y))}${p.off ? " (off the scale)" : ""}</title></circle>`).join("")
+    : "";
+  const ref = reference
+    ? `<line class="reference" x1="${pad.left}" x2="${width - pad.right}" y1="${sy(reference.value)}" y2="${sy(reference.value)}"/>` +
+      `<text class="axis reference-label" x="${width - pad.right}" y="${sy(reference.value) - 5}" text-anchor="end">${esc(reference.label)}</text>`
     : "";
   return `<svg class="chart" data-series="${esc(key)}" viewBox="0 0 ${width} ${height}" role="img" ` +
-    `aria-label="${esc(key)} by height">${grid}${xlabels}<path class="line" d="${path}"/>${dots}</svg>`;
+    `aria-label="${esc(key)} by height">${grid}${xlabels}${ref}<path class="line" d="${path}"/>${dots}</svg>`;
 }
 
 async function viewStats() {
-  const series = listOf(await api(`/api/stats?window=${STATS_WINDOW}`), "blocks", "series");
+  const reply = await api(`/api/stats?window=${STATS_WINDOW}`);
+  const series = listOf(reply, "blocks", "series");
+  const spacing = Number(pick(reply, "target_spacing")) || null;
   const last = series.length ? series[series.length - 1] : {};
   const rateKey = ["hash_rate", "hashrate", "network_hash_rate", "estimated_hash_rate"]
     .find((k) => series.some((s) => s[k] !== undefined && s[k] !== null)) || "hash_rate";
@@ -419,7 +435,12 @@ async function viewStats() {
     `</div>` +
     card("Difficulty by height", lineChart(series, "difficulty", { width: 1000, height: 200 }), "chart-card") +
     card("Estimated network hash rate", lineChart(series, rateKey, { width: 1000, height: 200, format: hashRate }), "chart-card") +
-    card("Seconds between blocks", lineChart(series, intervalKey, { width: 1000, height: 160 }), "chart-card");
+    card("Seconds between blocks", lineChart(series, intervalKey, {
+      width: 1000,
+      height: 160,
+      clip: spacing ? 10 * spacing : null,
+      reference: spacing ? { value: spacing, label: `target spacing ${spacing} s` } : null,
+    }), "chart-card");
 }
 
 // ---------------------------------------------------------------- fork tree
@@ -464,7 +485,7 @@ function layoutForkTree(entries) {
 
 function forkTreeSvg(entries) {
   const { nodes, edges } = layoutForkTree(entries);
-  const W = 46, H = 44, BOX_W = 34, BOX_H = 24, PAD = 16;
+  const W = 42, H = 40, BOX_W = 34, BOX_H = 24, PAD = 16;
   const columns = Math.max(...nodes.map((n) => n.column)) + 1;
   const lanes = Math.max(...nodes.map((n) => n.lane)) + 1;
   const width = PAD * 2 + columns * W;
@@ -534,10 +555,10 @@ const ROUTES = [
 ];
 
 function setHtml(element, html) {
-  if (element.dataset.html !== html) {
-    element.innerHTML = html;
-    element.dataset.html = html;
-  }
+  if (element.dataset.html === html) return false;
+  element.innerHTML = html;
+  element.dataset.html = html;
+  return true;
 }
 
 let rendering = false;
@@ -556,7 +577,11 @@ async function render() {
     } else {
       const args = hash.match(route[0]).slice(1);
       const html = await route[1](args);
-      if (html && (location.hash || "#/") === hash) setHtml(view, html);
+      if (html && (location.hash || "#/") === hash && setHtml(view, html)) {
+        // Wide fork trees scroll: keep the newest blocks (the right end) in sight.
+        const scroller = document.getElementById("fork-scroll");
+        if (scroller) scroller.scrollLeft = scroller.scrollWidth;
+      }
     }
     view.dataset.route = hash;
   } catch (error) {
