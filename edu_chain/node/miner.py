@@ -101,6 +101,10 @@ class Miner:
         if enabled is not None:
             self.enabled = enabled
         self._wake.set()
+        if enabled is False and self._search_lock.acquire(timeout=5):
+            # Wait for a background search in flight to notice; after this returns, no
+            # continuously mined block is submitted until mining is enabled again.
+            self._search_lock.release()
 
     def tip_changed(self) -> None:
         """Called by the node (under its lock) when the active tip moved."""
@@ -111,7 +115,7 @@ class Miner:
         return {
             "enabled": self.enabled,
             "active": self._search_lock.locked(),
-            "backend": self.backend,
+            "backend": stats.backend if stats is not None else self.backend,
             "threads": self.threads or os.cpu_count() or 1,
             "hash_rate": round(stats.hash_rate, 1) if stats is not None else 0.0,
             "blocks_mined": self.blocks_mined,
@@ -144,6 +148,8 @@ class Miner:
         """One search on a fresh template; the submitted block, or None if interrupted."""
         node = self.node
         while True:
+            if should_stop():
+                return None
             with node.lock:
                 self._extra_nonce = (self._extra_nonce + 1) & 0xFFFFFFFF
                 extra = node.name.encode()[:40] + b"/" + self._extra_nonce.to_bytes(4, "little")
@@ -173,10 +179,9 @@ class Miner:
                 continue  # no nonce works: next extra nonce
             block = replace(template, header=result.header)
             with node.lock:
-                if self._tip_generation != generation or node.chain.tip.hash != (
-                    template.header.prev_hash
-                ):
-                    return None  # stale: a block arrived while we hashed
+                stale = node.chain.tip.hash != template.header.prev_hash  # a block arrived
+                if stale or should_stop() or self._tip_generation != generation:
+                    return None
                 node.submit_block(block)
             self.blocks_mined += 1
             log.info("mined block %s", block.id)
