@@ -19,7 +19,9 @@ testnet up for the explorer and prints how to stop it).
 
 from __future__ import annotations
 
+import signal
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -430,6 +432,10 @@ def grading_tour(say: Narrator, root: Path) -> None:
 # --- the command -------------------------------------------------------------------------
 
 
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 @click.command()
 @click.option("--quick", is_flag=True, help="Only step 1 (hashing, Merkle proof, one block).")
 @click.option("--backend", default="auto", show_default=True, help="Miner backend for step 1.")
@@ -477,11 +483,19 @@ def demo(
         return
     if keep_running and directory is None:
         raise click.UsageError("--keep-running needs --dir (a temporary folder would vanish)")
-    with tempfile.TemporaryDirectory(prefix="educhain-demo-") as scratch:
-        root = Path(directory).resolve() if directory else Path(scratch)
-        root.mkdir(parents=True, exist_ok=True)
-        network_tour(say, root, network, keep_running)
-        if not no_grading:
-            grading_tour(say, root)
+    # A polite kill (SIGTERM, e.g. a CI timeout) must still run the finally blocks that stop
+    # the nodes: turn it into SystemExit.  (Ctrl-C already raises KeyboardInterrupt.)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm) if in_main_thread else None
+    try:
+        with tempfile.TemporaryDirectory(prefix="educhain-demo-") as scratch:
+            root = Path(directory).resolve() if directory else Path(scratch)
+            root.mkdir(parents=True, exist_ok=True)
+            network_tour(say, root, network, keep_running)
+            if not no_grading:
+                grading_tour(say, root)
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
     total = time.perf_counter() - say.started
     say.console.print(f"\n[green bold]Demo finished in {total:.0f} s.[/]")

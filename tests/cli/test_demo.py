@@ -8,6 +8,7 @@ mempool...); and ``/proc`` (no process of ours still names the demo's folder aft
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -121,3 +122,36 @@ def test_keep_running_hands_the_testnet_over_to_testnet_down(tmp_path):
         down = CliRunner().invoke(main, ["testnet", "down", "--dir", str(folder / "testnet")])
     assert down.exit_code == 0, down.output
     wait_until(lambda: processes_naming(str(folder)) == [], what="the demo's nodes to be gone")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_sigterm_mid_tour_still_stops_every_node(tmp_path):
+    """A CI timeout or ``kill PID`` of the demo: its finally blocks stop the nodes it started."""
+    folder = tmp_path / "demo"
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "edu_chain", "demo", "--network", "unittest", "--dir", str(folder)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=ENV,
+    )
+    try:
+        state_file = folder / "testnet" / STATE_FILE
+        state = wait_until(
+            lambda: (
+                state_file.exists()
+                and len(s := TestnetState.load(folder / "testnet").nodes) == 3
+                and all(pid_alive(n.pid) for n in s)
+                and TestnetState.load(folder / "testnet")
+            ),
+            timeout=120,
+            what="the demo's three nodes to start",
+        )
+        demo.terminate()
+        assert demo.wait(timeout=60) == 128 + signal.SIGTERM
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait()
+    assert not any(pid_alive(node.pid) for node in state.nodes)
+    assert processes_naming(str(folder)) == []
