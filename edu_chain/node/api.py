@@ -50,7 +50,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -71,7 +71,37 @@ DEFAULT_BODY_LIMIT = 2 * 1024 * 1024
 MAX_MINE_COUNT = 1_000
 MAX_LIST = 1_000
 
-StrictInt = Annotated[int, Field(strict=True)]
+# The API page.  Swagger UI comes from a CDN; a classroom without internet still gets a list
+# of every endpoint, built from /openapi.json with textContent (no HTML injection).
+SWAGGER = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5"
+DOCS_HTML = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>edu_chain node API</title>
+<link rel="stylesheet" href="{SWAGGER}/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script>
+function offline() {{
+  fetch("/openapi.json").then(r => r.json()).then(spec => {{
+    const root = document.getElementById("swagger-ui");
+    const add = (tag, text) => {{
+      const el = document.createElement(tag); el.textContent = text; root.appendChild(el);
+    }};
+    add("h1", spec.info.title + " " + spec.info.version);
+    add("p", "Offline view: Swagger UI could not be loaded. Machine-readable: /openapi.json");
+    for (const [path, operations] of Object.entries(spec.paths)) {{
+      for (const [method, op] of Object.entries(operations)) {{
+        add("h3", method.toUpperCase() + " " + path);
+        add("p", op.description || op.summary || "");
+      }}
+    }}
+  }});
+}}
+</script>
+<script src="{SWAGGER}/swagger-ui-bundle.js" onerror="offline()"></script>
+<script>
+if (window.SwaggerUIBundle) SwaggerUIBundle({{url: "/openapi.json", dom_id: "#swagger-ui"}});
+</script>
+</body></html>
+"""
 
 
 class ApiError(Exception):
@@ -204,7 +234,14 @@ def create_app(node: Node, *, max_body_bytes: int | None = None) -> FastAPI:
         title="edu_chain node",
         version=__version__,
         description=__doc__.split("\n\n", 1)[0] + "\n\nSee DESIGN.md section 7.",
+        docs_url=None,
     )
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """Swagger UI when the browser can reach its CDN; a plain list of endpoints offline."""
+        return HTMLResponse(DOCS_HTML)
+
     app.state.node = node
     limit = max_body_bytes or max(DEFAULT_BODY_LIMIT, 2 * node.params.max_block_size + 65_536)
     _install_error_handlers(app)
