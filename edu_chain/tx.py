@@ -215,6 +215,11 @@ class Transaction:
     outputs: tuple[TxOut, ...]
     locktime: int = 0  # uint32 LE
 
+    def _repr_html_(self) -> str:  # Jupyter's rich display; the drawing lives in display.py
+        from edu_chain.display import transaction_html
+
+        return transaction_html(self)
+
     def __post_init__(self) -> None:
         # Accept lists for convenience but store tuples, so transactions stay hashable.
         object.__setattr__(self, "inputs", tuple(self.inputs))

@@ -76,6 +76,11 @@ class ChainState:
     every core.
     """
 
+    def _repr_html_(self) -> str:  # Jupyter's rich display: the block tree, stale branches too
+        from edu_chain.display import block_tree_html
+
+        return block_tree_html(self)
+
     def __init__(
         self,
         params: ChainParams | None = None,

@@ -78,6 +78,11 @@ class ExerciseResult:
     seconds: float = 0.0
     source: str = ""  # where the code came from (file name or notebook)
 
+    def _repr_html_(self) -> str:  # Jupyter's rich display
+        from edu_chain.display import record_html
+
+        return record_html(self)
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -303,3 +303,19 @@ def test_tree_of_a_long_chain_needs_no_recursion():
     parents = {h: (hashes[i - 1] if i else bytes(32)) for i, h in enumerate(hashes)}
     root = _parse(tree_svg(parents, active_tip=hashes[-1]))
     assert len(list(root.iter(f"{SVG}rect"))) == 3000
+
+
+def test_jupyter_hooks_delegate_to_the_display_functions():
+    from edu_chain.chain import ChainParams
+    from edu_chain.chain.builder import ChainBuilder
+    from edu_chain.display import block_tree_html, record_html, transaction_html
+    from edu_chain.grading.runner import ExerciseResult
+
+    builder = ChainBuilder(ChainParams.for_tests())
+    builder.mine_blocks(2)
+    coinbase = builder.chain.block_at(1).transactions[0]
+    assert coinbase._repr_html_() == transaction_html(coinbase)
+    assert builder.chain._repr_html_() == block_tree_html(builder.chain)
+    result = ExerciseResult("merkle_root", 10.0, 10.0, "graded", "all checks passed")
+    assert result._repr_html_() == record_html(result)
+    ET.fromstring(result._repr_html_())  # well-formed markup
