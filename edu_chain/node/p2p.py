@@ -356,7 +356,7 @@ class PeerManager:
             blocks: list[str] = []
             txs: list[str] = []
             size = 0
-            while peer.queue and size < BATCH_BYTES:
+            while peer.queue and (size == 0 or size + len(peer.queue[0][1]) <= BATCH_BYTES):
                 kind, payload = peer.queue.popleft()
                 (blocks if kind == "block" else txs).append(payload)
                 size += len(payload)

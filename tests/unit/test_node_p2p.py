@@ -8,6 +8,8 @@ backs off and keeps running, and B's chain does not move.
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 from fastapi.testclient import TestClient
@@ -160,3 +162,27 @@ def test_hello_adds_an_inbound_peer(node_a):
     assert peer["address"] == "127.0.0.1:18008" and peer["direction"] == "inbound"
     assert client.post("/p2p/bye", json={"address": "127.0.0.1:18008"}).json()["removed"]
     assert client.get("/api/peers").json()["peers"] == []
+
+
+def test_announcements_are_batched_under_the_size_limit(node_b, monkeypatch):
+    monkeypatch.setattr("edu_chain.node.p2p.BATCH_BYTES", 1_000)
+    sent = []
+
+    def capture(request: httpx.Request) -> httpx.Response:
+        sent.append(json.loads(request.content))
+        return httpx.Response(200, json={"blocks": [], "txs": []})
+
+    node_b.peers = PeerManager(node_b, transport=httpx.MockTransport(capture))
+    peer = node_b.peers.add("127.0.0.1:18009")
+    for _ in range(10):
+        peer.queue.append(("tx", "ab" * 150))  # 300 hex characters each
+    peer.queue.append(("block", "cd" * 1_000))  # alone over the limit: sent on its own
+    node_b.peers._send_queue(peer)
+    assert [(len(b["txs"]), len(b["blocks"])) for b in sent] == [
+        (3, 0),
+        (3, 0),
+        (3, 0),
+        (1, 0),
+        (0, 1),
+    ]
+    assert all(b["from"] == node_b.self_address for b in sent) and peer.sent == 11
