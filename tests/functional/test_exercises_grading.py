@@ -153,4 +153,50 @@ def test_public_and_hidden_groups(exercise_id):
     spec = EXERCISES[exercise_id].spec
     public = [g for g in spec.groups if g.public]
     assert public and len(public) < len(spec.groups)
+    checked = {case.function for g in public for case in spec.cases(g.name)}
+    assert checked == set(spec.functions)  # every function gets public feedback
     assert any(g.shrink is not None for g in spec.groups)  # a Hypothesis group, shrinkable
+
+
+@pytest.mark.parametrize("exercise_id", sorted(REFERENCES))
+def test_every_variant_hint_can_fire(exercise_id):
+    """Each mistake given as a variant is recognised on at least one of the fixed cases where
+    it gives a wrong answer (no hint is shadowed by another or unreachable)."""
+    spec = get_spec(exercise_id)
+    cases = [c for g in spec.groups for c in spec.cases(g.name)]
+    for mistake in spec.mistakes:
+        if mistake.variant is None:
+            continue
+        fired = False
+        for case in cases:
+            if mistake.functions and case.function not in mistake.functions:
+                continue
+            try:
+                wrong = mistake.variant(*case.args)
+            except Exception:
+                continue
+            if encode(wrong) != encode(case.expected) and spec.hint_for(case, wrong) is mistake:
+                fired = True
+                break
+        assert fired, mistake.code
+
+
+def test_the_library_itself_passes_the_public_checks_in_a_notebook():
+    """check() runs in-process; the reference functions, called the student's way, pass."""
+    from edu_chain.encoding import base58check_decode, base58check_encode
+    from edu_chain.grading import check
+    from edu_chain.keys.curve import point_add, scalar_mult
+    from edu_chain.keys.ecdsa import sign, verify
+
+    assert check("ecdsa", point_add, scalar_mult, sign, verify)
+    assert check("base58check", base58check_encode, base58check_decode)
+    assert check(
+        "fork_choice",
+        fork_choice.block_work,
+        fork_choice.ref_chain_work,
+        fork_choice.ref_best_chain,
+    )
+    report = check("ecdsa", point_add, scalar_mult, lambda d, z, k: (sign(d, z, k)[0], 1), verify)
+    assert not report
+    failures = [line.failure for line in report.lines if line.failure]
+    assert [f.call.split("(")[0] for f in failures] == ["sign"]

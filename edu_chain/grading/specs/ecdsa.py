@@ -329,7 +329,9 @@ SPEC = register(
                 count=8,
                 seed_value=6_002,
             ),
-            CheckGroup("sign-known", "Fixed signatures, including high raw s", _sign_known),
+            CheckGroup(
+                "sign-known", "Fixed signatures, including high raw s", _sign_known, public=True
+            ),
             CheckGroup(
                 "sign-invalid", "A key or nonce outside [1, n-1] raises ValueError", _sign_invalid
             ),

@@ -174,7 +174,7 @@ SPEC = register(
                 "work-known", "Bitcoin's genesis bits and edge targets", _work_known, public=True
             ),
             random_group("work-random", "Random bits", RANDOM_WORK, count=30, seed_value=12_001),
-            CheckGroup("chain-work", "Sums over small chains", _chain_work),
+            CheckGroup("chain-work", "Sums over small chains", _chain_work, public=True),
             random_group(
                 "chain-work-random", "Random chains", RANDOM_CHAIN_WORK, count=20, seed_value=12_002
             ),
