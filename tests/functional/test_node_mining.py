@@ -44,3 +44,28 @@ def test_pause_and_resume_continuous_mining(tmp_path):
         tip = node.tip()
         assert tip["height"] == height + 2 and tip["hash"] == mined[-1]
         assert [node.get(f"/api/height/{height + i}")["hash"] for i in (1, 2)] == mined
+
+
+def test_two_continuous_miners_race_then_converge(tmp_path):
+    args = ["--mine", "--mine-interval", "0.05"]
+    with NodeHarness(tmp_path, nodes=2, extra_args=args) as h:
+        node0, node1 = h.nodes
+        h.connect(node0, node1)
+        h.log.info("both mine on each other's blocks (the miner restarts on every new tip)")
+        wait_until(
+            lambda: min(node0.tip()["height"], node1.tip()["height"]) >= 20,
+            what="both nodes past height 20",
+        )
+        h.log.info("pause both; equal-work tips may differ (first seen wins), so mine one more")
+        for node in h.nodes:
+            node.post("/api/mining", {"enabled": False})
+        node0.mine(1)
+        tip = h.sync_blocks()
+        mined_by = {n.name: n.info()["mining"]["blocks_mined"] for n in h.nodes}
+        h.log.info("converged at %d; blocks mined %s", tip["height"], mined_by)
+        assert all(count > 0 for count in mined_by.values())
+        h.log.info("blocks that lost a race stay in the fork tree as valid, inactive blocks")
+        for node in h.nodes:
+            for block in node.get("/api/forks")["blocks"]:
+                assert not block["invalid"]
+                assert block["active"] or block["height"] <= tip["height"]
