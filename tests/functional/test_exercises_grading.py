@@ -200,3 +200,14 @@ def test_the_library_itself_passes_the_public_checks_in_a_notebook():
     assert not report
     failures = [line.failure for line in report.lines if line.failure]
     assert [f.call.split("(")[0] for f in failures] == ["sign"]
+
+
+@pytest.mark.parametrize("library", ["ecdsa", "coincurve", "cryptography.hazmat"])
+@pytest.mark.parametrize("exercise_id", ["ecdsa", "sighash_sign"])
+def test_ready_made_curve_libraries_are_banned(exercise_id, library):
+    """A correct submission that also imports a curve library scores 0, naming the ban."""
+    source = f"import {library}\n" + (FIXTURES / "correct" / f"{exercise_id}.py").read_text()
+    result = grade_cells(EXERCISES[exercise_id], [source])
+    assert result.points == 0
+    assert result.status == "violation", result.message
+    assert library.split(".")[0] in result.message
