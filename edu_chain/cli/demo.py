@@ -152,7 +152,13 @@ def mine_blocks(say: Narrator, url: str, count: int, address: str, label: str) -
         tip = reply["tip"]
         say.note(f"{label}: block #{tip['height']} {tip['hash'][:16]}… ({i + 1}/{count})")
     elapsed = time.perf_counter() - started
-    say.ok(f"{label} mined {count} block(s) in {elapsed:.1f} s")
+    # Expected hashes per block = its work (2**256 / (target + 1)), summed from the node's stats.
+    window = api(url, "GET", f"/api/stats?window={count}")["blocks"]
+    work = sum(int(b.get("work") or 0) for b in window if b.get("hash") in hashes)
+    rate = ""
+    if work and elapsed > 0.5 and count >= 5:  # fewer blocks: luck dominates the estimate
+        rate = f" (expected work / time: about {work / elapsed / 1e6:.0f} MH/s)"
+    say.ok(f"{label} mined {count} block(s) in {elapsed:.1f} s{rate}")
     return hashes
 
 
@@ -190,7 +196,10 @@ def network_tour(say: Narrator, root: Path, network: str, keep_running: bool) ->
             say.say(
                 f"  {node.name}: {node.url}  (pid {node.pid}, peers {peer_addresses(node.url)})"
             )
-        say.say(f"Explorer: [bold]{testnet.explorer_url}[/]")
+        say.say(
+            f"Explorer: [bold]{testnet.explorer_url}[/] [dim](while the demo runs; "
+            "--keep-running --dir DIR keeps it up)[/]"
+        )
         info = api(testnet.nodes[0].url, "GET", "/api/info")
         maturity = int(info["network"]["coinbase_maturity"])
 
