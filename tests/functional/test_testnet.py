@@ -174,3 +174,19 @@ def test_help_has_examples():
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 0
         assert "Example" in result.output
+
+
+def test_mine_flag_makes_every_node_mine(tmp_path):
+    with Testnet.start(tmp_path, 2, network="unittest", mine=True) as testnet:
+        rows = wait_until(
+            lambda: (
+                (rows := testnet.status())
+                and all(r["mining"] is True and (r["height"] or 0) >= 3 for r in rows)
+                and rows
+            ),
+            what="both nodes to report mining and reach height 3",
+        )
+        assert len(rows) == 2
+        state = TestnetState.load(tmp_path)
+        assert state.mining is True
+    assert not any(pid_alive(node.pid) for node in state.nodes)  # the context manager stopped them
