@@ -103,7 +103,7 @@ def test_the_default_demo_ends_by_itself_with_exit_0(tmp_path):
     assert "Demo finished" in result.stdout
     assert "node2 reorganised" in result.stdout
     assert processes_naming(str(tmp_path)) == []
-    assert list(tmp_path.iterdir()) == []  # the temporary folder is gone too
+    assert list(tmp_path.glob("educhain-demo-*")) == []  # its temporary folder is gone too
 
 
 @pytest.mark.slow
