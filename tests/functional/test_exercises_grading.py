@@ -39,6 +39,8 @@ MISTAKES = {
     "ecdsa_high_s": ("ecdsa", 8, {"high-s-not-normalised"}),
     "ecdsa_mod_p": ("ecdsa", 8, {"mod-p-instead-of-n"}),
     "ecdsa_opposite_points": ("ecdsa", 8, {"opposite-points-not-infinity"}),
+    "ecdsa_doubling_chord": ("ecdsa", 1, {"doubling-uses-chord"}),
+    "ecdsa_infinity": ("ecdsa", 3, {"infinity-not-neutral"}),
     "base58check_leading_zeros": ("base58check", 5, {"leading-zeros-dropped"}),
     "base58check_single_sha_unchecked": (
         "base58check",

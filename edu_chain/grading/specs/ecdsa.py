@@ -299,8 +299,10 @@ MISTAKES = (
     ),
     Mistake(
         "verify-rejects-high-s",
-        "verify is the textbook ECDSA check and must accept (r, n - s) as well as (r, s); "
-        "refusing high s is a policy applied to transactions, not part of ECDSA.",
+        "This valid signature has a high s (s > n // 2). If your verify accepts (r, n - s) but "
+        "not (r, s), it is refusing high s: verify is the textbook ECDSA check and must accept "
+        "both (the low-s rule is a transaction policy). If it refuses both, check point_add "
+        "and scalar_mult first.",
         matches=lambda case, actual: (
             case.function == "verify"
             and case.expected is True
