@@ -215,6 +215,13 @@ def _said(code: str, *, unless: str | None = None):
 
 MISTAKES = (
     Mistake(
+        "pow-limit-not-checked",
+        "Check the target against the chain's limit first: bits that decode to a target above "
+        "bits_to_target(pow_limit_bits), to 0, or to a negative number are bad-diffbits, even "
+        "if the hash happens to meet them.",
+        matches=lambda case, actual: case.expected == "bad-diffbits" and actual != "bad-diffbits",
+    ),
+    Mistake(
         "hash-read-big-endian",
         "You reported high-hash for a block whose proof-of-work is fine: read the header hash "
         "as a LITTLE-endian integer, int.from_bytes(sha256d(header), 'little'), and compare "
@@ -232,13 +239,6 @@ MISTAKES = (
             in (None, "bad-txns-duplicate", "bad-blk-length", "bad-cb-missing", "bad-cb-multiple")
             and bool(case.args[1])
         ),
-    ),
-    Mistake(
-        "pow-limit-not-checked",
-        "Check the target against the chain's limit first: bits that decode to a target above "
-        "bits_to_target(pow_limit_bits), to 0, or to a negative number are bad-diffbits, even "
-        "if the hash happens to meet them.",
-        matches=lambda case, actual: case.expected == "bad-diffbits" and actual != "bad-diffbits",
     ),
     Mistake(
         "size-without-header",
