@@ -212,6 +212,13 @@ def test_explorer_pages_navigation_and_stale_branch(tmp_path, browser_page):
         assert page.inner_text("#block-hash") == stale_hash
         assert "stale branch" in page.inner_text("main")
 
+        # Older blocks, a page at a time: heights below 3, newest first, as the API says.
+        page.goto(node1.url + "/#/blocks/3")
+        page.wait_for_selector("h1:has-text('below height 3')")
+        links = page.locator("#recent-blocks a.block-link")
+        expected = [node1.get(f"/api/height/{height}")["hash"] for height in (2, 1, 0)]
+        assert [links.nth(i).get_attribute("title") for i in range(links.count())] == expected
+
         # The search box: a height goes to the block at that height.
         page.fill("#search-input", "0")
         page.press("#search-input", "Enter")

@@ -200,6 +200,12 @@ async function viewOverview() {
     ["chainwork", `<span class="mono">${esc(tip.chainwork)}</span>`],
     ["mempool", `<a href="#/mempool">${pending.length} transaction(s) waiting</a>`],
   ]), "tip");
+  const blocksCard = card("Recent blocks", blocksTable(blocks));
+  return `<div class="grid">${tipCard}${await miniStats()}</div>${blocksCard}`;
+}
+
+// A table of active-chain blocks (newest first) with a link to the older ones.
+function blocksTable(blocks) {
   const rows = blocks.map((b) => [
     `<a href="#/block/${esc(b.hash)}">${esc(b.height)}</a>`,
     blockLink(b.hash),
@@ -208,9 +214,16 @@ async function viewOverview() {
     `<span class="mono">${esc(bitsText(b.bits))}</span>`,
     esc(number(pick(b, "difficulty"))),
   ]);
-  const blocksCard = card("Recent blocks",
-    table(["height", "hash", "time", "txs", "bits", "difficulty"], rows, "recent-blocks"));
-  return `<div class="grid">${tipCard}${await miniStats()}</div>${blocksCard}`;
+  const oldest = blocks.length ? Number(blocks[blocks.length - 1].height) : 0;
+  const older = oldest > 0
+    ? `<p class="pager"><a id="older-blocks" href="#/blocks/${oldest}">older blocks →</a></p>` : "";
+  return table(["height", "hash", "time", "txs", "bits", "difficulty"], rows, "recent-blocks") + older;
+}
+
+async function viewBlocks([before]) {
+  const reply = await api(`/api/blocks?limit=${RECENT_BLOCKS}&before_height=${encodeURIComponent(before)}`);
+  return `<h1>Blocks <span class="muted">below height ${esc(before)}</span></h1>` +
+    card("Active chain", blocksTable(listOf(reply, "blocks")));
 }
 
 async function miniStats() {
@@ -547,6 +560,7 @@ const ROUTES = [
   [/^#?\/?$/, viewOverview, "overview"],
   [/^#\/block\/([0-9a-fA-F]{64})$/, viewBlock, "overview"],
   [/^#\/height\/(\d+)$/, viewHeight, "overview"],
+  [/^#\/blocks\/(\d+)$/, viewBlocks, "overview"],
   [/^#\/tx\/([0-9a-fA-F]{64})$/, viewTx, "mempool"],
   [/^#\/address\/([A-Za-z0-9]+)$/, viewAddress, "overview"],
   [/^#\/mempool$/, viewMempool, "mempool"],
