@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import tomllib
 from pathlib import Path
 
@@ -89,3 +90,15 @@ def test_a_started_exercise_checks_as_not_started(tmp_path):
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1
     assert "Not started yet" in result.output
+
+
+def test_list_without_a_curriculum_file_falls_back_to_manifest_order(tmp_path):
+    """An instructor's own exercises folder need not have curriculum.toml."""
+    folder = tmp_path / "exercises"
+    for entry in CURRICULUM[:3]:
+        shutil.copytree(EXERCISES / entry["id"], folder / entry["id"])
+    result = run("list", "--json", "--exercises", str(folder))
+    assert result.exit_code == 0, result.output
+    entries = json.loads(result.output)
+    assert [e["exercise_id"] for e in entries] == [entry["id"] for entry in CURRICULUM[:3]]
+    assert all(e["minutes"] is None and e["notebook"] == "" for e in entries)
