@@ -98,6 +98,15 @@ IV = np.array(
 )
 
 
+# The padded message words of the two blocks hashed for every nonce (section 5.1.1: a 1 bit,
+# zeros, and the length in bits): block 2 holds header bytes 64..79 (words 0..3), block 3 the
+# 32-byte first digest (words 0..7).  Only the padding words are filled in here.
+_PADDING_HEADER = np.zeros(16, dtype=np.uint32)
+_PADDING_HEADER[4], _PADDING_HEADER[15] = 0x80000000, 80 * 8
+_PADDING_DIGEST = np.zeros(16, dtype=np.uint32)
+_PADDING_DIGEST[8], _PADDING_DIGEST[15] = 0x80000000, 32 * 8
+
+
 # --- the SHA-256 functions of FIPS 180-4, section 4.1.2 ---------------------------------
 # Numba widens uint32 arithmetic to 64 bits; casting back with np.uint32 after every
 # operation keeps the wrap-around of 32-bit words, and LLVM narrows it to 32-bit instructions.
@@ -114,6 +123,36 @@ def _bswap32(x):
     return np.uint32(((x & 0xFF) << 24) | ((x & 0xFF00) << 8) | ((x >> 8) & 0xFF00) | (x >> 24))
 
 
+@njit(inline="always")
+def _big_sigma0(a):  # the capital sigmas (4.4, 4.5): the rounds
+    return _rotr(a, 2) ^ _rotr(a, 13) ^ _rotr(a, 22)
+
+
+@njit(inline="always")
+def _big_sigma1(e):
+    return _rotr(e, 6) ^ _rotr(e, 11) ^ _rotr(e, 25)
+
+
+@njit(inline="always")
+def _small_sigma0(x):  # the lower-case sigmas (4.6, 4.7): message schedule
+    return np.uint32(_rotr(x, 7) ^ _rotr(x, 18) ^ (x >> 3))
+
+
+@njit(inline="always")
+def _small_sigma1(x):
+    return np.uint32(_rotr(x, 17) ^ _rotr(x, 19) ^ (x >> 10))
+
+
+@njit(inline="always")
+def _choose(e, f, g):  # Ch (4.2): bits of f where e is 1, of g where e is 0
+    return (e & f) ^ (~e & g)
+
+
+@njit(inline="always")
+def _majority(a, b, c):  # Maj (4.3): each bit is the majority of the three
+    return (a & b) ^ (a & c) ^ (b & c)
+
+
 @njit(cache=True)
 def compress(state, w):
     """One SHA-256 compression, one message at a time: the readable form of the kernel.
@@ -122,21 +161,68 @@ def compress(state, w):
     holds the 16 big-endian words of the 64-byte block in ``w[0:16]``.
     """
     for t in range(16, 64):  # the message schedule (section 6.2.2, step 1)
-        s0 = _rotr(w[t - 15], 7) ^ _rotr(w[t - 15], 18) ^ (w[t - 15] >> 3)
-        s1 = _rotr(w[t - 2], 17) ^ _rotr(w[t - 2], 19) ^ (w[t - 2] >> 10)
-        w[t] = np.uint32(w[t - 16] + s0 + w[t - 7] + s1)
+        w[t] = np.uint32(w[t - 16] + _small_sigma0(w[t - 15]) + w[t - 7] + _small_sigma1(w[t - 2]))
     a, b, c, d = state[0], state[1], state[2], state[3]  # step 2: the working variables
     e, f, g, h = state[4], state[5], state[6], state[7]
     for t in range(64):  # 64 rounds (step 3)
-        big_s1 = _rotr(e, 6) ^ _rotr(e, 11) ^ _rotr(e, 25)
-        choose = (e & f) ^ (~e & g)
-        t1 = np.uint32(h + big_s1 + choose + K[t] + w[t])
-        big_s0 = _rotr(a, 2) ^ _rotr(a, 13) ^ _rotr(a, 22)
-        majority = (a & b) ^ (a & c) ^ (b & c)
-        t2 = np.uint32(big_s0 + majority)
+        t1 = np.uint32(h + _big_sigma1(e) + _choose(e, f, g) + K[t] + w[t])
+        t2 = np.uint32(_big_sigma0(a) + _majority(a, b, c))
         h, g, f, e, d, c, b, a = g, f, e, np.uint32(d + t1), c, b, a, np.uint32(t1 + t2)
     for i, value in enumerate((a, b, c, d, e, f, g, h)):  # step 4
         state[i] = np.uint32(state[i] + value)
+
+
+@njit(inline="always")
+def _round(a, b, c, d, e, f, g, h, k_plus_w):
+    """One SHA-256 round (section 6.2.2, step 3): returns the new ``a`` and the new ``e``.
+
+    The other six words only move down one place (``b`` = old ``a``, ...), so the caller
+    renames its variables instead of copying them.
+    """
+    t1 = np.uint32(h + _big_sigma1(e) + _choose(e, f, g) + k_plus_w)
+    return np.uint32(t1 + _big_sigma0(a) + _majority(a, b, c)), np.uint32(d + t1)
+
+
+@njit(inline="always")
+def _schedule(w, first, stop):
+    """Message schedule words ``first .. stop - 1`` of every lane (section 6.2.2, step 1)."""
+    L = LANES
+    for t in range(first, stop):
+        for i in range(L):
+            w[t * L + i] = np.uint32(
+                w[(t - 16) * L + i]
+                + _small_sigma0(w[(t - 15) * L + i])
+                + w[(t - 7) * L + i]
+                + _small_sigma1(w[(t - 2) * L + i])
+            )
+
+
+@njit(inline="always")
+def _rounds(a_hist, e_hist, w, first, stop):
+    """Rounds ``first .. stop - 1`` of every lane; ``stop - first`` is a multiple of 4.
+
+    Round ``t`` reads ``a = a_hist[t + 3]``, ``b = a_hist[t + 2]``, ``c = a_hist[t + 1]``,
+    ``d = a_hist[t]`` (and ``e..h`` from ``e_hist`` the same way) and writes its new ``a``
+    and ``e`` at index ``t + 4``.  Four rounds are done per pass over the lanes: their
+    inputs and results stay in (vector) registers, so memory is read and written once per
+    four rounds rather than every round (measured +4% on the nonce search; 8 gained nothing
+    more).
+    """
+    L = LANES
+    for t in range(first, stop, 4):
+        for i in range(L):
+            d, c = a_hist[t * L + i], a_hist[(t + 1) * L + i]
+            b, a = a_hist[(t + 2) * L + i], a_hist[(t + 3) * L + i]
+            h, g = e_hist[t * L + i], e_hist[(t + 1) * L + i]
+            f, e = e_hist[(t + 2) * L + i], e_hist[(t + 3) * L + i]
+            a4, e4 = _round(a, b, c, d, e, f, g, h, K[t] + w[t * L + i])
+            a5, e5 = _round(a4, a, b, c, e4, e, f, g, K[t + 1] + w[(t + 1) * L + i])
+            a6, e6 = _round(a5, a4, a, b, e5, e4, e, f, K[t + 2] + w[(t + 2) * L + i])
+            a7, e7 = _round(a6, a5, a4, a, e6, e5, e4, e, K[t + 3] + w[(t + 3) * L + i])
+            a_hist[(t + 4) * L + i], e_hist[(t + 4) * L + i] = a4, e4
+            a_hist[(t + 5) * L + i], e_hist[(t + 5) * L + i] = a5, e5
+            a_hist[(t + 6) * L + i], e_hist[(t + 6) * L + i] = a6, e6
+            a_hist[(t + 7) * L + i], e_hist[(t + 7) * L + i] = a7, e7
 
 
 @njit(cache=True, inline="always")
@@ -148,42 +234,12 @@ def compress_lanes(state, w, a_hist, e_hist):
     computed here); ``a_hist`` and ``e_hist`` are scratch arrays of ``68 * LANES`` words.
     """
     L = LANES
-    for t in range(16, 64):
-        for i in range(L):
-            w15 = w[(t - 15) * L + i]
-            w2 = w[(t - 2) * L + i]
-            s0 = _rotr(w15, 7) ^ _rotr(w15, 18) ^ (w15 >> 3)
-            s1 = _rotr(w2, 17) ^ _rotr(w2, 19) ^ (w2 >> 10)
-            w[t * L + i] = np.uint32(w[(t - 16) * L + i] + s0 + w[(t - 7) * L + i] + s1)
-    # Round t reads a = a_hist[t + 3], b = a_hist[t + 2], c = a_hist[t + 1], d = a_hist[t]
-    # (and e..h from e_hist the same way) and writes the new a and e at index t + 4.
-    for j in range(4):
+    _schedule(w, 16, 64)
+    for j in range(4):  # the initial a, b, c, d are "rounds -1, -2, -3, -4" of the history
         for i in range(L):
             a_hist[(3 - j) * L + i] = state[j * L + i]
             e_hist[(3 - j) * L + i] = state[(4 + j) * L + i]
-    for t in range(64):
-        k = K[t]
-        for i in range(L):
-            a = a_hist[(t + 3) * L + i]
-            b = a_hist[(t + 2) * L + i]
-            c = a_hist[(t + 1) * L + i]
-            d = a_hist[t * L + i]
-            e = e_hist[(t + 3) * L + i]
-            f = e_hist[(t + 2) * L + i]
-            g = e_hist[(t + 1) * L + i]
-            h = e_hist[t * L + i]
-            t1 = np.uint32(
-                h
-                + (_rotr(e, 6) ^ _rotr(e, 11) ^ _rotr(e, 25))
-                + ((e & f) ^ (~e & g))
-                + k
-                + w[t * L + i]
-            )
-            t2 = np.uint32(
-                (_rotr(a, 2) ^ _rotr(a, 13) ^ _rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))
-            )
-            a_hist[(t + 4) * L + i] = np.uint32(t1 + t2)
-            e_hist[(t + 4) * L + i] = np.uint32(d + t1)
+    _rounds(a_hist, e_hist, w, 0, 64)
     for j in range(4):
         for i in range(L):
             state[j * L + i] = np.uint32(state[j * L + i] + a_hist[(67 - j) * L + i])
@@ -325,6 +381,49 @@ def merkle_root_batch(txids: Sequence[bytes]) -> bytes | None:
 
 
 # --- the nonce search ----------------------------------------------------------------------
+# Compared with hashing 80 bytes twice, a miner skips the work that gives the same result for
+# every nonce (the tricks of the C CPU miners, e.g. cpuminer's sha256d_ms).  Measured on
+# the development machine, each against the kernel without it: early rejection +7%, rounds
+# 0..3 per job +11%, block 2 schedule +7%, block 3 schedule +2..4%, four rounds per pass +4%.
+#
+# Block 2 is header bytes 64..79: words W0..W2 (end of the Merkle root, time, bits), W3 the
+# nonce, then padding: W4 = 0x80000000, W5..W14 = 0, W15 = 640 (the length in bits).
+# Block 3 is the 32-byte first digest D0..D7, then W8 = 0x80000000, W9..W14 = 0, W15 = 256.
+
+
+@njit(inline="always")
+def _rounds_e_only(a_hist, e_hist, w, first, stop):
+    """Rounds that compute only the new ``e``: the caller never reads their new ``a``."""
+    L = LANES
+    for t in range(first, stop):
+        for i in range(L):
+            e = e_hist[(t + 3) * L + i]
+            f, g, h = e_hist[(t + 2) * L + i], e_hist[(t + 1) * L + i], e_hist[t * L + i]
+            t1 = np.uint32(h + _big_sigma1(e) + _choose(e, f, g) + K[t] + w[t * L + i])
+            e_hist[(t + 4) * L + i] = np.uint32(a_hist[t * L + i] + t1)
+
+
+@njit(cache=True)
+def _hash_meets_target(midstate, tail, nonce, target_limbs):
+    """The whole double SHA-256 of one header, compared with all 8 target limbs (``<=``).
+
+    The slow, exact check for the rare nonce whose top 32 bits tie with or beat the target's.
+    """
+    state = midstate.copy()
+    w = np.zeros(64, dtype=np.uint32)
+    w[0], w[1], w[2], w[3] = tail[0], tail[1], tail[2], _bswap32(np.uint32(nonce))
+    w[4], w[15] = 0x80000000, 640
+    compress(state, w)
+    w[:] = 0
+    w[:8] = state
+    w[8], w[15] = 0x80000000, 256
+    state[:] = IV
+    compress(state, w)
+    for j in range(8):  # the hash as a little-endian number: state word 7 is the top limb
+        limb = _bswap32(state[7 - j])
+        if limb != target_limbs[j]:
+            return limb < target_limbs[j]
+    return True  # equal to the target: "<=" accepts it
 
 
 @njit(cache=True, nogil=True)
@@ -334,38 +433,140 @@ def search_nonces(midstate, tail, start, count, target_limbs):
     ``midstate``: the 8 state words after compressing header bytes 0..63; ``tail``: header
     bytes 64..75 as 3 big-endian words; ``target_limbs``: the target as 8 32-bit limbs, most
     significant first.  A hash, read as a little-endian 256-bit number, has as its most
-    significant limb the byte-swapped last state word, so the comparison walks the state
-    words backwards, byte-swapped, and stops at the first difference (``<=`` wins ties).
+    significant limb the byte-swapped last state word ``H7``.  Only that word is computed for
+    every nonce; a nonce whose top limb is ``<=`` the target's is then hashed again in full
+    and compared on all 8 limbs (:func:`_hash_meets_target`), so the answer is exactly
+    ``hash <= target``.
     """
     L = LANES
-    state = np.empty(8 * L, dtype=np.uint32)
-    w = np.empty(64 * L, dtype=np.uint32)
+    w = np.empty(64 * L, dtype=np.uint32)  # block 2 (the header's last 16 bytes)
     a_hist = np.empty(68 * L, dtype=np.uint32)
     e_hist = np.empty(68 * L, dtype=np.uint32)
+    w2 = np.empty(64 * L, dtype=np.uint32)  # block 3 (the first digest)
+    a2_hist = np.empty(68 * L, dtype=np.uint32)
+    e2_hist = np.empty(68 * L, dtype=np.uint32)
+
+    # Once per call, block 2.  Rounds 0..2 read only W0..W2, so every lane has the same
+    # results: compute them once and store them as history rows 4..6.  Round 3 adds the
+    # nonce word to t1 and nothing else, so it becomes "a constant + nonce" for a and e.
+    a, b, c, d = midstate[0], midstate[1], midstate[2], midstate[3]
+    e, f, g, h = midstate[4], midstate[5], midstate[6], midstate[7]
+    for t in range(3):
+        new_a, new_e = _round(a, b, c, d, e, f, g, h, K[t] + tail[t])
+        a, b, c, d, e, f, g, h = new_a, a, b, c, new_e, e, f, g
+        for i in range(L):
+            a_hist[(t + 4) * L + i], e_hist[(t + 4) * L + i] = a, e
+    a3_base, e3_base = _round(a, b, c, d, e, f, g, h, K[3])  # + the nonce word, per lane
+    # The message schedule with the zero padding words left out of the sums (and sigma0(0)
+    # = 0): W16 and W17 do not depend on the nonce at all, W18..W32 only in part.
+    w16 = np.uint32(tail[0] + _small_sigma0(tail[1]))
+    w17 = np.uint32(tail[1] + _small_sigma0(tail[2]) + _small_sigma1(np.uint32(640)))
+    c18 = np.uint32(tail[2] + _small_sigma1(w16))
+    c19 = np.uint32(_small_sigma0(np.uint32(0x80000000)) + _small_sigma1(w17))
+    c30 = _small_sigma0(np.uint32(640))
+    c31 = np.uint32(640 + _small_sigma0(w16))
+    c32 = np.uint32(w16 + _small_sigma0(w17))
+    for t in range(4, 16):  # rows 4..17 are never written again: fill them once
+        for i in range(L):
+            w[t * L + i] = _PADDING_HEADER[t]
+    for i in range(L):
+        w[16 * L + i], w[17 * L + i] = w16, w17
+
+    # Once per call, block 3.  Round 0 starts from the IV and reads only D0.
+    a0_base, e0_base = _round(IV[0], IV[1], IV[2], IV[3], IV[4], IV[5], IV[6], IV[7], K[0])
+    for j in range(4):
+        for i in range(L):
+            a2_hist[(3 - j) * L + i], e2_hist[(3 - j) * L + i] = IV[j], IV[4 + j]
+    for t in range(8, 16):
+        for i in range(L):
+            w2[t * L + i] = _PADDING_DIGEST[t]
+    c17 = _small_sigma1(np.uint32(256))
+    c23 = _small_sigma0(np.uint32(0x80000000))
+    c30_2 = _small_sigma0(np.uint32(256))
+
+    top_limb = target_limbs[0]
     done = 0
     while done < count:
         base = start + done
-        for j in range(8):
-            for i in range(L):
-                state[j * L + i] = midstate[j]
         for i in range(L):
-            w[i] = tail[0]
-            w[L + i] = tail[1]
-            w[2 * L + i] = tail[2]
-            w[3 * L + i] = _bswap32(np.uint32(base + i))  # the nonce is stored little-endian
-            w[4 * L + i] = 0x80000000
-            for j in range(5, 15):
-                w[j * L + i] = 0
-            w[15 * L + i] = 640  # the header is 80 bytes = 640 bits
-        compress_lanes(state, w, a_hist, e_hist)
-        _second_hash(state, w, a_hist, e_hist)
-        for i in range(min(L, count - done)):
-            for j in range(8):
-                limb = _bswap32(state[(7 - j) * L + i])
-                if limb != target_limbs[j]:
-                    break
-            if limb <= target_limbs[j]:
-                return done + i
+            nonce_word = _bswap32(np.uint32(base + i))  # the nonce is stored little-endian
+            a_hist[7 * L + i] = np.uint32(a3_base + nonce_word)
+            e_hist[7 * L + i] = np.uint32(e3_base + nonce_word)
+            w18 = np.uint32(c18 + _small_sigma0(nonce_word))
+            w19 = np.uint32(nonce_word + c19)
+            w20 = np.uint32(0x80000000 + _small_sigma1(w18))
+            w21 = _small_sigma1(w19)
+            w22 = np.uint32(640 + _small_sigma1(w20))
+            w23 = np.uint32(w16 + _small_sigma1(w21))
+            w24 = np.uint32(w17 + _small_sigma1(w22))
+            w25 = np.uint32(w18 + _small_sigma1(w23))
+            w26 = np.uint32(w19 + _small_sigma1(w24))
+            w27 = np.uint32(w20 + _small_sigma1(w25))
+            w28 = np.uint32(w21 + _small_sigma1(w26))
+            w29 = np.uint32(w22 + _small_sigma1(w27))
+            w30 = np.uint32(c30 + w23 + _small_sigma1(w28))
+            w31 = np.uint32(c31 + w24 + _small_sigma1(w29))
+            w32 = np.uint32(c32 + w25 + _small_sigma1(w30))
+            w[18 * L + i], w[19 * L + i], w[20 * L + i] = w18, w19, w20
+            w[21 * L + i], w[22 * L + i], w[23 * L + i] = w21, w22, w23
+            w[24 * L + i], w[25 * L + i], w[26 * L + i] = w24, w25, w26
+            w[27 * L + i], w[28 * L + i], w[29 * L + i] = w27, w28, w29
+            w[30 * L + i], w[31 * L + i], w[32 * L + i] = w30, w31, w32
+        _schedule(w, 33, 64)
+        _rounds(a_hist, e_hist, w, 4, 64)
+
+        # The first digest D0..D7 is block 3's message; round 0 of block 3 is "constant +
+        # D0", and its schedule again leaves the zero padding words out.
+        for i in range(L):
+            d0 = np.uint32(midstate[0] + a_hist[67 * L + i])
+            d1 = np.uint32(midstate[1] + a_hist[66 * L + i])
+            d2 = np.uint32(midstate[2] + a_hist[65 * L + i])
+            d3 = np.uint32(midstate[3] + a_hist[64 * L + i])
+            d4 = np.uint32(midstate[4] + e_hist[67 * L + i])
+            d5 = np.uint32(midstate[5] + e_hist[66 * L + i])
+            d6 = np.uint32(midstate[6] + e_hist[65 * L + i])
+            d7 = np.uint32(midstate[7] + e_hist[64 * L + i])
+            a2_hist[4 * L + i] = np.uint32(a0_base + d0)
+            e2_hist[4 * L + i] = np.uint32(e0_base + d0)
+            v16 = np.uint32(d0 + _small_sigma0(d1))
+            v17 = np.uint32(d1 + _small_sigma0(d2) + c17)
+            v18 = np.uint32(d2 + _small_sigma0(d3) + _small_sigma1(v16))
+            v19 = np.uint32(d3 + _small_sigma0(d4) + _small_sigma1(v17))
+            v20 = np.uint32(d4 + _small_sigma0(d5) + _small_sigma1(v18))
+            v21 = np.uint32(d5 + _small_sigma0(d6) + _small_sigma1(v19))
+            v22 = np.uint32(d6 + _small_sigma0(d7) + 256 + _small_sigma1(v20))
+            v23 = np.uint32(d7 + c23 + v16 + _small_sigma1(v21))
+            v24 = np.uint32(0x80000000 + v17 + _small_sigma1(v22))
+            v25 = np.uint32(v18 + _small_sigma1(v23))
+            v26 = np.uint32(v19 + _small_sigma1(v24))
+            v27 = np.uint32(v20 + _small_sigma1(v25))
+            v28 = np.uint32(v21 + _small_sigma1(v26))
+            v29 = np.uint32(v22 + _small_sigma1(v27))
+            v30 = np.uint32(c30_2 + v23 + _small_sigma1(v28))
+            v31 = np.uint32(256 + _small_sigma0(v16) + v24 + _small_sigma1(v29))
+            w2[1 * L + i], w2[2 * L + i], w2[3 * L + i], w2[4 * L + i] = d1, d2, d3, d4
+            w2[5 * L + i], w2[6 * L + i], w2[7 * L + i] = d5, d6, d7
+            w2[16 * L + i], w2[17 * L + i], w2[18 * L + i], w2[19 * L + i] = v16, v17, v18, v19
+            w2[20 * L + i], w2[21 * L + i], w2[22 * L + i], w2[23 * L + i] = v20, v21, v22, v23
+            w2[24 * L + i], w2[25 * L + i], w2[26 * L + i], w2[27 * L + i] = v24, v25, v26, v27
+            w2[28 * L + i], w2[29 * L + i], w2[30 * L + i], w2[31 * L + i] = v28, v29, v30, v31
+        # Early rejection: H7 = IV[7] + the e of round 60 (it becomes h after rounds 61..63,
+        # which add nothing to it), so block 3 stops after round 60, and its rounds 57..60
+        # skip the new a, which only rounds 61..63 would have read.
+        _schedule(w2, 32, 61)
+        _rounds(a2_hist, e2_hist, w2, 1, 57)
+        _rounds_e_only(a2_hist, e2_hist, w2, 57, 61)
+
+        # A branch-free count over the lanes (vectorised) first; the lane loop with its
+        # early return only runs when some lane's top limb is small enough.
+        candidates = 0
+        for i in range(L):
+            candidates += _bswap32(np.uint32(IV[7] + e2_hist[64 * L + i])) <= top_limb
+        if candidates:
+            for i in range(min(L, count - done)):  # spare lanes past the range are ignored
+                top = _bswap32(np.uint32(IV[7] + e2_hist[64 * L + i]))
+                if top <= top_limb and _hash_meets_target(midstate, tail, base + i, target_limbs):
+                    return done + i
         done += L
     return -1
 
