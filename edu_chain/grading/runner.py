@@ -334,6 +334,10 @@ def evaluate(
             "Not started yet: your functions still raise NotImplementedError. Follow the "
             "numbered steps in the starter, then run `educhain check` for feedback."
         )
+        # A starter may stub helpers to paste from earlier exercises: say which one is left.
+        todo = sorted({str(r.get("message", "")) for r in results.values()} - {""})
+        if todo:
+            message += " Still to do: " + "; ".join(todo)[:300] + "."
     return ExerciseResult(
         exercise.exercise_id, total, maximum, "graded", message, tuple(groups), **extra
     )

@@ -213,3 +213,16 @@ def test_ready_made_curve_libraries_are_banned(exercise_id, library):
     assert result.points == 0
     assert result.status == "violation", result.message
     assert library.split(".")[0] in result.message
+
+
+def test_a_helper_left_to_paste_is_named_in_the_message():
+    """retarget done, but the starter's bits_to_target stub never replaced: say so."""
+    source = (ROOT / "exercises" / "retarget" / "starter.py").read_text()
+    done = source.replace(
+        '    raise NotImplementedError("retarget: follow steps 1-4")',
+        "    return target_to_bits(bits_to_target(old_bits))",
+    )
+    result = grade_cells(EXERCISES["retarget"], [done])
+    assert result.points == 0
+    assert "paste bits_to_target from the target exercise" in result.message
+    assert "retarget: follow steps" not in result.message
