@@ -29,7 +29,7 @@ orphan parents.  Blocks fetched in a sync are not re-gossiped one by one; at the
 tip is announced once, and peers that miss its ancestors sync from us in turn.
 
 A bad peer never crashes the node: every reply is parsed defensively, HTTP calls have
-timeouts, failures back off exponentially (0.5 s doubling up to 30 s), and an announcement
+timeouts, failures back off exponentially (1 s doubling up to 30 s), and an announcement
 that cannot be delivered is dropped (sync repairs missed blocks; transactions are best effort,
 as in Bitcoin).  Queues are bounded.
 """
@@ -246,9 +246,10 @@ class PeerManager:
             peer.wake.set()
 
     def _queue_mempool(self, peer: Peer) -> None:
-        """A new peer hears about every transaction waiting in our mempool."""
+        """A new peer hears about every transaction waiting in our mempool, in arrival order
+        (a parent always arrived before the child that spends it)."""
         with self.node.lock:
-            txs = [entry.tx for entry in self.node.mempool.by_fee_rate()]
+            txs = [entry.tx for entry in sorted(self.node.mempool, key=lambda e: e.sequence)]
         for tx in txs:
             peer.queue.append(("tx", tx.hex()))
 
