@@ -42,6 +42,8 @@ from edu_chain.hashing import display_hex
 from edu_chain.keys import PrivateKey, address_to_pubkey_hash
 from edu_chain.mempool import Mempool, MempoolEntry
 from edu_chain.node.faucet import Faucet
+from edu_chain.node.miner import Miner
+from edu_chain.node.p2p import PeerManager
 from edu_chain.tx import COIN, Transaction
 from edu_chain.wallet import Wallet
 
@@ -116,17 +118,17 @@ class Node:
         self.lock = self.chain._lock  # one lock for chain + mempool (the mempool shares it too)
         self._newest_timestamp = max(e.timestamp for e in self.chain.index.values())
         self.mempool = Mempool(self.chain)
-        self.wallet = self._open_wallet()
+        try:
+            self.wallet = self._open_wallet()
+        except Exception:
+            self.chain.close()
+            raise
         self.token = config.token
         if self.token is None and not is_loopback(config.host):
             self.token = secrets.token_urlsafe(18)
         self.faucet = Faucet(self, config)
         self._readded: list[Transaction] = []
         self.chain.subscribe(self._on_chain_event)
-
-        from edu_chain.node.miner import Miner
-        from edu_chain.node.p2p import PeerManager
-
         payout = config.mining_address or self.wallet.address
         self.miner = Miner(
             self,
