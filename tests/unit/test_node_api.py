@@ -308,6 +308,21 @@ def test_body_size_limit(client):
     assert reply.status_code == 413 and error_code(reply) == "request-too-large"
 
 
+def test_body_size_limit_without_content_length(client, node):
+    def chunks():  # a streamed body: no Content-Length header, counted as it arrives
+        yield b'{"hex": "'
+        for _ in range(30):
+            yield b"00" * 50_000
+        yield b'"}'
+
+    before = node.tip_info()
+    reply = client.post(
+        "/api/blocks", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert reply.status_code == 413 and error_code(reply) == "request-too-large"
+    assert node.tip_info() == before
+
+
 def test_unknown_route_and_method_are_json_errors(client):
     assert error_code(client.get("/api/nope")) == "not-found"
     reply = client.put("/api/tip")
