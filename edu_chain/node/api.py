@@ -71,37 +71,61 @@ DEFAULT_BODY_LIMIT = 2 * 1024 * 1024
 MAX_MINE_COUNT = 1_000
 MAX_LIST = 1_000
 
-# The API page.  Swagger UI comes from a CDN; a classroom without internet still gets a list
-# of every endpoint, built from /openapi.json with textContent (no HTML injection).
-SWAGGER = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5"
-DOCS_HTML = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>edu_chain node API</title>
-<link rel="stylesheet" href="{SWAGGER}/swagger-ui.css"></head>
-<body><div id="swagger-ui"></div>
+# The API page.  Swagger UI's files ship in the swagger-ui-bundle package and are served by
+# the node itself, so /docs works in a classroom without internet and the browser fetches
+# nothing from outside.  Without that package /docs lists the endpoints from /openapi.json.
+DOCS_ASSETS = "/docs/assets"
+OFFLINE_DOCS_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>edu_chain node API</title></head>
+<body><div id="api"></div>
 <script>
-function offline() {{
-  fetch("/openapi.json").then(r => r.json()).then(spec => {{
-    const root = document.getElementById("swagger-ui");
-    const add = (tag, text) => {{
-      const el = document.createElement(tag); el.textContent = text; root.appendChild(el);
-    }};
-    add("h1", spec.info.title + " " + spec.info.version);
-    add("p", "Offline view: Swagger UI could not be loaded. Machine-readable: /openapi.json");
-    for (const [path, operations] of Object.entries(spec.paths)) {{
-      for (const [method, op] of Object.entries(operations)) {{
-        add("h3", method.toUpperCase() + " " + path);
-        add("p", op.description || op.summary || "");
-      }}
-    }}
-  }});
-}}
-</script>
-<script src="{SWAGGER}/swagger-ui-bundle.js" onerror="offline()"></script>
-<script>
-if (window.SwaggerUIBundle) SwaggerUIBundle({{url: "/openapi.json", dom_id: "#swagger-ui"}});
+fetch("/openapi.json").then(r => r.json()).then(spec => {
+  const root = document.getElementById("api");
+  const add = (tag, text) => {
+    const el = document.createElement(tag); el.textContent = text; root.appendChild(el);
+  };
+  add("h1", spec.info.title + " " + spec.info.version);
+  add("p", "Machine-readable description: /openapi.json");
+  for (const [path, operations] of Object.entries(spec.paths)) {
+    for (const [method, op] of Object.entries(operations)) {
+      add("h3", method.toUpperCase() + " " + path);
+      add("p", op.description || op.summary || "");
+    }
+  }
+});
 </script>
 </body></html>
 """
+
+
+def _swagger_ui_dir() -> str | None:
+    try:
+        import swagger_ui_bundle
+    except ImportError:
+        return None
+    return str(swagger_ui_bundle.swagger_ui_path)
+
+
+def _install_docs(app: FastAPI) -> None:
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+
+    assets = _swagger_ui_dir()
+    if assets is not None:
+        app.mount(DOCS_ASSETS, StaticFiles(directory=assets), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """Swagger UI served from the node (no CDN); a plain list of endpoints without it."""
+        if assets is None:
+            return HTMLResponse(OFFLINE_DOCS_HTML)
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="edu_chain node API",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+        )
 
 
 class ApiError(Exception):
@@ -237,11 +261,7 @@ def create_app(node: Node, *, max_body_bytes: int | None = None) -> FastAPI:
         docs_url=None,
     )
 
-    @app.get("/docs", include_in_schema=False)
-    def docs() -> HTMLResponse:
-        """Swagger UI when the browser can reach its CDN; a plain list of endpoints offline."""
-        return HTMLResponse(DOCS_HTML)
-
+    _install_docs(app)
     app.state.node = node
     limit = max_body_bytes or max(DEFAULT_BODY_LIMIT, 2 * node.params.max_block_size + 65_536)
     _install_error_handlers(app)

@@ -9,6 +9,7 @@ malformed requests to every endpoint get a 4xx JSON error and leave the node unc
 from __future__ import annotations
 
 import json
+import re
 import urllib.parse
 from dataclasses import replace
 
@@ -343,7 +344,19 @@ def test_openapi_lists_the_fixed_endpoints(client):
         assert path in paths
     page = client.get("/docs")
     assert page.status_code == 200 and "/openapi.json" in page.text
-    assert "offline()" in page.text  # a list of endpoints when the Swagger CDN is unreachable
+    # Every script and stylesheet the page loads is served by the node itself (no CDN).
+    for url in re.findall(r'(?:src|href)="([^"]+)"', page.text):
+        assert url.startswith("/"), url
+        assert client.get(url).status_code == 200, url
+
+
+def test_docs_without_swagger_ui_lists_endpoints_offline(node, monkeypatch):
+    from edu_chain.node import api
+
+    monkeypatch.setattr(api, "_swagger_ui_dir", lambda: None)
+    page = TestClient(api.create_app(node)).get("/docs")
+    assert page.status_code == 200
+    assert 'fetch("/openapi.json")' in page.text and "http" not in page.text
 
 
 # --- the wallet CLI against the real API --------------------------------------------------------
