@@ -13,8 +13,10 @@ The tour, step by step (each prints what it did and what to notice):
    it had mined on the losing branch goes back to its mempool, then into a block again.
 6. Grading a tiny class (three students, two exercises) with :mod:`edu_chain.grading`.
 
-Everything it starts is stopped in a ``finally`` block, by pid (``--keep-running`` leaves the
-testnet up for the explorer and prints how to stop it).
+Everything it starts is stopped in a ``finally`` block, by pid; if the demo is killed so
+hard that no ``finally`` runs (``kill -9``), its nodes notice that their parent is gone and
+stop by themselves (``educhain node --exit-with-parent``).  ``--keep-running`` leaves the
+testnet up for the explorer and prints how to stop it.
 """
 
 from __future__ import annotations
@@ -190,7 +192,13 @@ def network_tour(say: Narrator, root: Path, network: str, keep_running: bool) ->
 
     say.step("2. A local testnet: three nodes, three processes, three data dirs")
     say.note(f"network {network}; data under {root}")
-    testnet = Testnet.start(root / "testnet", 3, network=network, on_progress=say.note)
+    testnet = Testnet.start(
+        root / "testnet",
+        3,
+        network=network,
+        exit_with_parent=not keep_running,  # even a kill -9 of the demo ends its nodes
+        on_progress=say.note,
+    )
     try:
         for node in testnet.nodes:
             say.say(

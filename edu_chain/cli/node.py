@@ -7,6 +7,7 @@ documented in :mod:`edu_chain.node`.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import click
@@ -80,6 +81,19 @@ def _peer(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -
     show_default=True,
     help="Seconds between checks of each peer's tip.",
 )
+@click.option(
+    "--exit-with-parent",
+    is_flag=True,
+    help="Stop cleanly (as on SIGTERM) when the process that started this node dies, even "
+    "if it was killed with SIGKILL (used by educhain demo and scripts that own the node).",
+)
+@click.option(
+    "--parent-pid",
+    type=click.IntRange(1),
+    hidden=True,
+    help="With --exit-with-parent: the pid of the parent, as the parent knows it (closes "
+    "the window in which the parent dies before the node has looked).",
+)
 @click.option("-v", "--verbose", count=True, help="Log node events (-vv: every request).")
 def node(
     data_dir: Path,
@@ -95,11 +109,14 @@ def node(
     backend: str | None,
     mine_interval: float | None,
     sync_interval: float,
+    exit_with_parent: bool,
+    parent_pid: int | None,
     verbose: int,
 ) -> None:
     """Run a node: HTTP API, web explorer, peers and an optional miner.
 
-    Stops cleanly on Ctrl+C (SIGINT) or SIGTERM.
+    Stops cleanly on Ctrl+C (SIGINT) or SIGTERM, and with --exit-with-parent also when
+    its parent process dies.
 
     \b
     Examples:
@@ -107,6 +124,9 @@ def node(
       educhain node --data-dir bob --port 8333 --peer 127.0.0.1:8332
       educhain node --host 0.0.0.0 --port 8332      # classroom LAN: prints a token
     """
+    # Read first: a parent that died before this line would go unnoticed (we would record
+    # the adoptive parent instead), unless it told us its pid with --parent-pid.
+    watched = (parent_pid or os.getppid()) if exit_with_parent else None
     from edu_chain.node.server import run_node
 
     logging.basicConfig(
@@ -136,7 +156,12 @@ def node(
         sync_interval=sync_interval,
     )
     try:
-        run_node(config, echo=click.echo, log_level="info" if verbose > 1 else "warning")
+        run_node(
+            config,
+            echo=click.echo,
+            log_level="info" if verbose > 1 else "warning",
+            parent_pid=watched,
+        )
     except (EduChainError, WalletError) as exc:
         raise NodeCliError(str(exc)) from None
     except SystemExit as exc:  # uvicorn exits 1 when it cannot bind the port

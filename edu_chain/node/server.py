@@ -10,6 +10,15 @@ once the socket is listening and stop, in order, after the server has finished i
    (url, pid, port: how scripts find a running node) and print the URLs;
 3. on SIGINT/SIGTERM uvicorn stops accepting requests; then mining and peers stop, the
    database closes, ``node.json`` is removed and the process exits with status 0.
+
+**Exiting with the parent** (``educhain node --exit-with-parent``, what ``educhain demo`` and
+``Testnet.start(..., exit_with_parent=True)`` ask for).  A SIGKILLed parent gets no chance to
+stop its children, so the node watches for itself: a daemon thread polls ``os.getppid()``
+every half second and, once it differs from the parent recorded at start (the orphan has been
+adopted by init or a subreaper), asks the server to exit, the same path as SIGTERM in step 3.
+Linux's ``prctl(PR_SET_PDEATHSIG)`` is not used: it fires when the *thread* that started the
+node ends, which in a notebook or a thread pool is not the owner going away.  (On Windows an
+orphan keeps its ``getppid()``, so the watch never fires there.)
 """
 
 from __future__ import annotations
@@ -29,6 +38,8 @@ from edu_chain.node.api import create_app
 from edu_chain.node.service import INFO_FILE, Node, NodeConfig
 
 log = logging.getLogger(__name__)
+
+PARENT_POLL_SECONDS = 0.5
 
 
 class _NodeServer(uvicorn.Server):
@@ -79,13 +90,41 @@ def write_info_file(node: Node) -> Path | None:
     return path
 
 
+def watch_parent(
+    parent_pid: int,
+    on_orphaned: Callable[[], None],
+    *,
+    stopped: threading.Event,
+    interval: float = PARENT_POLL_SECONDS,
+) -> threading.Thread:
+    """Start a daemon thread that calls ``on_orphaned()`` once, when ``os.getppid()`` is no
+    longer ``parent_pid`` (the parent died and the process was adopted), unless ``stopped``
+    is set first."""
+
+    def watch() -> None:
+        while not stopped.is_set():
+            if os.getppid() != parent_pid:
+                on_orphaned()
+                return
+            stopped.wait(interval)
+
+    thread = threading.Thread(target=watch, name="node-parent-watch", daemon=True)
+    thread.start()
+    return thread
+
+
 def run_node(
     config: NodeConfig,
     *,
     echo: Callable[[str], None] = print,
     log_level: str = "warning",
+    parent_pid: int | None = None,
 ) -> None:
-    """Run a node in the foreground until SIGINT/SIGTERM (see the module docstring)."""
+    """Run a node in the foreground until SIGINT/SIGTERM (see the module docstring).
+
+    ``parent_pid``: also stop (cleanly, as on SIGTERM) once this process is no longer our
+    parent, i.e. it died; pass ``os.getppid()`` read as early as possible.
+    """
     node = Node(config)
     server = _NodeServer(
         uvicorn.Config(
@@ -118,11 +157,19 @@ def run_node(
             echo(f"  token    {node.token}   (needed for mine/faucet/mining/peers calls)")
         echo("Press Ctrl+C to stop.")
 
+    def orphaned() -> None:
+        echo(f"parent process {parent_pid} has exited: stopping the node")
+        server.should_exit = True  # what uvicorn's SIGTERM handler does
+
+    finished = threading.Event()
+    if parent_pid is not None:
+        watch_parent(parent_pid, orphaned, stopped=finished)
     watcher = threading.Thread(target=when_listening, name="node-start", daemon=True)
     watcher.start()
     try:
         server.run()
     finally:
+        finished.set()
         server.should_exit = True
         watcher.join(timeout=5)
         node.stop()

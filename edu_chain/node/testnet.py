@@ -14,6 +14,10 @@ recorded pids, and only them: a pid is signalled only while its command line sti
 this testnet's data directory (so a recycled pid of an unrelated program is never touched).
 SIGTERM first (the node closes its database cleanly), SIGKILL after a grace period.
 
+A testnet owned by a running program (``educhain demo``, a notebook, a test) can be started
+with ``exit_with_parent=True``: its nodes then stop by themselves if that program dies
+without stopping them (``kill -9``), see :mod:`edu_chain.node.server`.
+
 The same functions drive ``educhain demo`` and the functional tests; :class:`Testnet` keeps
 the :class:`subprocess.Popen` handles when the caller is the parent (so children are reaped)
 and works from the state file alone when it is not (``educhain testnet down`` in a new shell).
@@ -218,9 +222,13 @@ def node_command(
     mine: bool = False,
     threads: int | None = None,
     network: str | None = None,
+    exit_with_parent: bool = False,
     extra_args: Sequence[str] = (),
 ) -> list[str]:
-    """The ``python -m edu_chain node ...`` command line of one testnet node."""
+    """The ``python -m edu_chain node ...`` command line of one testnet node.
+
+    ``exit_with_parent``: the node stops when this process (its parent) dies.
+    """
     command = [sys.executable, "-m", "edu_chain", "node", "--data-dir", str(data_dir)]
     command += ["--host", HOST, "--port", str(port)]
     if name:
@@ -233,6 +241,8 @@ def node_command(
         command.append("--mine")
     if threads:
         command += ["--threads", str(threads)]
+    if exit_with_parent:
+        command += ["--exit-with-parent", "--parent-pid", str(os.getpid())]
     return command + list(extra_args)
 
 
@@ -274,6 +284,7 @@ class Testnet:
         threads: int | None = 1,
         network: str | None = None,
         timeout: float = 60.0,
+        exit_with_parent: bool = False,
         extra_args: Sequence[str] = (),
         on_progress: Callable[[str], None] | None = None,
     ) -> Testnet:
@@ -282,6 +293,11 @@ class Testnet:
         ``base_port``: ports base_port, base_port+1, ...; default: free ports chosen by the OS.
         ``mine``: every node mines continuously with ``threads`` threads.  On any failure the
         nodes already started are stopped before the error is raised.
+
+        ``exit_with_parent``: every node stops cleanly once this process dies, even by
+        SIGKILL, when ``stop()`` never runs (``educhain node --exit-with-parent``).  For
+        callers that own the testnet's lifetime (``educhain demo``, a notebook, a test);
+        ``educhain testnet up`` exits at once and leaves its nodes running, so it does not.
         """
         if nodes < 1:
             raise ValueError(f"a testnet needs at least 1 node, got {nodes}")
@@ -323,6 +339,7 @@ class Testnet:
                     mine=mine,
                     threads=threads if mine else None,
                     network=network,
+                    exit_with_parent=exit_with_parent,
                     extra_args=extra_args,
                 )
                 log_path = data_dir / LOG_FILE
