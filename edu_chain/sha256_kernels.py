@@ -24,31 +24,51 @@ Why it is fast
   new values, the new ``a`` and the new ``e``.  So ``b, c, d`` are just the ``a`` values of the
   three previous rounds and ``f, g, h`` the previous ``e`` values: we keep the histories
   ``a_hist`` and ``e_hist`` (68 entries per lane: 4 initial values and 64 rounds) and each round
-  writes two numbers instead of eight.
+  writes two numbers instead of eight.  Four rounds are done per pass over the lanes, in
+  registers (:func:`_rounds`).
+* **Only what changes with the nonce** (the nonce search; the C miners' tricks).  Rounds 0..2
+  of block 2 and most of its message schedule do not depend on the nonce: they are computed
+  once per job.  Padding words that are zero are left out of both schedules.  Of the final
+  hash only the word holding its top 32 bits is computed for every nonce (block 3 stops after
+  round 60); the rare nonce whose top 32 bits tie with or beat the target's is hashed again in
+  full and compared on all 256 bits, so the rule stays exactly ``hash <= target``.
 * **Both cores.**  The kernels release the GIL (``nogil=True``); :mod:`edu_chain.pow.mining`
   runs one per core in ordinary Python threads, so no Numba threading layer (TBB, OpenMP) is
   needed.
+
+Measured on the development machine (a shared 2-core Xeon, Rocket Lake, AVX2 + AVX-512), best
+of several runs, each change against the kernel without it in the same process: the nonce
+search went from 19.9 to 28.7 MH/s per core (x1.44; ``benchmarks/mining.py``: 15.6 to 21.7
+times the hashlib midstate loop).  Four rounds per pass gave x1.10 (eight: no more), rounds
+0..3 once per job x1.06, block 2's schedule x1.07, block 3's schedule x1.07, the early
+rejection x1.06.
 
 Numba settings, decided knowingly
 ---------------------------------
 * ``cache=True``: the machine code is stored next to this file (``__pycache__``, or Numba's
   user cache directory when that is read-only) so a second process starts at full speed
-  without compiling (~0.6 s from interpreter start to the first search, against ~2.7 s with an
-  empty cache).  Numba keys a cached entry on the argument types, the CPU name and features,
-  and this file's modification time; *not* on environment flags or on the values of module
-  constants.  Everything that shapes the code (``LANES``, ``K``, ``IV``) is therefore written
-  in this source file, where editing it invalidates the cache.
+  without compiling (~0.65 s from interpreter start to the first search, against ~8 s with an
+  empty cache: the unrolled rounds take Numba a while to type).  Numba keys a cached entry on
+  the argument types, the CPU name and features, and this file's modification time; *not* on
+  environment flags or on the values of module constants.  Everything that shapes the code
+  (``LANES``, ``K``, ``IV``, the padding words) is therefore written in this source file,
+  where editing it invalidates the cache.
+* ``inline="always"`` on the small helpers (``_rotr``, the sigmas, ``_round``): left to LLVM,
+  calls inside the lane loops stopped them from being vectorised (x0.59).  The kernels are
+  split into a few functions (``_block2``, ``_block3``...) called once per ``LANES`` nonces.
 * SLP vectorisation (``NUMBA_SLP_VECTORIZE``, off by default in Numba 0.68) is left at
-  Numba's default.  The lanes layout is vectorised by the *loop* vectoriser; on the
-  development machine (2-core Xeon, Rocket Lake, AVX2 + AVX-512) SLP moved 32 lanes from 19.7
-  to 20.0 MH/s, within the noise (it helped 16 lanes more: 16.1 to 17.3).  Since the cache
-  ignores the flag, relying on it would make the speed depend on which process compiled first.
-* ``LANES = 32``: 16 lanes measured ~16 MH/s per core, 32 and 64 lanes ~20 MH/s (the loop
-  vectoriser interleaves four 8-wide vectors); 32 keeps the scratch arrays in L1 cache.
-  LLVM uses 256-bit vectors here even on AVX-512 machines (``prefer-256-bit`` in the CPU
-  model); allowing 512-bit ones gave ~14% more but only through a process-wide Numba setting.
+  Numba's default.  The lanes layout is vectorised by the *loop* vectoriser; with SLP on, the
+  nonce search measured the same within the noise (28.5 against 28.3 MH/s, best of three
+  processes each).  Since the cache ignores the flag, relying on it would make the speed
+  depend on which process compiled first.
+* ``LANES = 32``: 16 lanes measured 5% slower, 64 lanes the same within the noise (the loop
+  vectoriser interleaves four 8-wide vectors); 32 keeps the scratch arrays half the size.
+  ``error_model="numpy"`` and ``boundscheck=False`` changed nothing (no division; bounds are
+  not checked by default).  LLVM uses 256-bit vectors here even on AVX-512 machines
+  (``prefer-256-bit`` in the CPU model); allowing 512-bit ones gave ~14% more on the previous
+  kernel, but only through a process-wide Numba setting.
 * SHA-NI (the CPU's SHA-256 instructions, reachable through ``numba.extending.intrinsic``) was
-  tried: bit-exact, but ~16 MH/s per core against ~20 MH/s for these lanes on the development
+  tried: bit-exact, but ~16 MH/s per core against ~28 MH/s for these lanes on the development
   machine, so it is not used.
 """
 
@@ -382,13 +402,145 @@ def merkle_root_batch(txids: Sequence[bytes]) -> bytes | None:
 
 # --- the nonce search ----------------------------------------------------------------------
 # Compared with hashing 80 bytes twice, a miner skips the work that gives the same result for
-# every nonce (the tricks of the C CPU miners, e.g. cpuminer's sha256d_ms).  Measured on
-# the development machine, each against the kernel without it: early rejection +7%, rounds
-# 0..3 per job +11%, block 2 schedule +7%, block 3 schedule +2..4%, four rounds per pass +4%.
+# every nonce (the tricks of the C CPU miners, e.g. cpuminer's sha256d_ms).
 #
 # Block 2 is header bytes 64..79: words W0..W2 (end of the Merkle root, time, bits), W3 the
 # nonce, then padding: W4 = 0x80000000, W5..W14 = 0, W15 = 640 (the length in bits).
 # Block 3 is the 32-byte first digest D0..D7, then W8 = 0x80000000, W9..W14 = 0, W15 = 256.
+# The search is split into a few compiled functions, one call each per LANES nonces (the
+# calls cost nothing next to the hashing and keep each function small to compile).
+
+
+@njit(cache=True)
+def _prepare_block2(midstate, tail, w, a_hist, e_hist):
+    """Once per job: the part of block 2 that is the same for every nonce.
+
+    Rounds 0..2 read only W0..W2, so every lane has the same results: they are stored once
+    as history rows 4..6.  Round 3 adds the nonce word to ``t1`` and nothing else, so its new
+    ``a`` and ``e`` are "a constant + nonce word".  The padding words W4..W15 and the
+    schedule words W16, W17 (which do not depend on the nonce) are stored once too.
+    Returns the constants that :func:`_block2` adds the nonce to.
+    """
+    L = LANES
+    a, b, c, d = midstate[0], midstate[1], midstate[2], midstate[3]
+    e, f, g, h = midstate[4], midstate[5], midstate[6], midstate[7]
+    for t in range(3):
+        new_a, new_e = _round(a, b, c, d, e, f, g, h, K[t] + tail[t])
+        a, b, c, d, e, f, g, h = new_a, a, b, c, new_e, e, f, g
+        for i in range(L):
+            a_hist[(t + 4) * L + i], e_hist[(t + 4) * L + i] = a, e
+    a3, e3 = _round(a, b, c, d, e, f, g, h, K[3])  # without the nonce word
+    w16 = np.uint32(tail[0] + _small_sigma0(tail[1]))
+    w17 = np.uint32(tail[1] + _small_sigma0(tail[2]) + _small_sigma1(np.uint32(640)))
+    for t in range(4, 16):
+        for i in range(L):
+            w[t * L + i] = _PADDING_HEADER[t]
+    for i in range(L):
+        w[16 * L + i], w[17 * L + i] = w16, w17
+    # W18..W32 without their zero terms: only what is left of them depends on the nonce.
+    c18 = np.uint32(tail[2] + _small_sigma1(w16))
+    c19 = np.uint32(_small_sigma0(np.uint32(0x80000000)) + _small_sigma1(w17))
+    c31 = np.uint32(640 + _small_sigma0(w16))
+    c32 = np.uint32(w16 + _small_sigma0(w17))
+    return a3, e3, w16, w17, c18, c19, c31, c32
+
+
+@njit(cache=True)
+def _block2(base, job, w, a_hist, e_hist):
+    """The first SHA-256 of nonces ``base .. base + LANES - 1``, from round 4 on."""
+    L = LANES
+    a3, e3, w16, w17, c18, c19, c31, c32 = job
+    c30 = _small_sigma0(np.uint32(640))
+    for i in range(L):
+        nonce_word = _bswap32(np.uint32(base + i))  # the nonce is stored little-endian
+        a_hist[7 * L + i] = np.uint32(a3 + nonce_word)
+        e_hist[7 * L + i] = np.uint32(e3 + nonce_word)
+        # W(t) = W(t-16) + s0(W(t-15)) + W(t-7) + s1(W(t-2)), less the terms known to be 0
+        w18 = np.uint32(c18 + _small_sigma0(nonce_word))
+        w19 = np.uint32(nonce_word + c19)
+        w20 = np.uint32(0x80000000 + _small_sigma1(w18))
+        w21 = _small_sigma1(w19)
+        w22 = np.uint32(640 + _small_sigma1(w20))
+        w23 = np.uint32(w16 + _small_sigma1(w21))
+        w24 = np.uint32(w17 + _small_sigma1(w22))
+        w25 = np.uint32(w18 + _small_sigma1(w23))
+        w26 = np.uint32(w19 + _small_sigma1(w24))
+        w27 = np.uint32(w20 + _small_sigma1(w25))
+        w28 = np.uint32(w21 + _small_sigma1(w26))
+        w29 = np.uint32(w22 + _small_sigma1(w27))
+        w30 = np.uint32(c30 + w23 + _small_sigma1(w28))
+        w31 = np.uint32(c31 + w24 + _small_sigma1(w29))
+        w32 = np.uint32(c32 + w25 + _small_sigma1(w30))
+        w[18 * L + i], w[19 * L + i], w[20 * L + i] = w18, w19, w20
+        w[21 * L + i], w[22 * L + i], w[23 * L + i] = w21, w22, w23
+        w[24 * L + i], w[25 * L + i], w[26 * L + i] = w24, w25, w26
+        w[27 * L + i], w[28 * L + i], w[29 * L + i] = w27, w28, w29
+        w[30 * L + i], w[31 * L + i], w[32 * L + i] = w30, w31, w32
+    _schedule(w, 33, 64)
+    _rounds(a_hist, e_hist, w, 4, 64)
+
+
+@njit(cache=True)
+def _prepare_block3(w2, a2_hist, e2_hist):
+    """Once per call: block 3's padding words and initial state (the IV), and the constant
+    part of its round 0 (which starts from the IV and reads only D0)."""
+    L = LANES
+    for j in range(4):
+        for i in range(L):
+            a2_hist[(3 - j) * L + i], e2_hist[(3 - j) * L + i] = IV[j], IV[4 + j]
+    for t in range(8, 16):
+        for i in range(L):
+            w2[t * L + i] = _PADDING_DIGEST[t]
+    return _round(IV[0], IV[1], IV[2], IV[3], IV[4], IV[5], IV[6], IV[7], K[0])
+
+
+@njit(cache=True)
+def _block3(midstate, job3, a_hist, e_hist, w2, a2_hist, e2_hist):
+    """The second SHA-256 of the lanes' first digests, up to round 60 (early rejection):
+    ``H7 = IV[7] + e_hist2[64]``, the ``e`` of round 60 (it becomes ``h`` after rounds
+    61..63, which add nothing to it).  Rounds 57..60 skip the new ``a``: only rounds 61..63
+    would read it."""
+    L = LANES
+    a0, e0 = job3
+    c17 = _small_sigma1(np.uint32(256))
+    c23 = _small_sigma0(np.uint32(0x80000000))
+    c30 = _small_sigma0(np.uint32(256))
+    for i in range(L):
+        d0 = np.uint32(midstate[0] + a_hist[67 * L + i])  # the first digest, D0..D7
+        d1 = np.uint32(midstate[1] + a_hist[66 * L + i])
+        d2 = np.uint32(midstate[2] + a_hist[65 * L + i])
+        d3 = np.uint32(midstate[3] + a_hist[64 * L + i])
+        d4 = np.uint32(midstate[4] + e_hist[67 * L + i])
+        d5 = np.uint32(midstate[5] + e_hist[66 * L + i])
+        d6 = np.uint32(midstate[6] + e_hist[65 * L + i])
+        d7 = np.uint32(midstate[7] + e_hist[64 * L + i])
+        a2_hist[4 * L + i], e2_hist[4 * L + i] = np.uint32(a0 + d0), np.uint32(e0 + d0)
+        # the schedule less its zero terms (W9..W14 = 0)
+        v16 = np.uint32(d0 + _small_sigma0(d1))
+        v17 = np.uint32(d1 + _small_sigma0(d2) + c17)
+        v18 = np.uint32(d2 + _small_sigma0(d3) + _small_sigma1(v16))
+        v19 = np.uint32(d3 + _small_sigma0(d4) + _small_sigma1(v17))
+        v20 = np.uint32(d4 + _small_sigma0(d5) + _small_sigma1(v18))
+        v21 = np.uint32(d5 + _small_sigma0(d6) + _small_sigma1(v19))
+        v22 = np.uint32(d6 + _small_sigma0(d7) + 256 + _small_sigma1(v20))
+        v23 = np.uint32(d7 + c23 + v16 + _small_sigma1(v21))
+        v24 = np.uint32(0x80000000 + v17 + _small_sigma1(v22))
+        v25 = np.uint32(v18 + _small_sigma1(v23))
+        v26 = np.uint32(v19 + _small_sigma1(v24))
+        v27 = np.uint32(v20 + _small_sigma1(v25))
+        v28 = np.uint32(v21 + _small_sigma1(v26))
+        v29 = np.uint32(v22 + _small_sigma1(v27))
+        v30 = np.uint32(c30 + v23 + _small_sigma1(v28))
+        v31 = np.uint32(256 + _small_sigma0(v16) + v24 + _small_sigma1(v29))
+        w2[1 * L + i], w2[2 * L + i], w2[3 * L + i], w2[4 * L + i] = d1, d2, d3, d4
+        w2[5 * L + i], w2[6 * L + i], w2[7 * L + i] = d5, d6, d7
+        w2[16 * L + i], w2[17 * L + i], w2[18 * L + i], w2[19 * L + i] = v16, v17, v18, v19
+        w2[20 * L + i], w2[21 * L + i], w2[22 * L + i], w2[23 * L + i] = v20, v21, v22, v23
+        w2[24 * L + i], w2[25 * L + i], w2[26 * L + i], w2[27 * L + i] = v24, v25, v26, v27
+        w2[28 * L + i], w2[29 * L + i], w2[30 * L + i], w2[31 * L + i] = v28, v29, v30, v31
+    _schedule(w2, 32, 61)
+    _rounds(a2_hist, e2_hist, w2, 1, 57)
+    _rounds_e_only(a2_hist, e2_hist, w2, 57, 61)
 
 
 @njit(inline="always")
@@ -445,118 +597,14 @@ def search_nonces(midstate, tail, start, count, target_limbs):
     w2 = np.empty(64 * L, dtype=np.uint32)  # block 3 (the first digest)
     a2_hist = np.empty(68 * L, dtype=np.uint32)
     e2_hist = np.empty(68 * L, dtype=np.uint32)
-
-    # Once per call, block 2.  Rounds 0..2 read only W0..W2, so every lane has the same
-    # results: compute them once and store them as history rows 4..6.  Round 3 adds the
-    # nonce word to t1 and nothing else, so it becomes "a constant + nonce" for a and e.
-    a, b, c, d = midstate[0], midstate[1], midstate[2], midstate[3]
-    e, f, g, h = midstate[4], midstate[5], midstate[6], midstate[7]
-    for t in range(3):
-        new_a, new_e = _round(a, b, c, d, e, f, g, h, K[t] + tail[t])
-        a, b, c, d, e, f, g, h = new_a, a, b, c, new_e, e, f, g
-        for i in range(L):
-            a_hist[(t + 4) * L + i], e_hist[(t + 4) * L + i] = a, e
-    a3_base, e3_base = _round(a, b, c, d, e, f, g, h, K[3])  # + the nonce word, per lane
-    # The message schedule with the zero padding words left out of the sums (and sigma0(0)
-    # = 0): W16 and W17 do not depend on the nonce at all, W18..W32 only in part.
-    w16 = np.uint32(tail[0] + _small_sigma0(tail[1]))
-    w17 = np.uint32(tail[1] + _small_sigma0(tail[2]) + _small_sigma1(np.uint32(640)))
-    c18 = np.uint32(tail[2] + _small_sigma1(w16))
-    c19 = np.uint32(_small_sigma0(np.uint32(0x80000000)) + _small_sigma1(w17))
-    c30 = _small_sigma0(np.uint32(640))
-    c31 = np.uint32(640 + _small_sigma0(w16))
-    c32 = np.uint32(w16 + _small_sigma0(w17))
-    for t in range(4, 16):  # rows 4..17 are never written again: fill them once
-        for i in range(L):
-            w[t * L + i] = _PADDING_HEADER[t]
-    for i in range(L):
-        w[16 * L + i], w[17 * L + i] = w16, w17
-
-    # Once per call, block 3.  Round 0 starts from the IV and reads only D0.
-    a0_base, e0_base = _round(IV[0], IV[1], IV[2], IV[3], IV[4], IV[5], IV[6], IV[7], K[0])
-    for j in range(4):
-        for i in range(L):
-            a2_hist[(3 - j) * L + i], e2_hist[(3 - j) * L + i] = IV[j], IV[4 + j]
-    for t in range(8, 16):
-        for i in range(L):
-            w2[t * L + i] = _PADDING_DIGEST[t]
-    c17 = _small_sigma1(np.uint32(256))
-    c23 = _small_sigma0(np.uint32(0x80000000))
-    c30_2 = _small_sigma0(np.uint32(256))
-
+    job2 = _prepare_block2(midstate, tail, w, a_hist, e_hist)
+    job3 = _prepare_block3(w2, a2_hist, e2_hist)
     top_limb = target_limbs[0]
     done = 0
     while done < count:
         base = start + done
-        for i in range(L):
-            nonce_word = _bswap32(np.uint32(base + i))  # the nonce is stored little-endian
-            a_hist[7 * L + i] = np.uint32(a3_base + nonce_word)
-            e_hist[7 * L + i] = np.uint32(e3_base + nonce_word)
-            w18 = np.uint32(c18 + _small_sigma0(nonce_word))
-            w19 = np.uint32(nonce_word + c19)
-            w20 = np.uint32(0x80000000 + _small_sigma1(w18))
-            w21 = _small_sigma1(w19)
-            w22 = np.uint32(640 + _small_sigma1(w20))
-            w23 = np.uint32(w16 + _small_sigma1(w21))
-            w24 = np.uint32(w17 + _small_sigma1(w22))
-            w25 = np.uint32(w18 + _small_sigma1(w23))
-            w26 = np.uint32(w19 + _small_sigma1(w24))
-            w27 = np.uint32(w20 + _small_sigma1(w25))
-            w28 = np.uint32(w21 + _small_sigma1(w26))
-            w29 = np.uint32(w22 + _small_sigma1(w27))
-            w30 = np.uint32(c30 + w23 + _small_sigma1(w28))
-            w31 = np.uint32(c31 + w24 + _small_sigma1(w29))
-            w32 = np.uint32(c32 + w25 + _small_sigma1(w30))
-            w[18 * L + i], w[19 * L + i], w[20 * L + i] = w18, w19, w20
-            w[21 * L + i], w[22 * L + i], w[23 * L + i] = w21, w22, w23
-            w[24 * L + i], w[25 * L + i], w[26 * L + i] = w24, w25, w26
-            w[27 * L + i], w[28 * L + i], w[29 * L + i] = w27, w28, w29
-            w[30 * L + i], w[31 * L + i], w[32 * L + i] = w30, w31, w32
-        _schedule(w, 33, 64)
-        _rounds(a_hist, e_hist, w, 4, 64)
-
-        # The first digest D0..D7 is block 3's message; round 0 of block 3 is "constant +
-        # D0", and its schedule again leaves the zero padding words out.
-        for i in range(L):
-            d0 = np.uint32(midstate[0] + a_hist[67 * L + i])
-            d1 = np.uint32(midstate[1] + a_hist[66 * L + i])
-            d2 = np.uint32(midstate[2] + a_hist[65 * L + i])
-            d3 = np.uint32(midstate[3] + a_hist[64 * L + i])
-            d4 = np.uint32(midstate[4] + e_hist[67 * L + i])
-            d5 = np.uint32(midstate[5] + e_hist[66 * L + i])
-            d6 = np.uint32(midstate[6] + e_hist[65 * L + i])
-            d7 = np.uint32(midstate[7] + e_hist[64 * L + i])
-            a2_hist[4 * L + i] = np.uint32(a0_base + d0)
-            e2_hist[4 * L + i] = np.uint32(e0_base + d0)
-            v16 = np.uint32(d0 + _small_sigma0(d1))
-            v17 = np.uint32(d1 + _small_sigma0(d2) + c17)
-            v18 = np.uint32(d2 + _small_sigma0(d3) + _small_sigma1(v16))
-            v19 = np.uint32(d3 + _small_sigma0(d4) + _small_sigma1(v17))
-            v20 = np.uint32(d4 + _small_sigma0(d5) + _small_sigma1(v18))
-            v21 = np.uint32(d5 + _small_sigma0(d6) + _small_sigma1(v19))
-            v22 = np.uint32(d6 + _small_sigma0(d7) + 256 + _small_sigma1(v20))
-            v23 = np.uint32(d7 + c23 + v16 + _small_sigma1(v21))
-            v24 = np.uint32(0x80000000 + v17 + _small_sigma1(v22))
-            v25 = np.uint32(v18 + _small_sigma1(v23))
-            v26 = np.uint32(v19 + _small_sigma1(v24))
-            v27 = np.uint32(v20 + _small_sigma1(v25))
-            v28 = np.uint32(v21 + _small_sigma1(v26))
-            v29 = np.uint32(v22 + _small_sigma1(v27))
-            v30 = np.uint32(c30_2 + v23 + _small_sigma1(v28))
-            v31 = np.uint32(256 + _small_sigma0(v16) + v24 + _small_sigma1(v29))
-            w2[1 * L + i], w2[2 * L + i], w2[3 * L + i], w2[4 * L + i] = d1, d2, d3, d4
-            w2[5 * L + i], w2[6 * L + i], w2[7 * L + i] = d5, d6, d7
-            w2[16 * L + i], w2[17 * L + i], w2[18 * L + i], w2[19 * L + i] = v16, v17, v18, v19
-            w2[20 * L + i], w2[21 * L + i], w2[22 * L + i], w2[23 * L + i] = v20, v21, v22, v23
-            w2[24 * L + i], w2[25 * L + i], w2[26 * L + i], w2[27 * L + i] = v24, v25, v26, v27
-            w2[28 * L + i], w2[29 * L + i], w2[30 * L + i], w2[31 * L + i] = v28, v29, v30, v31
-        # Early rejection: H7 = IV[7] + the e of round 60 (it becomes h after rounds 61..63,
-        # which add nothing to it), so block 3 stops after round 60, and its rounds 57..60
-        # skip the new a, which only rounds 61..63 would have read.
-        _schedule(w2, 32, 61)
-        _rounds(a2_hist, e2_hist, w2, 1, 57)
-        _rounds_e_only(a2_hist, e2_hist, w2, 57, 61)
-
+        _block2(base, job2, w, a_hist, e_hist)
+        _block3(midstate, job3, a_hist, e_hist, w2, a2_hist, e2_hist)
         # A branch-free count over the lanes (vectorised) first; the lane loop with its
         # early return only runs when some lane's top limb is small enough.
         candidates = 0

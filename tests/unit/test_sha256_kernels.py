@@ -14,6 +14,7 @@ from edu_chain.merkle import merkle_parent_level
 from edu_chain.sha256_kernels import (
     IV,
     LANES,
+    _hash_meets_target,
     compress,
     merkle_root_batch,
     midstate_and_tail,
@@ -155,3 +156,67 @@ def test_search_ignores_lanes_past_the_end_of_the_range():
     assert search(5, 0, 2**256 - 1) is None
     lowest = min(range(200), key=hash_int)
     assert search(lowest + 1, 3, hash_int(lowest)) == scan(lowest + 1, 3, hash_int(lowest))
+
+
+# The search computes only the top 32 bits of each hash for every nonce and checks a nonce in
+# full only when its top limb is <= the target's: ties on the top limb must be decided by
+# the lower 224 bits, exactly as Python's integer "<=" decides them.
+TOP = 224  # bits below the most significant 32-bit limb
+
+
+@given(st.integers(0, 2**32 - 100), st.integers(0, LANES + 7), st.data())
+def test_a_tie_on_the_top_limb_is_decided_by_the_lower_limbs(start, pick, data):
+    tied = hash_int(start + pick)
+    low = data.draw(
+        st.one_of(
+            st.sampled_from([0, 2**TOP - 1, tied % 2**TOP, tied % 2**TOP - 1, tied % 2**TOP + 1]),
+            st.integers(0, 2**TOP - 1),
+        )
+    )
+    target = (tied >> TOP << TOP) + min(max(low, 0), 2**TOP - 1)  # same top limb as the hash
+    count = pick + 1 + data.draw(st.integers(0, 40))
+    assert search(start, count, target) == scan(start, count, target)
+
+
+def test_a_hash_equal_to_the_target_wins_and_one_below_it_does_not():
+    for nonce in (0, 31, 32, 77, 2**32 - 1):
+        exact = hash_int(nonce)
+        assert search(nonce, 1, exact) == nonce
+        assert search(nonce, 1, exact - 1) is None
+        assert search(nonce, 1, exact | (2**TOP - 1)) == nonce  # the top limb alone suffices
+        assert search(nonce, 1, (exact >> TOP << TOP) - 1) is None  # the top limb alone fails
+
+
+@pytest.mark.parametrize("top_limb", [0x00000000, 0x0000FFFF, 0x7FFFFFFF, 0xFFFFFFFE])
+def test_many_candidates_per_group_of_lanes(top_limb):
+    """Targets whose top limb lets from none to nearly all lanes through to the full check,
+    with lower limbs of zero (so most candidates then fail): the result equals a scan."""
+    target = top_limb << TOP
+    for start in (0, 5, 2**32 - 3 * LANES - 3):
+        count = 3 * LANES + 3
+        assert search(start, count, target) == scan(start, count, target)
+
+
+def test_the_exact_check_matches_hashlib():
+    midstate, tail = midstate_and_tail(HEADER76)
+    for nonce in (0, 1, 2**31, 2**32 - 1):
+        exact = hash_int(nonce)
+        for target, expected in ((exact, True), (exact + 1, True), (exact - 1, False)):
+            assert _hash_meets_target(midstate, tail, nonce, target_limbs(target)) == expected
+
+
+@given(st.binary(min_size=76, max_size=76), st.integers(0, 2**32 - 1), st.integers(0, 2 * LANES))
+def test_search_equals_a_hashlib_scan_on_random_headers(header76, start, count):
+    """The per-job constants (rounds 0..3, the constant schedule words) come from the header:
+    random headers, with a target equal to the lowest hash in the range."""
+    count = min(count, 2**32 - start)
+
+    def hash_of(nonce):
+        return int.from_bytes(sha256d(header76 + nonce.to_bytes(4, "little")), "little")
+
+    hashes = [hash_of(n) for n in range(start, start + count)]
+    target = min(hashes, default=2**255)
+    midstate, tail = midstate_and_tail(header76)
+    offset = search_nonces(midstate, tail, start, count, target_limbs(target))
+    expected = next((i for i, h in enumerate(hashes) if h <= target), -1)
+    assert offset == expected
