@@ -1,24 +1,31 @@
-"""Grading throughput: N synthetic students x the five core exercises, through the sandbox.
+"""Grading throughput: N synthetic students x every exercise (13), through the sandbox.
 
-    python benchmarks/grading.py [--json] [--students N] [--workers W]
+    python benchmarks/grading.py [--json] [--students N] [--workers W] [--exercises core|all]
 
-A *full submission* is one student's five exercise files (sha256, merkle_root, merkle_proof,
-target, mine); students are a mix of correct and typical-mistake fixtures.  Measured in the
-same run:
+A *full submission* is one student's file for every exercise of the curriculum
+(``exercises/curriculum.toml``: sha256 ... fork_choice, 13 files); ``--exercises core`` keeps
+the first five (sha256, merkle_root, merkle_proof, target, mine), the earlier measure.
+Students are a mix of the fixtures in ``tests/fixtures/submissions/``: about a third of each
+student's files are a typical mistake (``mistakes/<exercise>_*.py``, taken in turn), the rest
+correct.  Measured in the same run:
 
 - ``full_submissions_per_min``: ``educhain grade``'s engine (grade_cohort, --force) end to end,
   gradebook and exports included, with W workers (default: all cores);
 - ``worker_start_s``: one sandboxed worker that loads nothing and runs no call (process
   start, rlimits, audit hook, JSON protocol, scratch dir), median of 15;
 - ``bare_python_start_s``: the competitor for start-up, ``python -I -S -c pass``, median of 15;
-- ``in_process_s_per_full_submission``: the same cases run in this process without a sandbox
-  (what an unsafe grader would cost), and ``sandbox_overhead`` = sandboxed / in-process.
+- ``in_process_s_per_full_submission``: the same cases run on the correct fixtures in this
+  process without a sandbox (what an unsafe grader would cost), and ``sandbox_overhead`` =
+  sandboxed core-seconds / in-process seconds.
+
+Sanity oracles, also in the output: every correct file scores full marks and no mistake file
+does (``correct_full_marks`` / ``mistake_full_marks``), and the in-process run agrees with the
+reference on every case (``in_process_mismatches`` = 0), so the figure times real grading.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import shutil
@@ -32,28 +39,36 @@ from pathlib import Path
 from edu_chain.grading import grade_cohort, load_exercises
 from edu_chain.grading.runner import planned_cases
 from edu_chain.grading.sandbox import Limits, run_worker
+from edu_chain.grading.spec import Raises, encode
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "submissions"
-IDS = ["sha256", "merkle_root", "merkle_proof", "target", "mine"]
-MISTAKES = {
-    "sha256": "sha256_padding",
-    "merkle_root": "merkle_root_no_duplicate",
-    "merkle_proof": "merkle_proof_root_first",
-    "target": "target_no_sign_fix",
-    "mine": "mine_strict_less",
-}
+CORE = ["sha256", "merkle_root", "merkle_proof", "target", "mine"]
 
 
-def make_class(folder: Path, students: int) -> None:
+def mistakes_for(exercise_id: str) -> list[Path]:
+    """The typical-mistake fixtures of one exercise (``mistakes/<id>_<what>.py``)."""
+    found = sorted((FIXTURES / "mistakes").glob(f"{exercise_id}_*.py"))
+    if not found:
+        raise SystemExit(f"no mistake fixture for {exercise_id} in {FIXTURES / 'mistakes'}")
+    return found
+
+
+def make_class(folder: Path, students: int, ids: list[str]) -> dict[str, bool]:
+    """Write the cohort; return {"student/exercise": is the file the correct fixture}."""
+    correct = {}
+    mistakes = {exercise_id: mistakes_for(exercise_id) for exercise_id in ids}
     for number in range(students):
         student = folder / f"student{number:04d}"
         student.mkdir(parents=True)
-        for position, exercise_id in enumerate(IDS):
+        for position, exercise_id in enumerate(ids):
             wrong = (number + position) % 3 == 0  # about a third of the files have a mistake
-            source = FIXTURES / ("mistakes" if wrong else "correct")
-            name = MISTAKES[exercise_id] if wrong else exercise_id
-            shutil.copy(source / f"{name}.py", student / f"{exercise_id}.py")
+            choices = mistakes[exercise_id]
+            source = choices[number % len(choices)] if wrong else None
+            source = source or FIXTURES / "correct" / f"{exercise_id}.py"
+            shutil.copy(source, student / f"{exercise_id}.py")
+            correct[f"{student.name}/{exercise_id}"] = not wrong
+    return correct
 
 
 def median_seconds(action, repeats: int = 15) -> float:
@@ -65,28 +80,55 @@ def median_seconds(action, repeats: int = 15) -> float:
     return statistics.median(times)
 
 
-def in_process_seconds(exercises) -> float:
-    """The same cases, called directly in this process (no sandbox, no JSON)."""
-    started = time.perf_counter()
+def in_process_run(exercises) -> tuple[dict[str, float], int]:
+    """The same cases on the correct fixtures, called directly in this process (no sandbox,
+    no JSON): (seconds per exercise, cases whose outcome differs from the reference)."""
+    seconds = {}
+    mismatches = 0
     for exercise in exercises:
-        namespace: dict = {}
+        started = time.perf_counter()
+        namespace: dict = {"__name__": exercise.exercise_id}
         source = (FIXTURES / "correct" / f"{exercise.exercise_id}.py").read_text()
         exec(compile(source, exercise.exercise_id, "exec"), namespace)
         for _, case in planned_cases(exercise):
-            with contextlib.suppress(ValueError):
-                namespace[case.function](*case.args)
-    return time.perf_counter() - started
+            try:
+                outcome = namespace[case.function](*case.args)
+            except Exception as error:  # the sandbox reports any exception, so catch any here
+                names = {klass.__name__ for klass in type(error).__mro__}
+                ok = isinstance(case.expected, Raises) and case.expected.exception in names
+            else:
+                ok = not isinstance(case.expected, Raises) and _same(outcome, case.expected)
+            mismatches += not ok
+        seconds[exercise.exercise_id] = time.perf_counter() - started
+    return seconds, mismatches
 
 
-def measure(students: int, workers: int) -> dict:
-    exercises = [e for e in load_exercises(ROOT / "exercises") if e.exercise_id in IDS]
+def _same(actual, expected) -> bool:
+    """Equal as the grader compares them: in the JSON form (a tuple equals a list)."""
+    try:
+        return encode(actual) == encode(expected)
+    except TypeError:
+        return False
+
+
+def measure(students: int, workers: int, which: str = "all") -> dict:
+    exercises = load_exercises(ROOT / "exercises")  # curriculum order
+    if which == "core":
+        exercises = [e for e in exercises if e.exercise_id in CORE]
+    ids = [e.exercise_id for e in exercises]
+    cases = 0
     for exercise in exercises:
-        planned_cases(exercise)  # case generation is shared by the whole cohort: excluded
+        cases += len(planned_cases(exercise))  # generated once for the cohort: excluded
+    full_marks: dict[str, bool] = {}
+
+    def on_done(student: str, result, _skipped: bool) -> None:
+        full_marks[f"{student}/{result.exercise_id}"] = result.points == result.max_points
+
     with tempfile.TemporaryDirectory() as tmp:
         subs, out = Path(tmp) / "subs", Path(tmp) / "out"
-        make_class(subs, students)
+        correct = make_class(subs, students, ids)
         started = time.perf_counter()
-        summary = grade_cohort(subs, out, exercises, workers=workers, force=True)
+        summary = grade_cohort(subs, out, exercises, workers=workers, force=True, on_done=on_done)
         elapsed = time.perf_counter() - started
     worker_start = median_seconds(
         lambda: run_worker(cells=[""], functions=[], calls=[], banned=[], limits=Limits())
@@ -94,20 +136,35 @@ def measure(students: int, workers: int) -> dict:
     bare_start = median_seconds(
         lambda: subprocess.run([sys.executable, "-I", "-S", "-c", "pass"], check=True)
     )
-    in_process = min(in_process_seconds(exercises) for _ in range(3))
+    runs = [in_process_run(exercises) for _ in range(3)]
+    by_exercise = {
+        exercise_id: min(seconds[exercise_id] for seconds, _ in runs) for exercise_id in ids
+    }
+    in_process = min(sum(seconds.values()) for seconds, _ in runs)
     sandboxed_per_full = elapsed * workers / students  # core-seconds per full submission
     return {
+        "exercise_set": which,
         "students": students,
         "exercises": len(exercises),
+        "cases_per_full_submission": cases,
         "workers": workers,
         "cores": os.cpu_count(),
         "graded": summary.graded,
+        "correct_files": sum(correct.values()),
+        "correct_full_marks": sum(full_marks.get(key, False) for key, ok in correct.items() if ok),
+        "mistake_files": sum(not ok for ok in correct.values()),
+        "mistake_full_marks": sum(
+            full_marks.get(key, False) for key, ok in correct.items() if not ok
+        ),
         "seconds": round(elapsed, 3),
         "full_submissions_per_min": round(students / elapsed * 60, 1),
+        "files_per_s": round(summary.graded / elapsed, 1),
         "worker_start_s": round(worker_start, 4),
         "bare_python_start_s": round(bare_start, 4),
         "worker_start_ratio": round(worker_start / bare_start, 2),
         "in_process_s_per_full_submission": round(in_process, 4),
+        "in_process_mismatches": max(mismatches for _, mismatches in runs),
+        "in_process_s_by_exercise": {k: round(v, 4) for k, v in by_exercise.items()},
         "sandboxed_core_s_per_full_submission": round(sandboxed_per_full, 4),
         "sandbox_overhead": round(sandboxed_per_full / in_process, 1),
         "load_average": [round(x, 2) for x in os.getloadavg()],
@@ -119,15 +176,25 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print JSON for machines")
     parser.add_argument("--students", type=int, default=40)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--exercises",
+        choices=["core", "all"],
+        default="all",
+        help="all: the 13 exercises of the curriculum (default); core: the first five",
+    )
     options = parser.parse_args()
-    result = measure(options.students, options.workers)
+    result = measure(options.students, options.workers, options.exercises)
     if options.json:
         print(json.dumps(result, indent=2))
         return
     width = max(len(k) for k in result)
     for key, value in result.items():
         print(f"{key:<{width}}  {value}")
-    print(f"\ntarget >= 60 full submissions/min: {result['full_submissions_per_min']} measured")
+    print(
+        f"\n{result['full_submissions_per_min']} full submissions/min "
+        f"({result['exercises']} exercises each; target >= 60), "
+        f"load average {result['load_average'][0]} on {result['cores']} cores"
+    )
 
 
 if __name__ == "__main__":
