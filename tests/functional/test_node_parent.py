@@ -103,3 +103,30 @@ def test_nodes_stop_cleanly_when_their_owner_is_killed(tmp_path: Path) -> None:
         owner.wait()
         if (net / "testnet.json").exists():
             Testnet.attach(net).stop(grace=5)  # signals only pids still naming this dir
+
+
+def test_a_parent_dead_before_the_node_looked_stops_it_at_once_with_status_0(tmp_path: Path):
+    # The launcher names itself with --parent-pid, so a parent that died while the node was
+    # still importing is noticed too (os.getppid() would already name the adoptive parent).
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    data_dir = tmp_path / "node"
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "edu_chain", "node", "--data-dir", str(data_dir)),
+            *("--host", "127.0.0.1", "--port", "0", "--network", "unittest"),
+            *("--exit-with-parent", "--parent-pid", str(gone.pid)),
+        ],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"parent process {gone.pid} has exited: stopping the node" in result.stdout
+    assert not (data_dir / INFO_FILE).exists()
+    chain = ChainState(ChainParams.for_tests(), data_dir / CHAIN_FILE)
+    try:
+        assert chain.check_consistency().ok
+    finally:
+        chain.close()
