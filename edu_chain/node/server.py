@@ -158,8 +158,9 @@ def run_node(
         echo("Press Ctrl+C to stop.")
 
     def orphaned() -> None:
-        echo(f"parent process {parent_pid} has exited: stopping the node")
         server.should_exit = True  # what uvicorn's SIGTERM handler does
+        with contextlib.suppress(OSError):  # our stdout may be a pipe the parent held
+            echo(f"parent process {parent_pid} has exited: stopping the node")
 
     finished = threading.Event()
     if parent_pid is not None:
