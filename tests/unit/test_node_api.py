@@ -463,6 +463,20 @@ bad_count = st.one_of(
     st.booleans(),
     st.lists(st.integers(), max_size=2),
 )
+
+
+def bad_amount(max_amount: int):
+    """Faucet amounts outside [1, max_amount], or not integers at all."""
+    return st.one_of(
+        st.integers(max_value=0),
+        st.integers(min_value=max_amount + 1),
+        st.floats(),
+        st.text(max_size=5),
+        st.booleans(),
+        st.lists(st.integers(), max_size=2),
+    )
+
+
 bad_address = st.one_of(not_a_string, st.text(max_size=60).filter(lambda t: not _valid_address(t)))
 bad_optional_address = bad_address.filter(lambda a: a is not None)
 bad_peer = st.one_of(not_a_string, st.text(max_size=40).filter(lambda t: not _valid_peer(t)))
@@ -541,7 +555,11 @@ def malformed_post(draw) -> tuple[str, object]:
         return path, draw(
             st.one_of(
                 _object_with("address", bad_address, amount=st.integers(1, 100)),
-                _object_with("amount", bad_count, address=st.just(node.wallet.address)),
+                _object_with(
+                    "amount",
+                    bad_amount(node.faucet.max_amount),
+                    address=st.just(node.wallet.address),
+                ),
             )
         )
     if path == "/api/mining":
