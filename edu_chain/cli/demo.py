@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import signal
 import tempfile
+import textwrap
 import threading
 import time
 from pathlib import Path
@@ -392,7 +393,7 @@ def merkle_root(txids)
 }
 
 
-def grading_tour(say: Narrator, root: Path) -> None:
+def grading_tour(say: Narrator, root: Path, *, kept: bool = False) -> None:
     from edu_chain.grading import find_exercises_dir, grade_cohort, load_exercises
 
     say.step("6. Grading a tiny class: three students, two exercises")
@@ -436,13 +437,14 @@ def grading_tour(say: Narrator, root: Path) -> None:
                     exercise.exercise_id,
                     f"{result.points:g}/{result.max_points:g}",
                     result.status,
-                    (why or "all checks passed")[:90],
+                    textwrap.shorten(why or "all checks passed", 90, placeholder=" …"),
                 ]
             )
     say.table("Gradebook", ["student", "exercise", "points", "status", "first feedback"], rows)
+    where = f"in {root / 'grades'}" if kept else "written too (keep them with --dir DIR)"
     say.ok(
         f"graded {summary.graded} submissions in {summary.seconds:.1f} s, each in its own "
-        f"sandboxed process; exports (CSV, feedback, JUnit) in {root / 'grades'}"
+        f"sandboxed process; exports (CSV, feedback, Gradescope, JUnit) {where}"
     )
 
 
@@ -510,7 +512,7 @@ def demo(
             root.mkdir(parents=True, exist_ok=True)
             network_tour(say, root, network, keep_running)
             if not no_grading:
-                grading_tour(say, root)
+                grading_tour(say, root, kept=directory is not None)
     finally:
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous)
