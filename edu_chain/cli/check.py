@@ -86,7 +86,11 @@ def check(path: Path, exercise_id: str | None, exercises_dir: Path | None, run_a
         passed = result.status == "graded" and result.points == result.max_points
         all_pass = all_pass and passed
         if passed:
-            suffix = "" if run_all else " The grader also runs hidden checks."
+            suffix = (
+                ""
+                if run_all
+                else f" The grader also runs hidden checks: educhain check --all {file}"
+            )
             click.secho(f"{exercise}: all checks pass.{suffix}", fg="green")
         click.echo()
     if not all_pass:
