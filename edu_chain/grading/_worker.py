@@ -18,7 +18,8 @@ Order of events, and why:
    from Python.  The hook refuses: imports of ``edu_chain`` and of the exercise's banned modules
    (including private ones such as ``_sha256``), ``open``/``listdir`` outside the scratch
    directory and the standard library, process creation (fork, exec, spawn, subprocess,
-   ``os.system``), signals to other processes, sockets, ctypes, and the ``gc`` introspection
+   ``os.system``), signals to other processes, changing resource limits (``prlimit`` can
+   reach other processes), sockets, ctypes, and the ``gc`` introspection
    calls that could reach the hook itself.  A refusal raises and is also *reported at once* on
    the report fd with a write function captured before student code ran, so catching the
    exception does not hide it.
@@ -110,6 +111,10 @@ def _make_hook(request, report):
         "os.chroot": "changing the root directory",
         "os.setuid": "changing user",
         "os.mknod": "creating a device",
+        # prlimit reaches other processes of the same user: the grader, or another student's
+        # worker (RLIMIT_CPU of 1 s would kill it).  Nothing in an exercise needs either call.
+        "resource.prlimit": "changing the resource limits of a process",
+        "resource.setrlimit": "changing the resource limits of a process",
         "sys.unraisablehook": "replacing the error hook",
     }
     path_events = (

@@ -44,6 +44,7 @@ MALICIOUS = {
     "importlib_reference": ("violation", ""),
     "read_reference_source": ("violation", "merkle.py"),
     "kill_parent": ("violation", "os.kill"),
+    "prlimit_other_processes": ("violation", "resource.prlimit"),
     "patched_path_helpers": ("violation", "grades.csv"),
     "pathlike_swap": (None, ""),  # open() resolves __fspath__ once, before the audit event
     "dir_fd_escape": ("violation", "absolute str paths"),
