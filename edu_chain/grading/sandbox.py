@@ -91,6 +91,69 @@ class WorkerRun:
         return done and not self.timed_out
 
 
+def well_formed(record: Any) -> bool:
+    """True when ``record`` has exactly the shape ``_worker.py`` writes for its ``"t"``.
+
+    Student code can write to the report pipe too (its descriptor is inherited), so every
+    line is checked here before the runner indexes into it: a wrong type must be dropped,
+    not crash the grader.
+    """
+    if not isinstance(record, dict) or not isinstance(record.get("t"), str):
+        return False
+    kind = record["t"]
+    if kind in ("ready", "done"):
+        return True
+    if kind == "batch_done":
+        return _is_int(record.get("batch"))
+    if kind == "violation":
+        return all(isinstance(record.get(k), str) for k in ("kind", "detail", "phase"))
+    if kind == "load_error" and record.get("type") == "MissingFunction":
+        return isinstance(record.get("message"), str)
+    if kind == "result" and not _is_int(record.get("id")):
+        return False
+    if kind == "result" and "value" in record:
+        return _is_value(record["value"])
+    if kind in ("result", "load_error", "warning"):
+        raised, where = record.get("raised"), record.get("where")
+        return (
+            _is_str_list(raised)
+            and bool(raised)
+            and _is_str_list(where)
+            and isinstance(record.get("message"), str)
+            and (kind == "result" or _is_int(record.get("cell")))
+        )
+    return False
+
+
+def _is_int(value: Any) -> bool:
+    return type(value) is int
+
+
+def _is_str_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _is_value(value: Any, depth: int = 0) -> bool:
+    """A value as the worker's encoder writes it (no floats; dicts only as $b / $repr)."""
+    if depth > 16:  # the encoder stops at depth 8
+        return False
+    if value is None or type(value) in (bool, int, str):
+        return True
+    if isinstance(value, list):
+        return all(_is_value(v, depth + 1) for v in value)
+    if isinstance(value, dict) and len(value) == 1:
+        if isinstance(value.get("$repr"), str):
+            return True
+        hex_text = value.get("$b")
+        if isinstance(hex_text, str):
+            try:
+                bytes.fromhex(hex_text)
+            except ValueError:
+                return False
+            return True
+    return False
+
+
 def _readable_roots() -> tuple[list[str], list[str]]:
     """The standard library may be read (imports need it); site-packages may not."""
     paths = sysconfig.get_paths()
@@ -233,10 +296,10 @@ class WorkerSession:
     def _accept(self, line: bytes) -> None:
         try:
             record = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: a list nested 100,000 deep
             return  # garbage written to the report pipe by the student: ignored
-        if not isinstance(record, dict):
-            return
+        if not well_formed(record):
+            return  # valid JSON of a shape the worker never writes: forged, ignored
         if record.get("t") == "batch_done" and isinstance(record.get("batch"), int):
             self._batches_done.add(record["batch"])
         if 0 in self._batches_done and record.get("t") == "result":

@@ -37,6 +37,7 @@ MALICIOUS = {
     "write_outside_in_call": ("violation", "note.txt"),
     "read_other_students": ("violation", "honest"),
     "fake_passed": ("graded", ""),
+    "forged_reports": ("graded", ""),  # malformed records are dropped by the parent
     "stdout_flood": ("graded", ""),  # the write fails at RLIMIT_FSIZE (Python ignores SIGXFSZ)
     "always_equal": ("graded", ""),
     "patched_builtins": ("graded", ""),

@@ -1,0 +1,52 @@
+"""The parent's check of report records: only the shapes ``_worker.py`` writes are accepted.
+
+Oracle: records produced by the real worker (a correct submission, a raising one, a missing
+function) are all accepted; hand-forged records of the wrong shape are all refused.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from edu_chain.grading import Limits
+from edu_chain.grading.sandbox import run_worker, well_formed
+from edu_chain.grading.spec import encode
+
+SOURCE = (
+    "def f(x):\n    if x == 0:\n        raise ValueError('zero')\n    return [x, b'ab', None]\n"
+)
+
+
+def test_every_record_the_real_worker_writes_is_well_formed():
+    calls = [{"id": i, "function": "f", "args": [encode(x)]} for i, x in enumerate([0, 7])]
+    run = run_worker(cells=[SOURCE], functions=["f"], calls=calls, banned=[], limits=Limits())
+    assert {r["t"] for r in run.records} >= {"ready", "result", "batch_done", "done"}
+    assert run.results[1]["value"] == [7, {"$b": "6162"}, None]
+    assert "ValueError" in run.results[0]["raised"]
+    missing = run_worker(cells=["x = 1"], functions=["f"], calls=[], banned=[], limits=Limits())
+    assert missing.first("load_error") is not None
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        [],
+        {"t": 1},
+        {"t": "unknown"},
+        {"t": "batch_done", "batch": True},
+        {"t": "batch_done", "batch": [0]},
+        {"t": "result", "id": [0], "value": 1},
+        {"t": "result", "id": 0, "value": 1.0},
+        {"t": "result", "id": 0, "value": {"$b": "zz"}},
+        {"t": "result", "id": 0, "value": {"$b": 5}},
+        {"t": "result", "id": 0, "value": {"$b": "00", "x": 1}},
+        {"t": "result", "id": 0, "raised": 5, "message": "", "where": []},
+        {"t": "result", "id": 0, "raised": [], "message": "", "where": []},
+        {"t": "result", "id": 0, "raised": ["E"], "message": "", "where": 7},
+        {"t": "load_error", "raised": ["E"], "message": "", "where": []},  # no cell
+        {"t": "load_error", "type": "MissingFunction", "message": 3},
+        {"t": "violation", "kind": [], "detail": "x", "phase": "load"},
+    ],
+)
+def test_forged_records_of_the_wrong_shape_are_refused(record):
+    assert not well_formed(record)
