@@ -30,6 +30,7 @@ import hashlib
 from edu_chain.errors import DecodeError
 
 HASH_SIZE = 32
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
 
 def sha256(data: bytes) -> bytes:
@@ -75,10 +76,11 @@ def from_display_hex(text: str) -> bytes:
             "decode-bad-length",
             f"a hash id must be {2 * HASH_SIZE} hex characters, got {text!r:.80}",
         )
-    try:
-        return bytes.fromhex(text)[::-1]
-    except ValueError:
-        raise DecodeError("decode-bad-hex", f"{text!r} is not a hex string") from None
+    # Checked character by character because bytes.fromhex skips whitespace: "00 00 ..."
+    # would otherwise decode to fewer than 32 bytes.
+    if any(char not in _HEX_DIGITS for char in text):
+        raise DecodeError("decode-bad-hex", f"a hash id has only hex digits 0-9a-f, got {text!r}")
+    return bytes.fromhex(text)[::-1]
 
 
 def hash_to_int(internal: bytes) -> int:

@@ -72,7 +72,11 @@ def test_display_hex_round_trip_and_reversal(internal):
     assert hash_to_int(internal) == int(shown, 16)
 
 
-@pytest.mark.parametrize("bad", ["00" * 31, "zz" * 32, "", 5])
+# bytes.fromhex skips ASCII whitespace, so 64 characters with spaces in them can decode to
+# fewer than 32 bytes: those must be refused too, not returned as a short "hash".
+@pytest.mark.parametrize(
+    "bad", ["00" * 31, "zz" * 32, "", 5, " " * 64, "00 " * 21 + "0", "00" * 31 + "\t\n"]
+)
 def test_from_display_hex_rejects_bad_ids(bad):
     with pytest.raises(DecodeError):
         from_display_hex(bad)
