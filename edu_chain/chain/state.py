@@ -484,30 +484,35 @@ class ChainState:
         first_error: BlockValidationError | None = None
         old_tip = self.tip
         moved = False  # a failed reorg may end on the old tip after moving away and back
-        while True:
-            best = self._best_candidate()
-            if best is self.tip:
-                break
-            fork = self._find_fork(best)
-            moved = True
-            while self.tip is not fork:
-                self._disconnect_tip()
-            path = []
-            cursor = best
-            while cursor is not fork:
-                assert cursor.parent is not None
-                path.append(cursor)
-                cursor = cursor.parent
-            for entry in reversed(path):
-                try:
-                    self._connect(entry)
-                except ValidationError as exc:
-                    error = BlockValidationError(exc.code, exc.message)
-                    self._mark_invalid(entry, error)
-                    first_error = first_error or error
+        try:
+            while True:
+                best = self._best_candidate()
+                if best is self.tip:
                     break
-        if moved or self.tip is not old_tip:
-            self._emit(ChainEvent("tip_changed", self.tip))
+                fork = self._find_fork(best)
+                moved = True
+                while self.tip is not fork:
+                    self._disconnect_tip()
+                path = []
+                cursor = best
+                while cursor is not fork:
+                    assert cursor.parent is not None
+                    path.append(cursor)
+                    cursor = cursor.parent
+                for entry in reversed(path):
+                    try:
+                        self._connect(entry)
+                    except ValidationError as exc:
+                        error = BlockValidationError(exc.code, exc.message)
+                        self._mark_invalid(entry, error)
+                        first_error = first_error or error
+                        break
+        finally:
+            # Also when an unexpected error (a disk failure) stops a reorg half-way: every
+            # step that completed is committed, so listeners must hear where the tip is now
+            # (the mempool takes back the transactions of the blocks already disconnected).
+            if moved or self.tip is not old_tip:
+                self._emit(ChainEvent("tip_changed", self.tip))
         return first_error
 
     def _find_fork(self, entry: BlockIndexEntry) -> BlockIndexEntry:

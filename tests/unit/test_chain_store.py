@@ -1,8 +1,10 @@
-"""The SQLite store: reopening, the consistency audit, first-seen ties across restarts.
+"""The SQLite store: reopening, the consistency audit, first-seen ties across restarts, and a
+disk error in the middle of connecting or disconnecting a block.
 
 Oracle: ``ChainStore.check_consistency`` replays the active chain's blocks into a fresh dict
 (independently of the incremental UTXO updates) and compares; tampering with the table must
-be detected.  Restarts compare tip, UTXO set and block statuses before and after.
+be detected.  Restarts compare tip, UTXO set and block statuses before and after.  Injected
+SQLite errors must leave the in-memory chain equal to the database (and to the replay).
 """
 
 from __future__ import annotations
@@ -103,3 +105,121 @@ def test_a_database_of_another_chain_is_refused(tmp_path):
     ChainState(PARAMS, path).close()
     with pytest.raises(StoreError, match="unit-test"):
         ChainState(ChainParams.edu_regtest(), path)
+
+
+# --- an exception in the middle of connecting or disconnecting ----------------------------
+
+
+class FailingConnection:
+    """A sqlite3 connection that raises, once armed, on the first statement containing
+    ``pattern``: a disk error in the middle of a block's SQLite transaction."""
+
+    def __init__(self, db: sqlite3.Connection, pattern: str) -> None:
+        self.db, self.pattern, self.armed = db, pattern, True
+
+    def _check(self, sql: str) -> None:
+        if self.armed and self.pattern in sql:
+            raise sqlite3.OperationalError(f"disk I/O error (injected at {self.pattern!r})")
+
+    def execute(self, sql: str, *args):
+        self._check(sql)
+        return self.db.execute(sql, *args)
+
+    def executemany(self, sql: str, *args):
+        self._check(sql)
+        return self.db.executemany(sql, *args)
+
+    def __getattr__(self, name: str):
+        return getattr(self.db, name)
+
+
+def inject_fault(chain: ChainState, pattern: str) -> FailingConnection:
+    failing = FailingConnection(chain.store._db, pattern)
+    chain.store._db = failing
+    return failing
+
+
+def assert_memory_matches_disk(chain: ChainState) -> None:
+    """The in-memory chain and UTXO set are what the database holds (and replay agrees)."""
+    assert [entry.hash for entry in chain.active] == chain.store.active_chain()
+    assert chain.utxos == chain.store.load_utxos()
+    report = chain.check_consistency()
+    assert report.ok, report.problems
+
+
+def test_a_failure_inside_connect_changes_neither_memory_nor_disk(tmp_path):
+    """The chain row is written last: by then the block's UTXO rows have changed inside the
+    transaction, and the rollback must undo them."""
+    path = tmp_path / "chain.sqlite"
+    builder = _builder_on(path)
+    builder.mine_blocks(4)
+    chain = builder.chain
+    tip, utxos = chain.tip, dict(chain.utxos)
+    block = builder.make_block([builder.pay(b"\x22" * 20, 5_000)])
+    fault = inject_fault(chain, "INSERT INTO chain")
+    with pytest.raises(sqlite3.OperationalError):
+        chain.submit_block(block)
+    assert chain.tip is tip and chain.utxos == utxos
+    assert_memory_matches_disk(chain)
+
+    fault.armed = False  # the disk recovers: the stored block connects on the next attempt
+    chain.submit_block(builder.make_block(parent=block, fees=0))
+    assert chain.height == 6 and chain.find_tx(block.transactions[1].txid()) is not None
+    assert_memory_matches_disk(chain)
+    chain.close()
+    assert_memory_matches_disk(ChainState(PARAMS, path))
+
+
+def test_a_failure_inside_disconnect_leaves_the_old_tip(tmp_path):
+    path = tmp_path / "chain.sqlite"
+    builder = _builder_on(path)
+    builder.mine_blocks(3)
+    chain = builder.chain
+    fork = chain.tip
+    old_tip = builder.mine_block().hash()
+    side = builder.make_block(parent=fork, extra=b"side", fees=0)
+    chain.submit_block(side)
+    inject_fault(chain, "DELETE FROM chain")
+    with pytest.raises(sqlite3.OperationalError):
+        chain.submit_block(builder.make_block(parent=side, extra=b"side", fees=0))
+    assert chain.tip.hash == old_tip
+    assert_memory_matches_disk(chain)
+    chain.close()
+    reopened = ChainState(PARAMS, path)  # the heavier branch is stored: reopening finishes
+    assert reopened.get_entry(reopened.tip.hash).parent.hash == side.hash()
+    assert_memory_matches_disk(reopened)
+
+
+def test_a_failure_between_disconnect_and_connect_of_a_reorg(tmp_path):
+    """The old block is disconnected (committed), then connecting the new branch fails: the
+    chain stays on the fork point, memory equal to disk, listeners hear the tip change (the
+    mempool takes the disconnected payment back), and the next block finishes the reorg."""
+    from edu_chain.chain import ChainEvent
+    from edu_chain.mempool import Mempool
+
+    path = tmp_path / "chain.sqlite"
+    builder = _builder_on(path)
+    builder.mine_blocks(4)
+    chain = builder.chain
+    pool = Mempool(chain)
+    fork = chain.tip
+    payment = builder.pay(b"\x22" * 20, 5_000, fee=2_000)
+    builder.mine_block([payment])
+    side = builder.make_block(parent=fork, extra=b"side", fees=0)
+    chain.submit_block(side)
+    events: list[ChainEvent] = []
+    chain.subscribe(events.append)
+    inject_fault(chain, "INSERT INTO chain")
+    with pytest.raises(sqlite3.OperationalError):
+        chain.submit_block(builder.make_block(parent=side, extra=b"side", fees=0))
+    assert chain.tip is fork
+    assert_memory_matches_disk(chain)
+    assert [e.kind for e in events][-2:] == ["block_disconnected", "tip_changed"]
+    assert payment.txid() in pool, "the disconnected payment is back in the mempool"
+
+    chain.store._db = chain.store._db.db  # the disk recovers
+    last = builder.make_block(parent=chain.get_entry(side.hash()).children[0], extra=b"side")
+    chain.submit_block(last)
+    assert chain.tip.hash == last.hash() and chain.height == 7
+    assert_memory_matches_disk(chain)
+    assert payment.txid() in pool
