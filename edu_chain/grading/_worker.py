@@ -40,6 +40,9 @@ import sys
 import traceback
 
 VIOLATION_EXIT = 86  # exit status when a refused action could not be reported
+# Larger ints are reported by size only: Python refuses to print an int of more than 4300
+# digits (about 14,000 bits), which would end the worker, and no exercise returns one.
+MAX_INT_BITS = 10_000
 
 
 def _set_limits(limits):
@@ -215,7 +218,12 @@ def _encoder():
     so it cannot pass for anything else in the parent's comparison.
     """
     _isinstance, _type, _len = isinstance, type, len
-    _bytes_hex, _int_add = bytes.hex, int.__add__
+    _bytes_hex, _int_add, _bit_length, _int_repr = (
+        bytes.hex,
+        int.__add__,
+        int.bit_length,
+        int.__repr__,
+    )
     _tuple, _list, _bytes = tuple, list, bytes
 
     def encode(value, depth=0):
@@ -226,7 +234,10 @@ def _encoder():
         if _isinstance(value, bytes | bytearray):
             return {"$b": _bytes_hex(_bytes(value) if _type(value) is bytearray else value)}
         if _isinstance(value, int):
-            return _int_add(value, 0)
+            number = _int_add(value, 0)
+            if _bit_length(number) > MAX_INT_BITS:
+                return {"$repr": "int of " + _int_repr(_bit_length(number)) + " bits"}
+            return number
         if _type(value) is str:
             return value
         if _isinstance(value, _tuple | _list):

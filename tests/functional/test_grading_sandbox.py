@@ -239,3 +239,14 @@ def test_notebook_banned_import_in_another_cell_is_a_note_not_a_zero():
     cheating = "def sha256(data):\n    import _sha256\n    return _sha256.sha256(data).digest()\n"
     result = grade_cells(EXERCISES["sha256"], [NOTEBOOK_PRELUDE, cheating], notebook=True)
     assert result.status == "violation"
+
+
+def test_a_huge_int_is_reported_by_size_not_fatal():
+    """Python will not print an int of over 4300 digits; the worker used to die on one
+    ("ended the worker early") and lose every other group's points with it."""
+    source = "def merkle_root(txids):\n    if not txids:\n        raise ValueError\n"
+    source += "    return 1 << 20000\n"
+    result = grade_cells(EXERCISES["merkle_root"], [source], shrink=False)
+    assert result.status == "graded"
+    assert {g.name: g.points for g in result.groups}["empty"] == 1
+    assert "int of 20001 bits" in next(g.failure.actual for g in result.groups if g.failure)
