@@ -22,7 +22,9 @@ plus every consensus code of :mod:`edu_chain.chain.rules` (``bad-txns-...``,
 
 The pool follows the chain through its events (:class:`~edu_chain.chain.ChainEvent`): a connected
 block removes its transactions and everything that conflicts with them; a reorg puts the
-transactions of disconnected blocks back (if they are still valid on the new chain).
+transactions of disconnected blocks back if they are still valid on the new chain (consensus
+only: a block already held them, so the relay fee and the size limit are waived, and the pool
+is trimmed to size afterwards, as Bitcoin Core does).
 
 :meth:`Mempool.block_template` picks transactions by fee rate (fee per byte, highest first),
 never before a pool parent it depends on, until the block is full.
@@ -143,7 +145,10 @@ class Mempool:
         with self._lock:
             return self._accept(tx)
 
-    def _accept(self, tx: Transaction) -> MempoolEntry:
+    def _accept(self, tx: Transaction, *, bypass_limits: bool = False) -> MempoolEntry:
+        """``bypass_limits`` skips the relay fee and the size limit (policy, not consensus) for
+        transactions a reorg hands back: a block already held them (Bitcoin Core does the same
+        and trims the pool afterwards)."""
         rules.check_transaction(tx, self.params)
         if tx.is_coinbase():
             raise TxValidationError(
@@ -174,14 +179,15 @@ class Mempool:
         coins = rules.spent_coins(tx, self)
         fee = rules.check_tx_inputs(tx, coins, tip.height + 1, self.params)
         size = tx.size()
-        if fee < self.min_fee_rate * size:
+        if not bypass_limits and fee < self.min_fee_rate * size:
             raise TxValidationError(
                 "min-relay-fee-not-met",
                 f"transaction {tx.id} pays a fee of {fee} for {size} bytes: expected at least "
                 f"{self.min_fee_rate:g} per byte = {int(self.min_fee_rate * size + 0.999999)}",
             )
         rules.check_input_signatures(tx, coins)
-        self._make_room(tx, size, fee / size)
+        if not bypass_limits:
+            self._make_room(tx, size, fee / size)
         entry = MempoolEntry(tx, txid, fee, size, int(self.clock()), self._sequence)
         self._sequence += 1
         self.entries[txid] = entry
@@ -290,7 +296,13 @@ class Mempool:
         for tx in waiting:
             # Confirmed on the new branch, or no longer valid there: then it is dropped.
             with contextlib.suppress(TxValidationError):
-                self._accept(tx)
+                self._accept(tx, bypass_limits=True)
+        self._trim_to_size()
+
+    def _trim_to_size(self) -> None:
+        """Evict the lowest fee rates (with their descendants) until the pool fits."""
+        while self.entries and self.total_bytes > self.max_bytes:
+            self.remove(self.by_fee_rate()[-1].txid)
 
     # --- mining ---------------------------------------------------------------------------
 

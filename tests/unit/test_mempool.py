@@ -213,3 +213,37 @@ def test_mine_next_block_confirms_the_pool(lab):
     assert builder.chain.balance(BOB_PKH) == (
         tx.outputs[0].amount + builder.params.block_subsidy(height) + 4_000
     )
+
+
+def test_reorg_returns_transactions_below_the_relay_fee(lab):
+    """A miner may confirm a transaction this pool would not relay (fee 0 here).  When a reorg
+    disconnects it, it comes back anyway: the relay fee and the size limit are policy for
+    newcomers, not for transactions the chain already held (Bitcoin Core re-adds them with
+    ``bypass_limits``).  Consensus still applies: it must be valid on the new tip."""
+    builder, pool = lab
+    chain = builder.chain
+    fork = chain.tip
+    free = _spend(builder, 0, fee=0)
+    with pytest.raises(TxValidationError):
+        pool.accept(free)  # policy: below the relay fee
+    builder.mine_block([free])  # ...but a miner took it
+    a = builder.make_block(parent=fork, extra=b"B", fees=0)
+    chain.submit_block(a)
+    chain.submit_block(builder.make_block(parent=a, extra=b"B", fees=0))
+    assert chain.find_tx(free.txid()) is None
+    assert free.txid() in pool
+    assert pool.get(free.txid()).fee == 0
+
+
+def test_reorg_readds_then_trims_the_pool_to_its_size(lab):
+    """Re-added transactions may overfill the pool; the lowest fee rates leave first."""
+    builder, pool = lab
+    chain = builder.chain
+    fork = chain.tip
+    cheap, rich = _spend(builder, 0, fee=1_000), _spend(builder, 1, fee=9_000)
+    builder.mine_block([cheap, rich])
+    pool.max_bytes = rich.size()  # room for one of them
+    a = builder.make_block(parent=fork, extra=b"B", fees=0)
+    chain.submit_block(a)
+    chain.submit_block(builder.make_block(parent=a, extra=b"B", fees=0))
+    assert [entry.tx for entry in pool] == [rich]
