@@ -9,6 +9,7 @@ import click
 
 from edu_chain.grading.cohort import grade_cohort
 from edu_chain.grading.manifest import ManifestError, find_exercises_dir, load_exercises
+from edu_chain.grading.notebook import find_students
 
 
 def _exercises_dir(given: Path | None) -> Path:
@@ -87,6 +88,18 @@ def grade(
         raise click.UsageError(str(exc)) from None
     if not everything:
         raise click.UsageError(f"no exercise.toml under {folder}")
+    if not find_students(submissions):
+        loose = sorted(p.name for p in submissions.iterdir() if p.suffix in (".py", ".ipynb"))
+        hint = (
+            f" It holds {', '.join(loose[:3])}{', ...' if len(loose) > 3 else ''}: is it one"
+            " student's folder? Pass the folder that contains one folder per student."
+            if loose
+            else ""
+        )
+        raise click.UsageError(
+            f"no student folders in {submissions}: expected SUBMISSIONS/<student>/"
+            f"<exercise_id>.py or SUBMISSIONS/<student>/*.ipynb.{hint}"
+        )
     console = Console(stderr=True)
     workers = workers or os.cpu_count() or 1
     progress = Progress(

@@ -62,6 +62,24 @@ def test_grade_usage_errors_exit_2(tmp_path):
     assert CliRunner().invoke(main, inside).exit_code == 2
 
 
+def test_grade_without_student_folders_is_a_usage_error(tmp_path):
+    out = tmp_path / "out"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    args = ["grade", str(empty), "--out", str(out), "--exercises", str(EXERCISES)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert "no student folders" in result.output
+    one_student = tmp_path / "alice"  # the instructor passed a student's folder, not the cohort's
+    one_student.mkdir()
+    shutil.copy(FIXTURES / "correct" / "mine.py", one_student / "mine.py")
+    args = ["grade", str(one_student), "--out", str(out), "--exercises", str(EXERCISES)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert "mine.py" in result.output and "one folder per student" in result.output
+    assert not out.exists()
+
+
 def test_check_infers_the_exercise_from_the_file_name(tmp_path):
     good = tmp_path / "mine.py"
     shutil.copy(FIXTURES / "correct" / "mine.py", good)
