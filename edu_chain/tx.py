@@ -37,6 +37,25 @@ Serialization (all integers little-endian; hashes in internal byte order)::
 A **coinbase** (the first transaction of each block, which creates the block reward) has
 exactly one input whose outpoint is "null": 32 zero bytes and index ``0xFFFFFFFF``.
 
+Worked example: the coinbase of block 1 paying 50 coins to the pubkey hash ``00 01 .. 13``
+(``Transaction.coinbase(1, bytes(range(20)), 50 * COIN)``), 84 bytes::
+
+    01000000                              version 1
+    01                                    n_inputs 1
+      0000000000000000000000000000000000000000000000000000000000000000
+                                          prev_txid: null (coinbase)
+      ffffffff                            prev_index 0xFFFFFFFF (coinbase)
+      04 01000000                         sig_len 4, coinbase data: height 1
+      00                                  pubkey_len 0
+      ffffffff                            sequence
+    01                                    n_outputs 1
+      00f2052a01000000                    amount 5_000_000_000 (50 coins)
+      000102030405060708090a0b0c0d0e0f10111213
+                                          pubkey_hash
+    00000000                              locktime 0
+
+    txid (displayed) 2b38da1f1978f480f94c4ebfdc3b490e368c46e18893515dd3f46fb5320327bd
+
 Parsing is exact: truncated input, trailing bytes after the locktime, a CompactSize not in
 its shortest form, or a count/length larger than the remaining bytes could hold (so nine
 bytes cannot make us allocate 2**64 inputs) are all :class:`~edu_chain.errors.DecodeError`
@@ -51,9 +70,13 @@ What a signature signs (the "sighash")::
 
     sighash(index, spent_output) = sha256d(
         serialization of the transaction with EVERY input's signature and pubkey emptied
-        || index as uint32
-        || spent_output serialized (amount uint64 || pubkey_hash)
+            (each input keeps its outpoint and sequence; sig_len and pubkey_len are 00)
+        || index as uint32 LE
+        || spent_output serialized (amount uint64 LE || pubkey_hash, 28 bytes)
     )
+
+The digest is signed as it is: ECDSA reads it as a big-endian number ``z``
+(:func:`edu_chain.keys.ecdsa.digest_to_z`); it is not hashed again.
 
 Emptying the signatures is necessary (a signature cannot sign itself); everything else --
 all inputs, all outputs, version, locktime -- is committed to, as is the amount and owner of

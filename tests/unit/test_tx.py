@@ -74,6 +74,21 @@ def test_serialization_follows_the_documented_layout_byte_by_byte():
     assert tx.size() == len(expected)
 
 
+def test_module_docstring_worked_example_is_exact():
+    """The annotated coinbase in tx.py's docstring is what students check their parser with."""
+    import edu_chain.tx
+
+    raw = bytes.fromhex(
+        "01000000" "01" + "00" * 32 + "ffffffff" "0401000000" "00" "ffffffff"
+        "01" "00f2052a01000000" "000102030405060708090a0b0c0d0e0f10111213" "00000000"
+    )  # fmt: skip
+    tx = Transaction.coinbase(1, bytes(range(20)), 50 * COIN)
+    assert tx.serialize() == raw and Transaction.parse(raw) == tx and len(raw) == 84
+    displayed = hashlib.sha256(hashlib.sha256(raw).digest()).digest()[::-1].hex()
+    assert tx.id == displayed
+    assert f"txid (displayed) {displayed}" in edu_chain.tx.__doc__
+
+
 def test_coinbase():
     cb = Transaction.coinbase(513, bytes(20), 50 * COIN, extra=b"hello")
     assert cb.is_coinbase()
