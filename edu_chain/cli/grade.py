@@ -138,7 +138,8 @@ def grade(
         )
     Console().print(table)
     statuses = ", ".join(f"{k}: {v}" for k, v in sorted(summary.statuses.items()))
+    total = sum(summary.statuses.values())
     click.echo(
         f"graded {summary.graded} submissions, skipped {summary.skipped} unchanged "
-        f"in {summary.seconds:.1f} s ({statuses}); results in {out}"
+        f"in {summary.seconds:.1f} s (all {total} results, {statuses}); results in {out}"
     )
