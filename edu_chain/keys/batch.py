@@ -26,6 +26,7 @@ VerifyItem = tuple[bytes, bytes, bytes]
 """``(sec_public_key, digest32, der_signature)``."""
 
 _MIN_PARALLEL = 64  # below this, starting workers costs more than it saves
+_EXECUTORS = ("auto", "thread", "process", "serial")
 
 
 def verify_one(item: VerifyItem, backend: str | None = None) -> bool:
@@ -57,6 +58,8 @@ def verify_batch(
     >>> verify_batch([(b"", bytes(32), b"")])
     [False]
     """
+    if executor not in _EXECUTORS:
+        raise ValueError(f"executor must be one of {', '.join(_EXECUTORS)}, got {executor!r}")
     items = list(items)
     workers = workers or os.cpu_count() or 1
     name = get_backend(backend).name
@@ -64,8 +67,6 @@ def verify_batch(
         executor = "thread" if name == "coincurve" else "process"
     if executor == "serial" or workers <= 1 or len(items) < _MIN_PARALLEL:
         return _verify_chunk(items, name)
-    if executor not in ("thread", "process"):
-        raise ValueError(f"executor must be auto, thread, process or serial, got {executor!r}")
     chunk_size = -(-len(items) // (workers * 4))
     chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
     pool_class = ThreadPoolExecutor if executor == "thread" else ProcessPoolExecutor

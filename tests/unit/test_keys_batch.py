@@ -61,6 +61,9 @@ def test_small_batches_and_bad_executor():
     many, _ = make_items(70)
     with pytest.raises(ValueError, match="executor"):
         verify_batch(many, workers=2, executor="gpu")
+    # A typo is refused whatever the batch size: small batches must not hide it.
+    with pytest.raises(ValueError, match="executor"):
+        verify_batch(items, executor="proces")
 
 
 def test_unknown_backend():
