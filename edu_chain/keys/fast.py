@@ -28,10 +28,9 @@ from typing import Protocol
 
 from edu_chain.errors import KeyFormatError
 from edu_chain.keys import curve, ecdsa
-from edu_chain.keys.der import encode_der_signature
+from edu_chain.keys.der import decode_der_signature, encode_der_signature
+from edu_chain.keys.ecdsa import HALF_N
 from edu_chain.keys.sec import decode_sec, encode_sec
-
-_HALF_N = curve.N // 2
 
 
 class Backend(Protocol):
@@ -58,7 +57,7 @@ class ReferenceBackend:
         return ecdsa.sign_deterministic(secret, digest)
 
     def verify(self, sec: bytes, digest: bytes, r: int, s: int) -> bool:
-        if not 1 <= s <= _HALF_N or len(digest) != 32:
+        if not 1 <= s <= HALF_N or len(digest) != 32:
             return False
         try:
             point = decode_sec(sec)
@@ -85,13 +84,11 @@ class CoincurveBackend:
         return self._private(secret).public_key.format(compressed=True)
 
     def sign(self, secret: int, digest: bytes) -> tuple[int, int]:
-        from edu_chain.keys.der import decode_der_signature
-
         der = self._private(secret).sign(digest, hasher=None)
         return decode_der_signature(der)
 
     def verify(self, sec: bytes, digest: bytes, r: int, s: int) -> bool:
-        if not (1 <= r < curve.N and 1 <= s <= _HALF_N) or len(digest) != 32:
+        if not (1 <= r < curve.N and 1 <= s <= HALF_N) or len(digest) != 32:
             return False
         try:
             public_key = self._public(bytes(sec))
@@ -136,10 +133,10 @@ class CryptographyBackend:
     def sign(self, secret: int, digest: bytes) -> tuple[int, int]:
         der = self._private(secret).sign(digest, self._sign_algorithm)
         r, s = self._decode(der)
-        return r, (curve.N - s if s > _HALF_N else s)
+        return r, (curve.N - s if s > HALF_N else s)
 
     def verify(self, sec: bytes, digest: bytes, r: int, s: int) -> bool:
-        if not (1 <= r < curve.N and 1 <= s <= _HALF_N) or len(digest) != 32:
+        if not (1 <= r < curve.N and 1 <= s <= HALF_N) or len(digest) != 32:
             return False
         try:
             public_key = self._public(bytes(sec))
