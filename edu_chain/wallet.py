@@ -30,7 +30,7 @@ import os
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, Inexact, InvalidOperation, localcontext
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -119,16 +119,29 @@ def format_coins(amount: int) -> str:
 
 
 def parse_coins(text: str) -> int:
-    """``"1.5"`` coins -> 150000000 base units; at most 8 decimals, positive, <= MAX_MONEY."""
+    """``"1.5"`` coins -> 150000000 base units; at most 8 decimals, positive, <= MAX_MONEY.
+
+    >>> parse_coins("1.5"), parse_coins("0.00000001")
+    (150000000, 1)
+    """
     try:
         value = Decimal(str(text).strip())
     except InvalidOperation:
         raise WalletError(f"{text!r} is not an amount of coins (example: 1.5)") from None
-    units = value * COIN
-    if not value.is_finite() or units != units.to_integral_value():
-        raise WalletError(f"{text!r}: amounts have at most 8 decimal places")
-    if not 0 <= units <= MAX_MONEY:
+    if not value.is_finite():  # NaN, sNaN, Infinity: Decimal parses them, money is not one
+        raise WalletError(f"{text!r} is not an amount of coins (example: 1.5)")
+    if not 0 <= value <= Decimal(MAX_MONEY) / COIN:  # before scaling, which could overflow
         raise WalletError(f"{text!r}: an amount must be between 0 and 21000000 coins")
+    # Scale exactly: a result Decimal would round (more digits than its precision, or an
+    # underflow to 0) is a fraction of a base unit, not an amount to round silently.
+    with localcontext() as context:
+        context.traps[Inexact] = True
+        try:
+            units = value * COIN
+        except Inexact:
+            units = None
+    if units is None or units != units.to_integral_value():
+        raise WalletError(f"{text!r}: amounts have at most 8 decimal places")
     return int(units)
 
 
@@ -203,8 +216,13 @@ class Wallet:
                 f"{path}: keystore version {data.get('version')!r} is not supported "
                 f"(expected {KEYSTORE_VERSION})"
             )
+        entries = data.get("keys") or []
+        if not isinstance(entries, list):
+            raise WalletError(
+                f"{path}: field keys must be a list of keys, got {type(entries).__name__}"
+            )
         keys = []
-        for position, entry in enumerate(data.get("keys") or []):
+        for position, entry in enumerate(entries):
             try:
                 keys.append(PrivateKey.from_bytes(bytes.fromhex(entry["secret"])))
             except (KeyError, TypeError, ValueError, KeyFormatError):

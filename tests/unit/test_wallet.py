@@ -79,6 +79,9 @@ def test_new_key_is_saved_with_mode_0600(tmp_path):
         ('{"format": "edu_chain-wallet", "version": 9, "keys": []}', "version"),
         ('{"format": "edu_chain-wallet", "version": 1, "keys": []}', "at least one key"),
         ('{"format": "edu_chain-wallet", "version": 1, "keys": [{"secret": "00"}]}', "#0"),
+        ('{"format": "edu_chain-wallet", "version": 1, "keys": 5}', "list of keys"),
+        ('{"format": "edu_chain-wallet", "version": 1, "keys": true}', "list of keys"),
+        ('{"format": "edu_chain-wallet", "version": 1, "keys": {"a": 1}}', "list of keys"),
     ],
 )
 def test_malformed_keystores(tmp_path, content, message):
@@ -184,6 +187,21 @@ def test_amount_helpers():
     for bad in ("abc", "0.000000001", "-1", "21000000.00000001", "nan", "inf"):
         with pytest.raises(WalletError):
             parse_coins(bad)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("1e999999", "between 0 and 21000000"),  # used to leak decimal.Overflow
+        ("sNaN", "not an amount"),  # used to leak decimal.InvalidOperation
+        ("Infinity", "not an amount"),
+        ("1e-1000030", "at most 8 decimal places"),  # used to underflow to 0 and be accepted
+        ("1." + "0" * 60 + "1", "at most 8 decimal places"),
+    ],
+)
+def test_amounts_that_decimal_finds_hard_are_refused_with_a_wallet_error(text, message):
+    with pytest.raises(WalletError, match=message):
+        parse_coins(text)
 
 
 def test_wallet_spends_from_the_real_chain_state():
