@@ -119,7 +119,10 @@ def _address_info(node_url: str, address: str) -> tuple[int, dict[OutPoint, TxOu
     pubkey_hash = address_to_pubkey_hash(address)
     utxos: dict[OutPoint, TxOut] = {}
     try:
-        for entry in body.get("utxos", []):
+        entries = body.get("utxos", [])
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise TypeError(f"utxos must be a list of objects, got {entries!r:.80}")
+        for entry in entries:
             if entry.get("spendable", True) is False:
                 continue
             if "txid" in entry:
@@ -129,7 +132,7 @@ def _address_info(node_url: str, address: str) -> tuple[int, dict[OutPoint, TxOu
             outpoint = OutPoint(from_display_hex(txid), int(index))
             utxos[outpoint] = TxOut(int(entry["amount"]), pubkey_hash)
         balance = int(body.get("balance", sum(out.amount for out in utxos.values())))
-    except (KeyError, TypeError, ValueError, EduChainError) as error:
+    except (AttributeError, KeyError, TypeError, ValueError, EduChainError) as error:
         raise WalletCliError(f"the node's reply for {address} is malformed: {error!r}") from None
     return balance, utxos
 

@@ -205,13 +205,23 @@ def test_node_rejection_is_reported(keystore, monkeypatch):
     assert "bad-txns-inputs-missingorspent: gone" in result.output
 
 
-def test_malformed_node_reply(keystore, monkeypatch):
+@pytest.mark.parametrize(
+    "reply",
+    [
+        {"utxos": [{"txid": "zz"}]},
+        {"utxos": [5]},  # entries that are not objects
+        {"utxos": {"txid": "00" * 32}},  # an object where a list belongs
+        {"utxos": "nope"},
+        {"utxos": [{"outpoint": 7, "amount": 1}]},
+    ],
+)
+def test_malformed_node_reply(keystore, monkeypatch, reply):
     def junk(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json={"utxos": [{"txid": "zz"}]})
+        return httpx.Response(200, json=reply)
 
     monkeypatch.setattr(wallet_cli, "_TRANSPORT", httpx.MockTransport(junk))
     result = run("balance", "--wallet", str(keystore))
-    assert result.exit_code == 2 and "malformed" in result.output
+    assert result.exit_code == 2 and "malformed" in result.output, result.output
 
 
 def test_no_node_answering(keystore, monkeypatch):
