@@ -19,7 +19,7 @@ from typing import Any
 
 from edu_chain.errors import GradingError
 from edu_chain.grading.runner import Failure
-from edu_chain.grading.spec import Case, ExerciseSpec, Raises, encode, get_spec, show
+from edu_chain.grading.spec import Case, ExerciseSpec, Raises, encode, get_spec, same, show
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def _run_case(function: Callable[..., Any], case: Case) -> tuple[bool, str, Any]
     if isinstance(case.expected, Raises):
         return False, show(value), value
     try:
-        ok = encode(value) == encode(case.expected)
+        ok = same(encode(value), encode(case.expected))
     except TypeError:
         ok = False
     return ok, show(value), value

@@ -30,7 +30,7 @@ from hypothesis import HealthCheck, Phase, find, settings
 
 from edu_chain.grading.manifest import Exercise
 from edu_chain.grading.sandbox import VIOLATION_EXIT, WorkerRun, WorkerSession
-from edu_chain.grading.spec import Case, Raises, decode, encode, show
+from edu_chain.grading.spec import Case, Raises, decode, encode, same, show
 
 VIOLATION_MESSAGES = {
     "reference-import": "imports the reference implementation ({detail}); write your own",
@@ -122,7 +122,7 @@ def planned_cases(exercise: Exercise, *, public_only: bool = False) -> list[tupl
 def _matches(case: Case, result: dict[str, Any]) -> bool:
     if isinstance(case.expected, Raises):
         return case.expected.exception in result.get("raised", [])
-    return "value" in result and result["value"] == encode(case.expected)
+    return "value" in result and same(result["value"], encode(case.expected))
 
 
 def _actual_text(result: dict[str, Any] | None) -> str:

@@ -44,6 +44,19 @@ def encode(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__} for the grading protocol")
 
 
+def same(actual: Any, expected: Any) -> bool:
+    """Equality of encoded values that also compares types: ``True`` is not ``1`` here.
+
+    Plain ``==`` would let ``verify(...)`` return ``1`` for ``True`` (``True == 1`` in Python)
+    and a float pass for an int; the contracts say ``-> bool`` and ``-> int``.
+    """
+    if type(actual) is not type(expected):
+        return False
+    if isinstance(expected, list):
+        return len(actual) == len(expected) and all(map(same, actual, expected))
+    return bool(actual == expected)
+
+
 def decode(data: Any) -> Any:
     """Plain JSON data -> the Python value (``bytes`` for ``{"$b": ...}``)."""
     if isinstance(data, dict):

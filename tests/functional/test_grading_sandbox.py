@@ -250,3 +250,16 @@ def test_a_huge_int_is_reported_by_size_not_fatal():
     assert result.status == "graded"
     assert {g.name: g.points for g in result.groups}["empty"] == 1
     assert "int of 20001 bits" in next(g.failure.actual for g in result.groups if g.failure)
+
+
+def test_verify_returning_1_for_true_does_not_pass():
+    """The contract says ``-> bool``: 1 and 0 are wrong answers even though ``True == 1``."""
+    correct = (FIXTURES / "correct" / "merkle_proof.py").read_text()
+    as_int = correct.replace(
+        "return current == root and position == 0", "return int(current == root and position == 0)"
+    )
+    assert as_int != correct
+    result = grade_cells(EXERCISES["merkle_proof"], [as_int], shrink=False)
+    failures = [g.failure for g in result.groups if g.failure]
+    assert result.points < result.max_points
+    assert any(f.expected == "True" and f.actual == "1" for f in failures)

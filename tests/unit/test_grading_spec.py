@@ -11,7 +11,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from edu_chain.block import BlockHeader
-from edu_chain.grading.spec import Raises, decode, draw_examples, encode, get_spec, registered_ids
+from edu_chain.grading.spec import (
+    Raises,
+    decode,
+    draw_examples,
+    encode,
+    get_spec,
+    registered_ids,
+    same,
+)
 from edu_chain.grading.specs import merkle_root as merkle_spec
 from edu_chain.grading.specs import mine as mine_spec
 from edu_chain.grading.specs import sha256 as sha_spec
@@ -28,6 +36,19 @@ values = st.recursive(
 @given(values)
 def test_codec_round_trips(value):
     assert decode(encode(value)) == value
+
+
+@given(values)
+def test_same_agrees_with_equality_on_encoded_values(value):
+    assert same(encode(value), encode(value))
+
+
+def test_same_tells_bool_from_int():
+    """``True == 1`` in Python; a ``-> bool`` contract is not met by returning 1."""
+    assert not same(encode(1), encode(True))
+    assert not same(encode([True, 0]), encode([1, False]))
+    assert not same(1.0, encode(1))
+    assert not same(encode([b"a"]), encode([b"a", b"a"]))
 
 
 def test_draw_examples_is_deterministic():
