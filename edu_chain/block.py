@@ -28,6 +28,7 @@ from edu_chain.encoding import (
     ByteReader,
     encode_varint,
     int32_le,
+    require_int,
     uint32_le,
 )
 from edu_chain.errors import DecodeError
@@ -54,9 +55,9 @@ class BlockHeader:
             if not isinstance(value, bytes) or len(value) != HASH_SIZE:
                 size = f"{len(value)} bytes" if isinstance(value, bytes) else type(value).__name__
                 raise ValueError(f"{name} must be 32 bytes (internal order), got {size}")
-        _require_int("version", self.version, INT32_MIN, INT32_MAX)
+        require_int("version", self.version, INT32_MIN, INT32_MAX)
         for name in ("timestamp", "bits", "nonce"):
-            _require_int(name, getattr(self, name), 0, UINT32_MAX)
+            require_int(name, getattr(self, name), 0, UINT32_MAX)
 
     def serialize(self) -> bytes:
         """The 80 bytes that are hashed and sent over the wire."""
@@ -126,13 +127,6 @@ class BlockHeader:
         from edu_chain.display import header_html
 
         return header_html(self)
-
-
-def _require_int(name: str, value: object, low: int, high: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
 
 
 @runtime_checkable

@@ -38,20 +38,25 @@ _BASE58_INDEX = {char: value for value, char in enumerate(BASE58_ALPHABET)}
 
 def uint32_le(value: int) -> bytes:
     """Encode ``0 <= value < 2**32`` as 4 little-endian bytes."""
-    return _check_range(value, 0, UINT32_MAX, "uint32").to_bytes(4, "little")
+    return require_int("uint32", value, 0, UINT32_MAX).to_bytes(4, "little")
 
 
 def int32_le(value: int) -> bytes:
     """Encode a signed 32-bit integer as 4 little-endian bytes (two's complement)."""
-    return _check_range(value, INT32_MIN, INT32_MAX, "int32").to_bytes(4, "little", signed=True)
+    return require_int("int32", value, INT32_MIN, INT32_MAX).to_bytes(4, "little", signed=True)
 
 
 def uint64_le(value: int) -> bytes:
     """Encode ``0 <= value < 2**64`` as 8 little-endian bytes."""
-    return _check_range(value, 0, UINT64_MAX, "uint64").to_bytes(8, "little")
+    return require_int("uint64", value, 0, UINT64_MAX).to_bytes(8, "little")
 
 
-def _check_range(value: int, low: int, high: int, name: str) -> int:
+def require_int(name: str, value: object, low: int, high: int) -> int:
+    """``value`` if it is an ``int`` (not a ``bool``) in ``[low, high]``.
+
+    The one range check behind every fixed-width field: a wrong type is a ``TypeError``, an
+    out-of-range number a ``ValueError`` naming the field, the bounds and the value.
+    """
     if not isinstance(value, int) or isinstance(value, bool):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
     if not low <= value <= high:
@@ -68,7 +73,7 @@ def encode_varint(value: int) -> bytes:
     >>> encode_varint(252).hex(), encode_varint(253).hex()
     ('fc', 'fdfd00')
     """
-    _check_range(value, 0, UINT64_MAX, "varint")
+    require_int("varint", value, 0, UINT64_MAX)
     if value < 0xFD:
         return bytes([value])
     if value <= 0xFFFF:

@@ -95,6 +95,7 @@ from edu_chain.encoding import (
     ByteReader,
     encode_varint,
     parse_hex,
+    require_int,
     uint32_le,
     uint64_le,
 )
@@ -116,13 +117,6 @@ OUTPUT_SIZE = 8 + PUBKEY_HASH_SIZE
 COINBASE_DATA_MIN, COINBASE_DATA_MAX = 2, 100
 
 
-def _require_uint(name: str, value: object, high: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if not 0 <= value <= high:
-        raise ValueError(f"{name} must be in [0, {high}], got {value}")
-
-
 def _require_bytes(name: str, value: object, size: int | None = None) -> None:
     if not isinstance(value, bytes):
         raise TypeError(f"{name} must be bytes, got {type(value).__name__}")
@@ -139,7 +133,7 @@ class OutPoint:
 
     def __post_init__(self) -> None:
         _require_bytes("outpoint txid", self.txid, HASH_SIZE)
-        _require_uint("outpoint index", self.index, UINT32_MAX)
+        require_int("outpoint index", self.index, 0, UINT32_MAX)
 
     def is_null(self) -> bool:
         """True for the coinbase's outpoint (zero txid, index 0xFFFFFFFF)."""
@@ -170,7 +164,7 @@ class TxIn:
             raise TypeError(f"outpoint must be an OutPoint, got {type(self.outpoint).__name__}")
         _require_bytes("input signature", self.signature)
         _require_bytes("input pubkey", self.pubkey)
-        _require_uint("input sequence", self.sequence, UINT32_MAX)
+        require_int("input sequence", self.sequence, 0, UINT32_MAX)
 
     def serialize(self) -> bytes:
         return (
@@ -200,7 +194,7 @@ class TxOut:
     pubkey_hash: bytes  # 20 bytes, hash160(compressed SEC public key)
 
     def __post_init__(self) -> None:
-        _require_uint("output amount", self.amount, UINT64_MAX)
+        require_int("output amount", self.amount, 0, UINT64_MAX)
         _require_bytes("output pubkey_hash", self.pubkey_hash, PUBKEY_HASH_SIZE)
 
     def serialize(self) -> bytes:
@@ -247,8 +241,8 @@ class Transaction:
         # Accept lists for convenience but store tuples, so transactions stay hashable.
         object.__setattr__(self, "inputs", tuple(self.inputs))
         object.__setattr__(self, "outputs", tuple(self.outputs))
-        _require_uint("version", self.version, UINT32_MAX)
-        _require_uint("locktime", self.locktime, UINT32_MAX)
+        require_int("version", self.version, 0, UINT32_MAX)
+        require_int("locktime", self.locktime, 0, UINT32_MAX)
         for tx_input in self.inputs:
             if not isinstance(tx_input, TxIn):
                 raise TypeError(f"inputs must be TxIn, got {type(tx_input).__name__}")
@@ -334,7 +328,7 @@ class Transaction:
         The coinbase data starts with the height (4 bytes, little-endian) so that coinbases
         of different blocks never share a txid (Bitcoin's BIP 34 does the same).
         """
-        _require_uint("height", height, UINT32_MAX)
+        require_int("height", height, 0, UINT32_MAX)
         data = uint32_le(height) + bytes(extra)
         if len(data) > COINBASE_DATA_MAX:
             raise ValueError(
