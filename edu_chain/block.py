@@ -28,6 +28,7 @@ from edu_chain.encoding import (
     ByteReader,
     encode_varint,
     int32_le,
+    parse_hex,
     require_int,
     uint32_le,
 )
@@ -91,8 +92,7 @@ class BlockHeader:
 
     @classmethod
     def from_hex(cls, text: str) -> BlockHeader:
-        from edu_chain.encoding import parse_hex
-
+        """Parse a header from 160 hex characters (the raw bytes, not reversed)."""
         return cls.parse(parse_hex(text, what="block header hex", length=HEADER_SIZE))
 
     def hash(self) -> bytes:
