@@ -68,9 +68,12 @@ class ChainParams:
 
     def __post_init__(self) -> None:
         if self.retarget_interval < 3:
-            raise ValueError("retarget_interval must be at least 3 (see retarget.py)")
+            raise ValueError(
+                f"retarget_interval must be at least 3 (see retarget.py), got "
+                f"{self.retarget_interval}"
+            )
         if self.retarget_clamp < 1:
-            raise ValueError("retarget_clamp must be at least 1")
+            raise ValueError(f"retarget_clamp must be at least 1, got {self.retarget_clamp}")
 
     # --- presets --------------------------------------------------------------------------
 

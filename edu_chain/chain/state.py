@@ -55,7 +55,7 @@ from edu_chain.chain.signatures import (
     Verifier,
     serial_signature_verifier,
 )
-from edu_chain.chain.store import ChainStore, ConsistencyReport
+from edu_chain.chain.store import ChainStore, ConsistencyReport, StoreError
 from edu_chain.errors import BlockValidationError, TxValidationError, ValidationError
 from edu_chain.hashing import display_hex
 from edu_chain.pow.target import block_work
@@ -94,7 +94,7 @@ class ChainState:
         if not isinstance(store, ChainStore):
             store = ChainStore(store or ":memory:", chain_name=self.params.name)
         else:
-            store._check_meta(self.params.name)
+            store.check_meta(self.params.name)
         self.store = store
         self.clock = clock
         self.verify_signatures = verify_signatures or serial_signature_verifier
@@ -132,7 +132,10 @@ class ChainState:
         self._init_genesis()
         self.active = [self.index[h] for h in self.store.active_chain()]
         if not self.active or self.active[0].hash != self.params.genesis_hash:
-            raise ValueError(f"the database's chain does not start at {self.params.name} genesis")
+            raise StoreError(
+                f"database {self.store.path}: its active chain does not start at the "
+                f"{self.params.name} genesis block {display_hex(self.params.genesis_hash)}"
+            )
         self.utxos = self.store.load_utxos()
         # A crash in the middle of a reorg leaves a valid but lighter tip: finish the job.
         self._activate_best_chain()
@@ -144,8 +147,9 @@ class ChainState:
         entry = self.index.get(genesis.hash())
         if entry is None:
             if self.index:
-                raise ValueError(
-                    f"the database's blocks do not start at {self.params.name} genesis"
+                raise StoreError(
+                    f"database {self.store.path}: its blocks do not start at the "
+                    f"{self.params.name} genesis block {display_hex(genesis.hash())}"
                 )
             entry = self._add_entry(genesis, None)
         if not self.store.active_chain():
@@ -623,9 +627,9 @@ class ChainState:
         created_here = set(removed)
         restored_from_set = [op for op in spent_outpoints if op not in created_here]
         if len(undo) != len(restored_from_set):
-            raise ValueError(
+            raise StoreError(
                 f"undo data of block {entry.id} has {len(undo)} coins, expected "
-                f"{len(restored_from_set)}"
+                f"{len(restored_from_set)} (one per input spending an older output)"
             )
         restored = list(zip(restored_from_set, undo, strict=True))
         removed_now = [op for op in removed if op in self.utxos]

@@ -75,7 +75,12 @@ CREATE TABLE IF NOT EXISTS txindex (
 
 
 class StoreError(EduChainError):
-    """The database cannot be used: another chain's file, or a newer schema."""
+    """The database cannot be used.
+
+    Causes: it belongs to another chain or has a newer schema; its chain does not start at
+    this chain's genesis; its ``chain`` table has a gap; a block's undo data is missing or
+    does not match the block.
+    """
 
 
 @dataclass(frozen=True)
@@ -117,9 +122,11 @@ class ChainStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         if chain_name is not None:
-            self._check_meta(chain_name)
+            self.check_meta(chain_name)
 
-    def _check_meta(self, chain_name: str) -> None:
+    def check_meta(self, chain_name: str) -> None:
+        """Claim a new database for ``chain_name``, or refuse one that belongs to another chain
+        or has a newer schema (:class:`StoreError`)."""
         with self.transaction() as db:
             rows = dict(db.execute("SELECT key, value FROM meta").fetchall())
             if not rows:

@@ -10,6 +10,7 @@ SQLite errors must leave the in-memory chain equal to the database (and to the r
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 
 import pytest
 
@@ -223,3 +224,26 @@ def test_a_failure_between_disconnect_and_connect_of_a_reorg(tmp_path):
     assert chain.tip.hash == last.hash() and chain.height == 7
     assert_memory_matches_disk(chain)
     assert payment.txid() in pool
+
+
+def test_a_database_of_another_genesis_is_refused(tmp_path):
+    path = tmp_path / "chain.sqlite"
+    ChainState(PARAMS, path).close()
+    other_genesis = replace(PARAMS, genesis_timestamp=PARAMS.genesis_timestamp + 1)
+    with pytest.raises(StoreError, match="do not start at the unit-test genesis"):
+        ChainState(other_genesis, path)
+
+
+def test_undo_data_that_does_not_match_its_block_is_a_store_error(tmp_path):
+    path = tmp_path / "chain.sqlite"
+    builder = _builder_on(path)
+    builder.mine_blocks(4)
+    builder.mine_block([builder.pay(b"\x22" * 20, 5_000)])  # spends one coin: undo has one
+    chain = builder.chain
+    with chain.store.transaction() as db:
+        db.execute("UPDATE undo SET data = ? WHERE hash = ?", (b"\x00", chain.tip.hash))
+    tip = chain.tip
+    with pytest.raises(StoreError, match="has 0 coins, expected 1"):
+        chain._disconnect_tip()
+    assert chain.tip is tip
+    assert [entry.hash for entry in chain.active] == chain.store.active_chain()
