@@ -52,7 +52,11 @@ Numba settings, decided knowingly
   the argument types, the CPU name and features, and this file's modification time; *not* on
   environment flags or on the values of module constants.  Everything that shapes the code
   (``LANES``, ``K``, ``IV``, the padding words) is therefore written in this source file,
-  where editing it invalidates the cache.
+  where editing it invalidates the cache.  It is also why the nonce search, the batch hash
+  and the rounds they share stay in this one file rather than a module each: Numba checks
+  only the file that *defines* a cached function, not the files of the functions it inlines
+  (numba/numba#8396 would add that; it was not merged), so a search kernel living elsewhere
+  would keep running stale machine code after an edit to ``_round`` here.
 * ``inline="always"`` on the small helpers (``_rotr``, the sigmas, ``_round``): left to LLVM,
   calls inside the lane loops stopped them from being vectorised (x0.59).  The kernels are
   split into a few functions (``_block2``, ``_block3``...) called once per ``LANES`` nonces.
