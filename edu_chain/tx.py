@@ -331,9 +331,10 @@ class Transaction:
         require_int("height", height, 0, UINT32_MAX)
         data = uint32_le(height) + bytes(extra)
         if len(data) > COINBASE_DATA_MAX:
-            raise ValueError(
+            raise TxValidationError(
+                "bad-cb-length",
                 f"coinbase data is at most {COINBASE_DATA_MAX} bytes, got {len(data)} "
-                f"(4 for the height + {len(extra)} extra)"
+                f"(4 for the height + {len(extra)} extra)",
             )
         coinbase_input = TxIn(OutPoint(NULL_TXID, COINBASE_INDEX), signature=data)
         return cls(1, (coinbase_input,), (TxOut(amount, pubkey_hash),))
@@ -360,13 +361,18 @@ class Transaction:
         return replace(self, inputs=unsigned_inputs).serialize()
 
     def sign_input(self, index: int, private_key: PrivateKey, spent_output: TxOut) -> Transaction:
-        """A copy of this transaction with input ``index`` signed by ``private_key``."""
+        """A copy of this transaction with input ``index`` signed by ``private_key``.
+
+        Raises :class:`TxValidationError` (``bad-txns-pubkey-mismatch``) if the key does not
+        own ``spent_output``: such a signature could never pass :meth:`input_check`.
+        """
         self._check_index(index)
         public_key = private_key.public_key
         if public_key.pubkey_hash() != spent_output.pubkey_hash:
-            raise ValueError(
-                f"this key ({public_key.address()}) cannot spend an output locked to "
-                f"{spent_output.address}"
+            raise TxValidationError(
+                "bad-txns-pubkey-mismatch",
+                f"input {index}: this key ({public_key.address()}) cannot spend an output "
+                f"locked to {spent_output.address}",
             )
         signature = private_key.sign_digest(self.sighash(index, spent_output))
         signed = replace(

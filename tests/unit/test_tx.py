@@ -99,8 +99,9 @@ def test_coinbase():
     assert (
         Transaction.coinbase(1, bytes(20), 1).txid() != Transaction.coinbase(2, bytes(20), 1).txid()
     )
-    with pytest.raises(ValueError, match="at most 100 bytes"):
+    with pytest.raises(TxValidationError, match="at most 100 bytes") as excinfo:
         Transaction.coinbase(1, bytes(20), 1, extra=bytes(97))
+    assert excinfo.value.code == "bad-cb-length"  # the code block validation uses too
     assert not payment().is_coinbase()
 
 
@@ -163,8 +164,9 @@ def test_input_check_reason_codes():
             with_input(pubkey=pubkey).input_check(0, output)
         assert excinfo.value.code == "bad-signature-encoding"
     # Signing with the wrong key for the output is refused up front.
-    with pytest.raises(ValueError, match="cannot spend"):
+    with pytest.raises(TxValidationError, match="cannot spend") as excinfo:
         tx.sign_input(0, BOB, output)
+    assert excinfo.value.code == "bad-txns-pubkey-mismatch"
 
 
 def test_signature_for_one_input_does_not_fit_another():
