@@ -528,15 +528,18 @@ class ChainState:
         return cursor
 
     def _mark_invalid(self, entry: BlockIndexEntry, error: ValidationError) -> None:
-        entry.status, entry.reason = INVALID, error.code
-        self.store.set_status(entry.hash, INVALID, error.code)
-        self._emit(ChainEvent("block_invalid", entry, error=error))
+        """Mark ``entry`` invalid and every block built on it ``bad-prevblk``: on disk in one
+        transaction first, then in memory, so a failed write leaves both unchanged."""
+        marks = [(entry, error.code)]
         stack = list(entry.children)
         while stack:
             child = stack.pop()
-            child.status, child.reason = INVALID, "bad-prevblk"
-            self.store.set_status(child.hash, INVALID, "bad-prevblk")
+            marks.append((child, "bad-prevblk"))
             stack.extend(child.children)
+        self.store.mark_invalid([(marked.hash, reason) for marked, reason in marks])
+        for marked, reason in marks:
+            marked.status, marked.reason = INVALID, reason
+        self._emit(ChainEvent("block_invalid", entry, error=error))
 
     # --- connecting and disconnecting -----------------------------------------------------
 

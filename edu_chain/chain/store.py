@@ -175,11 +175,12 @@ class ChainStore:
                 ),
             )
 
-    def set_status(self, block_hash: bytes, status: str, reason: str | None = None) -> None:
+    def mark_invalid(self, reasons: list[tuple[bytes, str]]) -> None:
+        """Mark blocks invalid, each ``(hash, reject code)``, in one transaction."""
         with self.transaction() as db:
-            db.execute(
-                "UPDATE blocks SET status = ?, reason = ? WHERE hash = ?",
-                (status, reason, block_hash),
+            db.executemany(
+                "UPDATE blocks SET status = 'invalid', reason = ? WHERE hash = ?",
+                [(reason, block_hash) for block_hash, reason in reasons],
             )
 
     def get_raw_block(self, block_hash: bytes) -> bytes | None:

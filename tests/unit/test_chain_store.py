@@ -141,9 +141,13 @@ def inject_fault(chain: ChainState, pattern: str) -> FailingConnection:
 
 
 def assert_memory_matches_disk(chain: ChainState) -> None:
-    """The in-memory chain and UTXO set are what the database holds (and replay agrees)."""
+    """The in-memory chain, block statuses and UTXO set are what the database holds (and the
+    replay agrees)."""
     assert [entry.hash for entry in chain.active] == chain.store.active_chain()
     assert chain.utxos == chain.store.load_utxos()
+    in_memory = {entry.hash: (entry.status, entry.reason) for entry in chain.index.values()}
+    on_disk = {row.hash: (row.status, row.reason) for row in chain.store.iter_blocks()}
+    assert in_memory == on_disk
     report = chain.check_consistency()
     assert report.ok, report.problems
 
@@ -247,3 +251,28 @@ def test_undo_data_that_does_not_match_its_block_is_a_store_error(tmp_path):
         chain._disconnect_tip()
     assert chain.tip is tip
     assert [entry.hash for entry in chain.active] == chain.store.active_chain()
+
+
+def test_a_failure_while_marking_a_branch_invalid(tmp_path):
+    """The reorg finds a bad block; writing its status fails.  Memory and disk agree on every
+    block's status, and once the disk recovers the chain finds the bad block again."""
+    path = tmp_path / "chain.sqlite"
+    builder = _builder_on(path)
+    builder.mine_blocks(3)
+    chain = builder.chain
+    fork = chain.tip
+    main_tip = builder.mine_block().hash()
+    bad = builder.make_block(parent=fork, coinbase_amount=PARAMS.block_subsidy(4) + 1)
+    chain.submit_block(bad)
+    child = builder.make_block(parent=bad, fees=0)
+    fault = inject_fault(chain, "reason = ? WHERE")  # the invalid mark, not connect's
+    with pytest.raises(sqlite3.OperationalError):
+        chain.submit_block(child)
+    assert_memory_matches_disk(chain)
+
+    fault.armed = False
+    chain.submit_block(builder.make_block(parent=main_tip, fees=0, extra=b"next"))
+    assert chain.get_entry(bad.hash()).reason == "bad-cb-amount"
+    assert chain.get_entry(child.hash()).reason == "bad-prevblk"
+    assert chain.tip.parent.hash == main_tip
+    assert_memory_matches_disk(chain)
