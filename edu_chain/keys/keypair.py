@@ -35,7 +35,8 @@ PUBKEY_HASH_SIZE = 20
 
 def _require_digest(digest: bytes) -> bytes:
     if not isinstance(digest, bytes | bytearray) or len(digest) != 32:
-        got = f"{len(digest)} bytes" if isinstance(digest, bytes | bytearray) else type(digest)
+        is_bytes = isinstance(digest, bytes | bytearray)
+        got = f"{len(digest)} bytes" if is_bytes else type(digest).__name__
         raise ValueError(f"a digest to sign is 32 bytes, got {got}")
     return bytes(digest)
 
@@ -141,7 +142,9 @@ class PrivateKey:
         if not isinstance(self.secret, int) or isinstance(self.secret, bool):
             raise TypeError(f"a private key is an int, got {type(self.secret).__name__}")
         if not 1 <= self.secret < curve.N:
-            raise KeyFormatError("a private key must be an integer in [1, n-1]")
+            # The value itself is not shown: it may be a real secret off by a multiple of n.
+            found = "0" if self.secret == 0 else "a negative number" if self.secret < 0 else ">= n"
+            raise KeyFormatError(f"a private key must be an integer in [1, n-1], got {found}")
 
     def __repr__(self) -> str:
         return f"PrivateKey(<secret>, address={self.public_key.address()!r})"
@@ -154,7 +157,9 @@ class PrivateKey:
     @classmethod
     def from_bytes(cls, data: bytes) -> PrivateKey:
         if not isinstance(data, bytes | bytearray) or len(data) != 32:
-            raise KeyFormatError("a private key is 32 big-endian bytes")
+            is_bytes = isinstance(data, bytes | bytearray)
+            got = f"{len(data)} bytes" if is_bytes else type(data).__name__
+            raise KeyFormatError(f"a private key is 32 big-endian bytes, got {got}")
         return cls(int.from_bytes(data, "big"))
 
     def to_bytes(self) -> bytes:
@@ -181,7 +186,9 @@ def pubkey_hash_to_address(pubkey_hash: bytes) -> str:
     'mfWxJ45yp2SFn7UciZyNpvDKrzbhyfKrY8'
     """
     if not isinstance(pubkey_hash, bytes | bytearray) or len(pubkey_hash) != PUBKEY_HASH_SIZE:
-        raise KeyFormatError("a public-key hash is 20 bytes")
+        is_bytes = isinstance(pubkey_hash, bytes | bytearray)
+        got = f"{len(pubkey_hash)} bytes" if is_bytes else type(pubkey_hash).__name__
+        raise KeyFormatError(f"a public-key hash is 20 bytes, got {got}")
     return base58check_encode(bytes([TESTNET_VERSION]) + bytes(pubkey_hash))
 
 

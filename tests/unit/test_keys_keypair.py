@@ -209,3 +209,16 @@ def test_address_argument_types():
         address_to_pubkey_hash(b"bytes")  # type: ignore[arg-type]
     with pytest.raises(KeyFormatError):
         pubkey_hash_to_address(bytes(19))
+
+
+def test_key_errors_say_what_was_found_but_never_the_secret():
+    for secret, found in ((0, "got 0"), (-5, "negative"), (N + 12345, ">= n")):
+        with pytest.raises(KeyFormatError, match=found) as excinfo:
+            PrivateKey(secret)
+        assert not secret or str(abs(secret)) not in str(excinfo.value)
+    with pytest.raises(KeyFormatError, match="got 31 bytes"):
+        PrivateKey.from_bytes(bytes(31))
+    with pytest.raises(KeyFormatError, match="got 19 bytes"):
+        pubkey_hash_to_address(bytes(19))
+    with pytest.raises(ValueError, match="got str"):
+        PrivateKey(1).sign_digest("00" * 32)
