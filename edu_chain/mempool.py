@@ -33,6 +33,7 @@ never before a pool parent it depends on, until the block is full.
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -172,9 +173,13 @@ class Mempool:
                     f"{display_hex(tx_in.outpoint.txid)}:{tx_in.outpoint.index}, already spent "
                     f"by mempool transaction {display_hex(other)} (first seen wins)",
                 )
-        if self.chain.store.find_tx(txid) is not None:
+        confirmed = self.chain.store.find_tx(txid)
+        if confirmed is not None:
+            block_hash, height, _ = confirmed
             raise TxValidationError(
-                "txn-already-known", f"transaction {tx.id} is already confirmed in a block"
+                "txn-already-known",
+                f"transaction {tx.id} is already confirmed in block {display_hex(block_hash)} "
+                f"at height {height}",
             )
         coins = rules.spent_coins(tx, self)
         fee = rules.check_tx_inputs(tx, coins, tip.height + 1, self.params)
@@ -183,7 +188,7 @@ class Mempool:
             raise TxValidationError(
                 "min-relay-fee-not-met",
                 f"transaction {tx.id} pays a fee of {fee} for {size} bytes: expected at least "
-                f"{self.min_fee_rate:g} per byte = {int(self.min_fee_rate * size + 0.999999)}",
+                f"{self.min_fee_rate:g} per byte = {math.ceil(self.min_fee_rate * size)}",
             )
         rules.check_input_signatures(tx, coins)
         if not bypass_limits:
@@ -229,9 +234,10 @@ class Mempool:
         if freed < needed:
             raise TxValidationError(
                 "mempool-full",
-                f"the mempool holds {self.total_bytes} of {self.max_bytes} bytes and transaction "
-                f"{tx.id} ({fee_rate:.2f} per byte) does not pay more than enough of the "
-                f"cheapest ones to take their {needed} bytes",
+                f"transaction {tx.id} needs {size} bytes and the mempool has "
+                f"{self.max_bytes - self.total_bytes} of {self.max_bytes} free; the entries "
+                f"paying less than its {fee_rate:.2f} per byte hold only {freed} of the {needed} "
+                "bytes it would have to evict: expected a higher fee rate",
             )
         for txid in victims:
             self.remove(txid)

@@ -79,8 +79,9 @@ def check_header_pow(header: BlockHeader, params: ChainParams) -> None:
     if target == 0 or target > params.pow_limit:
         raise BlockValidationError(
             "bad-diffbits",
-            f"header field bits 0x{header.bits:08x} encodes a target outside (0, pow limit "
-            f"0x{params.pow_limit_bits:08x}] for chain {params.name}",
+            f"header field bits 0x{header.bits:08x} encodes a target outside what chain "
+            f"{params.name} allows: expected 0 < target <= pow limit 0x{params.pow_limit:064x} "
+            f"(bits 0x{params.pow_limit_bits:08x}), got 0x{target:064x}",
         )
     value = header.hash_int()
     if value > target:
@@ -119,8 +120,9 @@ def check_header_context(
     if header.timestamp <= median_time:
         raise BlockValidationError(
             "time-too-old",
-            f"header field timestamp {header.timestamp} must be greater than the median time of "
-            f"the previous {params.median_time_span} blocks ({median_time})",
+            f"header field timestamp at height {height} is not after the median time of the "
+            f"previous {params.median_time_span} blocks: expected > {median_time}, "
+            f"got {header.timestamp}",
         )
     if header.timestamp > now + params.max_future_drift:
         raise BlockValidationError(
@@ -206,8 +208,9 @@ def check_transaction(tx: Transaction, params: ChainParams) -> None:
             if tx_in.outpoint.is_null():
                 raise TxValidationError(
                     "bad-txns-prevout-null",
-                    f"transaction {txid} input {index} spends the null outpoint, which only a "
-                    "coinbase (the first transaction of a block, with exactly one input) may do",
+                    f"transaction {txid} input {index} spends the null outpoint: expected a real "
+                    "output (only a coinbase, the first transaction of a block, with exactly "
+                    "one input, spends the null outpoint)",
                 )
 
 
@@ -315,18 +318,25 @@ def check_block_context(block: Block, height: int, median_time: int) -> None:
 # --- transactions against the UTXO set ---------------------------------------------------
 
 
+def missing_input(
+    tx: Transaction, index: int, why: str = "it never existed, or it was already spent"
+) -> TxValidationError:
+    """The ``missingorspent`` error for input ``index`` (``why`` lists what may have happened)."""
+    outpoint = tx.inputs[index].outpoint
+    return TxValidationError(
+        "bad-txns-inputs-missingorspent",
+        f"transaction {tx.id} input {index} spends {display_hex(outpoint.txid)}:"
+        f"{outpoint.index}: expected an unspent output, but it is not in the UTXO set ({why})",
+    )
+
+
 def spent_coins(tx: Transaction, view: CoinView) -> list[Coin]:
     """Look up every coin a transaction spends, or fail with ``missingorspent``."""
     coins = []
     for index, tx_in in enumerate(tx.inputs):
         coin = view.get_coin(tx_in.outpoint)
         if coin is None:
-            raise TxValidationError(
-                "bad-txns-inputs-missingorspent",
-                f"transaction {tx.id} input {index} spends "
-                f"{display_hex(tx_in.outpoint.txid)}:{tx_in.outpoint.index}, which is not in "
-                "the UTXO set: it never existed, or it was already spent",
-            )
+            raise missing_input(tx, index)
         coins.append(coin)
     return coins
 

@@ -357,8 +357,8 @@ class ChainState:
             if not allow_orphan and block.header.prev_hash not in self.index:
                 raise BlockValidationError(
                     "prev-blk-not-found",
-                    f"block {block.id} field prev_hash {display_hex(block.header.prev_hash)} "
-                    "names a block this node does not know (fetch the parent first)",
+                    f"block {block.id} field prev_hash: expected the hash of a block this node "
+                    f"knows, got {display_hex(block.header.prev_hash)} (fetch the parent first)",
                 )
             result = self._accept(block)
             if result.status == "orphan":
@@ -580,16 +580,9 @@ class ChainState:
                     if outpoint not in spent_set:
                         coin = created.get(outpoint) or self.utxos.get(outpoint)
                     if coin is None:
+                        why = "never created, already spent, or spent twice in this block"
                         raise rules.as_block_error(
-                            TxValidationError(
-                                "bad-txns-inputs-missingorspent",
-                                f"transaction {tx.id} input {index} spends "
-                                f"{display_hex(outpoint.txid)}:{outpoint.index}, which is not in "
-                                "the UTXO set (never created, already spent, or spent twice "
-                                "in this block)",
-                            ),
-                            block,
-                            position,
+                            rules.missing_input(tx, index, why), block, position
                         )
                     spent_set.add(outpoint)
                     spent.append((outpoint, coin))

@@ -446,16 +446,49 @@ def test_mempool_policy_refuses_with_exact_code(name, code, make):
     assert set(lab.pool.entries) == before
 
 
+# Refusals with nothing to compare: the block is known, its parent failed, or the signature
+# checks of ``Transaction.input_check`` (which name the key, the hash or s instead).
+NOTHING_TO_COMPARE = {
+    "duplicate",
+    "bad-prevblk",
+    "bad-signature",
+    "bad-signature-encoding",
+    "bad-signature-high-s",
+    "bad-txns-pubkey-mismatch",
+}
+
+
 @pytest.mark.parametrize("case", CATALOGUE, ids=_case_id)
 def test_messages_teach(case: Case):
-    """Every refusal explains itself: the message names a field or a number, not just a code."""
+    """Every refusal explains itself: the message names a field or a number, not just a code,
+    and says what was expected (DESIGN.md section 6: which field, expected vs actual)."""
     lab = Lab()
     block = case.block(lab) if case.block else lab.block([case.tx(lab)])
     with pytest.raises(ValidationError) as info:
         lab.chain.submit_block(block, allow_orphan=False)
+    messages = [info.value.message]
+    if case.tx is not None:
+        lab = Lab()
+        with pytest.raises(ValidationError) as info:
+            lab.pool.accept(case.tx(lab))
+        messages.append(info.value.message)
+    for message in messages:
+        assert len(message) > 30
+        assert any(ch.isdigit() for ch in message)
+        if case.code not in NOTHING_TO_COMPARE:
+            assert "expected" in message, message
+
+
+@pytest.mark.parametrize("name,code,make", MEMPOOL_ONLY, ids=[m[0] for m in MEMPOOL_ONLY])
+def test_policy_messages_teach(name, code, make):
+    lab = Lab()
+    tx = make(lab)
+    with pytest.raises(TxValidationError) as info:
+        lab.pool.accept(tx)
     message = info.value.message
-    assert len(message) > 30
-    assert any(ch.isdigit() for ch in message)
+    assert tx.id in message  # which transaction
+    if code in {"min-relay-fee-not-met", "mempool-full"}:
+        assert "expected" in message, message
 
 
 def test_valid_spend_is_accepted_by_both_paths():
