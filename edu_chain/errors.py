@@ -10,10 +10,18 @@ the wrong content".
      |    +-- DecodeError                 bytes that do not parse (truncated, trailing, too long)
      |    +-- BlockValidationError        a header or block breaks a consensus rule
      |    +-- TxValidationError           a transaction breaks a consensus or policy rule
+     |    +-- MerkleError                 (merkle.py) empty leaf list, a leaf not 32 bytes
      +-- KeyFormatError (+ ValueError)    a key, signature or address is malformed
      +-- MiningError                      the miner cannot run the job it was given
+     +-- StoreError                       (chain/store.py) the chain database is unusable
+     +-- WalletError                      (wallet.py) keystore or payment problems
      +-- NodeError                        a node, peer or testnet operation failed
+     |                                    (TestnetError, PeerError, FaucetError in node/)
      +-- GradingError                     an exercise manifest or submission set is unusable
+                                          (ManifestError, SubmissionError in grading/)
+
+Subclasses marked with a module live next to the code that raises them, so this module
+stays at the bottom of the layers and imports nothing.
 
 Reason codes are short, stable, kebab-case strings in the style of Bitcoin Core's reject
 reasons (``high-hash``, ``bad-merkle-root``, ``bad-txns-inputs-missingorspent``).  Tests,
