@@ -14,7 +14,7 @@ Serialization of one coin (used for undo data and the SQLite store)::
     amount       uint64 LE   base units
     pubkey_hash  20 bytes    hash160 of the owner's compressed public key
     height       uint32 LE   height of the block that created the output
-    is_coinbase  uint8       1 for a coinbase output, else 0
+    is_coinbase  uint8       1 for a coinbase output, else 0 (any other value is refused)
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from edu_chain.encoding import ByteReader, encode_varint, uint32_le, uint64_le
+from edu_chain.errors import DecodeError
 
 if TYPE_CHECKING:  # pragma: no cover
     from edu_chain.tx import OutPoint, Transaction, TxOut
@@ -59,6 +60,12 @@ class Coin:
         pubkey_hash = reader.read(20, "pubkey_hash")
         height = reader.uint32("height")
         flag = reader.read(1, "is_coinbase")[0]
+        if flag > 1:  # one coin, one encoding: 2..255 would not serialize back the same
+            raise DecodeError(
+                "decode-non-canonical",
+                f"coin field is_coinbase at offset {reader.offset - 1}: expected 0 or 1, "
+                f"got {flag}",
+            )
         return cls(TxOut(amount, pubkey_hash), height, flag == 1)
 
     @classmethod
