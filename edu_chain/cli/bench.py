@@ -28,9 +28,10 @@ def mining_table(result: dict) -> str:
         lines.append(f"compile (empty cache)       {result['compile_s']:8.2f} s")
         lines.append(f"fresh process, cached       {result['cached_start_s']:8.2f} s")
     machine = result["machine"]
+    load = machine["load_average_1min"]
     lines.append(
         f"machine: {machine['cores']} cores, avx2={machine['avx2']}, sha_ni={machine['sha_ni']}, "
-        f"lanes={machine['lanes']}, load average {machine['load_average_1min']}"
+        f"lanes={machine['lanes']}, load average {'?' if load is None else f'{load:.2f}'}"
     )
     return "\n".join(lines)
 

@@ -28,6 +28,10 @@ def _dir_option(function):
 
 
 def _fail(error: TestnetError) -> click.ClickException:
+    if error.code == "no-testnet":  # never started here, or already stopped with `down`
+        return click.ClickException(
+            f"{error}: nothing runs there. Start one with `educhain testnet up --dir DIR`."
+        )
     return click.ClickException(str(error))
 
 
