@@ -19,7 +19,9 @@ import pytest
 
 from edu_chain.block import Block
 from edu_chain.chain.builder import ChainBuilder
+from edu_chain.chain.coins import Coin
 from edu_chain.chain.params import ChainParams
+from edu_chain.chain.rules import check_tx_inputs
 from edu_chain.chain.signatures import parallel_signature_verifier, serial_signature_verifier
 from edu_chain.errors import BlockValidationError, TxValidationError, ValidationError
 from edu_chain.keys import N, PrivateKey, Signature
@@ -253,6 +255,21 @@ CATALOGUE: list[Case] = [
                 b,
                 Transaction(
                     1, (TxIn(OutPoint(NULL_TXID, COINBASE_INDEX), b"\x01"),), (TxOut(1, lab.pkh),)
+                ),
+            )
+        ),
+    ),
+    Case(
+        "coinbase data too long",
+        "bad-cb-length",
+        "2 <= len(coinbase data) <= 100",
+        block=lambda lab: lab.block(
+            mutate=lambda b: replace_coinbase(
+                b,
+                Transaction(  # Transaction.coinbase refuses this; built by hand
+                    1,
+                    (TxIn(OutPoint(NULL_TXID, COINBASE_INDEX), bytes(101)),),
+                    (TxOut(1, lab.pkh),),
                 ),
             )
         ),
@@ -529,3 +546,29 @@ def test_parallel_and_serial_verifiers_agree_on_a_mixed_batch():
     serial = serial_signature_verifier(jobs)
     assert serial == parallel_signature_verifier(2, executor="thread")(jobs)
     assert serial.count(True) == 20
+
+
+def test_input_values_out_of_range():
+    """``bad-txns-inputvalues-outofrange``: no chain holds coins above MAX_MONEY, so the rule
+    is checked on hand-made coins (Bitcoin Core keeps the same belt-and-braces check)."""
+    lab = Lab()
+    tx = lab.tx()
+    huge = Coin(TxOut(MAX_MONEY + 1, lab.pkh), 1, False)
+    with pytest.raises(TxValidationError) as info:
+        check_tx_inputs(tx, [huge], lab.chain.height + 1, lab.params)
+    assert info.value.code == "bad-txns-inputvalues-outofrange"
+    assert "expected <= MAX_MONEY" in info.value.message
+
+
+def test_every_code_of_the_rules_docstring_is_in_the_catalogue():
+    """The table in ``edu_chain/chain/rules.py`` and this catalogue list the same codes."""
+    import re
+
+    from edu_chain.chain import rules
+
+    documented = set(re.findall(r"``([a-z][a-z0-9]*(?:-[a-z0-9]+)*)``", rules.__doc__))
+    documented.discard("code")  # the attribute, named in the prose
+    covered = {case.code for case in CATALOGUE} | {"bad-txns-inputvalues-outofrange"}
+    # Unreachable from bytes: TxOut refuses negative amounts when it is built.
+    unreachable = {"bad-txns-vout-negative"}
+    assert documented - unreachable == covered
