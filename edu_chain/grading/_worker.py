@@ -119,6 +119,8 @@ def _make_hook(request, report):
         "resource.prlimit": "changing the resource limits of a process",
         "resource.setrlimit": "changing the resource limits of a process",
         "sys.unraisablehook": "replacing the error hook",
+        # Hand-made bytecode is not verified by CPython and can corrupt memory.
+        "code.__new__": "building a code object",
     }
     path_events = (
         "os.remove",
@@ -187,11 +189,21 @@ def _make_hook(request, report):
             name = args[0]
             if _type(name) is not _str:
                 return
-            root = name.split(".")[0]
-            if root == "edu_chain":
+            parts = name.split(".")
+            if parts[0] == "edu_chain":
                 refuse("reference-import", name, _import_error)
-            if name in banned or root in banned:
+            # Every part, not just the first: importlib.util.spec_from_file_location loads a
+            # file under any dotted name, and an extension's init function is named after
+            # the LAST part ("student._sha256" runs PyInit__sha256).
+            if name in banned or any(part in banned for part in parts):
                 refuse("banned-import", name, _import_error)
+            filename = args[1]  # set only when an extension module (native code) is loaded
+            if _type(filename) is _str:
+                full = normalise(filename)
+                if full is None or not (
+                    starts_with_any(full, readable) and not starts_with_any(full, unreadable)
+                ):
+                    refuse("forbidden-call", "loading native code from " + _repr(filename))
         elif event == "open":
             mode = args[1] if _type(args[1]) is _str else "r"
             flags = args[2] if _type(args[2]) is _int else 0

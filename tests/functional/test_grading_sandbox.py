@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
+import subprocess
+import sysconfig
 import time
 from pathlib import Path
 
@@ -52,6 +55,9 @@ MALICIOUS = {
     "sha256_private_hash": ("violation", "_sha256"),
     "sha256_importlib_hash": ("violation", "bans"),
     "sha256_sys_modules": ("graded", ""),
+    "sha256_renamed_extension": ("violation", "student._sha256"),
+    "native_extension": ("violation", "loading native code"),
+    "code_object": ("violation", "code.__new__"),
 }
 
 MISTAKES = {
@@ -111,6 +117,42 @@ def test_dir_fd_escape_leaves_the_standard_library_untouched(tmp_path):
         assert not probe.exists()
     finally:
         probe.unlink(missing_ok=True)
+
+
+EXTENSION_C = """
+#include <Python.h>
+#include <stdio.h>
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "evil", NULL, -1, NULL};
+PyMODINIT_FUNC PyInit_evil(void) {
+    FILE *marker = fopen("MARKER", "w");
+    if (marker) { fputs("native code ran", marker); fclose(marker); }
+    return PyModule_Create(&def);
+}
+"""
+
+
+def test_a_compiled_extension_never_runs(tmp_path):
+    """A real extension module written to scratch: its init function must never run."""
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    include = sysconfig.get_paths()["include"]
+    if compiler is None or not (Path(include) / "Python.h").exists():
+        pytest.skip("needs a C compiler and Python.h to build the extension")
+    marker = tmp_path / "marker_native"
+    (tmp_path / "evil.c").write_text(EXTENSION_C.replace("MARKER", str(marker)))
+    built = subprocess.run(
+        [compiler, "-shared", "-fPIC", f"-I{include}", "-o", "evil.so", "evil.c"],
+        cwd=tmp_path,
+        capture_output=True,
+    )
+    if built.returncode != 0:
+        pytest.skip("the C compiler could not build the extension")
+    source = materialise("native_extension", tmp_path).replace(
+        "{{NATIVE_EXTENSION}}", (tmp_path / "evil.so").read_bytes().hex()
+    )
+    exercise = dataclasses.replace(EXERCISES["merkle_root"], limits=SHORT)
+    result = grade_cells(exercise, [source], shrink=False)
+    assert result.status == "violation", result.message
+    assert not marker.exists()
 
 
 def test_children_cannot_outlive_the_worker(tmp_path):
