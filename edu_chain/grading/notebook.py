@@ -77,7 +77,7 @@ def notebook_cells(path: Path) -> list[str]:
     """The cleaned code cells of a notebook, in order.  Raises :class:`SubmissionError`."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise SubmissionError(f"{path.name} is not a valid notebook (JSON error: {exc})") from None
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise SubmissionError(f"{path.name} is not a Jupyter notebook (no 'cells' list)")
@@ -100,6 +100,7 @@ def find_submission(student_dir: Path, exercise_id: str) -> Submission | None:
     """
     student = student_dir.name
     py_file = student_dir / f"{exercise_id}.py"
+    _refuse_symlink(py_file)
     if py_file.is_file():
         try:
             text = py_file.read_text(encoding="utf-8")
@@ -111,10 +112,19 @@ def find_submission(student_dir: Path, exercise_id: str) -> Submission | None:
         return None
     cells = [NOTEBOOK_PRELUDE]
     for notebook in notebooks:
+        _refuse_symlink(notebook)
         cells.extend(notebook_cells(notebook))
     return Submission(
         student, exercise_id, tuple(cells), True, ", ".join(p.name for p in notebooks)
     )
+
+
+def _refuse_symlink(path: Path) -> None:
+    """Submissions come from uploaded archives, which can carry symbolic links: a link to
+    ``../alice/mine.py`` would be graded as this student's work, and a link to a file of the
+    grading machine would be read and run.  Only regular files count."""
+    if path.is_symlink():
+        raise SubmissionError(f"{path.name} is a symbolic link; submit the file itself")
 
 
 def find_students(submissions_dir: Path) -> list[Path]:

@@ -57,3 +57,26 @@ def test_python_file_wins_over_notebooks_and_hash_tracks_content(tmp_path):
     assert not from_file.notebook
     assert from_file.content_hash != from_notebook.content_hash
     assert find_submission(tmp_path, "sha256").notebook  # the notebook still serves others
+
+
+def test_a_symbolic_link_is_not_a_submission(tmp_path):
+    """An uploaded archive can carry symlinks: '../alice/mine.py' would be graded as this
+    student's work, and a link to a file of the grading machine would run it as code."""
+    alice, mallory = tmp_path / "alice", tmp_path / "mallory"
+    alice.mkdir()
+    mallory.mkdir()
+    (alice / "mine.py").write_text("def mine(*a):\n    return 0\n")
+    (alice / "work.ipynb").write_text(_nb([{"cell_type": "code", "source": "a = 1"}]))
+    (mallory / "mine.py").symlink_to("../alice/mine.py")
+    with pytest.raises(SubmissionError, match=r"mine\.py is a symbolic link"):
+        find_submission(mallory, "mine")
+    (mallory / "mine.py").unlink()
+    (mallory / "work.ipynb").symlink_to(alice / "work.ipynb")
+    with pytest.raises(SubmissionError, match=r"work\.ipynb is a symbolic link"):
+        find_submission(mallory, "mine")
+
+
+def test_a_notebook_nested_too_deeply_is_a_submission_error(tmp_path):
+    (tmp_path / "deep.ipynb").write_text("[" * 100_000)
+    with pytest.raises(SubmissionError, match="not a valid notebook"):
+        find_submission(tmp_path, "mine")
