@@ -13,18 +13,14 @@ are the figures to compare.  JSON keys: ``<name>_sign_per_s``, ``<name>_verify_p
 
 from __future__ import annotations
 
-import argparse
 import hashlib
-import json
 import os
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from typing import Any
 
 import ecdsa as ecdsa_lib
+from _common import emit, parser
 
 from edu_chain.keys import N, PrivateKey, available_backends, get_backend, verify_batch
 from edu_chain.keys.ecdsa import HALF_N
@@ -43,16 +39,15 @@ def rate(operation: Callable[[int], object], min_seconds: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--seconds", type=float, default=0.5, help="time per measurement")
-    parser.add_argument("--batch", type=int, default=4000, help="signatures in the batch test")
-    args = parser.parse_args()
+    arguments = parser(__doc__.splitlines()[0])
+    arguments.add_argument("--seconds", type=float, default=0.5, help="time per measurement")
+    arguments.add_argument("--batch", type=int, default=4000, help="signatures in the batch test")
+    args = arguments.parse_args()
 
     keys = [PrivateKey(0xC0FFEE + 7919 * i) for i in range(16)]
     digests = [hashlib.sha256(f"message {i}".encode()).digest() for i in range(64)]
     signed = [(k, d, k.sign_digest(d)) for k in keys for d in digests[:4]]
-    results: dict[str, float | int | str] = {"cpus": os.cpu_count() or 1}
+    results: dict[str, Any] = {"cpus": os.cpu_count() or 1}
 
     # Same answers first: every backend and the ecdsa library give identical signatures.
     lib_keys = [
@@ -143,29 +138,37 @@ def main() -> None:
     results["batch_thread_speedup"] = timings["serial"] / timings["thread"]
     results["batch_process_speedup"] = timings["serial"] / timings["process"]
 
-    if args.json:
-        print(json.dumps(results, indent=2, sort_keys=True))
-        return
-    print(f"secp256k1 ECDSA, {results['cpus']} CPUs, fast path = {fast}")
-    print(f"{'implementation':<16}{'sign/s':>12}{'verify/s':>12}{'verify vs ecdsa lib':>22}")
-    rows = [("ecdsa library", "ecdsa_lib")] + [(name, name) for name in backends]
+    results["backends"] = ",".join(backends)
+    emit(results, args.json, table)
+
+
+def table(results: dict[str, Any]) -> str:
+    """The figures for people: one row per implementation, then the batch timings."""
+    fast = results["fast_path"]
+    lines = [
+        f"secp256k1 ECDSA, {results['cpus']} CPUs, fast path = {fast}",
+        f"{'implementation':<16}{'sign/s':>12}{'verify/s':>12}{'verify vs ecdsa lib':>22}",
+    ]
+    rows = [("ecdsa library", "ecdsa_lib")]
+    rows += [(name, name) for name in results["backends"].split(",")]
     for title, key in rows:
         ratio = results[f"{key}_verify_per_s"] / results["ecdsa_lib_verify_per_s"]
-        print(
+        lines.append(
             f"{title:<16}{results[f'{key}_sign_per_s']:>12,.0f}"
             f"{results[f'{key}_verify_per_s']:>12,.0f}{ratio:>21.1f}x"
         )
-    print(
+    lines.append(
         f"fast path verifies {results['ratio_verify_fast_vs_reference']:.0f}x faster "
         "than the from-scratch reference"
     )
-    print(f"batch of {args.batch} input signatures ({fast}):")
-    for label in timings:
-        print(f"  {label:<8} {results[f'batch_{label}_verify_per_s']:>10,.0f} verify/s")
-    print(
+    lines.append(f"batch of {results['batch_size']} input signatures ({fast}):")
+    for label in ("serial", "thread", "process"):
+        lines.append(f"  {label:<8} {results[f'batch_{label}_verify_per_s']:>10,.0f} verify/s")
+    lines.append(
         f"  speedup over serial: threads {results['batch_thread_speedup']:.2f}x, "
         f"processes {results['batch_process_speedup']:.2f}x"
     )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
