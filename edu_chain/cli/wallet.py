@@ -5,7 +5,8 @@ API (DESIGN.md section 7), the fixed endpoints:
 
 * ``GET /api/address/{address}`` -> ``{"balance": int, "utxos": [{"txid": displayed hex,
   "index": int, "amount": int}, ...]}`` (``"outpoint": "txid:index"`` may replace txid and
-  index; an entry with ``"spendable": false``, e.g. an immature coinbase, is not spent);
+  index; an entry with ``"spendable": false``, e.g. an immature coinbase, or with a
+  ``"spent_in_mempool"`` txid, already spent by a pending payment, is not spent);
 * ``POST /api/tx`` with ``{"hex": raw transaction hex}`` -> ``{"txid": ...}`` or a 4xx
   ``{"error": {"code": ..., "message": ...}}``.
 """
@@ -25,6 +26,7 @@ from edu_chain.keys import address_to_pubkey_hash
 from edu_chain.tx import OutPoint, TxOut
 from edu_chain.wallet import (
     DEFAULT_FEE,
+    InsufficientFundsError,
     KeystoreExistsError,
     Wallet,
     WalletError,
@@ -79,7 +81,8 @@ def _load(path: Path) -> Wallet:
     try:
         return Wallet.load(path.expanduser())
     except WalletError as error:
-        raise WalletCliError(str(error)) from None
+        hint = "" if path.expanduser().exists() else ", or pass --wallet FILE (env EDUCHAIN_WALLET)"
+        raise WalletCliError(f"{error}{hint}") from None
 
 
 # --- talking to a node ---------------------------------------------------------------------
@@ -95,7 +98,8 @@ def _request(node_url: str, method: str, path: str, **kwargs: Any) -> Any:
     except httpx.TransportError as error:
         raise WalletCliError(
             f"no node answered at {node_url} ({type(error).__name__}: {error}). "
-            "Start one with `educhain node` or pass --node URL."
+            "Start one with `educhain node` or pass --node URL "
+            "(a testnet's URLs: `educhain testnet status --dir DIR`)."
         ) from None
     try:
         body = response.json()
@@ -123,7 +127,7 @@ def _address_info(node_url: str, address: str) -> tuple[int, dict[OutPoint, TxOu
         if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
             raise TypeError(f"utxos must be a list of objects, got {entries!r:.80}")
         for entry in entries:
-            if entry.get("spendable", True) is False:
+            if entry.get("spendable", True) is False or entry.get("spent_in_mempool"):
                 continue
             if "txid" in entry:
                 txid, index = entry["txid"], entry["index"] if "index" in entry else entry["vout"]
@@ -251,6 +255,11 @@ def send(
         utxos.update(_address_info(node_url, addr)[1])
     try:
         tx = loaded.build_payment(utxos, to_address, amount_units, fee_units)
+    except InsufficientFundsError as error:
+        raise WalletCliError(
+            f"{error} (coins spent by a payment still in the mempool, and its change, count "
+            "once a block confirms it)"
+        ) from None
     except (WalletError, KeyFormatError) as error:
         raise WalletCliError(str(error)) from None
     reply = _request(node_url, "POST", "/api/tx", json={"hex": tx.hex()})
@@ -260,6 +269,7 @@ def send(
         return
     click.echo(f"sent {format_coins(amount_units)} coins to {to_address}")
     click.echo(f"txid {txid}")
+    click.echo("balances change when a block includes it (it waits in the mempool until then)")
 
 
 __all__ = ["wallet"]

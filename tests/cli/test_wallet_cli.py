@@ -132,7 +132,7 @@ def test_address_lists_and_adds(keystore):
 def test_missing_wallet_is_a_clear_error(tmp_path):
     result = run("address", "--wallet", str(tmp_path / "none.json"))
     assert result.exit_code == 2
-    assert "educhain wallet new" in result.output
+    assert "educhain wallet new" in result.output and "--wallet FILE" in result.output
 
 
 def test_balance(keystore, fake_node):
@@ -173,6 +173,30 @@ def test_send_skips_unspendable_coins(keystore, fake_node):
     fake_node.spendable = False
     result = run("send", BOB.public_key.address(), "1", "--wallet", str(keystore))
     assert result.exit_code == 2 and "insufficient funds" in result.output
+
+
+def test_send_skips_coins_already_spent_in_the_mempool(keystore, monkeypatch):
+    """Sending again before a block confirms the first payment must not re-spend its inputs
+    (the node would refuse txn-already-in-mempool or txn-mempool-conflict)."""
+    pending = {
+        "txid": "11" * 32,
+        "index": 0,
+        "amount": 3 * COIN,
+        "spendable": True,
+        "spent_in_mempool": "22" * 32,
+    }
+    reply = {"balance": 3 * COIN, "unconfirmed_delta": -3 * COIN, "utxos": [pending]}
+    requests: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests.append(f"{request.method} {request.url.path}")
+        return httpx.Response(200, json=reply)
+
+    monkeypatch.setattr(wallet_cli, "_TRANSPORT", httpx.MockTransport(handler))
+    result = run("send", BOB.public_key.address(), "1", "--wallet", str(keystore))
+    assert result.exit_code == 2
+    assert "insufficient funds" in result.output and "mempool" in result.output
+    assert not any(r.startswith("POST") for r in requests)
 
 
 @pytest.mark.parametrize(
