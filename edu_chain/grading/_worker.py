@@ -43,6 +43,12 @@ VIOLATION_EXIT = 86  # exit status when a refused action could not be reported
 # Larger ints are reported by size only: Python refuses to print an int of more than 4300
 # digits (about 14,000 bits), which would end the worker, and no exercise returns one.
 MAX_INT_BITS = 10_000
+# RLIMIT_FSIZE caps each file, not their number: without a budget, a loop writing 16 MB files
+# fills the grading machine's disk in seconds, and every other student's grading with it.
+MAX_SCRATCH_WRITES = 64
+WRITES_REFUSED = (
+    f"more than {MAX_SCRATCH_WRITES} files written: the scratch directory is not storage"
+)
 
 
 def _set_limits(limits):
@@ -89,6 +95,7 @@ def _make_hook(request, report):
     banned = frozenset(request["banned"])
     lenient = frozenset(request.get("lenient_at_load", ()))
     phase = ["load"]
+    writes = [0]  # opens for writing (and other changes) in the scratch directory so far
     refused_events = {
         "os.system": "running a shell command",
         "os.exec": "replacing the process",
@@ -177,7 +184,13 @@ def _make_hook(request, report):
         if full is None:
             shown = path if _type(path) in (_str, _bytes) else _type(path).__name__
             refuse("file-access", "only absolute str paths are allowed, got " + _repr(shown))
-        if full.startswith(scratch) or full in devices:
+        if full in devices:
+            return
+        if full.startswith(scratch):
+            if writing:
+                writes[0] += 1
+                if writes[0] > MAX_SCRATCH_WRITES:
+                    refuse("forbidden-call", WRITES_REFUSED)
             return
         allowed = starts_with_any(full, readable) and not starts_with_any(full, unreadable)
         if allowed and not writing:

@@ -58,6 +58,7 @@ MALICIOUS = {
     "sha256_renamed_extension": ("violation", "student._sha256"),
     "native_extension": ("violation", "loading native code"),
     "code_object": ("violation", "code.__new__"),
+    "disk_filler": ("violation", "files written"),
 }
 
 MISTAKES = {
