@@ -149,8 +149,17 @@ class Block:
     transactions: tuple[HasTxid, ...]
 
     def __post_init__(self) -> None:
+        if not isinstance(self.header, BlockHeader):
+            raise TypeError(f"header must be a BlockHeader, got {type(self.header).__name__}")
         if not isinstance(self.transactions, tuple):
             object.__setattr__(self, "transactions", tuple(self.transactions))
+        for position, tx in enumerate(self.transactions):
+            # Duck typing (see HasTxid) keeps block.py below tx.py in the layers.
+            if not (hasattr(tx, "txid") and hasattr(tx, "serialize")):
+                raise TypeError(
+                    f"transaction {position} must have txid() and serialize(), "
+                    f"got {type(tx).__name__}"
+                )
 
     def hash(self) -> bytes:
         return self.header.hash()

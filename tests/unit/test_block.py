@@ -99,3 +99,11 @@ def test_block_build_commits_to_its_transactions_and_round_trips():
     assert parsed.txids() == block.txids()
     with pytest.raises(DecodeError):
         Block.parse(block.serialize() + b"\x00", _parse_fake)
+
+
+def test_block_refuses_what_is_not_a_header_or_a_transaction():
+    header = header_from_fields(GENESIS)
+    with pytest.raises(TypeError, match="header must be a BlockHeader"):
+        Block(header.serialize(), ())
+    with pytest.raises(TypeError, match="transaction 1"):
+        Block(header, (_FakeTx(b"a"), b"raw bytes"))
