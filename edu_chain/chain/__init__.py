@@ -8,6 +8,7 @@ Modules, lowest first:
     rules.py      header / block / transaction checks with stable reason codes
     signatures.py checking a block's signatures one by one or in parallel (verify_batch)
     store.py      ChainStore: SQLite (WAL), one transaction per connected block
+    connect.py    how one block changes the UTXO set (spent, created, fees) and back
     index.py      BlockIndexEntry (height, chainwork, status), ChainEvent, SubmitResult
     state.py      ChainState: most-work fork choice, orphans, reorgs, events
     forktree.py   render_fork_tree: the active chain and stale branches as text

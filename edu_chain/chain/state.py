@@ -13,7 +13,9 @@ This is Bitcoin Core's ``ChainstateManager`` in miniature (``src/validation.cpp`
   processed as soon as the parent arrives.
 * **Connecting** a block checks it against the UTXO set (inputs exist, maturity, amounts,
   signatures, coinbase amount), then spends its inputs and adds its outputs, saving the spent
-  coins as *undo data*.  **Disconnecting** reverses that with the undo data.
+  coins as *undo data*.  **Disconnecting** reverses that with the undo data.  The bookkeeping
+  of one block lives in :mod:`~edu_chain.chain.connect`; this module decides which blocks to
+  connect and commits each one's changes.
 * **Reorg.**  When another branch gets more work, the node disconnects blocks back to the fork
   point and connects the other branch.  If a block of that branch turns out invalid it is
   marked invalid (with its descendants) and the node returns to the best valid chain.
@@ -40,7 +42,8 @@ from typing import TYPE_CHECKING
 
 from edu_chain.block import Block, BlockHeader
 from edu_chain.chain import retarget, rules
-from edu_chain.chain.coins import Coin, coins_created
+from edu_chain.chain.coins import Coin
+from edu_chain.chain.connect import connect_changes, disconnect_changes
 from edu_chain.chain.index import (
     INVALID,
     VALID,
@@ -50,13 +53,9 @@ from edu_chain.chain.index import (
     SubmitResult,
 )
 from edu_chain.chain.params import ChainParams
-from edu_chain.chain.signatures import (
-    SignatureJob,
-    Verifier,
-    serial_signature_verifier,
-)
+from edu_chain.chain.signatures import Verifier, serial_signature_verifier
 from edu_chain.chain.store import ChainStore, ConsistencyReport, StoreError
-from edu_chain.errors import BlockValidationError, TxValidationError, ValidationError
+from edu_chain.errors import BlockValidationError, ValidationError
 from edu_chain.hashing import display_hex
 from edu_chain.pow.target import block_work
 
@@ -548,69 +547,16 @@ class ChainState:
         block = self.get_block(entry.hash)
         assert block is not None and entry.parent is self.tip
         height = entry.height
-        spent, created, fees = self._apply_transactions(block, height)
-        rules.check_coinbase_amount(block, height, fees, self.params)
-        self.store.connect_block(block, height, spent, created)
-        for outpoint, _ in spent:
+        changes = connect_changes(block, height, self.utxos, self.params, self.verify_signatures)
+        rules.check_coinbase_amount(block, height, changes.fees, self.params)
+        # Disk first, in one SQLite transaction; memory follows only once it committed.
+        self.store.connect_block(block, height, changes.spent, changes.created)
+        for outpoint, _ in changes.spent:
             del self.utxos[outpoint]
-        self.utxos.update(created)
+        self.utxos.update(changes.created)
         entry.status, entry.reason = VALID, None
         self.active.append(entry)
         self._emit(ChainEvent("block_connected", entry, block))
-
-    def _apply_transactions(
-        self, block: Block, height: int
-    ) -> tuple[list[tuple[OutPoint, Coin]], list[tuple[OutPoint, Coin]], int]:
-        """Check every transaction against the UTXO set plus the block's own earlier outputs.
-
-        Returns (spent coins in input order, created coins, total fees) without changing
-        anything: the caller commits them only if the whole block is valid.
-        """
-        created: dict[OutPoint, Coin] = {}
-        spent: list[tuple[OutPoint, Coin]] = []
-        spent_set: set[OutPoint] = set()
-        jobs: list[SignatureJob] = []
-        fees = 0
-        for position, tx in enumerate(block.transactions):
-            if position > 0:
-                coins = []
-                for index, tx_in in enumerate(tx.inputs):
-                    outpoint = tx_in.outpoint
-                    coin = None
-                    if outpoint not in spent_set:
-                        coin = created.get(outpoint) or self.utxos.get(outpoint)
-                    if coin is None:
-                        why = "never created, already spent, or spent twice in this block"
-                        raise rules.as_block_error(
-                            rules.missing_input(tx, index, why), block, position
-                        )
-                    spent_set.add(outpoint)
-                    spent.append((outpoint, coin))
-                    coins.append(coin)
-                    jobs.append((tx, index, coin))
-                try:
-                    fees += rules.check_tx_inputs(tx, coins, height, self.params)
-                except TxValidationError as exc:
-                    raise rules.as_block_error(exc, block, position) from None
-            if height > 0:  # the genesis coinbase is not spendable (see params.py)
-                created.update(coins_created(tx, height))
-        results = self.verify_signatures(jobs)
-        if not all(results):
-            tx, index, coin = jobs[results.index(False)]
-            position = block.transactions.index(tx)
-            try:  # ask the readable check which rule failed, for a precise reason code
-                rules.check_one_signature(tx, index, coin.output)
-            except TxValidationError as exc:
-                raise rules.as_block_error(exc, block, position) from None
-            raise BlockValidationError(
-                "bad-signature",
-                f"block {block.id} transaction {position} input {index}: "
-                "the signature does not verify",
-            )
-        # An output created and spent inside the same block never reaches the UTXO set.
-        created_list = [(op, coin) for op, coin in created.items() if op not in spent_set]
-        spent_from_set = [(op, coin) for op, coin in spent if op not in created]
-        return spent_from_set, created_list, fees
 
     def _disconnect_tip(self) -> Block:
         """Remove the tip block: delete the coins it created, restore the coins it spent."""
@@ -618,19 +564,9 @@ class ChainState:
         block = self.get_block(entry.hash)
         assert block is not None and entry.parent is not None
         undo = self.store.get_undo(entry.hash)
-        removed = [op for tx in block.transactions for op, _ in coins_created(tx, entry.height)]
-        spent_outpoints = [tx_in.outpoint for tx in block.transactions[1:] for tx_in in tx.inputs]
-        created_here = set(removed)
-        restored_from_set = [op for op in spent_outpoints if op not in created_here]
-        if len(undo) != len(restored_from_set):
-            raise StoreError(
-                f"undo data of block {entry.id} has {len(undo)} coins, expected "
-                f"{len(restored_from_set)} (one per input spending an older output)"
-            )
-        restored = list(zip(restored_from_set, undo, strict=True))
-        removed_now = [op for op in removed if op in self.utxos]
-        self.store.disconnect_block(block, entry.height, restored, removed_now)
-        for outpoint in removed_now:
+        restored, removed = disconnect_changes(block, entry.height, undo, self.utxos)
+        self.store.disconnect_block(block, entry.height, restored, removed)
+        for outpoint in removed:
             del self.utxos[outpoint]
         self.utxos.update(restored)
         self.active.pop()
