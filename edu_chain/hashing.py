@@ -26,6 +26,7 @@ RIPEMD-160 when this Python has it and the readable one otherwise (same bytes: t
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from edu_chain.errors import DecodeError
 
@@ -56,7 +57,7 @@ def _openssl_ripemd160(data: bytes) -> bytes:
     return hashlib.new("ripemd160", data).digest()
 
 
-def _pick_ripemd160():
+def _pick_ripemd160() -> Callable[[bytes], bytes]:
     try:
         hashlib.new("ripemd160", b"")
     except ValueError:  # OpenSSL 3 without the legacy provider
