@@ -31,6 +31,7 @@ from edu_chain.block import Block
 from edu_chain.chain import ChainParams, ChainState
 from edu_chain.chain.builder import ChainBuilder
 from edu_chain.chain.signatures import (
+    Verifier,
     _cached_hash160,
     parallel_signature_verifier,
     serial_signature_verifier,
@@ -40,7 +41,7 @@ from edu_chain.keys import PrivateKey, get_backend
 from edu_chain.tx import OutPoint
 
 
-def build_blocks(params: ChainParams, blocks: int, txs: int) -> tuple[list, list]:
+def build_blocks(params: ChainParams, blocks: int, txs: int) -> tuple[list[Block], list[Block]]:
     """(setup blocks, measured blocks), all valid in sequence on ``params``' genesis.
 
     Every measured input is signed by a different key, so no cache flatters a verifier.
@@ -82,7 +83,14 @@ def cold(blocks: list[Block]) -> list[Block]:
     return [parse_block(block.serialize()) for block in blocks]
 
 
-def connect(params, setup, measured, verifier, store: str) -> float:
+def connect(
+    params: ChainParams,
+    setup: list[Block],
+    measured: list[Block],
+    verifier: Verifier,
+    store: str,
+) -> float:
+    """Seconds to submit ``measured`` to a fresh chain that already holds ``setup``."""
     measured = cold(measured)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.sqlite" if store == "file" else None
