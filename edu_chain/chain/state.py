@@ -90,10 +90,11 @@ class ChainState:
         max_orphans: int = 100,
     ) -> None:
         self.params = params or ChainParams.edu_regtest()
-        if not isinstance(store, ChainStore):
-            store = ChainStore(store or ":memory:", chain_name=self.params.name)
-        else:
+        owns_store = not isinstance(store, ChainStore)
+        if isinstance(store, ChainStore):
             store.check_meta(self.params.name)
+        else:
+            store = ChainStore(store or ":memory:", chain_name=self.params.name)
         self.store = store
         self.clock = clock
         self.verify_signatures = verify_signatures or serial_signature_verifier
@@ -106,7 +107,12 @@ class ChainState:
         self._block_cache: dict[bytes, Block] = {}
         self._sequence = 0
         self._lock = threading.RLock()
-        self._load()
+        try:
+            self._load()
+        except BaseException:
+            if owns_store:  # a store the caller passed in is the caller's to close
+                store.close()
+            raise
 
     # --- loading --------------------------------------------------------------------------
 

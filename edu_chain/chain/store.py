@@ -117,12 +117,16 @@ class ChainStore:
         self.path = str(path)
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._lock = threading.RLock()
-        if self.path != ":memory:":
-            self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
-        if chain_name is not None:
-            self.check_meta(chain_name)
+        try:
+            if self.path != ":memory:":
+                self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+            if chain_name is not None:
+                self.check_meta(chain_name)
+        except BaseException:  # refused (another chain's file) or unreadable: let it go
+            self._db.close()
+            raise
 
     def check_meta(self, chain_name: str) -> None:
         """Claim a new database for ``chain_name``, or refuse one that belongs to another chain

@@ -276,3 +276,26 @@ def test_a_failure_while_marking_a_branch_invalid(tmp_path):
     assert chain.get_entry(child.hash()).reason == "bad-prevblk"
     assert chain.tip.parent.hash == main_tip
     assert_memory_matches_disk(chain)
+
+
+def test_a_refused_database_is_closed_again(tmp_path, monkeypatch):
+    """Refusing a database (another chain's, or another genesis) must not leave its SQLite
+    connection open: a node that retries with other settings would hold the file twice."""
+    from edu_chain.chain import store as store_module
+
+    path = tmp_path / "chain.sqlite"
+    ChainState(PARAMS, path).close()
+    opened: list[sqlite3.Connection] = []
+    real_connect = sqlite3.connect
+
+    def recording_connect(*args, **kwargs):
+        opened.append(real_connect(*args, **kwargs))
+        return opened[-1]
+
+    monkeypatch.setattr(store_module.sqlite3, "connect", recording_connect)
+    other_genesis = replace(PARAMS, genesis_timestamp=PARAMS.genesis_timestamp + 1)
+    for params in (ChainParams.edu_regtest(), other_genesis):
+        with pytest.raises(StoreError):
+            ChainState(params, path)
+        with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+            opened[-1].execute("SELECT 1")
