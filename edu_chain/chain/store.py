@@ -77,9 +77,9 @@ CREATE TABLE IF NOT EXISTS txindex (
 class StoreError(EduChainError):
     """The database cannot be used.
 
-    Causes: it belongs to another chain or has a newer schema; its chain does not start at
-    this chain's genesis; its ``chain`` table has a gap; a block's undo data is missing or
-    does not match the block.
+    Causes: the file is not an SQLite database; it belongs to another chain or has a newer
+    schema; its chain does not start at this chain's genesis; its ``chain`` table has a gap;
+    a block's undo data is missing or does not match the block.
     """
 
 
@@ -124,7 +124,10 @@ class ChainStore:
             self._db.executescript(SCHEMA)
             if chain_name is not None:
                 self.check_meta(chain_name)
-        except BaseException:  # refused (another chain's file) or unreadable: let it go
+        except sqlite3.DatabaseError as error:  # e.g. "file is not a database"
+            self._db.close()
+            raise StoreError(f"cannot open {self.path} as a chain database: {error}") from None
+        except BaseException:  # refused (another chain's file): let the connection go
             self._db.close()
             raise
 

@@ -299,3 +299,10 @@ def test_a_refused_database_is_closed_again(tmp_path, monkeypatch):
             ChainState(params, path)
         with pytest.raises(sqlite3.ProgrammingError, match="closed"):
             opened[-1].execute("SELECT 1")
+
+
+def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path):
+    path = tmp_path / "chain.sqlite"
+    path.write_bytes(b"not a database, just text " * 100)
+    with pytest.raises(StoreError, match=r"cannot open .*file is not a database"):
+        ChainState(PARAMS, path)
