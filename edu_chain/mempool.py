@@ -101,7 +101,7 @@ class Mempool:
         self._reorging = False
         # The chain's lock, not a second one: the chain calls us while holding it, and
         # block_template calls the chain while holding ours; one lock cannot deadlock.
-        self._lock = chain._lock
+        self._lock = chain.lock
         chain.subscribe(self._on_chain_event)
 
     # --- reading --------------------------------------------------------------------------
@@ -319,7 +319,8 @@ class Mempool:
         retried on the next pass, so dependencies are always respected.
         """
         with self._lock:
-            budget = max_bytes or self.params.max_block_size - TEMPLATE_RESERVED_BYTES
+            if max_bytes is None:
+                max_bytes = self.params.max_block_size - TEMPLATE_RESERVED_BYTES
             pending = self.by_fee_rate()
             chosen: list[Transaction] = []
             chosen_ids: set[bytes] = set()
@@ -332,7 +333,7 @@ class Mempool:
                     if not parents <= chosen_ids:
                         continue
                     pending.remove(entry)
-                    if used + entry.size > budget:
+                    if used + entry.size > max_bytes:
                         continue
                     chosen.append(entry.tx)
                     chosen_ids.add(entry.txid)

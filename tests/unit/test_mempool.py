@@ -76,6 +76,7 @@ def test_fee_rate_ordering_in_templates(lab):
     # A block that only fits one transaction takes the best payer.
     one, fee = pool.select_transactions(max_bytes=txs[1].size())
     assert one == [txs[1]] and fee == 9_000
+    assert pool.select_transactions(max_bytes=0) == ([], 0)  # 0 means none, not the default
 
 
 def test_template_mines_into_a_valid_block_paying_the_fees(lab):
