@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 from edu_chain.block import Block, BlockHeader
 from edu_chain.chain.coins import Coin, coins_created, parse_undo, serialize_undo
 from edu_chain.errors import EduChainError
+from edu_chain.hashing import display_hex
 
 if TYPE_CHECKING:  # pragma: no cover
     from edu_chain.tx import OutPoint, TxOut
@@ -261,7 +262,7 @@ class ChainStore:
         with self._lock:
             row = self._db.execute("SELECT data FROM undo WHERE hash = ?", (block_hash,)).fetchone()
         if row is None:
-            raise StoreError(f"no undo data for block {block_hash[::-1].hex()}")
+            raise StoreError(f"no undo data for block {display_hex(block_hash)}")
         return parse_undo(bytes(row[0]))
 
     def disconnect_block(
@@ -326,7 +327,7 @@ class ChainStore:
         for height, block_hash in enumerate(chain):
             raw = self.get_raw_block(block_hash)
             if raw is None:
-                problems.append(f"height {height}: block {block_hash[::-1].hex()} is missing")
+                problems.append(f"height {height}: block {display_hex(block_hash)} is missing")
                 break
             block = parse_block(raw)
             if block.header.prev_hash != prev:
