@@ -121,6 +121,22 @@ def test_wallet_path_from_the_environment(tmp_path, monkeypatch):
     assert path.exists()
 
 
+def test_node_url_default_and_environment(keystore, monkeypatch):
+    """--node defaults to http://127.0.0.1:8332 and reads EDUCHAIN_NODE (as the README says)."""
+    hosts: list[str] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        hosts.append(f"{request.url.host}:{request.url.port}")
+        return httpx.Response(200, json={"balance": 0, "utxos": []})
+
+    monkeypatch.setattr(wallet_cli, "_TRANSPORT", httpx.MockTransport(record))
+    monkeypatch.delenv("EDUCHAIN_NODE", raising=False)
+    assert run("balance", "--wallet", str(keystore)).exit_code == 0
+    monkeypatch.setenv("EDUCHAIN_NODE", "http://127.0.0.1:8400")
+    assert run("balance", "--wallet", str(keystore)).exit_code == 0
+    assert hosts == ["127.0.0.1:8332", "127.0.0.1:8400"]
+
+
 def test_address_lists_and_adds(keystore):
     result = run("address", "--wallet", str(keystore))
     assert result.output.split() == [ALICE.public_key.address()]

@@ -58,6 +58,17 @@ def test_edu_regtest_difficulty_is_seconds_for_numba():
     assert params.pow_limit >= bits_to_target(params.genesis_bits)
 
 
+def test_edu_regtest_has_the_numbers_the_readme_states():
+    """README "Consensus, chain state and mempool": 10 s blocks, retarget every 10 blocks
+    clamped to 4x, 50-coin reward halving every 150 blocks, coinbase maturity 10."""
+    params = ChainParams.edu_regtest()
+    assert params.target_spacing == 10
+    assert (params.retarget_interval, params.retarget_clamp) == (10, 4)
+    assert params.block_subsidy(1) == 50 * COIN
+    assert params.halving_interval == 150 and params.block_subsidy(150) == 25 * COIN
+    assert params.coinbase_maturity == 10
+
+
 def test_unit_test_difficulty_is_trivial():
     params = ChainParams.for_tests()
     assert params.pow_limit >= 2**254  # about every second hash qualifies
