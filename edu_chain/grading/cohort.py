@@ -35,20 +35,21 @@ class CohortSummary:
     seconds: float = 0.0
 
 
-def grade_one(student_dir: Path, exercise: Exercise) -> tuple[str, ExerciseResult]:
+def grade_one(student_dir: Path, exercise: Exercise, salt: int = 0) -> tuple[str, ExerciseResult]:
     """(content hash, result) for one student's submission of one exercise.
 
+    ``salt`` reseeds the random check groups (the cohort's secret, kept in the gradebook).
     Never raises: a fault in the grader itself is recorded for this submission (status
     ``grader-error``, not cached as current) and the run goes on.
     """
     try:
-        return _grade_one(student_dir, exercise)
+        return _grade_one(student_dir, exercise, salt)
     except Exception as exc:
         message = f"Internal grader error ({type(exc).__name__}: {exc}); please tell the staff."
         return "grader-error", zero(exercise, "grader-error", message)
 
 
-def _grade_one(student_dir: Path, exercise: Exercise) -> tuple[str, ExerciseResult]:
+def _grade_one(student_dir: Path, exercise: Exercise, salt: int) -> tuple[str, ExerciseResult]:
     try:
         submission = find_submission(student_dir, exercise.exercise_id)
     except SubmissionError as exc:
@@ -60,7 +61,11 @@ def _grade_one(student_dir: Path, exercise: Exercise) -> tuple[str, ExerciseResu
         )
         return "", zero(exercise, "missing", message)
     result = grade_cells(
-        exercise, list(submission.cells), notebook=submission.notebook, source=submission.source
+        exercise,
+        list(submission.cells),
+        notebook=submission.notebook,
+        source=submission.source,
+        salt=salt,
     )
     return submission.content_hash, result
 
@@ -92,8 +97,9 @@ def grade_cohort(
     book = Gradebook(out / "gradebook.sqlite")
     students = find_students(submissions)
     summary = CohortSummary(students=len(students))
+    salt = book.case_salt
     for exercise in exercises:
-        planned_cases(exercise)  # generate the shared cases once, before the threads start
+        planned_cases(exercise, salt=salt)  # generate the shared cases before the threads
         summary.max_points[exercise.exercise_id] = exercise.max_points
     jobs = []
     for student_dir in students:
@@ -109,7 +115,7 @@ def grade_cohort(
         on_start(len(jobs))
     try:
         with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
-            futures = {pool.submit(grade_one, s, e): (s, e) for s, e in jobs}
+            futures = {pool.submit(grade_one, s, e, salt): (s, e) for s, e in jobs}
             for future in as_completed(futures):
                 student_dir, exercise = futures[future]
                 content_hash, result = future.result()

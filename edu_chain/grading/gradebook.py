@@ -5,11 +5,13 @@ the exercise fingerprint (spec version + manifest hash) it was graded with.  Re-
 grader skips a submission whose hash and fingerprint are unchanged, so an interrupted run
 resumes where it stopped and a re-run after a few late submissions only grades those
 (``--force`` re-grades everything).  Each result is committed as soon as it is known.
+The book also keeps the cohort's secret salt for the random check groups (``case_salt``).
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 import threading
 import time
@@ -29,7 +31,11 @@ CREATE TABLE IF NOT EXISTS results (
     result_json   TEXT NOT NULL,   -- ExerciseResult.to_dict()
     graded_at     REAL NOT NULL,   -- unix time
     PRIMARY KEY (student, exercise_id)
-)
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key           TEXT PRIMARY KEY,
+    value         TEXT NOT NULL
+);
 """
 
 
@@ -41,8 +47,23 @@ class Gradebook:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(SCHEMA)
+        self._db.executescript(SCHEMA)
+        self._db.execute(
+            "INSERT OR IGNORE INTO meta VALUES ('case_salt', ?)", (str(secrets.randbits(62)),)
+        )
         self._db.commit()
+
+    @property
+    def case_salt(self) -> int:
+        """This cohort's secret for the random check groups, drawn when the book was created.
+
+        The published seeds are in the repository every student installs, so a submission
+        could carry a table of their answers; the random groups are drawn again with this
+        secret.  It stays in the book, so a resumed run grades everyone on the same cases.
+        """
+        with self._lock:
+            (value,) = self._db.execute("SELECT value FROM meta WHERE key='case_salt'").fetchone()
+        return int(value)
 
     def is_current(
         self, student: str, exercise_id: str, content_hash: str, fingerprint: str

@@ -107,14 +107,19 @@ def zero(exercise: Exercise, status: str, message: str, **extra: Any) -> Exercis
     )
 
 
-def planned_cases(exercise: Exercise, *, public_only: bool = False) -> list[tuple[str, Case]]:
-    """(group name, case) for every case to run, smallest first within each group."""
+def planned_cases(
+    exercise: Exercise, *, public_only: bool = False, salt: int = 0
+) -> list[tuple[str, Case]]:
+    """(group name, case) for every case to run, smallest first within each group.
+
+    ``salt`` reseeds the random groups (a cohort's secret); 0 gives the published seeds.
+    """
     plan = []
     for check in exercise.checks:
         group = exercise.spec.group(check.name)
         if public_only and not group.public:
             continue
-        cases = sorted(exercise.spec.cases(check.name), key=lambda c: c.size)
+        cases = sorted(exercise.spec.cases(check.name, salt), key=lambda c: c.size)
         plan.extend((check.name, case) for case in cases)
     return plan
 
@@ -148,13 +153,15 @@ def grade_cells(
     public_only: bool = False,
     source: str = "",
     shrink: bool = True,
+    salt: int = 0,
 ) -> ExerciseResult:
     """Grade code (one cell for a .py file, several for a notebook) against ``exercise``.
 
     With ``shrink``, each failing group that has a Hypothesis strategy is searched for a
     minimal failing input in the same worker (feedback only: points come from the fixed cases).
+    ``salt`` reseeds the random groups (see :func:`planned_cases`).
     """
-    plan = planned_cases(exercise, public_only=public_only)
+    plan = planned_cases(exercise, public_only=public_only, salt=salt)
     calls = [
         {"id": i, "function": case.function, "args": [encode(a) for a in case.args]}
         for i, (_, case) in enumerate(plan)

@@ -179,6 +179,10 @@ class CheckGroup:
     make_cases: Callable[[], Sequence[Case]]
     public: bool = False  # public groups also run in `educhain check` and check()
     shrink: st.SearchStrategy[Case] | None = None
+    # Cases for a cohort's secret salt (random groups only).  The published seeds are in
+    # this repository, which every student has installed: a table of their answers, built
+    # offline with the reference, would otherwise pass every random group.
+    salted: Callable[[int], Sequence[Case]] | None = None
 
 
 @dataclass(frozen=True)
@@ -199,11 +203,18 @@ class ExerciseSpec:
                 return group
         raise KeyError(name)
 
-    def cases(self, group_name: str) -> tuple[Case, ...]:
-        """The group's cases, generated once per process (they are the same for everyone)."""
-        if group_name not in self._cache:
-            self._cache[group_name] = tuple(self.group(group_name).make_cases())
-        return self._cache[group_name]
+    def cases(self, group_name: str, salt: int = 0) -> tuple[Case, ...]:
+        """The group's cases, generated once per process (the same for every student).
+
+        ``salt`` (a cohort's secret, see :class:`~edu_chain.grading.gradebook.Gradebook`)
+        reseeds the random groups; 0 gives the published seeds.
+        """
+        group = self.group(group_name)
+        key = f"{group_name}/{salt}" if salt and group.salted else group_name
+        if key not in self._cache:
+            made = group.salted(salt) if key != group_name else group.make_cases()
+            self._cache[key] = tuple(made)
+        return self._cache[key]
 
     def hint_for(self, case: Case, actual: Any) -> Mistake | None:
         return next((m for m in self.mistakes if m.recognises(case, actual)), None)
@@ -262,6 +273,7 @@ def random_group(
         description,
         lambda: draw_examples(strategy, count, seed_value),
         shrink=strategy,
+        salted=lambda salt: draw_examples(strategy, count, seed_value + salt),
     )
 
 

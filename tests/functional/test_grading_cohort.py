@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
 import json
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from edu_chain.grading import Limits, grade_cohort, load_exercises
+from edu_chain.grading import Limits, grade_cells, grade_cohort, load_exercises
+from edu_chain.grading.gradebook import Gradebook
+from edu_chain.grading.runner import planned_cases
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "submissions"
@@ -137,10 +140,10 @@ def test_a_grader_fault_is_recorded_for_that_submission_and_the_run_goes_on(tmp_
         shutil.copy(FIXTURES / "correct" / "mine.py", subs / student / "mine.py")
     real = cohort._grade_one
 
-    def flaky(student_dir, exercise):
+    def flaky(student_dir, exercise, *rest):
         if student_dir.name == "ann":
             raise RuntimeError("disk on fire")
-        return real(student_dir, exercise)
+        return real(student_dir, exercise, *rest)
 
     monkeypatch.setattr(cohort, "_grade_one", flaky)
     out = tmp_path / "out"
@@ -148,3 +151,26 @@ def test_a_grader_fault_is_recorded_for_that_submission_and_the_run_goes_on(tmp_
     assert summary.statuses["grader-error"] == 1
     assert summary.points["mine"] == [0.0, 10.0]
     assert "disk on fire" in (out / "feedback" / "ann.md").read_text()
+
+
+def test_a_table_of_the_published_cases_fails_the_cohorts_random_group(tmp_path):
+    """The seeds are in the repository every student installs: a submission that answers
+    the published cases from a table built offline passes them, but a cohort draws its
+    random groups with its own secret (kept in the gradebook, the same on every re-run)."""
+    exercise = load_exercises(ROOT / "exercises", ["sha256"])[0]
+    table = {
+        case.args[0].hex(): hashlib.sha256(case.args[0]).hexdigest()
+        for _, case in planned_cases(exercise)
+    }
+    template = (FIXTURES / "malicious" / "sha256_lookup_table.py").read_text()
+    source = template.replace("{{TABLE}}", repr(table))
+    assert grade_cells(exercise, [source], shrink=False).points == 10  # the published seeds
+    (tmp_path / "subs" / "eve").mkdir(parents=True)
+    (tmp_path / "subs" / "eve" / "sha256.py").write_text(source)
+    out = tmp_path / "out"
+    summary = grade_cohort(tmp_path / "subs", out, [exercise], workers=1)
+    assert summary.points["sha256"] == [6.0]  # known vectors 3 + padding 3, random 0 of 4
+    salt = Gradebook(out / "gradebook.sqlite").case_salt
+    grade_cohort(tmp_path / "subs", out, [exercise], workers=1, force=True)
+    assert Gradebook(out / "gradebook.sqlite").case_salt == salt
+    assert Gradebook(tmp_path / "other.sqlite").case_salt != salt

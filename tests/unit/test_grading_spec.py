@@ -51,6 +51,22 @@ def test_same_tells_bool_from_int():
     assert not same(encode([b"a"]), encode([b"a", b"a"]))
 
 
+def test_a_salt_redraws_the_random_groups_only():
+    spec = get_spec("sha256")
+    salted_groups = 0
+    for group in spec.groups:
+        published = [encode(c.args) for c in spec.cases(group.name)]
+        salted = spec.cases(group.name, 12_345)
+        if group.salted is None:
+            assert [encode(c.args) for c in salted] == published
+            continue
+        salted_groups += 1
+        assert [encode(c.args) for c in salted] != published
+        assert [encode(c.args) for c in group.salted(12_345)] == [encode(c.args) for c in salted]
+        assert all(c.expected == hashlib.sha256(c.args[0]).digest() for c in salted)
+    assert salted_groups == 1
+
+
 def test_draw_examples_is_deterministic():
     strategy = st.lists(st.binary(min_size=32, max_size=32), min_size=1, max_size=5)
     assert draw_examples(strategy, 20, 7) == draw_examples(strategy, 20, 7)
