@@ -24,15 +24,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 from edu_chain.block import Block, BlockHeader
 from edu_chain.pow.target import bits_to_target
-
-if TYPE_CHECKING:  # pragma: no cover - typing only
-    from edu_chain.tx import Transaction
-
-COIN = 100_000_000  # base units per coin (mirrors edu_chain.tx.COIN)
+from edu_chain.tx import COIN, Transaction
 
 GENESIS_MESSAGE = b"edu_chain genesis 2026-01-01: read the code, mine a block, break it, learn"
 GENESIS_PUBKEY_HASH = bytes(20)  # no key hashes to twenty zero bytes: unspendable on purpose
@@ -151,8 +146,7 @@ class ChainParams:
     # --- genesis --------------------------------------------------------------------------
 
     def genesis_coinbase(self) -> Transaction:
-        from edu_chain.tx import Transaction
-
+        """The genesis block's only transaction: it pays the unspendable all-zero key hash."""
         return Transaction.coinbase(
             0, self.genesis_pubkey_hash, self.initial_subsidy, extra=self.genesis_message
         )

@@ -50,19 +50,17 @@ from edu_chain.errors import BlockValidationError, TxValidationError, Validation
 from edu_chain.hashing import display_hex
 from edu_chain.merkle import merkle_root
 from edu_chain.pow.target import bits_to_target
+from edu_chain.tx import COIN, COINBASE_DATA_MAX, COINBASE_DATA_MIN, MAX_MONEY
 
 if TYPE_CHECKING:  # pragma: no cover
     from edu_chain.tx import Transaction, TxOut
 
-MAX_MONEY = 21_000_000 * 100_000_000  # mirrors edu_chain.tx.MAX_MONEY
 LOCKTIME_THRESHOLD = 500_000_000  # below: a block height; at or above: a unix time (as Bitcoin)
-COINBASE_DATA_MIN = 2
-COINBASE_DATA_MAX = 100
 
 
 def _coins(amount: int) -> str:
     """Base units shown with the coin amount beside them, for messages."""
-    return f"{amount} ({amount / 100_000_000:.8f} coins)"
+    return f"{amount} ({amount / COIN:.8f} coins)"
 
 
 # --- headers ------------------------------------------------------------------------------
