@@ -23,9 +23,11 @@ _MARK = {INVALID: " x", STORED: " ?"}
 
 def branches(chain: ChainState) -> list[list[BlockIndexEntry]]:
     """The active chain, then each stale branch (oldest first) as its own list of blocks."""
-    result = [list(chain.active)]
-    placed = {entry.hash for entry in chain.active}
-    for tip in sorted(chain.stale_tips(), key=lambda e: e.sequence):
+    with chain.lock:  # one consistent picture while a node connects blocks
+        result = [list(chain.active)]
+        stale_tips = chain.stale_tips()
+    placed = {entry.hash for entry in result[0]}
+    for tip in sorted(stale_tips, key=lambda e: e.sequence):
         branch = []
         cursor: BlockIndexEntry | None = tip
         while cursor is not None and cursor.hash not in placed:
@@ -39,6 +41,7 @@ def branches(chain: ChainState) -> list[list[BlockIndexEntry]]:
 def render_fork_tree(chain: ChainState, *, last: int = 20) -> str:
     """Text drawing of the last ``last`` heights of the block tree (see the module doc)."""
     columns = branches(chain)
+    tip = columns[0][-1]
     top = max(entry.height for column in columns for entry in column)
     bottom = max(0, top - last + 1)
     heads = ["active"] + [f"branch {n}" for n in range(1, len(columns))]
@@ -51,7 +54,7 @@ def render_fork_tree(chain: ChainState, *, last: int = 20) -> str:
             if entry is None:
                 cells.append(" " * 18)
                 continue
-            mark = " *" if entry is chain.tip else _MARK.get(entry.status, "")
+            mark = " *" if entry is tip else _MARK.get(entry.status, "")
             cells.append(f"{entry.id[:8] + mark:<18}")
         lines.append(f"{height:>6}  " + "".join(cells).rstrip())
     return "\n".join(lines)

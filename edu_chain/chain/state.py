@@ -265,7 +265,8 @@ class ChainState:
 
     def stale_tips(self) -> list[BlockIndexEntry]:
         """Leaves of the block tree that are not the active tip (ends of stale branches)."""
-        return [e for e in self.index.values() if not e.children and e is not self.tip]
+        with self._lock:  # another thread may be adding blocks to the index
+            return [e for e in self.index.values() if not e.children and e is not self.tip]
 
     # --- helpers for peers (sync) ---------------------------------------------------------
 

@@ -297,6 +297,7 @@ def test_readers_and_a_writer_in_threads(builder: ChainBuilder):
     chain is consistent afterwards."""
     import threading
 
+    from edu_chain.chain.forktree import render_fork_tree
     from edu_chain.mempool import Mempool
 
     chain = builder.chain
@@ -311,6 +312,8 @@ def test_readers_and_a_writer_in_threads(builder: ChainBuilder):
                 assert chain.block_at(0) is not None
                 chain.tip_info()
                 chain.fork_tree()
+                chain.stale_tips()
+                render_fork_tree(chain)
                 pool.block_template(builder.pubkey_hash)
                 chain.utxos_for(builder.pubkey_hash)
         except BaseException as exc:  # reported to the main thread
