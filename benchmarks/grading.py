@@ -34,12 +34,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from edu_chain.grading import grade_cohort, load_exercises
+from edu_chain.grading import Exercise, ExerciseResult, grade_cohort, load_exercises
 from edu_chain.grading.runner import planned_cases
 from edu_chain.grading.sandbox import Limits, run_worker
-from edu_chain.grading.spec import Raises, encode
+from edu_chain.grading.spec import Raises, encode, same
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "submissions"
@@ -71,7 +72,7 @@ def make_class(folder: Path, students: int, ids: list[str]) -> dict[str, bool]:
     return correct
 
 
-def median_seconds(action, repeats: int = 15) -> float:
+def median_seconds(action: Callable[[], object], repeats: int = 15) -> float:
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
@@ -80,7 +81,7 @@ def median_seconds(action, repeats: int = 15) -> float:
     return statistics.median(times)
 
 
-def in_process_run(exercises) -> tuple[dict[str, float], int]:
+def in_process_run(exercises: list[Exercise]) -> tuple[dict[str, float], int]:
     """The same cases on the correct fixtures, called directly in this process (no sandbox,
     no JSON): (seconds per exercise, cases whose outcome differs from the reference)."""
     seconds = {}
@@ -106,7 +107,7 @@ def in_process_run(exercises) -> tuple[dict[str, float], int]:
 def _same(actual, expected) -> bool:
     """Equal as the grader compares them: in the JSON form (a tuple equals a list)."""
     try:
-        return encode(actual) == encode(expected)
+        return same(encode(actual), encode(expected))
     except TypeError:
         return False
 
@@ -121,7 +122,7 @@ def measure(students: int, workers: int, which: str = "all") -> dict:
         cases += len(planned_cases(exercise))  # generated once for the cohort: excluded
     full_marks: dict[str, bool] = {}
 
-    def on_done(student: str, result, _skipped: bool) -> None:
+    def on_done(student: str, result: ExerciseResult, _skipped: bool) -> None:
         full_marks[f"{student}/{result.exercise_id}"] = result.points == result.max_points
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -7,6 +7,7 @@ Reference: :func:`edu_chain.merkle.merkle_root`.  Known vectors are real Bitcoin
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from hypothesis import strategies as st
 
@@ -66,7 +67,9 @@ def _single(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
 
-def root_with(txids: list[bytes], *, parent, odd: str = "duplicate") -> bytes:
+def root_with(
+    txids: list[bytes], *, parent: Callable[[bytes], bytes], odd: str = "duplicate"
+) -> bytes:
     """A Merkle root computed a (possibly mistaken) way, to recognise mistakes."""
     level = list(txids)
     if not level:
