@@ -248,3 +248,30 @@ def test_reorg_readds_then_trims_the_pool_to_its_size(lab):
     chain.submit_block(a)
     chain.submit_block(builder.make_block(parent=a, extra=b"B", fees=0))
     assert [entry.tx for entry in pool] == [rich]
+
+
+def test_reorg_returns_a_confirmed_parent_before_its_pool_child(lab):
+    """The pool held a child spending an output of a confirmed transaction.  A reorg
+    disconnects the parent: both end up in the pool, and a template mines parent first."""
+    builder, pool = lab
+    chain = builder.chain
+    fork = chain.tip
+    parent = _spend(builder, 0, fee=1_000, to=builder.pubkey_hash)
+    builder.mine_block([parent])
+    out = parent.outputs[0]
+    child = builder.spend([(OutPoint(parent.txid(), 0), out)], [(BOB_PKH, out.amount - 90_000)])
+    pool.accept(child)
+    a = builder.make_block(parent=fork, extra=b"B", fees=0)
+    chain.submit_block(a)
+    chain.submit_block(builder.make_block(parent=a, extra=b"B", fees=0))
+    assert parent.txid() in pool and child.txid() in pool
+    assert pool.select_transactions()[0] == [parent, child]
+    block = mine_next_block_python(pool, builder)
+    assert list(block.transactions[1:]) == [parent, child] and len(pool) == 0
+    assert chain.check_consistency().ok
+
+
+def mine_next_block_python(pool: Mempool, builder: ChainBuilder):
+    from edu_chain.mempool import mine_next_block
+
+    return mine_next_block(pool, builder.pubkey_hash, backend="python")
