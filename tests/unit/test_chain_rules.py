@@ -572,3 +572,13 @@ def test_every_code_of_the_rules_docstring_is_in_the_catalogue():
     # Unreachable from bytes: TxOut refuses negative amounts when it is built.
     unreachable = {"bad-txns-vout-negative"}
     assert documented - unreachable == covered
+
+
+def test_every_policy_code_of_the_mempool_docstring_is_in_the_catalogue():
+    import re
+
+    from edu_chain import mempool
+
+    table = mempool.__doc__.split("plus every consensus code")[0]
+    documented = set(re.findall(r"^``([a-z][a-z-]*)``", table, flags=re.M))
+    assert documented == {code for _, code, _ in MEMPOOL_ONLY}
