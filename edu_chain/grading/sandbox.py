@@ -125,6 +125,33 @@ def well_formed(record: Any) -> bool:
     return False
 
 
+def printable(text: str) -> str:
+    """``text`` with control, format and line-separator characters shown as escapes.
+
+    Messages and exception class names come from student code and end up in feedback files,
+    terminals and ``junit.xml``: a NUL makes the XML unparseable for the whole cohort, a
+    newline followed by a code fence breaks out of the Markdown feedback, ANSI escapes
+    repaint the instructor's terminal, and bidirectional overrides disguise text.
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
+def printable_record(record: dict[str, Any]) -> dict[str, Any]:
+    """A well-formed record with every text field made :func:`printable` (not the value,
+    which is data compared with the reference and always shown through ``repr``)."""
+
+    def clean(item: Any) -> Any:
+        if isinstance(item, str):
+            return printable(item)
+        if isinstance(item, list):
+            return [clean(v) for v in item]
+        return item
+
+    return {key: item if key == "value" else clean(item) for key, item in record.items()}
+
+
 def _is_int(value: Any) -> bool:
     return type(value) is int
 
@@ -300,6 +327,7 @@ class WorkerSession:
             return  # garbage written to the report pipe by the student: ignored
         if not well_formed(record):
             return  # valid JSON of a shape the worker never writes: forged, ignored
+        record = printable_record(record)
         if record.get("t") == "batch_done" and isinstance(record.get("batch"), int):
             self._batches_done.add(record["batch"])
         if 0 in self._batches_done and record.get("t") == "result":

@@ -174,3 +174,28 @@ def test_a_table_of_the_published_cases_fails_the_cohorts_random_group(tmp_path)
     grade_cohort(tmp_path / "subs", out, [exercise], workers=1, force=True)
     assert Gradebook(out / "gradebook.sqlite").case_salt == salt
     assert Gradebook(tmp_path / "other.sqlite").case_salt != salt
+
+
+def test_hostile_exception_text_cannot_break_the_exports(tmp_path):
+    """Class names and messages from student code are escaped before they reach feedback:
+    junit.xml still parses, the Markdown has only our own two code fences, no raw control
+    characters anywhere, and the neighbour's grade is untouched."""
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    for student, source in (
+        ("alice", FIXTURES / "correct" / "merkle_root.py"),
+        ("eve", FIXTURES / "malicious" / "hostile_feedback_text.py"),
+    ):
+        (subs / student).mkdir(parents=True)
+        shutil.copy(source, subs / student / "merkle_root.py")
+    exercises = load_exercises(ROOT / "exercises", ["merkle_root"])
+    summary = grade_cohort(subs, out, exercises, workers=1)
+    assert sorted(summary.points["merkle_root"]) == [0.0, 10.0]
+    ET.parse(out / "junit.xml")
+    feedback = (out / "feedback" / "eve.md").read_text()
+    assert [line for line in feedback.splitlines() if line.startswith("```")] == ["```text", "```"]
+    assert "<script>" not in feedback.replace("\\n<script>", "")
+    for path in [out / "junit.xml", *out.rglob("*.md"), *out.rglob("*.json")]:
+        text = path.read_text()
+        assert not any(ord(ch) < 32 and ch not in "\n\t" for ch in text), path.name
+        assert "\u202e" not in text and "\x1b" not in text
+    assert "\\x1b[2J" in feedback and "\\x00" in feedback

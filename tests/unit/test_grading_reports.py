@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from edu_chain.grading import Limits
-from edu_chain.grading.sandbox import run_worker, well_formed
+from edu_chain.grading.sandbox import printable, printable_record, run_worker, well_formed
 from edu_chain.grading.spec import encode
 
 SOURCE = (
@@ -50,3 +50,19 @@ def test_every_record_the_real_worker_writes_is_well_formed():
 )
 def test_forged_records_of_the_wrong_shape_are_refused(record):
     assert not well_formed(record)
+
+
+def test_text_from_student_code_is_made_printable_but_values_are_not_touched():
+    assert printable("plain text: é ✓ 😀") == "plain text: é ✓ 😀"
+    assert printable("a\x00b\nc\x1b[2J\u202e") == "a\\x00b\\nc\\x1b[2J\\u202e"
+    record = {
+        "t": "result",
+        "id": 0,
+        "raised": ["Boom\x1b", "Exception"],
+        "message": "\n```",
+        "where": ["line 1, in f"],
+    }
+    assert printable_record(record)["raised"] == ["Boom\\x1b", "Exception"]
+    assert printable_record(record)["message"] == "\\n```"
+    value = {"t": "result", "id": 0, "value": ["\x00"]}
+    assert printable_record(value) == value
