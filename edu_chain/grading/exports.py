@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from edu_chain.grading.runner import ExerciseResult, student_text
+from edu_chain.grading.sandbox import printable
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -50,8 +51,9 @@ def feedback_markdown(student: str, results: Sequence[ExerciseResult]) -> str:
     lines = [f"# Feedback for {student}", "", f"**Total: {_num(total)} / {_num(maximum)}**", ""]
     for result in results:
         lines += [f"## {result.exercise_id}: {_num(result.points)} / {_num(result.max_points)}", ""]
-        if result.source:
-            lines += [f"Graded from `{result.source}`.", ""]
+        if result.source:  # file names are the student's choice: no newlines or backticks
+            source = printable(result.source).replace("`", "'")
+            lines += [f"Graded from `{source}`.", ""]
         lines += ["```text", student_text(result), "```", ""]
     return "\n".join(lines)
 

@@ -50,3 +50,13 @@ def test_gradebook_round_trip_and_currency(tmp_path):
     assert not book.is_current("ann", "mine", "hash1", "v2")
     assert book.results()["ann"]["mine"] == RESULT
     book.close()
+
+
+def test_a_notebook_name_cannot_break_out_of_the_markdown():
+    """Notebook file names are the student's choice and may hold newlines and backticks."""
+    from edu_chain.grading.exports import feedback_markdown
+
+    result = ExerciseResult("mine", 0.0, 10.0, "graded", source="a`\n```\n<b>x</b>.ipynb")
+    text = feedback_markdown("eve", [result])
+    assert "Graded from `a'\\n'''\\n<b>x</b>.ipynb`." in text
+    assert [line for line in text.splitlines() if line.startswith("```")] == ["```text", "```"]
