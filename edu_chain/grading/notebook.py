@@ -32,6 +32,7 @@ from edu_chain.errors import GradingError
 NOTEBOOK_PRELUDE = (
     "def check(*args, **kwargs):  # edu_chain.grading.check is a no-op here\n    return None\n"
 )
+MAX_SUBMISSION_BYTES = 20 * 1024 * 1024  # per file; a notebook with outputs is well under
 _EDU_IMPORT = re.compile(r"^\s*(from\s+edu_chain[\s.]|import\s+edu_chain\b)")
 _MAGIC = re.compile(r"^\s*(%|!)")
 
@@ -122,9 +123,15 @@ def find_submission(student_dir: Path, exercise_id: str) -> Submission | None:
 def _refuse_symlink(path: Path) -> None:
     """Submissions come from uploaded archives, which can carry symbolic links: a link to
     ``../alice/mine.py`` would be graded as this student's work, and a link to a file of the
-    grading machine would be read and run.  Only regular files count."""
+    grading machine would be read and run.  Only regular files count.  Files are read whole
+    into the grader's memory, so their size is capped too."""
     if path.is_symlink():
         raise SubmissionError(f"{path.name} is a symbolic link; submit the file itself")
+    if path.is_file() and path.stat().st_size > MAX_SUBMISSION_BYTES:
+        raise SubmissionError(
+            f"{path.name} is {path.stat().st_size:,} bytes; the limit is "
+            f"{MAX_SUBMISSION_BYTES:,} (clear the notebook's outputs)"
+        )
 
 
 def find_students(submissions_dir: Path) -> list[Path]:

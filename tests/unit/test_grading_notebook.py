@@ -80,3 +80,16 @@ def test_a_notebook_nested_too_deeply_is_a_submission_error(tmp_path):
     (tmp_path / "deep.ipynb").write_text("[" * 100_000)
     with pytest.raises(SubmissionError, match="not a valid notebook"):
         find_submission(tmp_path, "mine")
+
+
+def test_a_file_above_the_size_limit_is_a_submission_error(tmp_path, monkeypatch):
+    from edu_chain.grading import notebook
+
+    monkeypatch.setattr(notebook, "MAX_SUBMISSION_BYTES", 100)
+    (tmp_path / "mine.py").write_text("x = 1\n" * 20)
+    with pytest.raises(SubmissionError, match=r"mine\.py is 120 bytes; the limit is 100"):
+        find_submission(tmp_path, "mine")
+    (tmp_path / "mine.py").unlink()
+    (tmp_path / "big.ipynb").write_text(_nb([{"cell_type": "code", "source": "a" * 200}]))
+    with pytest.raises(SubmissionError, match="clear the notebook's outputs"):
+        find_submission(tmp_path, "mine")
