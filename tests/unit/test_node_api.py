@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import TypeAdapter
 
 from edu_chain.block import BlockHeader
 from edu_chain.chain import ChainParams
@@ -415,6 +416,18 @@ def snapshot(node: Node) -> tuple:
     )
 
 
+_INT = TypeAdapter(int)
+
+
+def _parses_as_int(text: str) -> bool:
+    """True if FastAPI (pydantic, lax mode) reads ``text`` as an integer ("+0", " 7 ", "1.0")."""
+    try:
+        _INT.validate_python(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _is_hex(text: str) -> bool:
     try:
         bytes.fromhex(text)
@@ -463,6 +476,16 @@ bad_count = st.one_of(
     st.booleans(),
     st.lists(st.integers(), max_size=2),
 )
+
+
+def _valid_query_count(value: object) -> bool:
+    """True if ``value``, sent as a query string, is a count the API accepts (1..1000)."""
+    text = str(value)
+    return _parses_as_int(text) and 1 <= _INT.validate_python(text) <= 1000
+
+
+# In a URL every value is text, and 1.0 or "7" are valid counts there (not in a JSON body).
+bad_query_count = bad_count.filter(lambda value: not _valid_query_count(value))
 
 
 def bad_amount(max_amount: int):
@@ -622,19 +645,23 @@ def malformed_get(draw) -> str:
         )
     if choice == 4:
         h = draw(
-            st.one_of(st.integers(min_value=10**6), st.integers(max_value=-1), st.text(max_size=5))
+            st.one_of(
+                st.integers(min_value=10**6),
+                st.integers(max_value=-1),
+                st.text(max_size=5).filter(lambda t: not _parses_as_int(t)),
+            )
         )
         return f"/api/height/{quote(h)}"
     if choice == 5:
-        return f"/api/blocks?limit={quote(draw(bad_count))}"
+        return f"/api/blocks?limit={quote(draw(bad_query_count))}"
     if choice == 6:
-        return f"/api/stats?window={quote(draw(bad_count))}"
+        return f"/api/stats?window={quote(draw(bad_query_count))}"
     if choice == 7:
         locator = draw(bad_hash.filter(lambda h: len(h) != 64 or not _is_hex(h)))
         return f"/api/headers?locator={quote(locator)}"
     not_a_height = st.one_of(
         st.integers(max_value=-1),
-        st.text(min_size=1, max_size=4).filter(lambda t: not t.strip().isdigit()),
+        st.text(min_size=1, max_size=4).filter(lambda t: not _parses_as_int(t)),
     )
     return f"/api/blocks?before_height={quote(draw(not_a_height))}"
 
