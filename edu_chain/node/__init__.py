@@ -7,7 +7,9 @@ Modules:
     p2p.py       PeerManager: gossip of blocks/transactions, sync with block locators
     faucet.py    Faucet: rate-limited payments from the node's wallet
     views.py     the JSON the API returns (blocks, transactions, addresses, statistics)
-    api.py       create_app(node): the FastAPI app (every endpoint, errors, limits, token)
+    api.py       create_app(node): the FastAPI app (every endpoint, the token, /docs)
+    api_models.py    the request bodies (strict, bounded pydantic models)
+    api_errors.py    the JSON error shape, one handler per error type, the body size limit
     server.py    run_node(config): serve with uvicorn until SIGINT/SIGTERM, stop cleanly
     explorer/    the web explorer served at / (mounted by api.py when present)
     testnet.py   `educhain testnet up/status/down`: several nodes on one machine

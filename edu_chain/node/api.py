@@ -33,7 +33,8 @@ Added for peers, the explorer and the testnet (issue 6)::
 (the rule's reason code: ``high-hash``, ``bad-txns-inputs-missingorspent``...), 401/403 for a
 missing/wrong token, 404 for unknown blocks, transactions and routes, 409 for a faucet without
 coins, 413 for a body over the size limit, 429 for the faucet's rate limit.  Malformed input is
-rejected before anything changes.
+rejected before anything changes.  The request bodies are in :mod:`edu_chain.node.api_models`,
+the error handlers and the body limit in :mod:`edu_chain.node.api_errors`.
 
 **Security.**  The node binds 127.0.0.1 by default.  When it binds another address it has a
 token (printed at start), and state-changing control calls (mine, mining, faucet, peers) need
@@ -49,27 +50,37 @@ import secrets
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Path, Query, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
-from pydantic import BaseModel, ConfigDict, Field
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from edu_chain import __version__
 from edu_chain.chain.state import parse_block
 from edu_chain.encoding import parse_hex
-from edu_chain.errors import EduChainError, KeyFormatError, ValidationError
-from edu_chain.hashing import from_display_hex
+from edu_chain.errors import ValidationError
+from edu_chain.hashing import display_hex, from_display_hex
 from edu_chain.node import views
-from edu_chain.node.faucet import FaucetError
-from edu_chain.node.p2p import PeerError, parse_peer_address
+from edu_chain.node.api_errors import ApiError as ApiError
+from edu_chain.node.api_errors import BodySizeLimit as BodySizeLimit
+from edu_chain.node.api_errors import error_response as error_response
+from edu_chain.node.api_errors import install_error_handlers
+from edu_chain.node.api_models import MAX_MINE_COUNT as MAX_MINE_COUNT
+from edu_chain.node.api_models import (
+    AnnounceBody,
+    FaucetBody,
+    GetBlocksBody,
+    HelloBody,
+    HexBody,
+    MineBody,
+    MiningBody,
+    PeerBody,
+)
+from edu_chain.node.p2p import parse_peer_address
 from edu_chain.node.service import Node
 from edu_chain.tx import Transaction
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BODY_LIMIT = 2 * 1024 * 1024
-MAX_MINE_COUNT = 1_000
-MAX_LIST = 1_000
+MAX_LIST = 1_000  # blocks per GET /api/blocks page, points per GET /api/stats
 
 # The API page.  Swagger UI's files ship in the swagger-ui-bundle package and are served by
 # the node itself, so /docs works in a classroom without internet and the browser fetches
@@ -128,127 +139,6 @@ def _install_docs(app: FastAPI) -> None:
         )
 
 
-class ApiError(Exception):
-    """An HTTP error with a stable reason code (rendered as the JSON error shape)."""
-
-    def __init__(self, status: int, code: str, message: str, headers: dict | None = None):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.headers = headers
-
-
-def error_response(status: int, code: str, message: str, headers: dict | None = None):
-    return JSONResponse(
-        {"error": {"code": code, "message": message}}, status_code=status, headers=headers
-    )
-
-
-# --- request bodies ------------------------------------------------------------------------
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class HexBody(_Body):
-    hex: Annotated[str, Field(strict=True, min_length=1, description="raw bytes as hex")]
-
-
-class MineBody(_Body):
-    count: Annotated[int, Field(strict=True, ge=1, le=MAX_MINE_COUNT)] = 1
-    address: Annotated[str | None, Field(strict=True, max_length=100)] = None
-
-
-class FaucetBody(_Body):
-    address: Annotated[str, Field(strict=True, max_length=100)]
-    amount: Annotated[int | None, Field(strict=True, ge=1, description="base units")] = None
-
-
-class MiningBody(_Body):
-    enabled: Annotated[bool | None, Field(strict=True)] = None
-    threads: Annotated[int | None, Field(strict=True, ge=1, le=256)] = None
-    address: Annotated[str | None, Field(strict=True, max_length=100)] = None
-
-
-class PeerBody(_Body):
-    address: Annotated[str, Field(strict=True, max_length=300, examples=["127.0.0.1:8333"])]
-
-
-class HelloBody(PeerBody):
-    network: Annotated[str, Field(strict=True, max_length=100)]
-
-
-class AnnounceBody(_Body):
-    sender: Annotated[str | None, Field(strict=True, max_length=300, alias="from")] = None
-    blocks: Annotated[list[Annotated[str, Field(strict=True)]], Field(max_length=5_000)] = []
-    txs: Annotated[list[Annotated[str, Field(strict=True)]], Field(max_length=50_000)] = []
-
-
-class GetBlocksBody(_Body):
-    locator: Annotated[list[Annotated[str, Field(strict=True)]], Field(max_length=200)]
-    limit: Annotated[int, Field(strict=True, ge=1, le=1_000)] = 250
-
-
-# --- the body size limit (pure ASGI, so it runs before FastAPI reads anything) -------------
-
-
-class BodySizeLimit:
-    """Refuse request bodies over ``max_bytes`` with a 413 JSON error."""
-
-    def __init__(self, app: Any, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None:
-            try:
-                too_big = int(declared) > self.max_bytes
-            except ValueError:
-                too_big = False
-            if too_big:
-                await self._refuse(scope, receive, send)
-                return
-        chunks: list[bytes] = []
-        size = 0
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                await self._refuse(scope, receive, send)
-                return
-            chunks.append(chunk)
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
-        replayed = False
-
-        async def replay() -> dict:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
-
-    async def _refuse(self, scope: dict, receive: Any, send: Any) -> None:
-        response = error_response(
-            413,
-            "request-too-large",
-            f"request bodies are limited to {self.max_bytes} bytes on this node",
-        )
-        await response(scope, receive, send)
-
-
 # --- the app ---------------------------------------------------------------------------------
 
 
@@ -264,7 +154,7 @@ def create_app(node: Node, *, max_body_bytes: int | None = None) -> FastAPI:
     _install_docs(app)
     app.state.node = node
     limit = max_body_bytes or max(DEFAULT_BODY_LIMIT, 2 * node.params.max_block_size + 65_536)
-    _install_error_handlers(app)
+    install_error_handlers(app)
 
     def require_token(request: Request) -> None:
         if node.token is None:
@@ -517,8 +407,6 @@ def create_app(node: Node, *, max_body_bytes: int | None = None) -> FastAPI:
 
 
 def _ids(hashes: Any) -> list[str]:
-    from edu_chain.hashing import display_hex
-
     return [display_hex(h) for h in hashes]
 
 
@@ -548,65 +436,3 @@ def _mount_explorer(app: FastAPI) -> None:
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
         return RedirectResponse("/docs")
-
-
-# --- errors ----------------------------------------------------------------------------------
-
-_STATUS_CODES = {
-    400: "bad-request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not-found",
-    405: "method-not-allowed",
-    413: "request-too-large",
-    415: "unsupported-media-type",
-}
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message, exc.headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = []
-        for error in exc.errors()[:5]:
-            where = ".".join(str(part) for part in error.get("loc", ()))
-            problems.append(f"{where}: {error.get('msg', 'invalid')}")
-        return error_response(400, "invalid-request", "; ".join(problems) or "invalid request")
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = _STATUS_CODES.get(exc.status_code, "http-error")
-        status = exc.status_code if 400 <= exc.status_code < 500 else 400
-        return error_response(status, code, str(exc.detail), getattr(exc, "headers", None))
-
-    @app.exception_handler(FaucetError)
-    async def faucet_error(request: Request, exc: FaucetError) -> JSONResponse:
-        status = {"faucet-rate-limited": 429, "faucet-empty": 409}.get(exc.code, 400)
-        headers = None
-        if exc.retry_after is not None:
-            headers = {"Retry-After": str(max(1, round(exc.retry_after)))}
-        return error_response(status, exc.code, exc.message, headers)
-
-    @app.exception_handler(PeerError)
-    async def peer_error(request: Request, exc: PeerError) -> JSONResponse:
-        return error_response(400, exc.code, exc.message)
-
-    @app.exception_handler(ValidationError)
-    async def rule_error(request: Request, exc: ValidationError) -> JSONResponse:
-        return error_response(400, exc.code, exc.message)
-
-    @app.exception_handler(KeyFormatError)
-    async def key_error(request: Request, exc: KeyFormatError) -> JSONResponse:
-        return error_response(400, "bad-address", str(exc))
-
-    @app.exception_handler(EduChainError)
-    async def node_error(request: Request, exc: EduChainError) -> JSONResponse:
-        return error_response(400, "refused", str(exc))
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal-error", f"{type(exc).__name__}: the node has a bug")
