@@ -4,20 +4,21 @@ DESIGN.md section 7 (fixed): every error is ``{"error": {"code": "...", "message
 with a 4xx status, and malformed input never gives a 500 and never changes state.  This module
 is where that promise is kept; the routes (:mod:`edu_chain.node.api`) only raise.
 
-========================================  ======  ==========================================
-raised                                    status  ``code``
-========================================  ======  ==========================================
-:class:`ApiError` (unknown block, token)  its own its own (``block-not-found``...)
-pydantic ``RequestValidationError``       400     ``invalid-request`` (which field, why)
-:class:`~edu_chain.errors.ValidationError` 400    the rule's code (``high-hash``, ``decode-*``)
-:class:`~edu_chain.errors.KeyFormatError` 400     ``bad-address``
-:class:`~edu_chain.node.p2p.PeerError`    400     ``bad-peer-address``, ``wrong-network``...
-:class:`~edu_chain.node.faucet.FaucetError` 429/409 ``faucet-rate-limited``/``faucet-empty``
-other :class:`~edu_chain.errors.EduChainError` 400 ``refused``
-Starlette's HTTP errors (unknown route)   4xx     ``not-found``, ``method-not-allowed``...
-a body over the size limit                413     ``request-too-large`` (:class:`BodySizeLimit`)
-anything else: a bug in the node          500     ``internal-error`` (logged with traceback)
-========================================  ======  ==========================================
+What is raised, and what the client sees (status, ``code``):
+
+* :class:`ApiError` (unknown block, missing token...): its own status and code;
+* pydantic's ``RequestValidationError``: 400 ``invalid-request``, naming each bad field;
+* :class:`~edu_chain.errors.ValidationError`: 400 and the rule's code (``high-hash``,
+  ``decode-*``, ``bad-txns-inputs-missingorspent``...);
+* :class:`~edu_chain.errors.KeyFormatError`: 400 ``bad-address``;
+* :class:`~edu_chain.node.p2p.PeerError`: 400 ``bad-peer-address``, ``wrong-network``...;
+* :class:`~edu_chain.node.faucet.FaucetError`: 429 ``faucet-rate-limited`` (with
+  ``Retry-After``), 409 ``faucet-empty``;
+* any other :class:`~edu_chain.errors.EduChainError`: 400 ``refused``;
+* Starlette's own errors (unknown route, wrong method): their 4xx, ``not-found``,
+  ``method-not-allowed``...;
+* a body over the size limit: 413 ``request-too-large`` (:class:`BodySizeLimit`);
+* anything else is a bug in the node: 500 ``internal-error``, logged with its traceback.
 """
 
 from __future__ import annotations
