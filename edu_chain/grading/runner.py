@@ -29,7 +29,7 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, find, settings
 
 from edu_chain.grading.manifest import Exercise
-from edu_chain.grading.sandbox import VIOLATION_EXIT, WorkerRun, WorkerSession
+from edu_chain.grading.sandbox import MAX_REPORT_BYTES, VIOLATION_EXIT, WorkerRun, WorkerSession
 from edu_chain.grading.spec import Case, Raises, decode, encode, same, show
 
 VIOLATION_MESSAGES = {
@@ -272,6 +272,12 @@ def evaluate(
         template = VIOLATION_MESSAGES.get(violation.get("kind"), "broke a sandbox rule ({detail})")
         message = "Your code " + template.format(detail=violation.get("detail", "?"))
         return zero(exercise, "violation", message + ". Scored 0 for this exercise.", **extra)
+    if run.flooded:
+        message = (
+            f"Your code wrote more than {MAX_REPORT_BYTES // 2**20} MB to the grader's own "
+            "report pipe. Scored 0 for this exercise."
+        )
+        return zero(exercise, "violation", message, **extra)
     if run.exit_code == VIOLATION_EXIT:
         return zero(exercise, "violation", "Your code broke a sandbox rule. Scored 0.", **extra)
     load_error = run.first("load_error")

@@ -68,6 +68,7 @@ class WorkerRun:
     records: list[dict[str, Any]] = field(default_factory=list)
     exit_code: int | None = None
     timed_out: bool = False
+    flooded: bool = False  # more than MAX_REPORT_BYTES on the report pipe: cut off and killed
     stdout_tail: str = ""
     stderr_tail: str = ""
     seconds: float = 0.0
@@ -230,7 +231,7 @@ class WorkerSession:
     ) -> None:
         self.limits = limits
         self.run = WorkerRun()
-        self._buffer = b""
+        self._buffer = bytearray()  # appended in place: a long line costs linear time
         self._bytes_read = 0
         self._batches_done: set[int] = set()
         self._next_batch = 1
@@ -313,8 +314,11 @@ class WorkerSession:
             return False
         self._bytes_read += len(chunk)
         if self._bytes_read > MAX_REPORT_BYTES:
+            self.run.flooded = True
             return False  # a flood: stop listening, the worker is killed on close
         self._buffer += chunk
+        if b"\n" not in chunk:
+            return True
         *lines, self._buffer = self._buffer.split(b"\n")
         for line in lines:
             self._accept(line)
@@ -382,11 +386,12 @@ class WorkerSession:
                     break
                 open_pipe = self._pump(self.deadline)
         try:
-            self.run.exit_code = self._proc.wait(
-                timeout=max(0.0, self.deadline - time.perf_counter())
-            )
+            # A flooding worker is blocked on a pipe nobody reads: no point waiting for it.
+            wait_until = time.perf_counter() if self.run.flooded else self.deadline
+            self.run.exit_code = self._proc.wait(timeout=max(0.0, wait_until - time.perf_counter()))
         except subprocess.TimeoutExpired:
-            self.run.timed_out = self.run.timed_out or 0 not in self._batches_done
+            if not self.run.flooded:
+                self.run.timed_out = self.run.timed_out or 0 not in self._batches_done
         _kill_group(self._proc)
         if self.run.exit_code is None:
             self.run.exit_code = self._proc.wait()

@@ -59,6 +59,7 @@ MALICIOUS = {
     "native_extension": ("violation", "loading native code"),
     "code_object": ("violation", "code.__new__"),
     "disk_filler": ("violation", "files written"),
+    "report_pipe_flood": ("violation", "report pipe"),
     "hostile_feedback_text": ("graded", ""),  # its text is escaped: see test_grading_cohort
 }
 
