@@ -11,6 +11,7 @@ The book also keeps the cohort's secret salt for the random check groups (``case
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import sqlite3
 import threading
@@ -18,6 +19,8 @@ import time
 from pathlib import Path
 
 from edu_chain.grading.runner import ExerciseResult
+
+CASE_SALT_ENV = "EDUCHAIN_CASE_SALT"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
@@ -48,9 +51,9 @@ class Gradebook:
         self._db = sqlite3.connect(self.path, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(SCHEMA)
-        self._db.execute(
-            "INSERT OR IGNORE INTO meta VALUES ('case_salt', ?)", (str(secrets.randbits(62)),)
-        )
+        pinned = os.environ.get(CASE_SALT_ENV, "").strip()
+        salt = int(pinned) if pinned.isdigit() else secrets.randbits(62)
+        self._db.execute("INSERT OR IGNORE INTO meta VALUES ('case_salt', ?)", (str(salt),))
         self._db.commit()
 
     @property
@@ -60,6 +63,8 @@ class Gradebook:
         The published seeds are in the repository every student installs, so a submission
         could carry a table of their answers; the random groups are drawn again with this
         secret.  It stays in the book, so a resumed run grades everyone on the same cases.
+        Set ``EDUCHAIN_CASE_SALT`` (digits) before the book is created to choose it, for
+        example to grade a second cohort on the same cases, or ``0`` for the published seeds.
         """
         with self._lock:
             (value,) = self._db.execute("SELECT value FROM meta WHERE key='case_salt'").fetchone()

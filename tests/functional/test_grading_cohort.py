@@ -176,6 +176,14 @@ def test_a_table_of_the_published_cases_fails_the_cohorts_random_group(tmp_path)
     assert Gradebook(tmp_path / "other.sqlite").case_salt != salt
 
 
+def test_the_case_salt_can_be_pinned_when_the_book_is_created(tmp_path, monkeypatch):
+    monkeypatch.setenv("EDUCHAIN_CASE_SALT", "0")
+    assert Gradebook(tmp_path / "published.sqlite").case_salt == 0
+    monkeypatch.setenv("EDUCHAIN_CASE_SALT", "12345")
+    assert Gradebook(tmp_path / "pinned.sqlite").case_salt == 12345
+    assert Gradebook(tmp_path / "published.sqlite").case_salt == 0  # kept once created
+
+
 def test_hostile_exception_text_cannot_break_the_exports(tmp_path):
     """Class names and messages from student code are escaped before they reach feedback:
     junit.xml still parses, the Markdown has only our own two code fences, no raw control
