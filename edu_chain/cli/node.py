@@ -166,7 +166,9 @@ def node(
         raise NodeCliError(str(exc)) from None
     except SystemExit as exc:  # uvicorn exits 1 when it cannot bind the port
         if exc.code not in (0, None):
-            raise NodeCliError(f"could not serve on {host}:{port} (port in use?)") from None
+            # check_can_listen passed, then the bind failed: another program took the port
+            # in between (uvicorn printed its reason just above).
+            raise NodeCliError(f"could not serve on {host}:{port} (see the error above)") from None
         raise
 
 

@@ -24,16 +24,19 @@ orphan keeps its ``getppid()``, so the watch never fires there.)
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
 import signal
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import uvicorn
 
+from edu_chain.errors import NodeError
 from edu_chain.node.api import create_app
 from edu_chain.node.service import INFO_FILE, Node, NodeConfig
 
@@ -61,6 +64,37 @@ class _NodeServer(uvicorn.Server):
         finally:
             for sig, handler in original.items():
                 signal.signal(sig, handler)
+
+
+def check_can_listen(host: str, port: int) -> None:
+    """Raise :class:`~edu_chain.errors.NodeError` saying why ``host:port`` cannot be served
+    (port taken, not an address of this machine, a name that does not resolve, a privileged
+    port), before anything is opened.  uvicorn would only log the error and exit 1."""
+    try:
+        candidates = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise NodeError(
+            f"cannot listen on --host {host!r}: {exc.strerror}; use an address of this "
+            "machine (127.0.0.1, or 0.0.0.0 for every interface)"
+        ) from None
+    family, kind, proto, _, address = candidates[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                reason = "the port is already in use (another node?); choose another --port"
+            elif exc.errno == errno.EADDRNOTAVAIL:
+                reason = (
+                    f"{host} is not an address of this machine; use 127.0.0.1, or 0.0.0.0 "
+                    "for every interface"
+                )
+            elif exc.errno == errno.EACCES:
+                reason = "ports below 1024 need administrator rights; choose --port 1024 or above"
+            else:
+                reason = exc.strerror or str(exc)
+            raise NodeError(f"cannot listen on {host}:{port}: {reason}") from None
 
 
 def node_urls(node: Node) -> dict:
@@ -125,6 +159,7 @@ def run_node(
     ``parent_pid``: also stop (cleanly, as on SIGTERM) once this process is no longer our
     parent, i.e. it died; pass ``os.getppid()`` read as early as possible.
     """
+    check_can_listen(config.host, config.port)
     node = Node(config)
     server = _NodeServer(
         uvicorn.Config(

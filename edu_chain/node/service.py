@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -109,12 +110,7 @@ class Node:
         self._newest_timestamp = self.params.genesis_timestamp
         self.started_at = time.time()
         self.port = config.port  # the real port once the server is up (config may say 0)
-        if config.data_dir is not None:
-            Path(config.data_dir).mkdir(parents=True, exist_ok=True)
-            store: str | Path = Path(config.data_dir) / CHAIN_FILE
-        else:
-            store = ":memory:"
-        self.chain = ChainState(self.params, store, clock=self.clock)
+        self.chain = self._open_chain()
         self.lock = self.chain._lock  # one lock for chain + mempool (the mempool shares it too)
         self._newest_timestamp = max(e.timestamp for e in self.chain.index.values())
         self.mempool = Mempool(self.chain)
@@ -146,11 +142,34 @@ class Node:
 
     # --- set-up ---------------------------------------------------------------------------
 
+    def _open_chain(self) -> ChainState:
+        """The chain database, ``DATA_DIR/chain.sqlite`` (created with its folder if new)."""
+        if self.config.data_dir is None:
+            return ChainState(self.params, ":memory:", clock=self.clock)
+        data_dir = Path(self.config.data_dir)
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise NodeError(
+                f"cannot use {data_dir} as the node's data dir: {exc.strerror or exc}; "
+                "pass --data-dir with a folder you can write to"
+            ) from None
+        path = data_dir / CHAIN_FILE
+        try:
+            return ChainState(self.params, path, clock=self.clock)
+        except (OSError, sqlite3.Error) as exc:  # unreadable, not a file, not a database
+            raise NodeError(f"cannot open the chain database {path}: {exc}") from None
+
     def _open_wallet(self) -> Wallet:
         if self.config.data_dir is None:
             return Wallet(Path(WALLET_FILE), [PrivateKey.generate()])
         path = Path(self.config.data_dir) / WALLET_FILE
-        return Wallet.load(path) if path.exists() else Wallet.create(path)
+        if path.exists():
+            return Wallet.load(path)  # WalletError says what is wrong with the file
+        try:
+            return Wallet.create(path)
+        except OSError as exc:
+            raise NodeError(f"cannot create the node wallet {path}: {exc}") from None
 
     def clock(self) -> float:
         """The time the chain rules see (see "Networks" in the module docstring)."""

@@ -49,3 +49,35 @@ def test_port_in_use(tmp_path):
         port = busy.getsockname()[1]
         result = run("--data-dir", str(tmp_path), "--network", "unittest", "--port", str(port))
     assert result.exit_code == 2 and f"127.0.0.1:{port}" in result.output
+
+
+def test_data_dir_that_cannot_be_created(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    result = run("--data-dir", str(blocker / "node"), "--network", "unittest", "--port", "0")
+    assert result.exit_code == 2, result.output
+    assert str(blocker / "node") in result.output and "Traceback" not in result.output
+
+
+def test_database_that_cannot_be_opened(tmp_path):
+    (tmp_path / "chain.sqlite").mkdir()  # a directory where the database file should be
+    result = run("--data-dir", str(tmp_path), "--network", "unittest", "--port", "0")
+    assert result.exit_code == 2, result.output
+    assert "chain.sqlite" in result.output
+
+
+def test_port_in_use_is_named_as_such(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run("--data-dir", str(tmp_path), "--network", "unittest", "--port", str(port))
+    assert result.exit_code == 2
+    assert "already in use" in result.output and "--port" in result.output
+
+
+def test_host_that_is_not_an_address_of_this_machine(tmp_path):
+    # 192.0.2.0/24 is TEST-NET-1 (RFC 5737): never assigned to a real interface.
+    result = run("--data-dir", str(tmp_path), "--network", "unittest", "--host", "192.0.2.1")
+    assert result.exit_code == 2
+    assert "192.0.2.1" in result.output and "in use" not in result.output
