@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from edu_chain.node.service import NETWORKS
 from edu_chain.node.testnet import Testnet, TestnetError
 
 DEFAULT_DIR = Path(".educhain-testnet")
@@ -27,12 +28,19 @@ def _dir_option(function):
     )(function)
 
 
-def _fail(error: TestnetError) -> click.ClickException:
+class TestnetCliError(click.ClickException):
+    """A testnet problem the user can fix (wrong --dir, busy port...): exit 2, one message."""
+
+    __test__ = False  # not a pytest test class, despite the name
+    exit_code = 2
+
+
+def _fail(error: TestnetError) -> TestnetCliError:
     if error.code == "no-testnet":  # never started here, or already stopped with `down`
-        return click.ClickException(
+        return TestnetCliError(
             f"{error}: nothing runs there. Start one with `educhain testnet up --dir DIR`."
         )
-    return click.ClickException(str(error))
+    return TestnetCliError(str(error))
 
 
 @click.group()
@@ -61,8 +69,10 @@ def testnet() -> None:
 )
 @click.option(
     "--network",
+    type=click.Choice(sorted(NETWORKS)),
     default=None,
-    help="Chain to run: regtest (the classroom chain, real work) or unittest (instant blocks).",
+    help="Chain to run: regtest (the classroom chain, real work; the default) or unittest "
+    "(instant blocks).",
 )
 @click.option(
     "--timeout", type=float, default=60.0, show_default=True, help="Seconds to wait for nodes."

@@ -104,7 +104,7 @@ def test_cli_up_status_down_leaves_no_process(tmp_path):
             text=True,
             timeout=60,
         )
-        assert second.returncode == 1 and "testnet-running" in second.stderr
+        assert second.returncode == 2 and "testnet-running" in second.stderr
     finally:
         down = subprocess.run(
             [*command, "down", "--dir", str(directory)], capture_output=True, text=True, timeout=60
@@ -155,8 +155,16 @@ def test_a_busy_base_port_is_refused_before_starting_anything(tmp_path):
 def test_status_and_down_without_a_testnet_are_clear_errors(tmp_path):
     for command in ("status", "down"):
         result = CliRunner().invoke(main, ["testnet", command, "--dir", str(tmp_path)])
-        assert result.exit_code == 1
+        assert result.exit_code == 2
         assert "no-testnet" in result.output
+
+
+def test_unknown_network_is_a_usage_error_before_any_node_starts(tmp_path):
+    result = CliRunner().invoke(
+        main, ["testnet", "up", "--nodes", "1", "--network", "mainnet", "--dir", str(tmp_path)]
+    )
+    assert result.exit_code == 2 and "'mainnet' is not one of" in result.output
+    assert not list(tmp_path.iterdir())  # no node folder, no state file
 
 
 def test_state_file_round_trips_and_rejects_garbage(tmp_path):
