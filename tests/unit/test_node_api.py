@@ -33,6 +33,7 @@ from edu_chain.merkle import merkle_root
 from edu_chain.node import Node, NodeConfig
 from edu_chain.node.api import create_app
 from edu_chain.node.p2p import PeerError, parse_peer_address
+from edu_chain.node.service import is_loopback
 from edu_chain.pow.target import block_work
 from edu_chain.tx import Transaction
 from edu_chain.wallet import Wallet
@@ -302,6 +303,23 @@ def test_token_needed_off_loopback():
 
 def test_loopback_needs_no_token(node):
     assert node.token is None
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.2", True),  # all of 127.0.0.0/8 is loopback (RFC 1122)
+        ("::1", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("192.168.1.10", False),
+        ("127.example.com", False),  # a host name that merely starts with "127."
+    ],
+)
+def test_which_hosts_count_as_loopback(host, loopback):
+    assert is_loopback(host) is loopback
 
 
 def test_body_size_limit(client):
