@@ -50,7 +50,8 @@ STATE_VERSION = 1
 
 class TestnetError(NodeError):
     """A testnet operation failed.  ``code`` is stable: ``testnet-running``,
-    ``no-testnet``, ``node-exited``, ``node-timeout``, ``bad-state-file``, ``port-in-use``."""
+    ``no-testnet``, ``node-exited``, ``node-timeout``, ``bad-state-file``, ``port-in-use``,
+    ``bad-directory``."""
 
     __test__ = False  # not a pytest test class, despite the name
 
@@ -302,7 +303,14 @@ class Testnet:
         if nodes < 1:
             raise ValueError(f"a testnet needs at least 1 node, got {nodes}")
         root = Path(directory).resolve()
-        root.mkdir(parents=True, exist_ok=True)
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise TestnetError(
+                "bad-directory",
+                f"cannot use {root} for the testnet: {error.strerror or error}; "
+                "pass --dir with a folder you can write to",
+            ) from None
         previous = None
         with contextlib.suppress(TestnetError):
             previous = TestnetState.load(root)

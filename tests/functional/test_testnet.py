@@ -159,6 +159,14 @@ def test_status_and_down_without_a_testnet_are_clear_errors(tmp_path):
         assert "no-testnet" in result.output
 
 
+def test_a_directory_that_cannot_be_created_is_a_usage_error(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    result = CliRunner().invoke(main, ["testnet", "up", "--dir", str(blocker / "net")])
+    assert result.exit_code == 2, result.output
+    assert "bad-directory" in result.output and "Traceback" not in result.output
+
+
 def test_unknown_network_is_a_usage_error_before_any_node_starts(tmp_path):
     result = CliRunner().invoke(
         main, ["testnet", "up", "--nodes", "1", "--network", "mainnet", "--dir", str(tmp_path)]
