@@ -83,10 +83,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = []
-        for error in exc.errors()[:MAX_PROBLEMS_SHOWN]:
-            where = ".".join(str(part) for part in error.get("loc", ()))
-            problems.append(f"{where}: {error.get('msg', 'invalid')}")
+        problems = [_describe(error) for error in exc.errors()[:MAX_PROBLEMS_SHOWN]]
         return error_response(400, "invalid-request", "; ".join(problems) or "invalid request")
 
     @app.exception_handler(StarletteHTTPException)
@@ -123,6 +120,23 @@ def install_error_handlers(app: FastAPI) -> None:
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return error_response(500, "internal-error", f"{type(exc).__name__}: the node has a bug")
+
+
+def _describe(error: dict[str, Any]) -> str:
+    """One pydantic error as a sentence naming the field (``body.count: ...``)."""
+    location = tuple(error.get("loc", ()))
+    kind = error.get("type")
+    if kind == "json_invalid":  # loc is ("body", character offset)
+        where = f" at character {location[1]}" if len(location) > 1 else ""
+        reason = (error.get("ctx") or {}).get("error", "")
+        return f"body: not valid JSON{where} ({reason})" if reason else "body: not valid JSON"
+    if location == ("body",) and kind in ("model_attributes_type", "dict_type", "model_type"):
+        return (
+            "body: expected a JSON object with Content-Type: application/json, "
+            'for example {"hex": "..."} or {"count": 1}'
+        )
+    where = ".".join(str(part) for part in location)
+    return f"{where}: {error.get('msg', 'invalid')}"
 
 
 class BodySizeLimit:

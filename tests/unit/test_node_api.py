@@ -322,6 +322,20 @@ def test_which_hosts_count_as_loopback(host, loopback):
     assert is_loopback(host) is loopback
 
 
+def test_a_body_that_is_not_a_json_object_is_explained(client, node):
+    tip = node.tip_info()
+    for content, content_type, expected in [
+        (b'{"hex": 00', "application/json", "not valid JSON"),
+        (b"hex=00", "text/plain", "JSON object"),
+        (b'["00"]', "application/json", "JSON object"),
+    ]:
+        for path in ("/api/tx", "/api/mine"):
+            reply = client.post(path, content=content, headers={"content-type": content_type})
+            assert reply.status_code == 400 and error_code(reply) == "invalid-request"
+            assert expected in reply.json()["error"]["message"], (path, reply.text)
+    assert node.tip_info() == tip
+
+
 def test_body_size_limit(client):
     huge = b'{"hex": "' + b"00" * 1_100_000 + b'"}'
     reply = client.post("/api/tx", content=huge, headers={"content-type": "application/json"})
