@@ -11,7 +11,7 @@ Modules:
     api_models.py    the request bodies (strict, bounded pydantic models)
     api_errors.py    the JSON error shape, one handler per error type, the body size limit
     server.py    run_node(config): serve with uvicorn until SIGINT/SIGTERM, stop cleanly
-    explorer/    the web explorer served at / (mounted by api.py when present)
+    explorer/    the web explorer served at / (mounted by api.py)
     testnet.py   `educhain testnet up/status/down`: several nodes on one machine
 
 >>> from edu_chain.node import Node, NodeConfig

@@ -47,17 +47,20 @@ from __future__ import annotations
 
 import logging
 import secrets
-from typing import Annotated, Any
+from collections.abc import Iterable
+from typing import Annotated
 
 from fastapi import Depends, FastAPI, Path, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 
 from edu_chain import __version__
+from edu_chain.block import Block
+from edu_chain.chain.index import BlockIndexEntry
 from edu_chain.chain.state import parse_block
 from edu_chain.encoding import parse_hex
 from edu_chain.errors import ValidationError
 from edu_chain.hashing import display_hex, from_display_hex
-from edu_chain.node import views
+from edu_chain.node import explorer, views
 from edu_chain.node.api_errors import ApiError as ApiError
 from edu_chain.node.api_errors import BodySizeLimit as BodySizeLimit
 from edu_chain.node.api_errors import error_response as error_response
@@ -401,38 +404,20 @@ def create_app(node: Node, *, max_body_bytes: int | None = None) -> FastAPI:
         locator = [from_display_hex(h) for h in body.locator]
         return {"blocks": node.peers.blocks_after(locator, body.limit), "tip": node.tip_info()}
 
-    _mount_explorer(app)
+    explorer.mount(app)  # the web page at /, reading the routes above
     app.add_middleware(BodySizeLimit, max_bytes=limit)
     return app
 
 
-def _ids(hashes: Any) -> list[str]:
+def _ids(hashes: Iterable[bytes]) -> list[str]:
     return [display_hex(h) for h in hashes]
 
 
-def _find_block(node: Node, block_hash: str) -> tuple[Any, Any]:
+def _find_block(node: Node, block_hash: str) -> tuple[BlockIndexEntry, Block]:
+    """The index entry and the block for a displayed hash (call under ``node.lock``); 404."""
     internal = from_display_hex(block_hash)
     entry = node.chain.get_entry(internal)
     block = node.chain.get_block(internal) if entry is not None else None
     if entry is None or block is None:
         raise ApiError(404, "block-not-found", f"this node has no block {block_hash}")
     return entry, block
-
-
-def _mount_explorer(app: FastAPI) -> None:
-    """Serve the web explorer at ``/`` if ``edu_chain.node.explorer`` provides ``mount``."""
-    try:
-        from edu_chain.node import explorer  # the explorer engineer's package
-    except ImportError:
-        explorer = None
-    mount = getattr(explorer, "mount", None)
-    if callable(mount):
-        try:
-            mount(app)
-            return
-        except Exception:  # a broken explorer must not take the API down
-            log.exception("the explorer failed to mount; serving the API only")
-
-    @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
