@@ -29,7 +29,9 @@ def _parse_bits(ctx: click.Context, param: click.Parameter, value: str) -> int:
     return bits
 
 
-def _parse_header(ctx: click.Context, param: click.Parameter, value: str | None):
+def _parse_header(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> BlockHeader | None:
     if value is None:
         return None
     try:

@@ -7,7 +7,9 @@ connected, recorded (``DIR/testnet.json``) and stopped.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -15,9 +17,10 @@ from edu_chain.node.service import NETWORKS
 from edu_chain.node.testnet import Testnet, TestnetError
 
 DEFAULT_DIR = Path(".educhain-testnet")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _dir_option(function):
+def _dir_option(function: F) -> F:
     return click.option(
         "--dir",
         "directory",

@@ -110,7 +110,7 @@ class Node:
 
     def __init__(
         self, config: NodeConfig | None = None, *, clock: Callable[[], float] | None = None
-    ):
+    ) -> None:
         self.config = config = config or NodeConfig()
         self.params = network_params(config.network)
         self.simulated_time = self.params.name == "unit-test"
