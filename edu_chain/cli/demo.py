@@ -36,6 +36,7 @@ from edu_chain.block import BlockHeader
 from edu_chain.hashing import sha256d
 from edu_chain.merkle import MerkleProof, render_merkle_tree
 from edu_chain.pow import bits_to_target, mine
+from edu_chain.pow.mining import BACKENDS
 
 # An easy target (about one hash in 65,536 wins) so even the readable Python miner is fast.
 DEMO_BITS = 0x1F00FFFF
@@ -462,7 +463,13 @@ def _exit_on_sigterm(signum: int, _frame: object) -> None:
 
 @click.command()
 @click.option("--quick", is_flag=True, help="Only step 1 (hashing, Merkle proof, one block).")
-@click.option("--backend", default="auto", show_default=True, help="Miner backend for step 1.")
+@click.option(
+    "--backend",
+    type=click.Choice(BACKENDS),
+    default="auto",
+    show_default=True,
+    help="Miner backend for step 1.",
+)
 @click.option(
     "--network",
     type=click.Choice(["regtest", "unittest"]),
@@ -500,13 +507,13 @@ def demo(
       educhain demo --quick          # hashing, a Merkle proof, one block (seconds)
       educhain demo --keep-running --dir demo-net   # then open the explorer it prints
     """
+    if keep_running and directory is None and not quick:
+        raise click.UsageError("--keep-running needs --dir (a temporary folder would vanish)")
     say = Narrator()
     tour(say, backend)
     if quick:
         say.console.print("\n[green bold]Demo finished.[/]")
         return
-    if keep_running and directory is None:
-        raise click.UsageError("--keep-running needs --dir (a temporary folder would vanish)")
     # A polite kill (SIGTERM, e.g. a CI timeout) must still run the finally blocks that stop
     # the nodes: turn it into SystemExit.  (Ctrl-C already raises KeyboardInterrupt.)
     in_main_thread = threading.current_thread() is threading.main_thread()

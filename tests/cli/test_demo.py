@@ -59,6 +59,13 @@ def test_keep_running_needs_a_folder():
     result = CliRunner().invoke(main, ["demo", "--keep-running"])
     assert result.exit_code == 2
     assert "--keep-running needs --dir" in result.output
+    assert "Double SHA-256" not in result.output  # refused before the tour starts
+
+
+def test_unknown_backend_is_a_usage_error():
+    result = CliRunner().invoke(main, ["demo", "--quick", "--backend", "gpu"])
+    assert result.exit_code == 2
+    assert "'gpu' is not one of" in result.output
 
 
 def test_help_has_examples():
