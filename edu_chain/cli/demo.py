@@ -33,8 +33,10 @@ import click
 import httpx
 
 from edu_chain.block import BlockHeader
+from edu_chain.cli.testnet import TestnetCliError
 from edu_chain.hashing import sha256d
 from edu_chain.merkle import MerkleProof, render_merkle_tree
+from edu_chain.node.testnet import TestnetError
 from edu_chain.pow import bits_to_target, mine
 from edu_chain.pow.mining import BACKENDS
 
@@ -522,7 +524,10 @@ def demo(
         with tempfile.TemporaryDirectory(prefix="educhain-demo-") as scratch:
             root = Path(directory).resolve() if directory else Path(scratch)
             root.mkdir(parents=True, exist_ok=True)
-            network_tour(say, root, network, keep_running)
+            try:
+                network_tour(say, root, network, keep_running)
+            except TestnetError as error:  # e.g. --dir of a demo still kept running
+                raise TestnetCliError(str(error)) from None
             if not no_grading:
                 grading_tour(say, root, kept=directory is not None)
     finally:

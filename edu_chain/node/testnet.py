@@ -320,7 +320,8 @@ class Testnet:
                 names = ", ".join(f"{n.name} (pid {n.pid})" for n in running)
                 raise TestnetError(
                     "testnet-running",
-                    f"{root} already has running nodes: {names}; run `educhain testnet down`",
+                    f"{root} already has running nodes: {names}; stop them with "
+                    f"`educhain testnet down --dir {root}`",
                 )
         if base_port is None:
             ports = free_ports(nodes)

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from edu_chain.cli import main
-from edu_chain.node.testnet import STATE_FILE, TestnetState, pid_alive
+from edu_chain.node.testnet import STATE_FILE, NodeProcess, TestnetState, pid_alive
 from tests.functional.harness import wait_until
 
 ENV = {**os.environ, "COLUMNS": "200", "PYTHONUNBUFFERED": "1"}
@@ -60,6 +60,26 @@ def test_keep_running_needs_a_folder():
     assert result.exit_code == 2
     assert "--keep-running needs --dir" in result.output
     assert "Double SHA-256" not in result.output  # refused before the tour starts
+
+
+def test_a_folder_whose_testnet_still_runs_is_refused_with_one_line(tmp_path):
+    """``demo --keep-running --dir D`` twice: the second is told to stop the first."""
+    node_dir = tmp_path / "testnet" / "node0"
+    node_dir.mkdir(parents=True)
+    # Stands in for a node of the first demo: a live process naming that data dir.
+    sleeper = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; time.sleep(60)", str(node_dir)]
+    )
+    try:
+        running = NodeProcess("node0", 1, sleeper.pid, str(node_dir), str(node_dir / "log"))
+        TestnetState(str(tmp_path / "testnet"), (running,)).save()
+        result = CliRunner().invoke(main, ["demo", "--backend", "python", "--dir", str(tmp_path)])
+        assert result.exit_code == 2, result.output
+        assert "testnet-running" in result.output and "testnet down" in result.output
+        assert sleeper.poll() is None  # not ours to stop
+    finally:
+        sleeper.kill()
+        sleeper.wait(timeout=10)
 
 
 def test_unknown_backend_is_a_usage_error():
