@@ -294,6 +294,7 @@ def test_token_needed_off_loopback():
         assert wrong.status_code == 403 and error_code(wrong) == "bad-token"
         for path in ("/api/faucet", "/api/mining", "/api/peers"):
             assert client.post(path, json={}).status_code == 401
+        assert client.delete("/api/peers/127.0.0.1:8333").status_code == 401
         good = {"Authorization": f"Bearer {node.token}"}
         assert client.post("/api/mine", json={"count": 1}, headers=good).status_code == 200
         assert client.get("/api/tip").json()["height"] == 1
