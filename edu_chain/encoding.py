@@ -210,7 +210,12 @@ def base58_encode(data: bytes) -> str:
 
 
 def base58_decode(text: str) -> bytes:
-    """Decode Base58 text; inverse of :func:`base58_encode`."""
+    """Decode Base58 text; inverse of :func:`base58_encode`.
+
+    The time grows with the *square* of the length (each character multiplies a number that
+    keeps growing), so code that decodes text from the network bounds its length first, as
+    :func:`edu_chain.keys.address_to_pubkey_hash` does.
+    """
     number = 0
     for position, char in enumerate(text):
         if char not in _BASE58_INDEX:

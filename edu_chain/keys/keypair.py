@@ -31,6 +31,9 @@ from edu_chain.keys.sec import decode_sec, encode_sec
 TESTNET_VERSION = 0x6F
 """Address version byte (Bitcoin testnet's P2PKH prefix)."""
 PUBKEY_HASH_SIZE = 20
+MAX_ADDRESS_CHARS = 100
+"""Longer text is refused before decoding.  Addresses are 34 characters; Base58 decoding
+costs time quadratic in the length, so a 2 MB "address" in a request would take minutes."""
 
 
 def _require_digest(digest: bytes) -> bytes:
@@ -196,6 +199,11 @@ def address_to_pubkey_hash(address: str) -> bytes:
     """The 20-byte public-key hash inside an address; :class:`KeyFormatError` if malformed."""
     if not isinstance(address, str):
         raise KeyFormatError(f"an address is a string, got {type(address).__name__}")
+    if len(address) > MAX_ADDRESS_CHARS:
+        raise KeyFormatError(
+            f"an address has 34 characters, got {len(address)} characters "
+            f"(refused above {MAX_ADDRESS_CHARS} without decoding)"
+        )
     try:
         payload = base58check_decode(address.strip())
     except DecodeError as error:

@@ -204,6 +204,15 @@ def test_malformed_addresses(address, message):
     assert not is_valid_address(address)
 
 
+def test_a_huge_address_is_refused_before_decoding():
+    """Base58 decoding is quadratic in the length (a 2 MB string would take minutes): a node
+    that reads an address from a request must refuse it on its length alone."""
+    for text in ("2" * 1_000_000, "m" * 101):
+        with pytest.raises(KeyFormatError, match=f"{len(text)} characters"):
+            address_to_pubkey_hash(text)
+        assert not is_valid_address(text)
+
+
 def test_address_argument_types():
     with pytest.raises(KeyFormatError):
         address_to_pubkey_hash(b"bytes")  # type: ignore[arg-type]
