@@ -240,6 +240,21 @@ def test_faucet_empty_then_pays_then_rate_limits(client, node):
     assert too_much.status_code == 400 and error_code(too_much) == "faucet-amount"
 
 
+def test_faucet_limits_each_client_ip_across_addresses():
+    node = make_node(faucet_per_address=(100, 60.0), faucet_per_ip=(2, 60.0))
+    try:
+        client = TestClient(create_app(node), raise_server_exceptions=False)
+        client.post("/api/mine", json={"count": PARAMS.coinbase_maturity + 1})
+        payees = [PrivateKey(7000 + i).public_key.address() for i in range(3)]
+        replies = [client.post("/api/faucet", json={"address": a, "amount": 1_000}) for a in payees]
+        assert [r.status_code for r in replies] == [200, 200, 429]
+        assert error_code(replies[2]) == "faucet-rate-limited"
+        assert "client testclient" in replies[2].json()["error"]["message"]  # the IP, named
+        assert client.get("/api/mempool").json()["count"] == 2  # the refused one paid nothing
+    finally:
+        node.stop()
+
+
 def test_faucet_spends_change_of_its_own_unconfirmed_payments(client, node):
     node.faucet.per_address.limit = node.faucet.per_ip.limit = 100
     client.post("/api/mine", json={"count": PARAMS.coinbase_maturity})  # one mature coinbase
