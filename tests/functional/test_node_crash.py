@@ -1,4 +1,4 @@
-"""``kill -9`` of a mining node, then a restart on the same data dir.
+"""``kill -9`` of a mining node, then a restart on the same data dir; SIGTERM and Ctrl-C.
 
 Oracles: every block the node had confirmed before the kill (read from ``/api/height/{h}``
 while it mined) is on the restarted node's active chain at the same height; the restarted
@@ -7,6 +7,8 @@ fresh UTXO set, compared with the stored one); the node mines on and a peer sync
 """
 
 from __future__ import annotations
+
+import signal
 
 import pytest
 
@@ -56,10 +58,18 @@ def test_kill_9_while_mining_loses_no_confirmed_block(tmp_path):
         assert tip["height"] >= height + 2
 
 
-def test_sigterm_stops_a_mining_node_cleanly(tmp_path):
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
+def test_sigterm_or_ctrl_c_stops_a_mining_node_cleanly(tmp_path, stop_signal):
     with NodeHarness(tmp_path, nodes=1, extra_args=["--mine", "--mine-interval", "0.05"]) as h:
         (node,) = h.nodes
         wait_until(lambda: node.tip()["height"] >= 3, what="a few mined blocks")
         assert (node.data_dir / "node.json").exists()
-        assert node.stop() == 0
+        h.log.info("send %s to pid %s", stop_signal.name, node.pid)
+        node.process.send_signal(stop_signal)  # SIGINT is what Ctrl-C sends
+        assert node.process.wait(timeout=30) == 0
         assert not (node.data_dir / "node.json").exists()
+        chain = ChainState(ChainParams.for_tests(), node.data_dir / "chain.sqlite")
+        try:
+            assert chain.check_consistency().ok and chain.height >= 3
+        finally:
+            chain.close()
