@@ -225,6 +225,16 @@ def test_explorer_pages_navigation_and_stale_branch(tmp_path, browser_page):
         page.wait_for_url(re.compile(r"#/block/[0-9a-f]{64}$"))
         page.wait_for_selector("#block-hash")
         assert page.inner_text("#block-hash") == node1.get("/api/height/0")["hash"]
+        # ... a 64-hex id that is not a block is a transaction; anything else an address.
+        for query, route, shown in [
+            (faucet_tx, f"#/tx/{faucet_tx}", "#tx-id"),
+            (node0.info()["wallet_address"], "#/address/", "#address"),
+        ]:
+            page.fill("#search-input", query)
+            page.press("#search-input", "Enter")
+            page.wait_for_url(re.compile(re.escape(route)))
+            page.wait_for_selector(shown)
+            assert query in page.inner_text(shown)
 
         # A bad hash shows the API's error instead of breaking the page.
         page.goto(node1.url + "/#/block/" + "ab" * 32)
