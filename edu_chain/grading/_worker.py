@@ -16,13 +16,16 @@ Order of events, and why:
    process group at the end.
 3. Install an audit hook (PEP 578) *before* student code loads.  Audit hooks cannot be removed
    from Python.  The hook refuses: imports of ``edu_chain`` and of the exercise's banned modules
-   (including private ones such as ``_sha256``), ``open``/``listdir`` outside the scratch
-   directory and the standard library, process creation (fork, exec, spawn, subprocess,
-   ``os.system``), signals to other processes, changing resource limits (``prlimit`` can
-   reach other processes), sockets, ctypes, and the ``gc`` introspection
+   (including private ones such as ``_sha256``, under any dotted name), native extensions
+   from anywhere but the standard library (machine code runs outside the hook), hand-made
+   code objects, ``open``/``listdir`` outside the scratch directory and the standard
+   library, more than ``MAX_SCRATCH_WRITES`` files written, process creation (fork, exec,
+   spawn, subprocess, ``os.system``), signals to other processes, changing resource limits
+   (``prlimit`` can reach other processes), sockets, ctypes, and the ``gc`` introspection
    calls that could reach the hook itself.  A refusal raises and is also *reported at once* on
    the report fd with a write function captured before student code ran, so catching the
-   exception does not hide it.
+   exception does not hide it.  Audit hooks are not an OS sandbox: ``pidfd_send_signal``
+   and ``marshal.loads`` raise no event that could be refused (see the grading README).
 4. Load the submission, then call each requested function and report each value, then answer
    further batches until stdin ends.
 
