@@ -125,9 +125,9 @@ function hashRate(perSecond) {
 }
 
 const blockLink = (hash, text) =>
-  `<a class="block-link mono" href="#/block/${esc(hash)}" title="${esc(hash)}">${esc(text || short(hash))}</a>`;
+  `<a class="block-link mono${text ? "" : " nowrap"}" href="#/block/${esc(hash)}" title="${esc(hash)}">${esc(text || short(hash))}</a>`;
 const txLink = (txid, text) =>
-  `<a class="tx-link mono" href="#/tx/${esc(txid)}" title="${esc(txid)}">${esc(text || short(txid))}</a>`;
+  `<a class="tx-link mono${text ? "" : " nowrap"}" href="#/tx/${esc(txid)}" title="${esc(txid)}">${esc(text || short(txid))}</a>`;
 const addressLink = (address) =>
   address ? `<a class="address-link mono" href="#/address/${esc(address)}">${esc(address)}</a>`
     : '<span class="muted">(no address)</span>';
@@ -211,7 +211,7 @@ function blocksTable(blocks) {
     blockLink(b.hash),
     when(b.timestamp),
     esc(pick(b, "tx_count", "n_tx", "ntx") ?? (pick(b, "txids", "txs") || []).length),
-    `<span class="mono">${esc(bitsText(b.bits))}</span>`,
+    `<span class="mono nowrap">${esc(bitsText(b.bits))}</span>`,
     esc(number(pick(b, "difficulty"))),
   ]);
   const oldest = blocks.length ? Number(blocks[blocks.length - 1].height) : 0;
@@ -255,7 +255,7 @@ async function viewBlock([hash]) {
     ["next", next ? blockLink(next, next) : null],
     ["merkle root", `<span class="mono">${esc(pick(block, "merkle_root", "merkleroot"))}</span>`],
     ["time", `${when(block.timestamp)} <span class="muted">(${esc(block.timestamp)})</span>`],
-    ["bits", `<span class="mono">${esc(bitsText(block.bits))}</span>`],
+    ["bits", `<span class="mono nowrap">${esc(bitsText(block.bits))}</span>`],
     ["difficulty", esc(number(pick(block, "difficulty")))],
     ["nonce", esc(block.nonce)],
     ["version", esc(block.version)],
@@ -436,7 +436,7 @@ async function viewStats() {
     `<div class="grid">` +
     card("Now", fields([
       ["height", esc(pick(last, "height"))],
-      ["bits", `<span class="mono">${esc(bitsText(pick(last, "bits")))}</span>`],
+      ["bits", `<span class="mono nowrap">${esc(bitsText(pick(last, "bits")))}</span>`],
       ["difficulty", esc(number(pick(last, "difficulty")))],
       ["network hash rate (estimate)", esc(hashRate(pick(last, rateKey)))],
     ])) +
