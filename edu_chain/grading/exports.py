@@ -19,8 +19,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 
+from edu_chain.grading.reports import printable
 from edu_chain.grading.runner import ExerciseResult, student_text
-from edu_chain.grading.sandbox import printable
 
 
 def _write_atomic(path: Path, text: str) -> None:

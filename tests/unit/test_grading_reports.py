@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from edu_chain.grading import Limits
-from edu_chain.grading.sandbox import printable, printable_record, run_worker, well_formed
+from edu_chain.grading.reports import printable, printable_record, well_formed
+from edu_chain.grading.sandbox import run_worker
 from edu_chain.grading.spec import encode
 
 SOURCE = (
