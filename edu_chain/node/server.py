@@ -38,7 +38,7 @@ import uvicorn
 
 from edu_chain.errors import NodeError
 from edu_chain.node.api import create_app
-from edu_chain.node.service import INFO_FILE, Node, NodeConfig
+from edu_chain.node.service import INFO_FILE, Node, NodeConfig, host_port
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def check_can_listen(host: str, port: int) -> None:
 def node_urls(node: Node) -> dict:
     host = node.config.host
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    base = f"http://{shown}:{node.port}"
+    base = f"http://{host_port(shown, node.port)}"
     return {"url": base, "explorer": f"{base}/", "docs": f"{base}/docs"}
 
 

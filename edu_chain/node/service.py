@@ -81,6 +81,11 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def host_port(host: str, port: int) -> str:
+    """``host:port`` as peers and URLs write it: an IPv6 address goes in brackets."""
+    return f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
+
+
 @dataclass(frozen=True)
 class NodeConfig:
     """Everything ``educhain node`` can be told.  Amounts are in base units."""
@@ -200,7 +205,7 @@ class Node:
     @property
     def self_address(self) -> str:
         """The ``host:port`` peers reach us at (sent in hello and announcements)."""
-        return f"{self.config.host}:{self.port}"
+        return host_port(self.config.host, self.port)
 
     def start(self) -> None:
         """Start the peer threads (connecting to ``config.peers``) and, if asked, mining."""

@@ -33,6 +33,7 @@ from edu_chain.merkle import merkle_root
 from edu_chain.node import Node, NodeConfig
 from edu_chain.node.api import create_app
 from edu_chain.node.p2p import PeerError, parse_peer_address
+from edu_chain.node.server import node_urls
 from edu_chain.node.service import is_loopback
 from edu_chain.pow.target import block_work
 from edu_chain.tx import Transaction
@@ -319,6 +320,16 @@ def test_token_needed_off_loopback():
 
 def test_loopback_needs_no_token(node):
     assert node.token is None
+
+
+def test_an_ipv6_node_gives_peers_a_bracketed_address():
+    node = make_node(host="::1", port=8333)
+    try:
+        assert node.self_address == "[::1]:8333"
+        assert parse_peer_address(node.self_address) == "[::1]:8333"
+        assert node_urls(node)["url"] == "http://[::1]:8333"
+    finally:
+        node.stop()
 
 
 @pytest.mark.parametrize(
