@@ -163,8 +163,13 @@ def start(
             f"{target} already exists: keep your work, or pass --force to replace it with the "
             "starter"
         )
-    directory.mkdir(parents=True, exist_ok=True)
-    target.write_text(starter.read_text(encoding="utf-8"), encoding="utf-8")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        target.write_text(starter.read_text(encoding="utf-8"), encoding="utf-8")
+    except OSError as exc:
+        raise click.UsageError(
+            f"cannot write {target}: {exc.strerror or exc}; pass a DIRECTORY you can write to"
+        ) from None
     click.echo(f"Wrote {target}")
     click.echo(f"The task, the contract and a worked example: {folder / exercise_id / 'README.md'}")
     click.echo(f"Follow the numbered steps, then check your work: educhain check {target}")

@@ -102,3 +102,11 @@ def test_list_without_a_curriculum_file_falls_back_to_manifest_order(tmp_path):
     entries = json.loads(result.output)
     assert [e["exercise_id"] for e in entries] == [entry["id"] for entry in CURRICULUM[:3]]
     assert all(e["minutes"] is None and e["notebook"] == "" for e in entries)
+
+
+def test_start_into_a_folder_that_cannot_be_created_is_one_line(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = CliRunner().invoke(main, ["exercises", "start", "merkle_root", str(blocker / "w")])
+    assert result.exit_code == 2, result.output
+    assert "cannot write" in result.output and "Traceback" not in result.output
