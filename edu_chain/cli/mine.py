@@ -18,14 +18,18 @@ from edu_chain.pow.target import bits_to_target, block_work
 
 # About 2**24 (17 million) hashes expected: well under a second with the Numba miner.
 DEFAULT_BITS = 0x1E00FFFF
+# Only a hash of 256 zero bits meets target 0: the search would try every nonce in vain.
+_ZERO_TARGET = "bits {bits:08x} encodes target 0, which no hash meets; try 1e00ffff"
 
 
 def _parse_bits(ctx: click.Context, param: click.Parameter, value: str) -> int:
     try:
         bits = int(value, 16)
-        bits_to_target(bits)
+        target = bits_to_target(bits)
     except ValueError as exc:  # int() or a ValidationError (also a ValueError)
         raise click.BadParameter(f"{value!r} is not a valid compact target: {exc}") from None
+    if target == 0:
+        raise click.BadParameter(_ZERO_TARGET.format(bits=bits))
     return bits
 
 
@@ -112,10 +116,16 @@ def mine(
             bits=bits,
             nonce=0,
         )
+    if start_nonce > max_nonce:
+        raise click.UsageError(
+            f"--start-nonce {start_nonce} is above --max-nonce {max_nonce}: the range is empty"
+        )
     try:
         target = bits_to_target(header.bits)
     except ValidationError as exc:
         raise click.BadParameter(str(exc), param_hint="--header") from None
+    if target == 0:
+        raise click.BadParameter(_ZERO_TARGET.format(bits=header.bits), param_hint="--header")
     expected = block_work(header.bits)  # expected hashes to find one
     console = Console(stderr=True)
     show_bar = console.is_terminal and not as_json
@@ -168,7 +178,7 @@ def mine(
         click.echo(json.dumps(report))
     else:
         click.echo(f"tried   {stats.hashes:,} hashes in {stats.elapsed:.2f} s")
-        click.echo(f"rate    {_rate(stats.hash_rate)} ({stats.backend}, {stats.threads} threads)")
+        click.echo(f"rate    {_rate(stats.hash_rate)} ({stats.backend}, {stats.threads} thread(s))")
         if found is not None:
             click.echo(f"nonce   {found.nonce}")
             click.echo(f"block   {display_hex(found.hash())}")

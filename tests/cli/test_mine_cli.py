@@ -110,3 +110,18 @@ def test_benchmark_scripts_print_json(script, args, keys):
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert all(key in report for key in keys)
+
+
+def test_an_empty_nonce_range_is_a_usage_error_before_mining():
+    result = CliRunner().invoke(main, ["mine", "--start-nonce", "10", "--max-nonce", "5"])
+    assert result.exit_code == 2
+    assert "--start-nonce 10 is above --max-nonce 5" in result.output
+    assert "tried" not in result.output  # nothing was mined
+
+
+def test_a_zero_target_is_refused():
+    # bits 0x00000000 (and 0x03000000...) decode to target 0: no hash is ever <= 0 in practice.
+    for bits in ("00000000", "03000000"):
+        result = CliRunner().invoke(main, ["mine", "--bits", bits])
+        assert result.exit_code == 2, result.output
+        assert "target 0" in result.output
