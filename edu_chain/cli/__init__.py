@@ -19,38 +19,29 @@ def main() -> None:
 
     \b
     Examples:
-      educhain demo                      # a guided tour that ends by itself
+      educhain demo                          # a guided tour that ends by itself
+      educhain exercises list                # the curriculum; then: exercises start ID
+      educhain testnet up --nodes 3 --mine   # a classroom testnet; prints the explorer URL
+      educhain grade SUBMISSIONS --out OUT   # grade a whole class
       educhain --version
     """
 
 
 def _register() -> None:
-    from edu_chain.cli import demo
-
-    main.add_command(demo.demo)
-    from edu_chain.cli.check import check
-    from edu_chain.cli.grade import grade
-
-    main.add_command(grade)
-    main.add_command(check)
-    from edu_chain.cli.exercises import exercises
-
-    main.add_command(exercises)
-    from edu_chain.cli.mine import mine
-
-    main.add_command(mine)
+    """Attach the command groups to :data:`main` (one module each, imported once ``main``
+    exists; click lists them alphabetically in ``--help``)."""
     from edu_chain.cli.bench import bench
-
-    main.add_command(bench)
+    from edu_chain.cli.check import check
+    from edu_chain.cli.demo import demo
+    from edu_chain.cli.exercises import exercises
+    from edu_chain.cli.grade import grade
+    from edu_chain.cli.mine import mine
+    from edu_chain.cli.node import node
+    from edu_chain.cli.testnet import testnet
     from edu_chain.cli.wallet import wallet
 
-    main.add_command(wallet)
-    from edu_chain.cli.node import node
-
-    main.add_command(node)
-    from edu_chain.cli.testnet import testnet
-
-    main.add_command(testnet)
+    for command in (bench, check, demo, exercises, grade, mine, node, testnet, wallet):
+        main.add_command(command)
 
 
 _register()
