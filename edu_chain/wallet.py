@@ -228,6 +228,8 @@ class Wallet:
             except (KeyError, TypeError, ValueError, KeyFormatError):
                 # Never echo the secret itself into an error message.
                 raise WalletError(f"{path}: key #{position} is malformed") from None
+        if not keys:
+            raise WalletError(f"{path}: a wallet holds at least one key, this keystore has none")
         return cls(path, keys)
 
     def save(self) -> None:

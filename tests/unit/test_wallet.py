@@ -77,7 +77,7 @@ def test_new_key_is_saved_with_mode_0600(tmp_path):
         ("not json", "cannot read"),
         ('{"format": "other"}', "not an edu_chain wallet"),
         ('{"format": "edu_chain-wallet", "version": 9, "keys": []}', "version"),
-        ('{"format": "edu_chain-wallet", "version": 1, "keys": []}', "at least one key"),
+        ('{"format": "edu_chain-wallet", "version": 1, "keys": []}', "wallet.json: a wallet"),
         ('{"format": "edu_chain-wallet", "version": 1, "keys": [{"secret": "00"}]}', "#0"),
         ('{"format": "edu_chain-wallet", "version": 1, "keys": 5}', "list of keys"),
         ('{"format": "edu_chain-wallet", "version": 1, "keys": true}', "list of keys"),
