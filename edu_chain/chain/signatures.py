@@ -39,9 +39,7 @@ def _cached_hash160(pubkey: bytes) -> bytes:
     return hash160(pubkey)
 
 
-def parallel_signature_verifier(
-    workers: int | None = None, *, executor: str = "auto"
-) -> Callable[[Sequence[SignatureJob]], list[bool]]:
+def parallel_signature_verifier(workers: int | None = None, *, executor: str = "auto") -> Verifier:
     """A verifier that checks a block's signatures on every core (``keys.verify_batch``).
 
     The cheap parts stay here, in order: the public key must hash to the spent output's

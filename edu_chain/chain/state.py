@@ -23,7 +23,13 @@ This is Bitcoin Core's ``ChainstateManager`` in miniature (``src/validation.cpp`
   the mempool uses ``block_disconnected`` to take the transactions back.
 
 Every change of the UTXO set goes through :class:`~edu_chain.chain.store.ChainStore`, one
-SQLite transaction per block, so a crash leaves the database at a block boundary.
+SQLite transaction per block, so a crash leaves the database at a block boundary.  The disk
+is written first and memory follows once the transaction committed, so an error inside the
+transaction (a full disk) leaves both unchanged, and a reorg stopped half-way still tells
+its listeners where the tip is (``tests/unit/test_chain_store.py`` injects such errors).
+The one gap: an exception raised *between* the commit and the few dictionary updates that
+follow (only ``KeyboardInterrupt`` can land there) leaves memory one block behind the
+database; reopening the chain reads the database, which is always consistent.
 
 >>> from edu_chain.chain import ChainParams, ChainState
 >>> chain = ChainState(ChainParams.for_tests())
