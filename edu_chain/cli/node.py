@@ -138,6 +138,10 @@ def node(
 
         if not is_valid_address(address):
             raise click.BadParameter(f"{address!r} is not a valid address", param_hint="--address")
+    if token is not None and not token.strip():
+        raise click.BadParameter(
+            "an empty token would lock every control call", param_hint="--token"
+        )
     if token is not None and is_loopback(host):
         click.echo("note: a token is set, so control calls need it even on loopback", err=True)
     config = NodeConfig(

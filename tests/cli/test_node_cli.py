@@ -81,3 +81,8 @@ def test_host_that_is_not_an_address_of_this_machine(tmp_path):
     result = run("--data-dir", str(tmp_path), "--network", "unittest", "--host", "192.0.2.1")
     assert result.exit_code == 2
     assert "192.0.2.1" in result.output and "in use" not in result.output
+
+
+def test_an_empty_token_is_refused(tmp_path):
+    result = run("--data-dir", str(tmp_path), "--network", "unittest", "--token", " ")
+    assert result.exit_code == 2 and "empty token" in result.output
