@@ -5,19 +5,24 @@
     merkle_root: 2 of 3 public checks pass ...
 
 It runs in the student's own kernel (it is their code on their machine, so no sandbox is
-needed) on the *public* check groups only, and shows the smallest failing input, expected vs
-actual and a hint for known mistakes.  In Jupyter the result renders as an HTML table.
-The hidden checks run only under ``educhain grade``.
+needed) on the *public* check groups only.  Since nothing stops a banned import here, the report
+warns when a function reaches a module the grader refuses (``hashlib`` for ``sha256``, or
+``edu_chain`` itself): such code passes here and scores 0 under ``educhain grade``.  It shows
+the smallest failing input, expected vs actual and a hint for known mistakes.  In Jupyter the
+result renders as an HTML table.  The hidden checks run only under ``educhain grade``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from edu_chain.errors import GradingError
+from edu_chain.grading.manifest import ALWAYS_BANNED
 from edu_chain.grading.runner import Failure
 from edu_chain.grading.spec import Case, ExerciseSpec, Raises, encode, get_spec, same, show
 
@@ -37,6 +42,7 @@ class CheckReport:
 
     exercise_id: str
     lines: tuple[CheckLine, ...]
+    warnings: tuple[str, ...] = ()  # banned modules the functions reach (the grader scores 0)
 
     @property
     def passed(self) -> bool:
@@ -58,6 +64,7 @@ class CheckReport:
                 out.append(f"      actual:   {f.actual}")
                 if f.hint:
                     out.append(f"      hint: {f.hint}")
+        out.extend(f"  WARNING: {warning}" for warning in self.warnings)
         if self.passed:
             out.append("All public checks pass. The grader also runs hidden checks.")
         return "\n".join(out)
@@ -89,12 +96,43 @@ class CheckReport:
                 f"<td style='text-align:left'>{detail}</td></tr>"
             )
         title = "all public checks pass" if self.passed else "some checks fail"
+        warnings = "".join(
+            f"<div style='color:#cf222e'><b>warning</b> {esc(w)}</div>" for w in self.warnings
+        )
         return (
-            f"<div><h4 style='color:{colour}'>{esc(self.exercise_id)}: {title}</h4>"
+            f"<div><h4 style='color:{colour}'>{esc(self.exercise_id)}: {title}</h4>{warnings}"
             "<table><tr><th></th><th>check</th><th>cases</th><th>details</th></tr>"
             + "".join(rows)
             + "</table></div>"
         )
+
+
+def banned_references(function: Callable[..., Any], banned: tuple[str, ...]) -> list[str]:
+    """Banned modules ``function`` reaches: names it imports or uses, and the modules that the
+    globals it uses come from (``from hashlib import sha256`` at the top of a cell)."""
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return []
+    namespace = dict(getattr(function, "__globals__", {}))
+    for name, cell in zip(code.co_freevars, function.__closure__ or (), strict=False):
+        with contextlib.suppress(ValueError):  # an empty cell
+            namespace[name] = cell.cell_contents
+    roots = {name.split(".")[0] for name in banned}
+    found: set[str] = set()
+    codes = [code]
+    while codes:
+        current = codes.pop()
+        codes.extend(c for c in current.co_consts if isinstance(c, types.CodeType))
+        for name in (*current.co_names, *current.co_freevars):
+            value = namespace.get(name)
+            if isinstance(value, types.ModuleType):
+                origin = value.__name__
+            else:
+                origin = getattr(value, "__module__", None) or ""
+            for candidate in (name, origin):
+                if candidate.split(".")[0] in roots:
+                    found.add(candidate.split(".")[0])
+    return sorted(found)
 
 
 def _run_case(function: Callable[..., Any], case: Case) -> tuple[bool, str, Any]:
@@ -166,4 +204,10 @@ def check(
                     mistake.code if mistake else "",
                 )
         lines.append(CheckLine(group.name, group.description, passed, len(cases), failure))
-    return CheckReport(exercise_id, tuple(lines))
+    banned = (*ALWAYS_BANNED, *spec.banned_modules)
+    warnings = [
+        f"{name}() uses {module}, which the grader refuses for this exercise: it would score 0"
+        for name, function in by_name.items()
+        for module in banned_references(function, banned)
+    ]
+    return CheckReport(exercise_id, tuple(lines), tuple(warnings))

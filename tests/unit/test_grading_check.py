@@ -44,3 +44,50 @@ def test_missing_function_or_unknown_exercise():
         check("merkle_proof", merkle_proof)
     with pytest.raises(GradingError, match="unknown exercise"):
         check("no_such_exercise", merkle_root)
+
+
+def test_check_warns_when_a_function_reaches_a_banned_module():
+    """check() runs in the student's kernel, so it cannot refuse hashlib; it must say so."""
+    import hashlib
+    from hashlib import sha256 as openssl_sha256
+
+    from edu_chain.grading import check
+
+    def via_module(data):
+        return hashlib.sha256(data).digest()
+
+    def via_imported_function(data):
+        return openssl_sha256(data).digest()
+
+    def via_local_import(data):
+        import hashlib as h
+
+        return h.sha256(data).digest()
+
+    for cheat in (via_module, via_imported_function, via_local_import):
+        report = check("sha256", cheat)
+        assert report.passed  # the public vectors pass...
+        assert report.warnings and "would score 0" in report.warnings[0]  # ...but it is flagged
+        assert "WARNING" in str(report) and "warning" in report._repr_html_()
+
+
+def test_check_does_not_warn_about_allowed_modules():
+    import hashlib
+
+    from edu_chain.grading import check
+
+    def merkle_root(txids):  # hashlib is allowed outside the sha256 exercise
+        if not txids:
+            raise ValueError("empty")
+        level = list(txids)
+        while len(level) > 1:
+            if len(level) % 2:
+                level.append(level[-1])
+            level = [
+                hashlib.sha256(hashlib.sha256(level[i] + level[i + 1]).digest()).digest()
+                for i in range(0, len(level), 2)
+            ]
+        return level[0]
+
+    report = check("merkle_root", merkle_root)
+    assert report.passed and report.warnings == ()
