@@ -4,10 +4,28 @@
 thread pool of ``workers`` threads; each thread only waits on its sandboxed worker process, so
 ``workers`` is the number of student processes running at once.  Every result is written to
 the gradebook as soon as it is known, then all exports are (re)written from the gradebook.
+
+Isolated re-runs (DESIGN.md section 8: nothing a submission does may touch anyone else's
+grade).  The audit hook cannot refuse every way of signalling another process of the same
+user (``os.pidfd_open`` + ``signal.pidfd_send_signal`` raise no audit event), so while
+submissions run side by side one of them could kill or stop its neighbour's worker.  Every
+result whose failure another process could have caused (``ExerciseResult.interference``: the
+worker died before answering, hit the wall clock, or saw a KeyboardInterrupt) is therefore
+not kept: after the parallel phase such submissions are graded again one at a time, with no
+other student code running, and the second result is recorded with a note saying so.  A
+submission that crashes by itself crashes again alone (same grade); a victim gets its true
+grade.  When the grader runs as root, workers also run under their own uids
+(:func:`edu_chain.grading.sandbox.sandbox_uid_status`), so the kernel refuses such signals.
+
+The grader itself is not protected by the re-runs: when workers run as the grader's own user,
+a submission can kill the grader.  The run then stops with a non-zero status; every result
+recorded so far is in the gradebook and re-running ``educhain grade`` resumes (the results
+still waiting for their isolated re-run were not recorded, so they are graded again).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections import Counter
 from collections.abc import Callable
@@ -29,6 +47,7 @@ class CohortSummary:
     students: int = 0
     graded: int = 0  # submissions run in a worker this time
     skipped: int = 0  # unchanged since the last run
+    rerun: int = 0  # graded again alone because another process could have caused the outcome
     statuses: Counter[str] = field(default_factory=Counter)
     points: dict[str, list[float]] = field(default_factory=dict)  # exercise -> points
     max_points: dict[str, float] = field(default_factory=dict)
@@ -68,6 +87,20 @@ def _grade_one(student_dir: Path, exercise: Exercise, salt: int) -> tuple[str, E
         salt=salt,
     )
     return submission.content_hash, result
+
+
+def rerun_note(first: ExerciseResult) -> str:
+    """The note kept with a result that was graded again alone."""
+    return (
+        "Graded again alone after the parallel run: the first run "
+        f"{first.interference} while other submissions were running, which another process "
+        "could have caused (for example by signalling this worker). These points are from "
+        "the run alone."
+    )
+
+
+def _with_rerun_note(result: ExerciseResult, first: ExerciseResult) -> ExerciseResult:
+    return dataclasses.replace(result, warnings=(*result.warnings, rerun_note(first)))
 
 
 def _pending_hash(student_dir: Path, exercise: Exercise) -> str:
@@ -113,16 +146,30 @@ def grade_cohort(
             jobs.append((student_dir, exercise))
     if on_start:
         on_start(len(jobs))
+    threads = workers or os.cpu_count() or 1
+    side_by_side = threads > 1 and len(jobs) > 1
     try:
-        with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+        suspects = []
+        with ThreadPoolExecutor(max_workers=threads) as pool:
             futures = {pool.submit(grade_one, s, e, salt): (s, e) for s, e in jobs}
             for future in as_completed(futures):
                 student_dir, exercise = futures[future]
                 content_hash, result = future.result()
+                if side_by_side and result.interference:
+                    suspects.append((student_dir, exercise, result))
+                    continue  # not recorded: graded again below, alone
                 book.record(student_dir.name, content_hash, exercise.fingerprint, result)
                 summary.graded += 1
                 if on_done:
                     on_done(student_dir.name, result, False)
+        for student_dir, exercise, first in suspects:  # one at a time: nothing else runs
+            content_hash, result = grade_one(student_dir, exercise, salt)
+            result = _with_rerun_note(result, first)
+            book.record(student_dir.name, content_hash, exercise.fingerprint, result)
+            summary.graded += 1
+            summary.rerun += 1
+            if on_done:
+                on_done(student_dir.name, result, False)
         everything = book.results()
         names = {s.name for s in students}
         current = {s: r for s, r in everything.items() if s in names}

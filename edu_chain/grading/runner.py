@@ -77,6 +77,10 @@ class ExerciseResult:
     stdout_tail: str = ""
     seconds: float = 0.0
     source: str = ""  # where the code came from (file name or notebook)
+    # Why another process could have caused this outcome (a signal to the worker, a stopped
+    # worker), "" when only the submission itself could: the cohort grades such results again,
+    # alone (see cohort.py).
+    interference: str = ""
 
     def _repr_html_(self) -> str:  # Jupyter's rich display
         from edu_chain.display import record_html
@@ -281,6 +285,8 @@ def evaluate(
     if run.exit_code == VIOLATION_EXIT:
         return zero(exercise, "violation", "Your code broke a sandbox rule. Scored 0.", **extra)
     load_error = run.first("load_error")
+    if load_error is not None and "KeyboardInterrupt" in load_error.get("raised", ()):
+        extra["interference"] = "was interrupted while loading (KeyboardInterrupt: a SIGINT)"
     if load_error is not None:
         if load_error.get("type") == "MissingFunction":
             message = f"Your code does not define {load_error['message']}."
@@ -292,16 +298,22 @@ def evaluate(
             )
         return zero(exercise, "load-error", message, **extra)
     if run.timed_out:
+        extra["interference"] = f"hit the {exercise.limits.time_s:g} s wall-clock limit"
         message = (
             f"Time limit exceeded ({exercise.limits.time_s:g} s wall clock): "
             "an infinite loop, or code far too slow. Scored 0 for this exercise."
         )
         return zero(exercise, "timeout", message, **extra)
     if not run.finished:
+        code = run.exit_code
+        how = f"signal {-code}" if code is not None and code < 0 else f"exit status {code}"
+        extra["interference"] = f"ended before answering every call ({how})"
         reason = _death_reason(run.exit_code, exercise)
         return zero(exercise, "crashed", f"{reason} Scored 0 for this exercise.", **extra)
 
     results = run.results
+    if any("KeyboardInterrupt" in r.get("raised", ()) for r in results.values()):
+        extra["interference"] = "had a call interrupted (KeyboardInterrupt: a SIGINT)"
     groups = []
     for check in exercise.checks:
         group = exercise.spec.group(check.name)

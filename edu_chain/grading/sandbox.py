@@ -11,7 +11,11 @@ process started from a small standard-library-only script, ``_worker.py``:
 - its own session, so the whole process group is killed with ``os.killpg`` at the end, even
   if a child escaped the audit hook;
 - resource limits set by the worker before student code loads, an audit hook (see
-  ``_worker.py``), and a wall-clock timeout enforced here.
+  ``_worker.py``), and a wall-clock timeout enforced here;
+- when the grader runs as root, its own unprivileged user and group (see
+  :func:`sandbox_uid_status`): the kernel then refuses the worker's signals (``kill``,
+  ``pidfd_send_signal``) and ``prlimit`` to the grader and to other students' workers, which
+  the audit hook cannot fully stop, and ``RLIMIT_NPROC`` binds.
 
 Reports come back through a pipe whose write end the worker inherits (its descriptor number
 is in the request), one JSON object per line, read here with a deadline; stdout and stderr go
@@ -22,14 +26,17 @@ parsed.  JSON, never pickle.  Requests go in on stdin, one JSON line per batch o
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,6 +117,80 @@ def _package_roots() -> set[str]:
     return {str(Path(edu_chain.__file__).resolve().parent)}
 
 
+# Sandbox uids: 2,000,000,000 + grader pid * 256 + slot.  No passwd entry is needed, the range
+# is far above ordinary accounts, and the grader's pid keeps two graders on one machine apart
+# (pid_max is at most 2**22, so the largest uid is about 3.07e9 < 2**32 - 1).
+SANDBOX_UID_BASE = 2_000_000_000
+SANDBOX_SLOTS = 256
+SANDBOX_UIDS_ENV = "EDUCHAIN_SANDBOX_UIDS"
+
+
+class _UidPool:
+    """Hands out one sandbox uid per running worker, never two live workers the same one."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._live: set[int] = set()
+
+    def acquire(self) -> int:
+        base = SANDBOX_UID_BASE + (os.getpid() % 2**22) * SANDBOX_SLOTS
+        with self._lock:
+            for slot in range(SANDBOX_SLOTS):
+                if base + slot not in self._live:
+                    self._live.add(base + slot)
+                    return base + slot
+        raise RuntimeError(f"more than {SANDBOX_SLOTS} workers at once")
+
+    def release(self, uid: int) -> None:
+        with self._lock:
+            self._live.discard(uid)
+
+
+_UIDS = _UidPool()
+
+
+def sandbox_uid_status() -> str:
+    """Why workers do NOT run under their own uid, or "" when they do.
+
+    Only root can switch uids.  ``EDUCHAIN_SANDBOX_UIDS=0`` turns the separation off.  The
+    interpreter and its standard library must be readable by an unprivileged user (true of
+    system and container Pythons; not of one installed under a private ``/root``): checked
+    once by starting ``python`` under a sandbox uid; if that fails, workers run as the grader's
+    user and only the audit hook and the cohort's isolated re-runs protect other students.
+    """
+    if os.environ.get(SANDBOX_UIDS_ENV, "1").strip() == "0":
+        return f"turned off by {SANDBOX_UIDS_ENV}=0"
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return "the grader is not root (only root can run workers under another uid)"
+    return _probe_sandbox_uid()
+
+
+@functools.lru_cache(maxsize=1)
+def _probe_sandbox_uid() -> str:
+    uid = _UIDS.acquire()
+    try:
+        probe = subprocess.run(
+            [sys.executable, "-I", "-S", "-B", "-c", "import json, resource, traceback"],
+            cwd="/",
+            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+            capture_output=True,
+            timeout=30,
+            user=uid,
+            group=uid,
+            extra_groups=[],
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"{sys.executable} cannot run under an unprivileged uid ({exc})"
+    finally:
+        _UIDS.release(uid)
+    if probe.returncode != 0:
+        return (
+            f"{sys.executable} cannot load its standard library under an unprivileged uid "
+            f"(exit status {probe.returncode})"
+        )
+    return ""
+
+
 def _tail(path: Path, limit: int = 2000) -> str:
     try:
         with path.open("rb") as handle:
@@ -149,6 +230,7 @@ class WorkerSession:
         self._bytes_read = 0
         self._batches_done: set[int] = set()
         self._next_batch = 1
+        self.uid = None if sandbox_uid_status() else _UIDS.acquire()
         self._tmp = tempfile.TemporaryDirectory(prefix="educhain-grade-")
         tmp = Path(self._tmp.name)
         self._private = tmp / "private"  # stdout, stderr: never readable by the worker
@@ -157,6 +239,19 @@ class WorkerSession:
         scratch.mkdir()
         source_path = scratch / f"{module_name}.py"
         source_path.write_text("\n".join(cells), encoding="utf-8")
+        script = WORKER_SCRIPT
+        as_user: dict[str, Any] = {}
+        if self.uid is not None:
+            # The worker's own uid owns scratch; it can traverse tmp (0o711) but not read
+            # private/.  The script is copied next to scratch: the package may sit where an
+            # unprivileged user cannot read.  Inherited descriptors survive the uid change.
+            os.chmod(tmp, 0o711)
+            os.chown(scratch, self.uid, self.uid)
+            os.chown(source_path, self.uid, self.uid)
+            script = tmp / WORKER_SCRIPT.name
+            shutil.copyfile(WORKER_SCRIPT, script)
+            os.chmod(script, 0o644)
+            as_user = {"user": self.uid, "group": self.uid, "extra_groups": []}
         readable, unreadable = _readable_roots()
         read_fd, write_fd = os.pipe()
         request = {
@@ -185,7 +280,7 @@ class WorkerSession:
         ):
             try:
                 self._proc = subprocess.Popen(
-                    [sys.executable, "-I", "-S", "-B", str(WORKER_SCRIPT)],
+                    [sys.executable, "-I", "-S", "-B", str(script)],
                     stdin=subprocess.PIPE,
                     stdout=out,
                     stderr=err,
@@ -194,7 +289,13 @@ class WorkerSession:
                     pass_fds=(write_fd,),
                     start_new_session=True,
                     close_fds=True,
+                    **as_user,
                 )
+            except BaseException:
+                os.close(read_fd)
+                self._release_uid()
+                self._tmp.cleanup()
+                raise
             finally:
                 os.close(write_fd)
         self._reports = read_fd
@@ -317,6 +418,12 @@ class WorkerSession:
         self.run.stdout_tail = _tail(self._private / "stdout")
         self.run.stderr_tail = _tail(self._private / "stderr")
         self._tmp.cleanup()
+        self._release_uid()
+
+    def _release_uid(self) -> None:
+        if self.uid is not None:  # the whole group is dead: the uid may serve the next worker
+            _UIDS.release(self.uid)
+            self.uid = None
 
 
 def run_worker(

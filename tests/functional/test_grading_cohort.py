@@ -10,11 +10,14 @@ import csv
 import dataclasses
 import hashlib
 import json
+import os
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from edu_chain.grading import Limits, grade_cells, grade_cohort, load_exercises
+import pytest
+
+from edu_chain.grading import Limits, grade_cells, grade_cohort, load_exercises, sandbox
 from edu_chain.grading.gradebook import Gradebook
 from edu_chain.grading.runner import planned_cases
 
@@ -207,3 +210,104 @@ def test_hostile_exception_text_cannot_break_the_exports(tmp_path):
         assert not any(ord(ch) < 32 and ch not in "\n\t" for ch in text), path.name
         assert "\u202e" not in text and "\x1b" not in text
     assert "\\x1b[2J" in feedback and "\\x00" in feedback
+
+
+# A correct submission that marks its scratch directory and sleeps once at import, so that a
+# neighbour running at the same time can find its worker (the attack needs a live victim).
+VICTIM = """import os
+import time
+
+open(os.path.join(os.getcwd(), {marker!r}), "w").close()
+time.sleep(2.0)
+"""
+
+
+def _attack_cohort(tmp_path: Path, monkeypatch, uids: str):
+    """alice (correct, slow to load) and mallory (signal_other_worker) side by side."""
+    monkeypatch.setenv(sandbox.SANDBOX_UIDS_ENV, uids)
+    marker = f"victim-marker-{tmp_path.name}-{os.getpid()}"
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    (subs / "alice").mkdir(parents=True)
+    (subs / "mallory").mkdir()
+    correct = (FIXTURES / "correct" / "merkle_root.py").read_text()
+    (subs / "alice" / "merkle_root.py").write_text(VICTIM.format(marker=marker) + correct)
+    attack = (FIXTURES / "malicious" / "signal_other_worker.py").read_text()
+    (subs / "mallory" / "merkle_root.py").write_text(attack.replace("{{VICTIM_MARKER}}", marker))
+    exercises = [
+        dataclasses.replace(e, limits=Limits(time_s=20, cpu_s=15))
+        for e in load_exercises(ROOT / "exercises", ["merkle_root"])
+    ]
+    summary = grade_cohort(subs, out, exercises, workers=2)
+    with (out / "grades.csv").open() as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    feedback = {
+        name: json.loads((out / "feedback" / f"{name}.json").read_text())["exercises"][0]
+        for name in rows
+    }
+    return summary, rows, feedback, out
+
+
+@pytest.mark.slow
+def test_a_worker_killed_by_its_neighbour_is_graded_again_alone(tmp_path, monkeypatch):
+    """Layer 1, for any user: workers share the grader's uid, so the pidfd kill lands (the
+    audit hook has no event to refuse); the victim's crash is not kept, it is graded again
+    alone and gets its full marks; the attacker scores 0 for the os.kill it also tried."""
+    summary, rows, feedback, out = _attack_cohort(tmp_path, monkeypatch, "0")
+    mallory, alice = feedback["mallory"], feedback["alice"]
+    assert "pidfd_send_signal victim SIGKILL: sent" in mallory["stdout_tail"]
+    assert mallory["status"] == "violation" and "os.kill" in mallory["message"]
+    assert rows["mallory"]["merkle_root"] == "0"
+    assert rows["alice"]["merkle_root"] == "10"
+    assert alice["status"] == "graded" and alice["points"] == 10
+    assert summary.rerun == 1
+    assert any("Graded again alone" in w and "signal 9" in w for w in alice["warnings"])
+    assert "Graded again alone" in (out / "feedback" / "alice.md").read_text()
+
+
+@pytest.mark.slow
+def test_under_root_the_kernel_refuses_the_neighbours_signal(tmp_path, monkeypatch):
+    """Layer 2: as root, each worker runs under its own uid, so pidfd_send_signal to the
+    grader and to the other student's worker fails with EPERM; nothing needs a re-run."""
+    monkeypatch.delenv(sandbox.SANDBOX_UIDS_ENV, raising=False)
+    reason = sandbox.sandbox_uid_status()
+    if reason:
+        pytest.skip(f"workers cannot run under their own uid here: {reason}")
+    summary, rows, feedback, _ = _attack_cohort(tmp_path, monkeypatch, "1")
+    attack = feedback["mallory"]["stdout_tail"]
+    assert "pidfd_send_signal grader 0: refused" in attack
+    assert "pidfd_send_signal victim SIGKILL: refused" in attack
+    assert rows["mallory"]["merkle_root"] == "0" and rows["alice"]["merkle_root"] == "10"
+    assert summary.rerun == 0
+
+
+def test_a_submission_that_crashes_itself_crashes_again_alone(tmp_path):
+    """The isolated re-run never helps the crasher: same status, same 0, with the note; its
+    honest neighbour is untouched and not re-run."""
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    for student, source in (
+        ("ann", FIXTURES / "correct" / "merkle_root.py"),
+        ("carl", FIXTURES / "malicious" / "os_exit_in_call.py"),
+    ):
+        (subs / student).mkdir(parents=True)
+        shutil.copy(source, subs / student / "merkle_root.py")
+    summary = grade_cohort(
+        subs, out, load_exercises(ROOT / "exercises", ["merkle_root"]), workers=2
+    )
+    assert summary.rerun == 1 and summary.graded == 2
+    carl = json.loads((out / "feedback" / "carl.json").read_text())["exercises"][0]
+    ann = json.loads((out / "feedback" / "ann.json").read_text())["exercises"][0]
+    assert (carl["status"], carl["points"]) == ("crashed", 0)
+    assert "exit status" in carl["interference"]
+    assert any("Graded again alone" in w for w in carl["warnings"])
+    assert (ann["points"], ann["warnings"], ann["interference"]) == (10, [], "")
+
+
+def test_uid_separation_is_switchable(monkeypatch):
+    monkeypatch.setenv(sandbox.SANDBOX_UIDS_ENV, "0")
+    assert "EDUCHAIN_SANDBOX_UIDS=0" in sandbox.sandbox_uid_status()
+    monkeypatch.setenv(sandbox.SANDBOX_UIDS_ENV, "1")
+    status = sandbox.sandbox_uid_status()
+    if os.geteuid() != 0:
+        assert "not root" in status
+    else:  # "" where the interpreter is readable by others; otherwise the reason, and layer 1
+        assert status == "" or "unprivileged uid" in status
