@@ -12,6 +12,8 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -264,20 +266,62 @@ def test_a_worker_killed_by_its_neighbour_is_graded_again_alone(tmp_path, monkey
     assert "Graded again alone" in (out / "feedback" / "alice.md").read_text()
 
 
-@pytest.mark.slow
-def test_under_root_the_kernel_refuses_the_neighbours_signal(tmp_path, monkeypatch):
-    """Layer 2: as root, each worker runs under its own uid, so pidfd_send_signal to the
-    grader and to the other student's worker fails with EPERM; nothing needs a re-run."""
+@pytest.fixture
+def sandbox_uids(monkeypatch):
+    """Workers under their own uids, or a skip with the reason.  When this interpreter sits
+    where an unprivileged user cannot read it (pyenv under a private /root), a system Python
+    runs the workers instead: the worker needs only the standard library."""
     monkeypatch.delenv(sandbox.SANDBOX_UIDS_ENV, raising=False)
     reason = sandbox.sandbox_uid_status()
+    if reason and os.geteuid() == 0:
+        for candidate in ("/usr/bin/python3", "/usr/local/bin/python3"):
+            if not os.access(candidate, os.X_OK):
+                continue
+            query = "import sys, sysconfig; print(sys.version_info >= (3, 10)); " + (
+                "p = sysconfig.get_paths(); print(p['stdlib'], p['purelib'], p['platlib'])"
+            )
+            lines = subprocess.run(
+                [candidate, "-I", "-S", "-c", query], capture_output=True, text=True, check=False
+            ).stdout.split()
+            if lines[:1] != ["True"]:
+                continue
+            roots = ([lines[1]], [*sandbox._readable_roots()[1], *lines[2:]])
+            monkeypatch.setattr(sys, "executable", candidate)
+            monkeypatch.setattr(sandbox, "_readable_roots", lambda roots=roots: roots)
+            sandbox._probe_sandbox_uid.cache_clear()
+            reason = sandbox.sandbox_uid_status()
+            if not reason:
+                break
+            monkeypatch.undo()
     if reason:
         pytest.skip(f"workers cannot run under their own uid here: {reason}")
+    yield
+    monkeypatch.undo()
+    sandbox._probe_sandbox_uid.cache_clear()
+
+
+@pytest.mark.slow
+def test_under_root_the_kernel_refuses_the_neighbours_signal(tmp_path, monkeypatch, sandbox_uids):
+    """Layer 2: as root, each worker runs under its own uid, so pidfd_send_signal to the
+    grader and to the other student's worker fails with EPERM; nothing needs a re-run."""
     summary, rows, feedback, _ = _attack_cohort(tmp_path, monkeypatch, "1")
     attack = feedback["mallory"]["stdout_tail"]
     assert "pidfd_send_signal grader 0: refused" in attack
     assert "pidfd_send_signal victim SIGKILL: refused" in attack
     assert rows["mallory"]["merkle_root"] == "0" and rows["alice"]["merkle_root"] == "10"
     assert summary.rerun == 0
+
+
+def test_a_worker_under_its_own_uid_still_reads_the_standard_library(sandbox_uids):
+    """Layer 2: scratch is the worker's own, hashlib loads, the uid is a sandbox uid with no
+    supplementary groups, and the grade is the usual one."""
+    exercise = load_exercises(ROOT / "exercises", ["merkle_root"])[0]
+    probe = "\nimport os\nprint('ids', os.getuid(), os.getgid(), os.getgroups())\n"
+    source = (FIXTURES / "correct" / "merkle_root.py").read_text() + probe
+    result = grade_cells(exercise, [source], shrink=False)
+    assert result.points == 10, result.message
+    _, uid, gid, groups = result.stdout_tail.split(maxsplit=3)
+    assert int(uid) == int(gid) >= sandbox.SANDBOX_UID_BASE and groups.strip() == "[]"
 
 
 def test_a_submission_that_crashes_itself_crashes_again_alone(tmp_path):
