@@ -71,8 +71,9 @@ def _set_limits(limits):
     cap(resource.RLIMIT_FSIZE, int(limits["file_size_mb"]) * 1024 * 1024)
     cap(resource.RLIMIT_NOFILE, int(limits["open_files"]))
     cap(resource.RLIMIT_CORE, 0)
-    # RLIMIT_NPROC counts all processes of the user and does not bind root; the audit hook
-    # refusing fork/spawn and the parent's killpg are what stop child processes.
+    # RLIMIT_NPROC counts all processes of the user: it binds under the worker's own sandbox
+    # uid (sandbox.py, when the grader is root), not for root; the audit hook refusing
+    # fork/spawn and the parent's killpg are what stop child processes in every case.
     cap(resource.RLIMIT_NPROC, int(limits["processes"]))
 
 

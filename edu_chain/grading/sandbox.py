@@ -60,7 +60,7 @@ class Limits:
     memory_mb: int = 512  # RLIMIT_AS
     file_size_mb: int = 16  # RLIMIT_FSIZE: scratch files, stdout and stderr
     open_files: int = 64  # RLIMIT_NOFILE
-    processes: int = 64  # RLIMIT_NPROC (does not bind root; see _worker.py)
+    processes: int = 64  # RLIMIT_NPROC (binds under a sandbox uid, not as root; see _worker.py)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -235,7 +235,7 @@ class WorkerSession:
         tmp = Path(self._tmp.name)
         self._private = tmp / "private"  # stdout, stderr: never readable by the worker
         scratch = tmp / "scratch"
-        self._private.mkdir()
+        self._private.mkdir(mode=0o700)
         scratch.mkdir()
         source_path = scratch / f"{module_name}.py"
         source_path.write_text("\n".join(cells), encoding="utf-8")
