@@ -1,7 +1,6 @@
 """pow/mining.py, Numba backend: the same answers as a brute-force hashlib scan and the
 readable reference, on one thread and several, at the edges of the nonce range."""
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from edu_chain.errors import MiningError
 from edu_chain.pow import bits_to_target, mining
 from edu_chain.pow.mining import MiningStats, mine, mine_with_stats
 from tests.bitcoin_data import GENESIS, GENESIS_HEADER_HEX
+from tests.oracles import brute_force_nonce
 
 UINT32_MAX = 2**32 - 1
 
@@ -23,14 +23,7 @@ pytestmark = pytest.mark.skipif(not mining.numba_available(), reason="Numba back
 
 
 def brute_force(header: BlockHeader, start: int, stop_inclusive: int) -> int | None:
-    target = bits_to_target(header.bits)
-    prefix = header.serialize()[:76]
-    for nonce in range(start, stop_inclusive + 1):
-        raw = prefix + nonce.to_bytes(4, "little")
-        digest = hashlib.sha256(hashlib.sha256(raw).digest()).digest()
-        if int.from_bytes(digest, "little") <= target:
-            return nonce
-    return None
+    return brute_force_nonce(header, start, stop_inclusive, bits_to_target(header.bits))
 
 
 easy_headers = st.builds(

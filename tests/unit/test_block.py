@@ -9,17 +9,7 @@ from edu_chain.errors import DecodeError
 from edu_chain.hashing import from_display_hex, sha256d
 from edu_chain.pow import bits_to_target
 from tests.bitcoin_data import BLOCK_100000, GENESIS, GENESIS_HEADER_HEX
-
-
-def header_from_fields(block):
-    return BlockHeader(
-        version=block["version"],
-        prev_hash=from_display_hex(block["prev_hash"]),
-        merkle_root=from_display_hex(block["merkle_root"]),
-        timestamp=block["timestamp"],
-        bits=block["bits"],
-        nonce=block["nonce"],
-    )
+from tests.oracles import header_from_fields
 
 
 @pytest.mark.parametrize("block", [GENESIS, BLOCK_100000], ids=["genesis", "block-100000"])

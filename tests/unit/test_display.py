@@ -23,9 +23,10 @@ from edu_chain.display import (
     track,
     transaction_html,
 )
-from edu_chain.hashing import from_display_hex, sha256d
+from edu_chain.hashing import sha256d
 from edu_chain.merkle import MerkleProof, MerkleTree, merkle_levels
 from tests.bitcoin_data import BLOCK_100000, GENESIS, GENESIS_HEADER_HEX
+from tests.oracles import header_from_fields
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -35,20 +36,9 @@ def _parse(markup: str) -> ET.Element:
     return ET.fromstring(f"<root>{markup.replace('&nbsp;', '&#160;')}</root>")
 
 
-def _header(block: dict) -> BlockHeader:
-    return BlockHeader(
-        version=block["version"],
-        prev_hash=from_display_hex(block["prev_hash"]),
-        merkle_root=from_display_hex(block["merkle_root"]),
-        timestamp=block["timestamp"],
-        bits=block["bits"],
-        nonce=block["nonce"],
-    )
-
-
 @pytest.mark.parametrize("block", [GENESIS, BLOCK_100000], ids=["genesis", "block-100000"])
 def test_header_view_shows_real_id_and_valid_pow(block):
-    markup = _header(block)._repr_html_()
+    markup = header_from_fields(block)._repr_html_()
     _parse(markup)
     assert block["id"] in markup
     assert block["merkle_root"] in markup

@@ -11,16 +11,7 @@ from edu_chain.errors import MiningError
 from edu_chain.pow import bits_to_target, mine, target_to_bits
 from edu_chain.pow.mining import mine_reference
 from tests.bitcoin_data import GENESIS_HEADER_HEX
-
-
-def brute_force(header: BlockHeader, start: int, stop_inclusive: int, target: int):
-    prefix = header.serialize()[:76]
-    for nonce in range(start, stop_inclusive + 1):
-        raw = prefix + nonce.to_bytes(4, "little")
-        digest = hashlib.sha256(hashlib.sha256(raw).digest()).digest()
-        if int.from_bytes(digest, "little") <= target:
-            return nonce
-    return None
+from tests.oracles import brute_force_nonce as brute_force
 
 
 def test_genesis_nonce_is_found_again():
