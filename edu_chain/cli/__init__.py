@@ -1,8 +1,9 @@
 """The ``educhain`` command line: a thin layer over the library.
 
 One module per command group; each registers itself on :data:`main` below.  Errors the user
-can fix exit with status 2 and a one-line message (click's ``UsageError``/``BadParameter``);
-unexpected failures keep their traceback.
+can fix exit with status 2 and a one-line message: click's ``UsageError``/``BadParameter`` for
+options, :class:`edu_chain.cli.errors.CliError` for everything else (which carries its exit
+status: 1 when the work itself failed); unexpected failures keep their traceback.
 """
 
 from __future__ import annotations

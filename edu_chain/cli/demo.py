@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from edu_chain.cli.testnet import TestnetCliError
+from edu_chain.cli.errors import CliError
 from edu_chain.demo import DemoError, run_tour
 from edu_chain.node.testnet import TestnetError
 from edu_chain.pow.mining import BACKENDS
@@ -137,9 +137,9 @@ def demo(
             directory=directory,
         )
     except TestnetError as error:  # e.g. --dir of a demo still kept running
-        raise TestnetCliError(str(error)) from None
+        raise CliError(str(error)) from None
     except DemoError as error:
-        raise click.ClickException(str(error)) from None
+        raise CliError(str(error), exit_code=1) from None
     finally:
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous)

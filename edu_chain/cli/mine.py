@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from edu_chain.block import BlockHeader
+from edu_chain.cli.errors import CliError
 from edu_chain.encoding import UINT32_MAX
 from edu_chain.errors import DecodeError, MiningError, ValidationError
 from edu_chain.hashing import display_hex, sha256d
@@ -184,6 +185,7 @@ def mine(
             click.echo(f"block   {display_hex(found.hash())}")
             click.echo(f"header  {found.serialize().hex()}")
     if found is None:
-        raise click.ClickException(
-            f"no nonce in [{start_nonce}, {max_nonce}] gives a hash at or below the target"
+        raise CliError(
+            f"no nonce in [{start_nonce}, {max_nonce}] gives a hash at or below the target",
+            exit_code=1,
         )

@@ -12,17 +12,12 @@ from pathlib import Path
 
 import click
 
+from edu_chain.cli.errors import CliError
 from edu_chain.errors import EduChainError
 from edu_chain.node.p2p import PeerError, parse_peer_address
 from edu_chain.node.service import NETWORKS, NodeConfig, is_loopback
 from edu_chain.pow.mining import BACKENDS
 from edu_chain.wallet import WalletError
-
-
-class NodeCliError(click.ClickException):
-    """A problem the user can fix: exit status 2 and one line of explanation."""
-
-    exit_code = 2
 
 
 def _peer(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
@@ -167,12 +162,12 @@ def node(
             parent_pid=watched,
         )
     except (EduChainError, WalletError) as exc:
-        raise NodeCliError(str(exc)) from None
+        raise CliError(str(exc)) from None
     except SystemExit as exc:  # uvicorn exits 1 when it cannot bind the port
         if exc.code not in (0, None):
             # check_can_listen passed, then the bind failed: another program took the port
             # in between (uvicorn printed its reason just above).
-            raise NodeCliError(f"could not serve on {host}:{port} (see the error above)") from None
+            raise CliError(f"could not serve on {host}:{port} (see the error above)") from None
         raise
 
 

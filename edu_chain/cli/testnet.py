@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
+from edu_chain.cli.errors import CliError
 from edu_chain.node.service import NETWORKS
 from edu_chain.node.testnet import Testnet, TestnetError
 
@@ -31,19 +32,12 @@ def _dir_option(function: F) -> F:
     )(function)
 
 
-class TestnetCliError(click.ClickException):
-    """A testnet problem the user can fix (wrong --dir, busy port...): exit 2, one message."""
-
-    __test__ = False  # not a pytest test class, despite the name
-    exit_code = 2
-
-
-def _fail(error: TestnetError) -> TestnetCliError:
+def _fail(error: TestnetError) -> CliError:
     if error.code == "no-testnet":  # never started here, or already stopped with `down`
-        return TestnetCliError(
+        return CliError(
             f"{error}: nothing runs there. Start one with `educhain testnet up --dir DIR`."
         )
-    return TestnetCliError(str(error))
+    return CliError(str(error))
 
 
 @click.group()

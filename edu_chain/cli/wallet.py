@@ -20,6 +20,7 @@ from typing import Any
 import click
 import httpx
 
+from edu_chain.cli.errors import CliError
 from edu_chain.errors import EduChainError, KeyFormatError
 from edu_chain.hashing import from_display_hex
 from edu_chain.keys import address_to_pubkey_hash
@@ -40,12 +41,6 @@ TIMEOUT_SECONDS = 10.0
 
 # Tests replace this with an ``httpx.MockTransport``; None means real HTTP.
 _TRANSPORT: httpx.BaseTransport | None = None
-
-
-class WalletCliError(click.ClickException):
-    """A problem the user can fix: exit status 2 and one line of explanation."""
-
-    exit_code = 2
 
 
 def _wallet_option(function: Any) -> Any:
@@ -82,21 +77,21 @@ def _load(path: Path) -> Wallet:
         return Wallet.load(path.expanduser())
     except WalletError as error:
         hint = "" if path.expanduser().exists() else ", or pass --wallet FILE (env EDUCHAIN_WALLET)"
-        raise WalletCliError(f"{error}{hint}") from None
+        raise CliError(f"{error}{hint}") from None
 
 
 # --- talking to a node ---------------------------------------------------------------------
 
 
 def _request(node_url: str, method: str, path: str, **kwargs: Any) -> Any:
-    """One HTTP call to the node; every failure becomes a one-line WalletCliError."""
+    """One HTTP call to the node; every failure becomes a one-line CliError."""
     try:
         with httpx.Client(
             base_url=node_url, timeout=TIMEOUT_SECONDS, transport=_TRANSPORT
         ) as client:
             response = client.request(method, path, **kwargs)
     except httpx.TransportError as error:
-        raise WalletCliError(
+        raise CliError(
             f"no node answered at {node_url} ({type(error).__name__}: {error}). "
             "Start one with `educhain node` or pass --node URL "
             "(a testnet's URLs: `educhain testnet status --dir DIR`)."
@@ -111,9 +106,9 @@ def _request(node_url: str, method: str, path: str, **kwargs: Any) -> Any:
             reason = f"{detail.get('code', '?')}: {detail.get('message', '')}"
         else:
             reason = response.text[:200]
-        raise WalletCliError(f"the node refused ({response.status_code}) {method} {path}: {reason}")
+        raise CliError(f"the node refused ({response.status_code}) {method} {path}: {reason}")
     if not isinstance(body, dict):
-        raise WalletCliError(f"the node sent a non-JSON-object reply to {method} {path}")
+        raise CliError(f"the node sent a non-JSON-object reply to {method} {path}")
     return body
 
 
@@ -137,7 +132,7 @@ def _address_info(node_url: str, address: str) -> tuple[int, dict[OutPoint, TxOu
             utxos[outpoint] = TxOut(int(entry["amount"]), pubkey_hash)
         balance = int(body.get("balance", sum(out.amount for out in utxos.values())))
     except (AttributeError, KeyError, TypeError, ValueError, EduChainError) as error:
-        raise WalletCliError(f"the node's reply for {address} is malformed: {error!r}") from None
+        raise CliError(f"the node's reply for {address} is malformed: {error!r}") from None
     return balance, utxos
 
 
@@ -172,7 +167,7 @@ def new(wallet_path: Path, force: bool, as_json: bool) -> None:
     try:
         created = Wallet.create(path, overwrite=force)
     except KeystoreExistsError as error:
-        raise WalletCliError(str(error)) from None
+        raise CliError(str(error)) from None
     if as_json:
         click.echo(json.dumps({"wallet": str(path), "address": created.address}))
         return
@@ -249,19 +244,19 @@ def send(
         address_to_pubkey_hash(to_address)
         amount_units, fee_units = parse_coins(amount), parse_coins(fee)
     except (KeyFormatError, WalletError) as error:
-        raise WalletCliError(str(error)) from None
+        raise CliError(str(error)) from None
     utxos: dict[OutPoint, TxOut] = {}
     for addr in loaded.addresses():
         utxos.update(_address_info(node_url, addr)[1])
     try:
         tx = loaded.build_payment(utxos, to_address, amount_units, fee_units)
     except InsufficientFundsError as error:
-        raise WalletCliError(
+        raise CliError(
             f"{error} (coins spent by a payment still in the mempool, and its change, count "
             "once a block confirms it)"
         ) from None
     except (WalletError, KeyFormatError) as error:
-        raise WalletCliError(str(error)) from None
+        raise CliError(str(error)) from None
     reply = _request(node_url, "POST", "/api/tx", json={"hex": tx.hex()})
     txid = reply.get("txid", tx.id)
     if as_json:

@@ -38,3 +38,27 @@ def test_version():
 def test_unknown_command_is_a_usage_error():
     result = CliRunner().invoke(main, ["no-such-command"])
     assert result.exit_code == 2
+
+
+def test_one_error_type_carries_the_exit_status():
+    """Read from the source (ast): no cli module defines its own ClickException subclass or
+    raises a bare ClickException; they all raise CliError, whose exit status is 2 unless the
+    work itself failed."""
+    import ast
+    from pathlib import Path
+
+    from edu_chain.cli.errors import CliError
+
+    cli_dir = Path(__file__).resolve().parents[2] / "edu_chain" / "cli"
+    for path in sorted(cli_dir.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and path.name != "errors.py":
+                bases = [ast.unparse(base) for base in node.bases]
+                assert "click.ClickException" not in bases, f"{path.name}: {node.name}"
+            if isinstance(node, ast.Raise) and node.exc is not None:
+                raised = ast.unparse(node.exc)
+                assert not raised.startswith("click.ClickException("), f"{path.name}: {raised}"
+    assert CliError("x").exit_code == 2
+    assert CliError("x", exit_code=1).exit_code == 1
+    result = CliRunner().invoke(main, ["wallet", "address", "--wallet", "/nonexistent/w.json"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
