@@ -27,7 +27,7 @@ from pathlib import Path
 
 from _common import emit, parser
 
-from edu_chain.block import Block
+from edu_chain.block import Block, parse_block
 from edu_chain.chain import ChainParams, ChainState
 from edu_chain.chain.builder import ChainBuilder
 from edu_chain.chain.signatures import (
@@ -36,7 +36,6 @@ from edu_chain.chain.signatures import (
     parallel_signature_verifier,
     serial_signature_verifier,
 )
-from edu_chain.chain.state import parse_block
 from edu_chain.keys import PrivateKey, get_backend
 from edu_chain.tx import OutPoint
 

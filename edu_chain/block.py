@@ -26,13 +26,14 @@ from edu_chain.encoding import (
     INT32_MIN,
     UINT32_MAX,
     ByteReader,
+    bits_to_target,
     encode_varint,
     int32_le,
     parse_hex,
     require_int,
     uint32_le,
 )
-from edu_chain.errors import DecodeError
+from edu_chain.errors import DecodeError, ValidationError
 from edu_chain.hashing import HASH_SIZE, display_hex, hash_to_int, sha256d
 from edu_chain.merkle import merkle_root
 
@@ -126,7 +127,14 @@ class BlockHeader:
     def _repr_html_(self) -> str:  # Jupyter's rich display; the drawing lives in display.py
         from edu_chain.display import header_html
 
-        return header_html(self)
+        return header_html(self, target=self._target_or_none())
+
+    def _target_or_none(self) -> int | None:
+        """The target ``bits`` encodes, or None when it encodes none (negative, too wide)."""
+        try:
+            return bits_to_target(self.bits)
+        except ValidationError:
+            return None
 
 
 @runtime_checkable
@@ -174,7 +182,8 @@ class Block:
     def _repr_html_(self) -> str:  # Jupyter's rich display; the drawing lives in display.py
         from edu_chain.display import block_html
 
-        return block_html(self)
+        computed = self.compute_merkle_root() if self.transactions else None
+        return block_html(self, target=self.header._target_or_none(), computed_root=computed)
 
     def compute_merkle_root(self) -> bytes:
         """The Merkle root of this block's transactions (compare with ``header.merkle_root``)."""
@@ -202,3 +211,11 @@ class Block:
         """A block whose header commits to ``transactions`` (the Merkle root is filled in)."""
         txs = tuple(transactions)
         return cls(replace(header, merkle_root=merkle_root([t.txid() for t in txs])), txs)
+
+
+def parse_block(raw: bytes) -> Block:
+    """Parse a serialized block whose transactions are this library's :class:`Transaction`."""
+    from edu_chain.tx import Transaction  # tx sits below block; imported here to keep
+    # ``import edu_chain.block`` light (headers alone need no keys or scripts)
+
+    return Block.parse(raw, Transaction.read)

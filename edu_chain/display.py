@@ -10,8 +10,11 @@ Rules every function here follows:
   renders the same offline, in JupyterLab, in VS Code and on GitHub;
 * every value that comes from data goes through :func:`html.escape`;
 * hashes are shown in displayed (reversed) hex, as block explorers do (see ``hashing.py``);
-* objects owned by other modules (transactions, chain state, grading results) are read by
-  duck typing, so this module never imports the layers above it.
+* each function takes the data it draws: a header's target, a block's recomputed Merkle root,
+  a tree's levels are computed by the caller (the value type's ``_repr_html_``), and objects
+  owned by other modules (transactions, chain state, grading results) are read by duck typing,
+  so this module imports nothing of edu_chain but ``hashing`` and sits in the lowest layer
+  (``docs/architecture.md``, "Layers").
 
 :class:`Progress` is a progress bar that updates in place in a notebook (through IPython's
 display handles, no widgets needed) and falls back to ``rich`` in a terminal.
@@ -86,31 +89,30 @@ def _utc(timestamp: int) -> str:
 # --- headers and blocks -----------------------------------------------------------------
 
 
-def header_html(header: Any, *, title: str = "Block header") -> str:
-    """The six header fields, the id, the target and whether the proof-of-work holds."""
-    from edu_chain.pow.target import bits_to_target  # pow sits above block: import late
-
-    target = bits_to_target(header.bits)
-    rows = [
+def header_html(header: Any, *, target: int | None, title: str = "Block header") -> str:
+    """The six header fields, the id, and with ``target`` (``bits_to_target(header.bits)``;
+    None when the bits encode no valid target) whether the proof-of-work holds."""
+    rows: list[tuple[str, Any]] = [
         ("id (displayed hash)", header.id),
         ("version", header.version),
         ("prev_hash", display_hex(header.prev_hash)),
         ("merkle_root", display_hex(header.merkle_root)),
         ("timestamp", f"{header.timestamp} ({_utc(header.timestamp)})"),
         ("bits", f"0x{header.bits:08x}"),
-        ("target", f"{target:064x}"),
+        ("target", "bits encode no valid target" if target is None else f"{target:064x}"),
         ("nonce", header.nonce),
-        ("hash <= target", _verdict(hash_to_int(header.hash()) <= target)),
     ]
+    if target is not None:
+        rows.append(("hash <= target", _verdict(hash_to_int(header.hash()) <= target)))
     return table_html(rows, header=("field", "value"), title=title)
 
 
-def block_html(block: Any) -> str:
-    """A block: its header, then its transaction ids (the first is the coinbase)."""
+def block_html(block: Any, *, target: int | None, computed_root: bytes | None) -> str:
+    """A block: its header, then its transaction ids (the first is the coinbase) and whether
+    ``computed_root`` (the Merkle root of those txids; None without transactions) matches
+    the header's."""
     txids = [tx.txid() for tx in block.transactions]
-    from edu_chain.merkle import merkle_root
-
-    root_ok = bool(txids) and merkle_root(txids) == block.header.merkle_root
+    root_ok = computed_root is not None and computed_root == block.header.merkle_root
     rows = [
         (index, display_hex(txid), "coinbase" if index == 0 else "")
         for index, txid in enumerate(txids)
@@ -118,7 +120,7 @@ def block_html(block: Any) -> str:
     rows.append(
         ("", Raw("<i>Merkle root of these txids equals the header's</i>"), _verdict(root_ok))
     )
-    return header_html(block.header, title=f"Block {block.id}") + table_html(
+    return header_html(block.header, target=target, title=f"Block {block.id}") + table_html(
         rows, header=("#", "txid", ""), title=f"{len(txids)} transaction(s)"
     )
 
@@ -147,17 +149,15 @@ def chain_html(headers: Sequence[Any], *, start_height: int = 0, title: str = "C
 
 
 def merkle_tree_svg(
-    txids: Sequence[bytes], *, proof_index: int | None = None, width: int = 8
+    levels: Sequence[Sequence[bytes]], *, proof_index: int | None = None, width: int = 8
 ) -> str:
-    """An SVG drawing of the Merkle tree, root at the top.
+    """An SVG drawing of the Merkle tree whose ``levels`` (leaves first, root last, as
+    ``merkle.merkle_levels`` returns them) are given, root at the top.
 
     With ``proof_index`` the proven leaf, the sibling hashes of its proof and the path to the
     root are coloured (yellow, blue, green).  Duplicated nodes (Bitcoin's odd-level rule) are
     drawn dashed.
     """
-    from edu_chain.merkle import merkle_levels
-
-    levels = merkle_levels(txids)
     on_path: set[tuple[int, int]] = set()
     siblings: set[tuple[int, int]] = set()
     if proof_index is not None:
@@ -225,11 +225,10 @@ def merkle_tree_svg(
     )
 
 
-def merkle_tree_html(txids: Sequence[bytes], *, proof_index: int | None = None) -> str:
-    """The tree drawing with a caption saying what the colours mean."""
-    from edu_chain.merkle import merkle_root
-
-    caption = f"Merkle tree of {len(txids)} leaves, root {display_hex(merkle_root(txids))}"
+def merkle_tree_html(levels: Sequence[Sequence[bytes]], *, proof_index: int | None = None) -> str:
+    """The tree drawing (see :func:`merkle_tree_svg`) with a caption saying what the colours
+    mean."""
+    caption = f"Merkle tree of {len(levels[0])} leaves, root {display_hex(levels[-1][0])}"
     legend = ""
     if proof_index is not None:
         legend = (
@@ -241,7 +240,7 @@ def merkle_tree_html(txids: Sequence[bytes], *, proof_index: int | None = None) 
         )
     return (
         f'<div><div style="font-family:monospace;font-size:12px">{esc(caption)}</div>'
-        f"{merkle_tree_svg(txids, proof_index=proof_index)}{legend}</div>"
+        f"{merkle_tree_svg(levels, proof_index=proof_index)}{legend}</div>"
     )
 
 

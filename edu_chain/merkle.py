@@ -194,7 +194,7 @@ class MerkleTree:
         """The drawing with the proof of leaf ``index`` coloured (display it in Jupyter)."""
         from edu_chain.display import merkle_tree_html
 
-        return _Html(merkle_tree_html(self.txids, proof_index=index))
+        return _Html(merkle_tree_html(self.levels, proof_index=index))
 
     def __str__(self) -> str:
         return render_merkle_tree(self.txids)
@@ -202,7 +202,7 @@ class MerkleTree:
     def _repr_html_(self) -> str:
         from edu_chain.display import merkle_tree_html
 
-        return merkle_tree_html(self.txids)
+        return merkle_tree_html(self.levels)
 
 
 class _Html(str):

@@ -14,10 +14,10 @@ from dataclasses import replace
 
 import pytest
 
+from edu_chain.block import parse_block
 from edu_chain.chain import ChainState, ChainStore
 from edu_chain.chain.builder import ChainBuilder
 from edu_chain.chain.params import ChainParams
-from edu_chain.chain.state import parse_block
 from edu_chain.chain.store import StoreError
 
 PARAMS = ChainParams.for_tests()

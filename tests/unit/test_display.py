@@ -25,6 +25,7 @@ from edu_chain.display import (
 )
 from edu_chain.hashing import sha256d
 from edu_chain.merkle import MerkleProof, MerkleTree, merkle_levels
+from edu_chain.pow import bits_to_target
 from tests.bitcoin_data import BLOCK_100000, GENESIS, GENESIS_HEADER_HEX
 from tests.oracles import header_from_fields
 
@@ -48,7 +49,8 @@ def test_header_view_shows_real_id_and_valid_pow(block):
 
 def test_header_view_flags_a_header_that_fails_pow():
     tampered = BlockHeader.from_hex(GENESIS_HEADER_HEX).with_nonce(0)
-    assert ">no<" in header_html(tampered)
+    assert ">no<" in tampered._repr_html_()
+    assert ">no<" in header_html(tampered, target=bits_to_target(tampered.bits))
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ def test_block_view_lists_txids_and_checks_the_merkle_root():
 def test_merkle_svg_draws_every_node_and_marks_duplicates(size):
     leaves = [sha256d(bytes([size, i])) for i in range(size)]
     levels = merkle_levels(leaves)
-    root = _parse(merkle_tree_svg(leaves, width=8))
+    root = _parse(merkle_tree_svg(merkle_levels(leaves), width=8))
     labels = [t.text for t in root.iter(f"{SVG}text")]
     expected = []
     for level in levels:
@@ -100,7 +102,7 @@ def test_merkle_svg_draws_every_node_and_marks_duplicates(size):
 def test_merkle_svg_colours_exactly_the_proof(size, index):
     leaves = [sha256d(bytes([i])) for i in range(size)]
     proof = MerkleProof.build(leaves, index)
-    root = _parse(merkle_tree_svg(leaves, proof_index=index))
+    root = _parse(merkle_tree_svg(merkle_levels(leaves), proof_index=index))
     by_fill: dict[str, list[str]] = {}
     rects = list(root.iter(f"{SVG}rect"))
     texts = [t.text.rstrip("*") for t in root.iter(f"{SVG}text")]
@@ -309,3 +311,15 @@ def test_jupyter_hooks_delegate_to_the_display_functions():
     result = ExerciseResult("merkle_root", 10.0, 10.0, "graded", "all checks passed")
     assert result._repr_html_() == record_html(result)
     ET.fromstring(result._repr_html_())  # well-formed markup
+
+
+def test_header_view_of_bits_that_encode_no_target_says_so():
+    """0x1d800001 has the sign bit set: bits_to_target refuses it (bits-negative), so the
+    view shows the fields and says the bits encode no valid target instead of failing."""
+    header = replace(BlockHeader.from_hex(GENESIS_HEADER_HEX), bits=0x1D800001)
+    with pytest.raises(ValueError, match="bits-negative"):
+        bits_to_target(header.bits)
+    markup = header._repr_html_()
+    _parse(markup)
+    assert "0x1d800001" in markup and "bits encode no valid target" in markup
+    assert "hash &lt;= target" not in markup and "hash <= target" not in markup

@@ -21,10 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
-from edu_chain.block import BlockHeader
+from edu_chain.block import BlockHeader, parse_block
 from edu_chain.chain import ChainParams
 from edu_chain.chain.builder import ChainBuilder
-from edu_chain.chain.state import parse_block
 from edu_chain.cli import main as cli_main
 from edu_chain.cli import wallet as wallet_cli
 from edu_chain.hashing import display_hex, sha256d
