@@ -1,8 +1,8 @@
 """Small helpers shared by the scripts in ``benchmarks/``: one argument parser, one output.
 
 Every script measures its competitor in the same run and prints either a table for people or,
-with ``--json``, one JSON object for machines (DESIGN.md section 9).  Run them from the
-repository root, for example ``python benchmarks/mining.py --json``.
+with ``--json``, one JSON object for machines (docs/architecture.md#measuring-speed).
+Run them from the repository root, for example ``python benchmarks/mining.py --json``.
 """
 
 from __future__ import annotations

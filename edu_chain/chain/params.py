@@ -3,7 +3,7 @@
 Bitcoin Core keeps these in ``CChainParams`` (``src/kernel/chainparams.cpp``): one object per
 network (main, testnet, regtest).  We do the same with two presets:
 
-``ChainParams.edu_regtest()``  ("edu-regtest", DESIGN.md section 6)
+``ChainParams.edu_regtest()``  ("edu-regtest", docs/architecture.md#chain-rules)
     Real proof-of-work at a low target: the genesis needs about 2**24 hashes, a couple of
     seconds for one laptop core with the Numba miner (~10 MH/s) or ~15 s for the pure-Python
     reference.  Blocks every 10 s, a retarget every 10 blocks clamped to a factor of 4 so
@@ -74,7 +74,7 @@ class ChainParams:
 
     @classmethod
     def edu_regtest(cls) -> ChainParams:
-        """The classroom testnet defaults (DESIGN.md section 6)."""
+        """The classroom testnet defaults (docs/architecture.md#chain-rules)."""
         return cls(
             name="edu-regtest",
             pow_limit_bits=0x1F00FFFF,  # ~65,000 hashes: the floor for slow pure-Python miners

@@ -1,7 +1,7 @@
 """``educhain wallet``: create keys, show addresses, ask a node for the balance, send coins.
 
 A thin layer over :mod:`edu_chain.wallet`.  ``balance`` and ``send`` talk to a node's HTTP
-API (DESIGN.md section 7), the fixed endpoints:
+API (docs/architecture.md#node-and-testnet), the fixed endpoints:
 
 * ``GET /api/address/{address}`` -> ``{"balance": int, "utxos": [{"txid": displayed hex,
   "index": int, "amount": int}, ...]}`` (``"outpoint": "txid:index"`` may replace txid and

@@ -2,7 +2,7 @@
 
 The from-scratch code in ``curve.py``/``ecdsa.py`` is the specification; this module gives
 the *same signatures* roughly 100 times faster, which is what a node validating blocks needs
-(DESIGN.md section 5b).  Two backends, chosen once at import:
+(docs/architecture.md#signatures).  Two backends, chosen once at import:
 
 ``coincurve``
     Bindings to libsecp256k1, the library Bitcoin Core uses (optional dependency:

@@ -1,7 +1,8 @@
 """Measuring the miners side by side: the numbers behind ``educhain bench`` and ``benchmarks/``.
 
 An absolute hash rate says little on a shared laptop or a CI runner, so every measurement
-here times the competitor **in the same run** and reports ratios (section 9 of DESIGN.md):
+here times the competitor **in the same run** and reports ratios
+(docs/architecture.md#measuring-speed):
 
 * mining: the hashlib midstate loop (:func:`~edu_chain.pow.mining.mine_reference`, the
   readable specification), the Numba miner on one thread, and on every core;

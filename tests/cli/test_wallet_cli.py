@@ -1,7 +1,8 @@
 """``educhain wallet``: every command's --help, success and failures, against a fake node.
 
-The node is an ``httpx.MockTransport`` speaking the fixed API of DESIGN.md section 7
-(``GET /api/address/{addr}``, ``POST /api/tx``); no socket is opened.
+The node is an ``httpx.MockTransport`` speaking the fixed API of
+docs/architecture.md#node-and-testnet (``GET /api/address/{addr}``, ``POST /api/tx``);
+no socket is opened.
 """
 
 import json

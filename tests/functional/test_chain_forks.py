@@ -13,7 +13,7 @@ built here::
                                    b6b - b7b         more work and valid: reorg
 
 Oracles: the reject codes of Bitcoin Core for the same faults, the fork-choice rule of
-DESIGN.md section 6, and ``check_consistency`` (independent replay) after every step.
+docs/architecture.md#chain-rules, and ``check_consistency`` (independent replay) after every step.
 """
 
 from __future__ import annotations

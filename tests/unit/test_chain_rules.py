@@ -1,4 +1,4 @@
-"""The catalogue of invalid blocks and transactions (issue 5, DESIGN.md section 6).
+"""The catalogue of invalid blocks and transactions (issue 5, docs/architecture.md#chain-rules).
 
 Each case builds one thing that breaks exactly one rule on top of a small valid chain, and
 names the reason code Bitcoin Core would give (or our own code where Core has none).  Every
@@ -478,7 +478,8 @@ NOTHING_TO_COMPARE = {
 @pytest.mark.parametrize("case", CATALOGUE, ids=_case_id)
 def test_messages_teach(case: Case):
     """Every refusal explains itself: the message names a field or a number, not just a code,
-    and says what was expected (DESIGN.md section 6: which field, expected vs actual)."""
+    and says what was expected (docs/architecture.md#chain-rules: which field, expected vs
+    actual)."""
     lab = Lab()
     block = case.block(lab) if case.block else lab.block([case.tx(lab)])
     with pytest.raises(ValidationError) as info:

@@ -2,7 +2,7 @@
 
 Oracles: the chainwork arithmetic (``block_work`` summed by hand), a plain replay of the
 active chain's transactions into a dict (``check_consistency``), and the fork-choice rule as
-stated in DESIGN.md section 6 (most work; first seen on a tie).
+stated in docs/architecture.md#chain-rules (most work; first seen on a tie).
 """
 
 from __future__ import annotations

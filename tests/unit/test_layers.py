@@ -1,4 +1,4 @@
-"""The core's import layering (README "Layers", DESIGN.md section 2), read from the source.
+"""The core's import layering (README "Layers", docs/architecture.md#layers), read from the source.
 
 Oracle: the ``import`` statements themselves, found with ``ast``.  A core module imports at
 module level only from its own layer or a lower one, and never imports ``chain``,

@@ -1,4 +1,4 @@
-"""The curated public API (DESIGN.md section 4) exists and __all__ matches it."""
+"""The curated public API (docs/architecture.md#public-api) exists and __all__ matches it."""
 
 import edu_chain
 
