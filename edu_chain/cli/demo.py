@@ -20,12 +20,18 @@ from edu_chain.demo import DemoError, run_tour
 from edu_chain.node.testnet import TestnetError
 from edu_chain.pow.mining import BACKENDS
 
+# Width of the step rules when the output is not a terminal (a file, a pipe, CI's log).
+LOG_RULE_WIDTH = 80
+
 
 class Narrator:
     """Prints the tour with rich: a rule per step, then short lines and tables.
 
     Hex strings (hashes, txids) are highlighted; the scenario's text is printed as text,
-    never read as rich markup.
+    never read as rich markup.  In a terminal, long lines wrap at its width (between words).
+    Redirected to a file or a pipe, nothing is wrapped: each line stays whole, so a hash or
+    an address is never split and a log can be searched for it; tables keep single-word
+    cells (hashes, addresses, numbers) on one line.
     """
 
     def __init__(self) -> None:
@@ -41,11 +47,17 @@ class Narrator:
             highlighter=HexHighlighter(),
             theme=Theme({"hex": "cyan"}),
         )
+        self.terminal = self.console.is_terminal
+        self.console.soft_wrap = not self.terminal
         self.started = time.perf_counter()
 
     def step(self, title: str) -> None:
         elapsed = time.perf_counter() - self.started
-        self.console.rule(f"[bold]{title}[/] [dim]({elapsed:.0f} s)[/]", align="left")
+        if self.terminal:
+            self.console.rule(f"[bold]{title}[/] [dim]({elapsed:.0f} s)[/]", align="left")
+        else:
+            text = f"── {title} ({elapsed:.0f} s) "
+            self.console.print(text + "─" * max(3, LOG_RULE_WIDTH - len(text)), markup=False)
 
     def say(self, text: str) -> None:
         self.console.print(text, markup=False)
@@ -64,8 +76,9 @@ class Narrator:
         from rich.table import Table
 
         table = Table(title=title, title_justify="left")
-        for column in columns:
-            table.add_column(column)
+        for index, column in enumerate(columns):
+            single_words = all(" " not in row[index] for row in rows)
+            table.add_column(column, no_wrap=single_words)
         for row in rows:
             table.add_row(*row)
         self.console.print(table)

@@ -7,7 +7,9 @@ mempool...); and ``/proc`` (no process of ours still names the demo's folder aft
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -53,6 +55,22 @@ def test_quick_tour_runs_in_process():
     assert "proof verifies: True" in result.output
     assert "hash as a number <= target: True" in result.output
     assert "Demo finished" in result.output
+
+
+def test_redirected_output_never_splits_a_hash():
+    """Output to a pipe (a log, ``| less``): no wrapping at 80 columns, so every hash is whole
+    on the line that names it.  Oracle: hashlib for the first one; every line of the proof."""
+    env = {k: v for k, v in ENV.items() if k not in ("COLUMNS", "LINES")}
+    result = run_demo("--quick", "--backend", "python", timeout=120, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    digest = hashlib.sha256(hashlib.sha256(b"hello, edu_chain").digest()).hexdigest()
+    assert f"sha256d(b'hello, edu_chain') = {digest}" in lines
+    proof_lines = [line for line in lines if line.startswith(("leaf  #", "  level ", "root     :"))]
+    assert len(proof_lines) == 5  # the leaf, three levels of siblings, the root
+    assert all(re.search(r" [0-9a-f]{64}$", line) for line in proof_lines), proof_lines
+    assert any(re.search(r"target = 0x[0-9a-f]{64}$", line) for line in lines)
+    assert any(re.fullmatch(r"block id [0-9a-f]{64}", line) for line in lines)
 
 
 def test_keep_running_needs_a_folder():
