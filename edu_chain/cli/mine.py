@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 
 import click
@@ -14,7 +15,7 @@ from edu_chain.cli.errors import CliError
 from edu_chain.encoding import UINT32_MAX
 from edu_chain.errors import DecodeError, MiningError, ValidationError
 from edu_chain.hashing import display_hex, sha256d
-from edu_chain.pow.mining import BACKENDS, MiningStats, mine_with_stats
+from edu_chain.pow.mining import BACKENDS, MiningResult, MiningStats, mine_with_stats
 from edu_chain.pow.target import bits_to_target, block_work
 
 # About 2**24 (17 million) hashes expected: well under a second with the Numba miner.
@@ -128,45 +129,13 @@ def mine(
     if target == 0:
         raise click.BadParameter(_ZERO_TARGET.format(bits=header.bits), param_hint="--header")
     expected = block_work(header.bits)  # expected hashes to find one
-    console = Console(stderr=True)
-    show_bar = console.is_terminal and not as_json
+    warning = range_warning(expected, max_nonce - start_nonce + 1)
     if not as_json:
         click.echo(f"target  {target:064x}")
         click.echo(f"expect  about {expected:,} hashes")
-    with Progress(
-        TextColumn("[bold]mining"),
-        BarColumn(),
-        TextColumn("{task.fields[tried]} tried"),
-        TextColumn("{task.fields[rate]}"),
-        TextColumn("expected {task.fields[eta]}"),
-        TimeElapsedColumn(),
-        console=console,
-        disable=not show_bar,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("mining", total=expected, tried="0", rate="-", eta="-")
-
-        def progress(stats: MiningStats) -> None:
-            eta = _duration(expected / stats.hash_rate) if stats.hash_rate else "-"
-            bar.update(
-                task,
-                completed=min(stats.hashes, expected),
-                tried=f"{stats.hashes:,}",
-                rate=_rate(stats.hash_rate),
-                eta=eta,
-            )
-
-        try:
-            result = mine_with_stats(
-                header,
-                start_nonce=start_nonce,
-                max_nonce=max_nonce,
-                backend=backend,
-                threads=threads,
-                progress=progress,
-            )
-        except MiningError as exc:
-            raise click.UsageError(str(exc)) from None
+        if warning:
+            click.echo(f"warning {warning}", err=True)
+    result = _search(header, expected, start_nonce, max_nonce, backend, threads, as_json)
     found, stats = result.header, result.stats
     if as_json:
         report = {
@@ -175,6 +144,7 @@ def mine(
             "header_hex": None if found is None else found.serialize().hex(),
             "target": f"{target:064x}",
             "stats": stats.to_dict(),
+            "warning": warning,
         }
         click.echo(json.dumps(report))
     else:
@@ -189,3 +159,95 @@ def mine(
             f"no nonce in [{start_nonce}, {max_nonce}] gives a hash at or below the target",
             exit_code=1,
         )
+
+
+def range_warning(expected: int, range_size: int) -> str | None:
+    """A sentence when the nonce range is too small for the target, else None.
+
+    Each nonce wins with probability ``1 / expected``, so a range of ``n`` nonces holds a
+    winner with probability ``1 - (1 - 1/expected)**n``, about ``1 - exp(-n / expected)``.
+    Below one half the user should know before waiting for the whole range.
+    """
+    chance = -math.expm1(-range_size / expected)
+    if chance >= 0.5:
+        return None
+    return (
+        f"the target needs about {expected:,} hashes on average, but the nonce range holds "
+        f"{range_size:,}: the chance that any nonce in it works is about {chance * 100:.2g}%. "
+        "Real miners then change the header (timestamp, or the Merkle root "
+        "through an extra nonce in the coinbase) and search the nonces again; here: "
+        "--message TEXT or an easier --bits."
+    )
+
+
+def _search(
+    header: BlockHeader,
+    expected: int,
+    start_nonce: int,
+    max_nonce: int,
+    backend: str,
+    threads: int | None,
+    as_json: bool,
+) -> MiningResult:
+    """Run the search with a live progress bar (in a terminal).  On Ctrl-C, say how far it
+    got (nonces tried, time, rate) and exit with status 130, as shells expect after SIGINT."""
+    console = Console(stderr=True)
+    show_bar = console.is_terminal and not as_json
+    started = time.perf_counter()
+    latest: list[MiningStats] = []
+    with Progress(
+        TextColumn("[bold]mining"),
+        BarColumn(),
+        TextColumn("{task.fields[tried]} tried"),
+        TextColumn("{task.fields[rate]}"),
+        TextColumn("expected {task.fields[eta]}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not show_bar,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("mining", total=expected, tried="0", rate="-", eta="-")
+
+        def progress(stats: MiningStats) -> None:
+            latest[:] = [stats]
+            eta = _duration(expected / stats.hash_rate) if stats.hash_rate else "-"
+            bar.update(
+                task,
+                completed=min(stats.hashes, expected),
+                tried=f"{stats.hashes:,}",
+                rate=_rate(stats.hash_rate),
+                eta=eta,
+            )
+
+        try:
+            return mine_with_stats(
+                header,
+                start_nonce=start_nonce,
+                max_nonce=max_nonce,
+                backend=backend,
+                threads=threads,
+                progress=progress,
+            )
+        except MiningError as exc:
+            raise click.UsageError(str(exc)) from None
+        except KeyboardInterrupt:
+            bar.stop()
+            click.echo(_interrupted(latest, start_nonce, time.perf_counter() - started), err=True)
+            raise click.exceptions.Exit(130) from None
+
+
+def _interrupted(latest: list[MiningStats], start_nonce: int, elapsed: float) -> str:
+    """What an interrupted search had done, from its last progress report."""
+    if not latest:
+        return f"interrupted after {elapsed:.1f} s, before the first progress report"
+    stats = latest[0]
+    searched = (
+        f"nonces {start_nonce:,} to {start_nonce + stats.searched - 1:,} fail (the same "
+        f"--header resumes with --start-nonce {start_nonce + stats.searched})"
+        if stats.searched
+        else "no nonce checked yet"
+    )
+    return (
+        f"interrupted after {elapsed:.1f} s: {stats.hashes:,} hashes tried at "
+        f"{_rate(stats.hash_rate)} ({stats.backend}, {stats.threads} thread(s)); {searched}"
+    )

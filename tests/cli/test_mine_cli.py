@@ -2,8 +2,10 @@
 
 import hashlib
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -125,3 +127,50 @@ def test_a_zero_target_is_refused():
         result = CliRunner().invoke(main, ["mine", "--bits", bits])
         assert result.exit_code == 2, result.output
         assert "target 0" in result.output
+
+
+def test_a_nonce_range_too_small_for_the_target_is_announced():
+    """Bitcoin's easiest target needs ~4.3e9 hashes: 100,001 nonces hold a winner with
+    probability 1 - (1 - 1/work)**100001 (computed here exactly, as the oracle)."""
+    result = run("mine", "--bits", "1d00ffff", "--max-nonce", "100000", "--backend", "python")
+    assert result.exit_code == 1
+    work = (1 << 256) // ((0xFFFF << 208) + 1)
+    chance = 1 - (1 - 1 / work) ** 100001
+    assert "warning the target needs about 4,295,032,833 hashes" in result.stderr
+    assert "holds 100,001" in result.stderr
+    assert f"about {chance * 100:.2g}%" in result.stderr
+    assert "warning" not in result.stdout  # stdout stays the results
+
+
+def test_a_range_large_enough_gets_no_warning_and_json_carries_it():
+    quiet = run("mine", "--bits", "1f00ffff", "--backend", "python")
+    assert quiet.exit_code == 0 and "warning" not in quiet.output
+    report = run("mine", "--bits", "1d00ffff", "--max-nonce", "10", "--json")
+    assert json.loads(report.stdout)["warning"].startswith("the target needs about")
+
+
+def test_ctrl_c_says_what_was_tried():
+    """SIGINT during a search that cannot end soon: status 130 and one line with the hashes,
+    the time, the rate and where to resume; not click's bare "Aborted!"."""
+    miner = subprocess.Popen(
+        [sys.executable, "-m", "edu_chain", "mine", "--bits", "1c00ffff", "--backend", "python"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert miner.stdout.readline().startswith("target")  # searching has begun
+        time.sleep(1.5)  # several progress reports (every 2**14 nonces)
+        miner.send_signal(signal.SIGINT)
+        _, err = miner.communicate(timeout=60)
+    finally:
+        if miner.poll() is None:
+            miner.kill()
+            miner.wait()
+    assert miner.returncode == 130, err
+    assert "Aborted!" not in err
+    line = next(line for line in err.splitlines() if line.startswith("interrupted after"))
+    hashes = int(line.split(": ", 1)[1].split(" hashes", 1)[0].replace(",", ""))
+    assert hashes > 0 and "H/s (python, 1 thread(s))" in line
+    assert f"nonces 0 to {hashes - 1:,} fail" in line
+    assert f"--start-nonce {hashes}" in line
