@@ -333,6 +333,7 @@ class Testnet:
                     "port-in-use", f"port(s) {busy} on {HOST} are taken; pick another --base-port"
                 )
         say = on_progress or (lambda _message: None)
+        network = network or "regtest"  # what a node runs without --network: record it
         testnet = cls(TestnetState(str(root), (), network, mine, time.time()))
         try:
             for index, port in enumerate(ports):
