@@ -19,7 +19,12 @@ import pytest
 
 from edu_chain.chain import ChainParams, ChainState
 
+# The child reports each block with ONE write(2) of a whole line (shorter than PIPE_BUF, so
+# the pipe delivers it whole): print() writes its arguments and the newline separately when
+# PYTHONUNBUFFERED=1, and a SIGKILL between two of them would leave half a line.  The parent
+# still only counts lines that end with a newline.
 CHILD = r"""
+import os
 import sys
 from edu_chain.chain import ChainParams, ChainState
 from edu_chain.chain.builder import ChainBuilder
@@ -35,8 +40,14 @@ while True:
         txs = [builder.spend([(outpoint, coin)], [(builder.pubkey_hash, half),
                                                  (b"\x55" * 20, half - 1_000)])]
     block = builder.mine_block(txs)
-    print("connected", builder.chain.height, block.id, flush=True)
+    os.write(1, f"connected {builder.chain.height} {block.id}\n".encode())
 """
+
+
+def _complete_lines(text: str) -> list[tuple[int, str]]:
+    """``(height, block id)`` of every whole report line; a cut-off last line is dropped."""
+    lines = text.splitlines(keepends=True)
+    return [(int(line.split()[1]), line.split()[2]) for line in lines if line.endswith("\n")]
 
 
 @pytest.mark.slow
@@ -54,9 +65,8 @@ def test_sigkill_while_connecting_leaves_a_consistent_database(tmp_path, delay):
             target = len(reported) + 10
             while len(reported) < target:
                 line = child.stdout.readline()
-                assert line, f"child exited early in round {round_number}"
-                _, height, block_id = line.split()
-                reported.append((int(height), block_id))
+                assert line.endswith("\n"), f"child exited early in round {round_number}"
+                reported.extend(_complete_lines(line))
             time.sleep(delay + 0.007 * round_number)
             os.kill(child.pid, signal.SIGKILL)
             rest, _ = child.communicate(timeout=30)
@@ -64,9 +74,7 @@ def test_sigkill_while_connecting_leaves_a_consistent_database(tmp_path, delay):
             if child.poll() is None:
                 child.kill()
                 child.wait()
-        for line in rest.splitlines():  # printed before the kill landed: also reported
-            _, height, block_id = line.split()
-            reported.append((int(height), block_id))
+        reported.extend(_complete_lines(rest))  # written before the kill landed: reported too
         assert child.returncode == -signal.SIGKILL
 
         chain = ChainState(ChainParams.for_tests(), path)
