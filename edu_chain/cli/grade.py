@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -75,31 +76,11 @@ def grade(
         TimeElapsedColumn,
         TimeRemainingColumn,
     )
-    from rich.table import Table
 
     if submissions.resolve() == out.resolve() or submissions.resolve() in out.resolve().parents:
         raise click.UsageError("--out must not be inside the submissions folder")
-    folder = _exercises_dir(exercises_dir)
-    only_ids = [i.strip() for i in only.split(",") if i.strip()]
-    try:
-        everything = load_exercises(folder)
-        chosen = load_exercises(folder, only_ids) if only_ids else everything
-    except ManifestError as exc:
-        raise click.UsageError(str(exc)) from None
-    if not everything:
-        raise click.UsageError(f"no exercise.toml under {folder}")
-    if not find_students(submissions):
-        loose = sorted(p.name for p in submissions.iterdir() if p.suffix in (".py", ".ipynb"))
-        hint = (
-            f" It holds {', '.join(loose[:3])}{', ...' if len(loose) > 3 else ''}: is it one"
-            " student's folder? Pass the folder that contains one folder per student."
-            if loose
-            else ""
-        )
-        raise click.UsageError(
-            f"no student folders in {submissions}: expected SUBMISSIONS/<student>/"
-            f"<exercise_id>.py or SUBMISSIONS/<student>/*.ipynb.{hint}"
-        )
+    everything, chosen = _load_exercises(_exercises_dir(exercises_dir), only)
+    _require_student_folders(submissions)
     console = Console(stderr=True)
     workers = workers or os.cpu_count() or 1
     progress = Progress(
@@ -124,6 +105,49 @@ def grade(
             on_start=lambda n: progress.update(task, total=n),
             on_done=lambda student, result, skipped: progress.advance(task),
         )
+    Console().print(_summary_table(summary, chosen))
+    statuses = ", ".join(f"{k}: {v}" for k, v in sorted(summary.statuses.items()))
+    total = sum(summary.statuses.values())
+    click.echo(
+        f"graded {summary.graded} submissions, skipped {summary.skipped} unchanged "
+        f"in {summary.seconds:.1f} s (all {total} results, {statuses}); results in {out}"
+    )
+
+
+def _load_exercises(folder: Path, only: str) -> tuple[list[Any], list[Any]]:
+    """(every exercise in ``folder``, the ones ``--only`` picks: all when empty)."""
+    only_ids = [i.strip() for i in only.split(",") if i.strip()]
+    try:
+        everything = load_exercises(folder)
+        chosen = load_exercises(folder, only_ids) if only_ids else everything
+    except ManifestError as exc:
+        raise click.UsageError(str(exc)) from None
+    if not everything:
+        raise click.UsageError(f"no exercise.toml under {folder}")
+    return everything, chosen
+
+
+def _require_student_folders(submissions: Path) -> None:
+    """A usage error, with a hint, when ``submissions`` holds no folder per student."""
+    if find_students(submissions):
+        return
+    loose = sorted(p.name for p in submissions.iterdir() if p.suffix in (".py", ".ipynb"))
+    hint = (
+        f" It holds {', '.join(loose[:3])}{', ...' if len(loose) > 3 else ''}: is it one"
+        " student's folder? Pass the folder that contains one folder per student."
+        if loose
+        else ""
+    )
+    raise click.UsageError(
+        f"no student folders in {submissions}: expected SUBMISSIONS/<student>/"
+        f"<exercise_id>.py or SUBMISSIONS/<student>/*.ipynb.{hint}"
+    )
+
+
+def _summary_table(summary: Any, chosen: list[Any]) -> Any:
+    """Per exercise: mean points, how many got full marks, the maximum."""
+    from rich.table import Table
+
     table = Table(title=f"{summary.students} students, {len(chosen)} exercises")
     table.add_column("exercise")
     table.add_column("mean", justify="right")
@@ -136,10 +160,4 @@ def grade(
         table.add_row(
             exercise.exercise_id, f"{mean:.2f}", f"{full}/{len(points)}", f"{exercise.max_points:g}"
         )
-    Console().print(table)
-    statuses = ", ".join(f"{k}: {v}" for k, v in sorted(summary.statuses.items()))
-    total = sum(summary.statuses.values())
-    click.echo(
-        f"graded {summary.graded} submissions, skipped {summary.skipped} unchanged "
-        f"in {summary.seconds:.1f} s (all {total} results, {statuses}); results in {out}"
-    )
+    return table

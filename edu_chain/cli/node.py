@@ -128,17 +128,7 @@ def node(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
-    if address is not None:
-        from edu_chain.keys import is_valid_address
-
-        if not is_valid_address(address):
-            raise click.BadParameter(f"{address!r} is not a valid address", param_hint="--address")
-    if token is not None and not token.strip():
-        raise click.BadParameter(
-            "an empty token would lock every control call", param_hint="--token"
-        )
-    if token is not None and is_loopback(host):
-        click.echo("note: a token is set, so control calls need it even on loopback", err=True)
+    _check_address_and_token(address, token, host)
     config = NodeConfig(
         data_dir=data_dir.expanduser(),
         network=network,
@@ -169,6 +159,22 @@ def node(
             # in between (uvicorn printed its reason just above).
             raise CliError(f"could not serve on {host}:{port} (see the error above)") from None
         raise
+
+
+def _check_address_and_token(address: str | None, token: str | None, host: str) -> None:
+    """Usage errors for a malformed --address or an empty --token; a note for a token on
+    loopback (where none is needed)."""
+    if address is not None:
+        from edu_chain.keys import is_valid_address
+
+        if not is_valid_address(address):
+            raise click.BadParameter(f"{address!r} is not a valid address", param_hint="--address")
+    if token is not None and not token.strip():
+        raise click.BadParameter(
+            "an empty token would lock every control call", param_hint="--token"
+        )
+    if token is not None and is_loopback(host):
+        click.echo("note: a token is set, so control calls need it even on loopback", err=True)
 
 
 __all__ = ["node"]

@@ -62,3 +62,22 @@ def test_one_error_type_carries_the_exit_status():
     assert CliError("x", exit_code=1).exit_code == 1
     result = CliRunner().invoke(main, ["wallet", "address", "--wallet", "/nonexistent/w.json"])
     assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_no_long_function_without_a_reason():
+    """cli/ and demo/ stay thin: a function longer than 80 lines (from ``def`` to its last
+    line; a command's click option decorators above it are declarations, not counted) must
+    say why in its docstring, in a sentence starting "Long because"."""
+    import ast
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[2] / "edu_chain"
+    long = []
+    for path in sorted([*package.glob("cli/*.py"), *package.glob("demo/*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = node.end_lineno - node.lineno + 1
+                reason = "Long because" in (ast.get_docstring(node) or "")
+                if length > 80 and not reason:
+                    long.append(f"{path.name}:{node.name} ({length} lines)")
+    assert long == []
