@@ -30,6 +30,7 @@ def test_all_is_sorted_and_complete():
         "mempool",
         "sha256_kernels",
         "display",
+        "demo",
     }
     assert len(set(edu_chain.__all__)) == len(edu_chain.__all__)  # order: ruff's RUF022
     assert public | {"__version__"} == set(edu_chain.__all__)
