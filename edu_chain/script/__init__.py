@@ -32,6 +32,9 @@ from edu_chain.script.script import Script as Script
 from edu_chain.script.script import parse_notation as parse_notation
 from edu_chain.script.script import script_asm as script_asm
 from edu_chain.script.sighash import SighashCache as SighashCache
+from edu_chain.script.trace import Trace as Trace
+from edu_chain.script.trace import trace_input as trace_input
+from edu_chain.script.trace import trace_script as trace_script
 from edu_chain.script.verify import verify_input as verify_input
 from edu_chain.script.verify import verify_script as verify_script
 
@@ -44,11 +47,14 @@ __all__ = [
     "ScriptError",
     "SighashCache",
     "SignatureChecker",
+    "Trace",
     "TransactionSignatureChecker",
     "eval_script",
     "parse_flags",
     "parse_notation",
     "script_asm",
+    "trace_input",
+    "trace_script",
     "verify_input",
     "verify_script",
 ]
