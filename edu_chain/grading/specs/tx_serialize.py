@@ -6,10 +6,10 @@ trailing bytes, a CompactSize not in its shortest form or a count the remaining 
 hold) and ``txid(raw) -> bytes`` (sha256d, internal byte order), with transactions in the plain
 form of :mod:`edu_chain.grading.specs._tx_plain`.
 
-Reference: :class:`edu_chain.teaching_tx.Transaction` (``serialize``, ``parse``, ``txid``), whose module
-docstring is the format's specification.  Known vectors: the edu-regtest genesis coinbase,
-whose txid is the genesis block's Merkle root (one transaction: the root is its txid), and a
-transaction signed with a fixed key.
+Reference: :class:`edu_chain.teaching_tx.Transaction` (``serialize``, ``parse``, ``txid``),
+whose module docstring is the format's specification.  Known vectors: the edu-regtest
+genesis coinbase, whose txid is the genesis block's Merkle root (one transaction: the root
+is its txid), and a transaction signed with a fixed key.
 """
 
 from __future__ import annotations
