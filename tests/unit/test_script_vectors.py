@@ -16,7 +16,15 @@ import pytest
 
 from edu_chain.errors import ValidationError
 from edu_chain.hashing import from_display_hex
-from edu_chain.script import ScriptError, SighashCache, parse_flags, parse_notation, verify_input
+from edu_chain.keys import available_backends, get_backend
+from edu_chain.script import (
+    ScriptError,
+    SighashCache,
+    checker,
+    parse_flags,
+    parse_notation,
+    verify_input,
+)
 from edu_chain.tx import OutPoint, Transaction, TxIn, TxOut, check_transaction
 
 VECTORS = Path(__file__).resolve().parents[1] / "fixtures" / "bitcoin_core"
@@ -116,3 +124,17 @@ REAL_TXIDS = {
 def test_real_mainnet_transactions_give_their_real_txids() -> None:
     found = {Transaction.parse(bytes.fromhex(case[1])).id for case in _cases("tx_valid.json")}
     assert found >= REAL_TXIDS
+
+
+SIGNATURE_CASES = [
+    case for case in SCRIPT_CASES if "CHECKSIG" in str(case) or "CHECKMULTISIG" in str(case)
+]
+
+
+@pytest.mark.parametrize("backend", available_backends())
+def test_every_ecdsa_backend_gives_cores_results(backend: str, monkeypatch) -> None:
+    """libsecp256k1, OpenSSL and the from-scratch code answer every signature case alike."""
+    monkeypatch.setattr(checker, "get_backend", lambda: get_backend(backend))
+    assert len(SIGNATURE_CASES) > 150
+    for case in SIGNATURE_CASES:
+        test_script_case_gives_cores_result(case)
