@@ -61,9 +61,12 @@ from typing import Any
 from edu_chain.encoding import UINT32_MAX, ByteReader, encode_varint, require_int, uint32_le
 from edu_chain.errors import DecodeError, TxValidationError
 from edu_chain.hashing import HASH_SIZE, display_hex, sha256d
+from edu_chain.keys import PrivateKey
 from edu_chain.script.script import script_asm
 from edu_chain.script.sighash import SighashCache
-from edu_chain.script.verify import is_p2sh, witness_program
+from edu_chain.script.sign import sign_single_key
+from edu_chain.script.signature import SIGHASH_ALL
+from edu_chain.script.standard import classify
 
 COIN = 100_000_000
 """Satoshis per coin."""
@@ -179,7 +182,7 @@ class TxOut:
             "scriptPubKey": {
                 "asm": script_asm(self.script_pubkey),
                 "hex": self.script_pubkey.hex(),
-                "type": output_type(self.script_pubkey),
+                "type": classify(self.script_pubkey)[0],
             },
         }
 
@@ -332,6 +335,23 @@ class Transaction:
             return cache.legacy(index, script_code, hash_type)
         return cache.segwit_v0(index, script_code, amount, hash_type)
 
+    def sign_input(
+        self,
+        index: int,
+        key: PrivateKey,
+        script_pubkey: bytes,
+        amount: int,
+        *,
+        hash_type: int = SIGHASH_ALL,
+    ) -> Transaction:
+        """A copy with input ``index`` signed by ``key``, which owns the output it spends
+        (``amount`` satoshis locked by ``script_pubkey``: P2PK, P2PKH, P2WPKH or P2SH-P2WPKH;
+        see script/sign.py)."""
+        script_sig, witness = sign_single_key(
+            self, index, key, script_pubkey, amount, hash_type=hash_type
+        )
+        return self.with_input(index, script_sig=script_sig, witness=witness)
+
     def with_input(self, index: int, **changes: Any) -> Transaction:
         """A copy with input ``index`` changed (``script_sig=...``, ``witness=...``)."""
         old = self.inputs[index]
@@ -381,31 +401,6 @@ def _read_inputs(reader: ByteReader) -> list[TxIn]:
 
 def _read_outputs(reader: ByteReader) -> tuple[TxOut, ...]:
     return tuple(TxOut.read(reader) for _ in range(reader.count("n_outputs", MIN_OUTPUT_SIZE)))
-
-
-def output_type(script_pubkey: bytes) -> str:
-    """The standard template an output script follows, by Bitcoin Core's names
-    (``pubkeyhash``, ``scripthash``, ``witness_v0_keyhash``, ...) or ``nonstandard``."""
-    s = script_pubkey
-    if len(s) == 25 and s[:3] == b"\x76\xa9\x14" and s[23:] == b"\x88\xac":
-        return "pubkeyhash"
-    if is_p2sh(s):
-        return "scripthash"
-    program = witness_program(s)
-    if program is not None:
-        version, data = program
-        if version == 0 and len(data) == 20:
-            return "witness_v0_keyhash"
-        if version == 0 and len(data) == 32:
-            return "witness_v0_scripthash"
-        return "witness_unknown"
-    if len(s) in (35, 67) and s[0] == len(s) - 2 and s[-1] == 0xAC:
-        return "pubkey"
-    if s[:1] == b"\x6a":
-        return "nulldata"
-    if len(s) >= 37 and s[-1] == 0xAE and 0x51 <= s[0] <= 0x60 and 0x51 <= s[-2] <= 0x60:
-        return "multisig"
-    return "nonstandard"
 
 
 def check_transaction(tx: Transaction) -> None:

@@ -13,6 +13,8 @@ Modules, lowest first:
     interpreter.py  eval_script: one function per opcode
     verify.py       verify_script / verify_input: scriptSig + scriptPubKey + P2SH + segwit
     trace.py        a step-by-step record of a verification, as text or HTML
+    standard.py     the standard output templates: build and recognise them
+    sign.py         signatures and the scriptSig/witness that carry them
 
 The script layer sits below ``tx.py`` and never imports it: it reads transactions through a
 few attributes (``sighash.TransactionLike``), as Core's interpreter is generic over the
