@@ -72,7 +72,8 @@ def _require_true(stack: list[bytes], what: str) -> None:
     if not stack:
         raise _fail("EVAL_FALSE", f"{what} left the stack empty; it must end with true on top")
     if not cast_to_bool(stack[-1]):
-        raise _fail("EVAL_FALSE", f"{what} ended with false (0x{stack[-1].hex()}) on top")
+        top = f"0x{stack[-1].hex()}" if stack[-1] else "an empty item"
+        raise _fail("EVAL_FALSE", f"{what} ended with false ({top}) on top")
 
 
 def _run(stack, script, flags, checker, sigversion, tracer, phase) -> None:
