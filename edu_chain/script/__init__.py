@@ -15,6 +15,7 @@ Modules, lowest first:
     trace.py        a step-by-step record of a verification, as text or HTML
     standard.py     the standard output templates: build and recognise them
     sign.py         signatures and the scriptSig/witness that carry them
+    sigops.py       counting signature operations (the block's sigop cost)
 
 The script layer sits below ``tx.py`` and never imports it: it reads transactions through a
 few attributes (``sighash.TransactionLike``), as Core's interpreter is generic over the
