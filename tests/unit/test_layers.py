@@ -26,6 +26,7 @@ RANK = {
     "tx": 2,
     "teaching_tx": 2,
     "policy": 2,
+    "locktime": 2,
     "pow": 3,
     "chain": 4,
     "mempool": 5,
