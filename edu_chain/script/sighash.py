@@ -79,21 +79,36 @@ def _output_bytes(output: TxOutLike) -> bytes:
     )
 
 
-def remove_codeseparators(script_code: bytes) -> bytes:
-    """``script_code`` without its OP_CODESEPARATOR opcodes (bytes after an unreadable push
-    are kept as they are, as Core's serializer does)."""
+def _failed_read_end(script: bytes, position: int) -> int:
+    """Where Core's ``GetOp`` stops when the push at ``position`` runs past the end: after
+    the opcode byte, and after its length field if that field is complete."""
+    width = {Opcode.OP_PUSHDATA1: 1, Opcode.OP_PUSHDATA2: 2, Opcode.OP_PUSHDATA4: 4}
+    stop = position + 1 + width.get(script[position], 0)
+    return stop if stop <= len(script) else position + 1
+
+
+def serialize_script_code(script_code: bytes) -> bytes:
+    """The script code as the legacy sighash writes it: length, then the bytes without any
+    OP_CODESEPARATOR (Core's ``SerializeScriptCode``).
+
+    Reproduced down to a quirk: when a push runs past the end, the length still counts every
+    byte but the bytes stop where the unreadable push was read up to.  (Such a script always
+    fails later with BAD_OPCODE; the digest only matters for which error comes first.)
+    """
     out = bytearray()
-    start = position = 0
+    separators = start = position = 0
     while position < len(script_code):
         op = read_op(script_code, position)
         if op is None:
+            position = _failed_read_end(script_code, position)
             break
         if op[0] == Opcode.OP_CODESEPARATOR:
+            separators += 1
             out += script_code[start:position]
             start = op[2]
         position = op[2]
-    out += script_code[start:]
-    return bytes(out)
+    out += script_code[start:position]
+    return encode_varint(len(script_code) - separators) + bytes(out)
 
 
 def legacy_sighash(tx: TransactionLike, index: int, script_code: bytes, hash_type: int) -> bytes:
@@ -108,12 +123,12 @@ def legacy_sighash(tx: TransactionLike, index: int, script_code: bytes, hash_typ
 
     signed_inputs = [index] if anyone_can_pay else range(len(tx.inputs))
     parts.append(encode_varint(len(signed_inputs)))
-    code = remove_codeseparators(script_code)
+    code = serialize_script_code(script_code)
     for position in signed_inputs:
         tx_input = tx.inputs[position]
         parts.append(_outpoint_bytes(tx_input))
         if position == index:
-            parts += [encode_varint(len(code)), code]
+            parts.append(code)
             sequence = tx_input.sequence
         else:
             parts.append(b"\x00")
