@@ -37,7 +37,7 @@ from edu_chain.chain.signatures import (
     serial_signature_verifier,
 )
 from edu_chain.keys import PrivateKey, get_backend
-from edu_chain.tx import OutPoint
+from edu_chain.teaching_tx import OutPoint
 
 
 def build_blocks(params: ChainParams, blocks: int, txs: int) -> tuple[list[Block], list[Block]]:

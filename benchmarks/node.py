@@ -32,7 +32,7 @@ from edu_chain.chain.builder import ChainBuilder
 from edu_chain.keys import PrivateKey
 from edu_chain.mempool import Mempool
 from edu_chain.node.service import CHAIN_FILE
-from edu_chain.tx import OutPoint, Transaction
+from edu_chain.teaching_tx import OutPoint, Transaction
 from tests.functional.harness import NodeProcess, wait_until
 
 FANOUT = 100  # outputs per fan-out transaction (stays under the unit-test max_tx_size)

@@ -8,7 +8,10 @@ Layers, lowest first (a module only imports from layers below it)::
 
     errors, encoding, hashing, sha256_kernels   bytes and hashes
     merkle, keys/                               Merkle trees; secp256k1 and ECDSA
+    script/                                     Bitcoin Script: interpreter, sighash, verify
     block, tx                                   the data model in Bitcoin's formats
+    teaching_tx                                 the earlier teaching transaction format, which
+                                                the chain still runs on until it moves to tx
     pow/                                        targets, work, the miner
     chain/                                      consensus rules, fork choice, SQLite store
     mempool, wallet                             unconfirmed transactions; keys and payments
@@ -49,11 +52,14 @@ from edu_chain.pow import block_work as block_work
 from edu_chain.pow import mine as mine
 from edu_chain.pow import mine_with_stats as mine_with_stats
 from edu_chain.pow import target_to_bits as target_to_bits
-from edu_chain.tx import COIN as COIN
-from edu_chain.tx import OutPoint as OutPoint
-from edu_chain.tx import Transaction as Transaction
-from edu_chain.tx import TxIn as TxIn
-from edu_chain.tx import TxOut as TxOut
+from edu_chain.script import Script as Script
+from edu_chain.script import ScriptError as ScriptError
+from edu_chain.script import verify_input as verify_input
+from edu_chain.teaching_tx import COIN as COIN
+from edu_chain.teaching_tx import OutPoint as OutPoint
+from edu_chain.teaching_tx import Transaction as Transaction
+from edu_chain.teaching_tx import TxIn as TxIn
+from edu_chain.teaching_tx import TxOut as TxOut
 from edu_chain.wallet import Wallet as Wallet
 
 __version__ = "0.1.0"
@@ -74,6 +80,8 @@ __all__ = [
     "OutPoint",
     "PrivateKey",
     "PublicKey",
+    "Script",
+    "ScriptError",
     "Signature",
     "Transaction",
     "TxIn",
@@ -97,5 +105,6 @@ __all__ = [
     "sha256",
     "sha256d",
     "target_to_bits",
+    "verify_input",
     "verify_merkle_proof",
 ]

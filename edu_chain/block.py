@@ -215,7 +215,7 @@ class Block:
 
 def parse_block(raw: bytes) -> Block:
     """Parse a serialized block whose transactions are this library's :class:`Transaction`."""
-    from edu_chain.tx import Transaction  # tx sits below block; imported here to keep
+    from edu_chain.teaching_tx import Transaction  # tx sits below block; imported here to keep
     # ``import edu_chain.block`` light (headers alone need no keys or scripts)
 
     return Block.parse(raw, Transaction.read)

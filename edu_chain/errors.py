@@ -59,7 +59,9 @@ class DecodeError(ValidationError):
 
     Codes used: ``decode-truncated``, ``decode-trailing-bytes``, ``decode-bad-length``,
     ``decode-non-canonical``, ``decode-too-large``, ``decode-bad-checksum``,
-    ``decode-bad-character``, ``decode-bad-hex``.
+    ``decode-bad-character``, ``decode-bad-hex``; for transactions also
+    ``decode-superfluous-witness`` (segwit marker, every witness empty) and
+    ``decode-unknown-flag`` (segwit flag bits other than 01), Bitcoin Core's two refusals.
     """
 
 

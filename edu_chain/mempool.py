@@ -47,7 +47,7 @@ from edu_chain.hashing import display_hex
 
 if TYPE_CHECKING:  # pragma: no cover
     from edu_chain.block import Block
-    from edu_chain.tx import OutPoint, Transaction
+    from edu_chain.teaching_tx import OutPoint, Transaction
 
 TEMPLATE_RESERVED_BYTES = 1_000  # room for the header and the coinbase in a block template
 
@@ -259,7 +259,7 @@ class Mempool:
                     if self.spenders.get(tx_in.outpoint) == current:
                         del self.spenders[tx_in.outpoint]
                 if with_descendants:
-                    from edu_chain.tx import OutPoint
+                    from edu_chain.teaching_tx import OutPoint
 
                     for index in range(len(entry.tx.outputs)):
                         child = self.spenders.get(OutPoint(current, index))

@@ -1,127 +1,92 @@
-"""Transactions: edu_chain's teaching UTXO format (DESIGN.md section 3).
+"""Bitcoin transactions in their real format: legacy and segwit (BIP144), ids, weight.
 
-A transaction spends earlier outputs (its **inputs** name them by *outpoint*: the id of the
-transaction that created the output and the output's position in it) and creates new
-**outputs**, each an amount of base units locked to a 20-byte public-key hash.  To spend an
-output you show a public key that hashes to that hash and a signature by its private key.
-There is no script language: every output is "pay to public-key hash".
-
-Amounts are integers: ``COIN = 100_000_000`` base units make one coin, as with satoshis.
-
-Serialization (all integers little-endian; hashes in internal byte order)::
+A transaction spends earlier outputs and creates new ones.  Each **input** names the output
+it spends by *outpoint* (the id of the transaction that created it and its position there)
+and carries what unlocks it: a **scriptSig** and, since segwit, a **witness** (a list of byte
+strings kept outside the part that the transaction id covers).  Each **output** holds an
+amount in satoshis and a **scriptPubKey**, the condition for spending it (see
+``edu_chain/script/``).  Serialization, all integers little-endian::
 
     transaction
-        version        uint32           4 bytes
-        n_inputs       CompactSize      1, 3, 5 or 9 bytes (see encoding.py)
-        inputs         n_inputs x input
-        n_outputs      CompactSize
-        outputs        n_outputs x output
-        locktime       uint32           4 bytes
+        version          4 bytes
+        [marker 00, flag 01]        only when some input has a witness (BIP144)
+        n_inputs         CompactSize
+        inputs           n_inputs x input
+        n_outputs        CompactSize
+        outputs          n_outputs x output
+        [witnesses]      one per input: CompactSize item count, then each item as
+                         CompactSize length + bytes           (only with the marker)
+        locktime         4 bytes
 
-    input
-        prev_txid      32 bytes         txid of the transaction being spent (internal order)
-        prev_index     uint32           which of its outputs (0-based)
-        sig_len        CompactSize      then sig_len bytes of signature:
-                                          a strict-DER, low-s ECDSA signature (8..72 bytes);
-                                          for a coinbase: the coinbase data instead
-                                          (2..100 bytes, starting with the block height
-                                          as 4 little-endian bytes)
-        pubkey_len     CompactSize      then pubkey_len bytes of public key:
-                                          33-byte compressed SEC key; empty for a coinbase
-        sequence       uint32           0xFFFFFFFF unless you have a reason
+    input                           output
+        prev_txid    32 bytes           amount         8 bytes (signed; satoshis)
+        prev_index   4 bytes            script_pubkey  CompactSize length + bytes
+        script_sig   CompactSize length + bytes
+        sequence     4 bytes
 
-    output
-        amount         uint64           8 bytes, base units
-        pubkey_hash    20 bytes         hash160 of the recipient's compressed SEC public key
+Ids.  ``txid = sha256d(serialization without marker, flag and witnesses)``, so a witness
+cannot change the id (that is what fixed third-party malleability); ``wtxid`` hashes the full
+serialization.  Both are kept in internal byte order; ``tx.id`` is the displayed (reversed)
+hex you would paste into a block explorer (see hashing.py).
 
-A **coinbase** (the first transaction of each block, which creates the block reward) has
-exactly one input whose outpoint is "null": 32 zero bytes and index ``0xFFFFFFFF``.
+Size.  ``weight = 3 * size_without_witness + full_size`` (BIP141); ``vsize`` is weight / 4
+rounded up: witness bytes cost a quarter of the others.  A block holds at most 4,000,000 weight.
 
-Worked example: the coinbase of block 1 paying 50 coins to the pubkey hash ``00 01 .. 13``
-(``Transaction.coinbase(1, bytes(range(20)), 50 * COIN)``), 84 bytes::
+Parsing follows Bitcoin Core (``UnserializeTransaction``): exact, every length bounded by the
+bytes that remain, shortest CompactSize only, no trailing bytes; a marker whose witnesses are
+all empty ("superfluous witness record") and unknown flag bits are refused.  A transaction with
+no inputs serializes like a segwit marker, so only transactions with inputs round-trip (a
+transaction needs inputs to be valid anyway).  Contents are judged by :func:`check_transaction`
+and by script verification, not by the parser.
 
-    01000000                              version 1
-    01                                    n_inputs 1
-      0000000000000000000000000000000000000000000000000000000000000000
-                                          prev_txid: null (coinbase)
-      ffffffff                            prev_index 0xFFFFFFFF (coinbase)
-      04 01000000                         sig_len 4, coinbase data: height 1
-      00                                  pubkey_len 0
-      ffffffff                            sequence
-    01                                    n_outputs 1
-      00f2052a01000000                    amount 5_000_000_000 (50 coins)
-      000102030405060708090a0b0c0d0e0f10111213
-                                          pubkey_hash
-    00000000                              locktime 0
-
-    txid (displayed) 2b38da1f1978f480f94c4ebfdc3b490e368c46e18893515dd3f46fb5320327bd
-
-Parsing is exact: truncated input, trailing bytes after the locktime, a CompactSize not in
-its shortest form, or a count/length larger than the remaining bytes could hold (so nine
-bytes cannot make us allocate 2**64 inputs) are all :class:`~edu_chain.errors.DecodeError`
-with a stable code.  Whether the *contents* make sense (no inputs, amounts above MAX_MONEY,
-a malformed signature) is for validation, not for the parser, so any well-formed bytes
-round-trip: ``Transaction.parse(tx.serialize()) == tx``.
-
-Ids.  ``txid = sha256d(serialization)``, in internal order; the displayed id (``tx.id``) is
-its reverse, as in Bitcoin explorers (see hashing.py).
-
-What a signature signs (the "sighash")::
-
-    sighash(index, spent_output) = sha256d(
-        serialization of the transaction with EVERY input's signature and pubkey emptied
-            (each input keeps its outpoint and sequence; sig_len and pubkey_len are 00)
-        || index as uint32 LE
-        || spent_output serialized (amount uint64 LE || pubkey_hash, 28 bytes)
-    )
-
-The digest is signed as it is: ECDSA reads it as a big-endian number ``z``
-(:func:`edu_chain.keys.ecdsa.digest_to_z`); it is not hashed again.
-
-Emptying the signatures is necessary (a signature cannot sign itself); everything else --
-all inputs, all outputs, version, locktime -- is committed to, as is the amount and owner of
-the output being spent, so a signature cannot be reused for another input or transaction.
+>>> raw = bytes.fromhex(
+...     "01000000010000000000000000000000000000000000000000000000000000000000000000ffffffff"
+...     "4d04ffff001d0104455468652054696d65732030332f4a616e2f32303039204368616e63656c6c6f72"
+...     "206f6e206272696e6b206f66207365636f6e64206261696c6f757420666f722062616e6b73ffffffff"
+...     "0100f2052a01000000434104678afdb0fe5548271967f1a67130b7105cd6a828e03909a67962e0ea1f"
+...     "61deb649f6bc3f4cef38c4f35504e51ec112de5c384df7ba0b8d578a4c702b6bf11d5fac00000000")
+>>> genesis_coinbase = Transaction.parse(raw)
+>>> genesis_coinbase.id
+'4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b'
+>>> genesis_coinbase.outputs[0].amount / COIN
+50.0
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from edu_chain.encoding import (
-    UINT32_MAX,
-    UINT64_MAX,
-    ByteReader,
-    encode_varint,
-    parse_hex,
-    require_int,
-    uint32_le,
-    uint64_le,
-)
-from edu_chain.errors import KeyFormatError, TxValidationError
-from edu_chain.hashing import HASH_SIZE, display_hex, hash160, sha256d
-from edu_chain.keys import PrivateKey, PublicKey, Signature, pubkey_hash_to_address
+from edu_chain.encoding import UINT32_MAX, ByteReader, encode_varint, require_int, uint32_le
+from edu_chain.errors import DecodeError, TxValidationError
+from edu_chain.hashing import HASH_SIZE, display_hex, sha256d
+from edu_chain.keys import PrivateKey
+from edu_chain.script.script import script_asm
+from edu_chain.script.sighash import SighashCache
+from edu_chain.script.sign import sign_single_key
+from edu_chain.script.signature import SIGHASH_ALL
+from edu_chain.script.standard import classify
 
 COIN = 100_000_000
-"""Base units per coin."""
+"""Satoshis per coin."""
 MAX_MONEY = 21_000_000 * COIN
 """No amount (and no sum of amounts) may exceed this; consensus checks it."""
 COINBASE_INDEX = 0xFFFFFFFF
 """``prev_index`` of a coinbase input (its ``prev_txid`` is 32 zero bytes)."""
 NULL_TXID = bytes(HASH_SIZE)
-PUBKEY_HASH_SIZE = 20
-DEFAULT_SEQUENCE = 0xFFFFFFFF
-MIN_INPUT_SIZE = HASH_SIZE + 4 + 1 + 1 + 4  # empty signature and pubkey
-OUTPUT_SIZE = 8 + PUBKEY_HASH_SIZE
-COINBASE_DATA_MIN, COINBASE_DATA_MAX = 2, 100
+SEQUENCE_FINAL = 0xFFFFFFFF
+WITNESS_SCALE_FACTOR = 4
+MAX_BLOCK_WEIGHT = 4_000_000
+MIN_INPUT_SIZE = HASH_SIZE + 4 + 1 + 4  # empty scriptSig
+MIN_OUTPUT_SIZE = 8 + 1  # empty scriptPubKey
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
-def _require_bytes(name: str, value: object, size: int | None = None) -> None:
+def _require_bytes(name: str, value: object) -> bytes:
     if not isinstance(value, bytes):
         raise TypeError(f"{name} must be bytes, got {type(value).__name__}")
-    if size is not None and len(value) != size:
-        raise ValueError(f"{name} must be {size} bytes, got {len(value)} bytes")
+    return value
 
 
 @dataclass(frozen=True)
@@ -132,7 +97,8 @@ class OutPoint:
     index: int  # uint32 LE, position in that transaction's outputs
 
     def __post_init__(self) -> None:
-        _require_bytes("outpoint txid", self.txid, HASH_SIZE)
+        if len(_require_bytes("outpoint txid", self.txid)) != HASH_SIZE:
+            raise ValueError(f"outpoint txid must be 32 bytes, got {len(self.txid)}")
         require_int("outpoint index", self.index, 0, UINT32_MAX)
 
     def is_null(self) -> bool:
@@ -152,27 +118,28 @@ class OutPoint:
 
 @dataclass(frozen=True)
 class TxIn:
-    """An input: which output it spends, and the proof that we may."""
+    """An input: which output it spends, and what unlocks it."""
 
     outpoint: OutPoint
-    signature: bytes = b""  # DER, low-s; for a coinbase: the coinbase data
-    pubkey: bytes = b""  # 33-byte compressed SEC; empty for a coinbase
-    sequence: int = DEFAULT_SEQUENCE  # uint32 LE
+    script_sig: bytes = b""  # for a coinbase: the coinbase data (2..100 bytes)
+    sequence: int = SEQUENCE_FINAL  # uint32 LE; relative locktime (BIP68) when below 2**31
+    witness: tuple[bytes, ...] = ()  # segwit: stack items, outside the txid
 
     def __post_init__(self) -> None:
         if not isinstance(self.outpoint, OutPoint):
             raise TypeError(f"outpoint must be an OutPoint, got {type(self.outpoint).__name__}")
-        _require_bytes("input signature", self.signature)
-        _require_bytes("input pubkey", self.pubkey)
-        require_int("input sequence", self.sequence, 0, UINT32_MAX)
+        _require_bytes("script_sig", self.script_sig)
+        require_int("sequence", self.sequence, 0, UINT32_MAX)
+        object.__setattr__(self, "witness", tuple(self.witness))
+        for item in self.witness:
+            _require_bytes("witness item", item)
 
     def serialize(self) -> bytes:
+        """The input as it sits in the transaction (its witness is serialized separately)."""
         return (
             self.outpoint.serialize()
-            + encode_varint(len(self.signature))
-            + self.signature
-            + encode_varint(len(self.pubkey))
-            + self.pubkey
+            + encode_varint(len(self.script_sig))
+            + self.script_sig
             + uint32_le(self.sequence)
         )
 
@@ -180,46 +147,43 @@ class TxIn:
     def read(cls, reader: ByteReader) -> TxIn:
         return cls(
             outpoint=OutPoint.read(reader),
-            signature=reader.var_bytes("signature"),
-            pubkey=reader.var_bytes("pubkey"),
+            script_sig=reader.var_bytes("script_sig"),
             sequence=reader.uint32("sequence"),
         )
 
 
 @dataclass(frozen=True)
 class TxOut:
-    """An output: an amount locked to the hash of a public key."""
+    """An output: an amount in satoshis and the script that locks it."""
 
-    amount: int  # uint64 LE, base units
-    pubkey_hash: bytes  # 20 bytes, hash160(compressed SEC public key)
+    amount: int  # int64 LE (signed on the wire: consensus rejects negative amounts)
+    script_pubkey: bytes
 
     def __post_init__(self) -> None:
-        require_int("output amount", self.amount, 0, UINT64_MAX)
-        _require_bytes("output pubkey_hash", self.pubkey_hash, PUBKEY_HASH_SIZE)
+        require_int("output amount", self.amount, INT64_MIN, INT64_MAX)
+        _require_bytes("script_pubkey", self.script_pubkey)
 
     def serialize(self) -> bytes:
-        return uint64_le(self.amount) + self.pubkey_hash
+        return (
+            self.amount.to_bytes(8, "little", signed=True)
+            + encode_varint(len(self.script_pubkey))
+            + self.script_pubkey
+        )
 
     @classmethod
     def read(cls, reader: ByteReader) -> TxOut:
-        return cls(reader.uint64("amount"), reader.read(PUBKEY_HASH_SIZE, "pubkey_hash"))
-
-    @classmethod
-    def parse(cls, raw: bytes) -> TxOut:
-        reader = ByteReader(raw, what="transaction output")
-        out = cls.read(reader)
-        reader.expect_end()
-        return out
-
-    @property
-    def address(self) -> str:
-        return pubkey_hash_to_address(self.pubkey_hash)
+        amount = int.from_bytes(reader.read(8, "amount"), "little", signed=True)
+        return cls(amount, reader.var_bytes("script_pubkey"))
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "value": self.amount / COIN,
             "amount": self.amount,
-            "pubkey_hash": self.pubkey_hash.hex(),
-            "address": self.address,
+            "scriptPubKey": {
+                "asm": script_asm(self.script_pubkey),
+                "hex": self.script_pubkey.hex(),
+                "type": classify(self.script_pubkey)[0],
+            },
         }
 
 
@@ -227,15 +191,10 @@ class TxOut:
 class Transaction:
     """A transaction: version, inputs, outputs, locktime (see the module docstring)."""
 
-    version: int  # uint32 LE
+    version: int  # uint32 LE (2 or more switches on BIP68 relative locktimes)
     inputs: tuple[TxIn, ...]
     outputs: tuple[TxOut, ...]
-    locktime: int = 0  # uint32 LE
-
-    def _repr_html_(self) -> str:  # Jupyter's rich display; the drawing lives in display.py
-        from edu_chain.display import transaction_html
-
-        return transaction_html(self)
+    locktime: int = 0  # uint32 LE: a height below 500,000,000, a Unix time above
 
     def __post_init__(self) -> None:
         # Accept lists for convenience but store tuples, so transactions stay hashable.
@@ -252,207 +211,228 @@ class Transaction:
 
     # --- bytes -----------------------------------------------------------------------------
 
+    @property
+    def has_witness(self) -> bool:
+        return any(tx_input.witness for tx_input in self.inputs)
+
     def serialize(self) -> bytes:
-        return self._serialized
+        """The full serialization: with the segwit marker and witnesses if there are any."""
+        return self._full if self.has_witness else self._legacy
+
+    def serialize_legacy(self) -> bytes:
+        """Without marker, flag and witnesses: what the txid hashes."""
+        return self._legacy
 
     @cached_property
-    def _serialized(self) -> bytes:
-        # A frozen transaction never changes, so its bytes (and txid) are computed once:
-        # validating, storing and relaying a block would otherwise re-serialize each
-        # transaction about eight times (measured with benchmarks/chain.py).
-        return (
-            uint32_le(self.version)
-            + encode_varint(len(self.inputs))
-            + b"".join(tx_input.serialize() for tx_input in self.inputs)
-            + encode_varint(len(self.outputs))
-            + b"".join(output.serialize() for output in self.outputs)
-            + uint32_le(self.locktime)
+    def _legacy(self) -> bytes:
+        # A frozen transaction never changes, so its bytes (and ids) are computed once.
+        return b"".join(
+            [
+                uint32_le(self.version),
+                encode_varint(len(self.inputs)),
+                *(tx_input.serialize() for tx_input in self.inputs),
+                encode_varint(len(self.outputs)),
+                *(output.serialize() for output in self.outputs),
+                uint32_le(self.locktime),
+            ]
         )
 
-    @classmethod
-    def read(cls, reader: ByteReader) -> Transaction:
-        """Read one transaction from ``reader`` (used by ``Block.parse``)."""
-        version = reader.uint32("version")
-        inputs = tuple(
-            TxIn.read(reader) for _ in range(reader.count("input count", MIN_INPUT_SIZE))
-        )
-        outputs = tuple(
-            TxOut.read(reader) for _ in range(reader.count("output count", OUTPUT_SIZE))
-        )
-        return cls(version, inputs, outputs, reader.uint32("locktime"))
+    @cached_property
+    def _full(self) -> bytes:
+        witnesses = []
+        for tx_input in self.inputs:
+            witnesses.append(encode_varint(len(tx_input.witness)))
+            for item in tx_input.witness:
+                witnesses += [encode_varint(len(item)), item]
+        legacy = self._legacy
+        return legacy[:4] + b"\x00\x01" + legacy[4:-4] + b"".join(witnesses) + legacy[-4:]
 
     @classmethod
     def parse(cls, raw: bytes) -> Transaction:
-        """Parse exactly one transaction; truncated or trailing bytes are a ``DecodeError``."""
+        """Parse exactly one transaction; :class:`DecodeError` for anything else."""
         reader = ByteReader(raw, what="transaction")
         tx = cls.read(reader)
         reader.expect_end()
         return tx
 
-    def hex(self) -> str:
-        return self.serialize().hex()
-
     @classmethod
-    def from_hex(cls, text: str) -> Transaction:
-        return cls.parse(parse_hex(text, what="transaction hex"))
+    def read(cls, reader: ByteReader) -> Transaction:
+        """Read one transaction from ``reader`` (as inside a block), Core's way."""
+        version = reader.uint32("version")
+        inputs = _read_inputs(reader)
+        flags = 0
+        if not inputs:  # either no inputs, or the segwit marker 00 followed by the flag
+            flags = reader.read(1, "segwit flag")[0]
+            if flags:
+                inputs = _read_inputs(reader)
+                outputs = _read_outputs(reader)
+            else:
+                outputs = ()
+        else:
+            outputs = _read_outputs(reader)
+        if flags & 1:
+            flags ^= 1
+            witnesses = [
+                tuple(reader.var_bytes("witness item") for _ in range(reader.count("witness", 1)))
+                for _ in inputs
+            ]
+            if not any(witnesses):
+                raise DecodeError(
+                    "decode-superfluous-witness",
+                    "the transaction has the segwit marker but every witness is empty",
+                )
+            inputs = [
+                TxIn(i.outpoint, i.script_sig, i.sequence, w)
+                for i, w in zip(inputs, witnesses, strict=True)
+            ]
+        if flags:
+            raise DecodeError(
+                "decode-unknown-flag", f"unknown segwit flag bits 0x{flags:02x} (only 01 exists)"
+            )
+        return cls(version, tuple(inputs), tuple(outputs), reader.uint32("locktime"))
 
-    def size(self) -> int:
-        """Serialized size in bytes."""
-        return len(self.serialize())
-
-    # --- identity --------------------------------------------------------------------------
-
-    def txid(self) -> bytes:
-        """sha256d of the serialization, internal byte order."""
-        return self._txid
+    # --- ids and size ---------------------------------------------------------------------
 
     @cached_property
-    def _txid(self) -> bytes:
+    def txid(self) -> bytes:
+        """sha256d of the serialization without witnesses, internal byte order."""
+        return sha256d(self._legacy)
+
+    @cached_property
+    def wtxid(self) -> bytes:
+        """sha256d of the full serialization (equals txid when there is no witness)."""
         return sha256d(self.serialize())
 
     @property
     def id(self) -> str:
-        """The displayed (reversed hex) transaction id."""
-        return display_hex(self.txid())
+        """The txid as displayed by explorers and bitcoin-cli (reversed hex)."""
+        return display_hex(self.txid)
+
+    @property
+    def size(self) -> int:
+        return len(self.serialize())
+
+    @property
+    def weight(self) -> int:
+        return 3 * len(self._legacy) + len(self.serialize())
+
+    @property
+    def vsize(self) -> int:
+        return -(-self.weight // WITNESS_SCALE_FACTOR)
 
     def is_coinbase(self) -> bool:
-        """Exactly one input, and it spends the null outpoint."""
         return len(self.inputs) == 1 and self.inputs[0].outpoint.is_null()
 
-    @classmethod
-    def coinbase(
-        cls, height: int, pubkey_hash: bytes, amount: int, extra: bytes = b""
+    # --- signing support ------------------------------------------------------------------
+
+    def sighash(
+        self, index: int, script_code: bytes, hash_type: int, *, amount: int | None = None
+    ) -> bytes:
+        """The digest input ``index`` signs: BIP143's when ``amount`` (of the output spent) is
+        given, i.e. for a segwit input, the legacy one otherwise.  See script/sighash.py."""
+        cache = SighashCache(self)
+        if amount is None:
+            return cache.legacy(index, script_code, hash_type)
+        return cache.segwit_v0(index, script_code, amount, hash_type)
+
+    def sign_input(
+        self,
+        index: int,
+        key: PrivateKey,
+        script_pubkey: bytes,
+        amount: int,
+        *,
+        hash_type: int = SIGHASH_ALL,
     ) -> Transaction:
-        """The block reward transaction for block ``height``, paying ``amount`` to one key.
-
-        The coinbase data starts with the height (4 bytes, little-endian) so that coinbases
-        of different blocks never share a txid (Bitcoin's BIP 34 does the same).
-        """
-        require_int("height", height, 0, UINT32_MAX)
-        data = uint32_le(height) + bytes(extra)
-        if len(data) > COINBASE_DATA_MAX:
-            raise TxValidationError(
-                "bad-cb-length",
-                f"coinbase data is at most {COINBASE_DATA_MAX} bytes, got {len(data)} "
-                f"(4 for the height + {len(extra)} extra)",
-            )
-        coinbase_input = TxIn(OutPoint(NULL_TXID, COINBASE_INDEX), signature=data)
-        return cls(1, (coinbase_input,), (TxOut(amount, pubkey_hash),))
-
-    # --- signatures ------------------------------------------------------------------------
-
-    def _check_index(self, index: int) -> None:
-        if not isinstance(index, int) or not 0 <= index < len(self.inputs):
-            raise IndexError(
-                f"input index {index} out of range: the transaction has {len(self.inputs)} inputs"
-            )
-
-    def sighash(self, index: int, spent_output: TxOut) -> bytes:
-        """The 32-byte digest input ``index`` signs (see the module docstring)."""
-        self._check_index(index)
-        return sha256d(self._unsigned_bytes + uint32_le(index) + spent_output.serialize())
-
-    @cached_property
-    def _unsigned_bytes(self) -> bytes:
-        """The serialization with every signature and pubkey emptied (computed once per tx)."""
-        unsigned_inputs = tuple(
-            replace(tx_input, signature=b"", pubkey=b"") for tx_input in self.inputs
+        """A copy with input ``index`` signed by ``key``, which owns the output it spends
+        (``amount`` satoshis locked by ``script_pubkey``: P2PK, P2PKH, P2WPKH or P2SH-P2WPKH;
+        see script/sign.py)."""
+        script_sig, witness = sign_single_key(
+            self, index, key, script_pubkey, amount, hash_type=hash_type
         )
-        return replace(self, inputs=unsigned_inputs).serialize()
+        return self.with_input(index, script_sig=script_sig, witness=witness)
 
-    def sign_input(self, index: int, private_key: PrivateKey, spent_output: TxOut) -> Transaction:
-        """A copy of this transaction with input ``index`` signed by ``private_key``.
-
-        Raises :class:`TxValidationError` (``bad-txns-pubkey-mismatch``) if the key does not
-        own ``spent_output``: such a signature could never pass :meth:`input_check`.
-        """
-        self._check_index(index)
-        public_key = private_key.public_key
-        if public_key.pubkey_hash() != spent_output.pubkey_hash:
-            raise TxValidationError(
-                "bad-txns-pubkey-mismatch",
-                f"input {index}: this key ({public_key.address()}) cannot spend an output "
-                f"locked to {spent_output.address}",
-            )
-        signature = private_key.sign_digest(self.sighash(index, spent_output))
-        signed = replace(
-            self.inputs[index], signature=signature.der(), pubkey=public_key.sec(compressed=True)
-        )
-        inputs = (*self.inputs[:index], signed, *self.inputs[index + 1 :])
-        return replace(self, inputs=inputs)
-
-    def input_check(self, index: int, spent_output: TxOut) -> None:
-        """Raise :class:`TxValidationError` unless input ``index`` may spend ``spent_output``.
-
-        Codes: ``bad-signature-encoding`` (public key not a 33-byte compressed SEC point, or
-        signature not strict DER with r, s in [1, n-1]), ``bad-txns-pubkey-mismatch`` (the
-        key does not hash to the output's pubkey_hash), ``bad-signature-high-s``,
-        ``bad-signature`` (well-formed but not a valid signature of this input's sighash).
-        """
-        self._check_index(index)
-        tx_input = self.inputs[index]
-        where = f"input {index} of transaction {self.id}"
-        if len(tx_input.pubkey) != 33:
-            raise TxValidationError(
-                "bad-signature-encoding",
-                f"{where}: public key must be 33 bytes (compressed SEC), "
-                f"got {len(tx_input.pubkey)}",
-            )
-        try:
-            public_key = PublicKey.from_sec(tx_input.pubkey)
-        except KeyFormatError as error:
-            raise TxValidationError("bad-signature-encoding", f"{where}: {error}") from error
-        actual_hash = hash160(tx_input.pubkey)
-        if actual_hash != spent_output.pubkey_hash:
-            raise TxValidationError(
-                "bad-txns-pubkey-mismatch",
-                f"{where}: public key hashes to {actual_hash.hex()}, but the spent output "
-                f"is locked to {spent_output.pubkey_hash.hex()}",
-            )
-        try:
-            signature = Signature.from_der(tx_input.signature, allow_high_s=True)
-        except KeyFormatError as error:
-            raise TxValidationError("bad-signature-encoding", f"{where}: {error}") from error
-        if not signature.is_low_s():
-            raise TxValidationError(
-                "bad-signature-high-s",
-                f"{where}: signature s is in the high half; only low-s signatures are "
-                "accepted (s must be <= n/2; use n - s)",
-            )
-        if not public_key.verify_digest(signature, self.sighash(index, spent_output)):
-            raise TxValidationError(
-                "bad-signature",
-                f"{where}: the signature does not match this transaction and the spent output "
-                f"(amount {spent_output.amount}, owner {spent_output.address})",
-            )
-
-    def verify_input(self, index: int, spent_output: TxOut) -> bool:
-        """True if input ``index`` validly spends ``spent_output`` (see :meth:`input_check`)."""
-        try:
-            self.input_check(index, spent_output)
-        except TxValidationError:
-            return False
-        return True
+    def with_input(self, index: int, **changes: Any) -> Transaction:
+        """A copy with input ``index`` changed (``script_sig=...``, ``witness=...``)."""
+        old = self.inputs[index]
+        fields = {"outpoint": old.outpoint, "script_sig": old.script_sig}
+        fields |= {"sequence": old.sequence, "witness": old.witness} | changes
+        inputs = list(self.inputs)
+        inputs[index] = TxIn(**fields)
+        return Transaction(self.version, inputs, self.outputs, self.locktime)
 
     # --- display ---------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly fields; ids in displayed order, bytes as hex."""
+        """The shape of ``bitcoin-cli decoderawtransaction`` (amounts also in satoshis)."""
+        vin = []
+        for tx_input in self.inputs:
+            if self.is_coinbase():
+                entry: dict[str, Any] = {"coinbase": tx_input.script_sig.hex()}
+            else:
+                entry = {
+                    "txid": display_hex(tx_input.outpoint.txid),
+                    "vout": tx_input.outpoint.index,
+                    "scriptSig": {
+                        "asm": script_asm(tx_input.script_sig),
+                        "hex": tx_input.script_sig.hex(),
+                    },
+                }
+            if tx_input.witness:
+                entry["txinwitness"] = [item.hex() for item in tx_input.witness]
+            entry["sequence"] = tx_input.sequence
+            vin.append(entry)
         return {
             "txid": self.id,
+            "hash": display_hex(self.wtxid),
             "version": self.version,
-            "coinbase": self.is_coinbase(),
-            "inputs": [
-                {
-                    "prev_txid": display_hex(tx_input.outpoint.txid),
-                    "prev_index": tx_input.outpoint.index,
-                    "signature": tx_input.signature.hex(),
-                    "pubkey": tx_input.pubkey.hex(),
-                    "sequence": tx_input.sequence,
-                }
-                for tx_input in self.inputs
-            ],
-            "outputs": [output.to_dict() for output in self.outputs],
+            "size": self.size,
+            "vsize": self.vsize,
+            "weight": self.weight,
             "locktime": self.locktime,
-            "size": self.size(),
+            "vin": vin,
+            "vout": [output.to_dict() | {"n": n} for n, output in enumerate(self.outputs)],
         }
+
+
+def _read_inputs(reader: ByteReader) -> list[TxIn]:
+    return [TxIn.read(reader) for _ in range(reader.count("n_inputs", MIN_INPUT_SIZE))]
+
+
+def _read_outputs(reader: ByteReader) -> tuple[TxOut, ...]:
+    return tuple(TxOut.read(reader) for _ in range(reader.count("n_outputs", MIN_OUTPUT_SIZE)))
+
+
+def check_transaction(tx: Transaction) -> None:
+    """The checks that need nothing but the transaction (Core's ``CheckTransaction``), raising
+    :class:`TxValidationError` with Core's reject reason."""
+
+    def fail(code: str, message: str) -> TxValidationError:
+        return TxValidationError(code, message)
+
+    if not tx.inputs:
+        raise fail("bad-txns-vin-empty", "a transaction needs at least one input")
+    if not tx.outputs:
+        raise fail("bad-txns-vout-empty", "a transaction needs at least one output")
+    if len(tx.serialize_legacy()) * WITNESS_SCALE_FACTOR > MAX_BLOCK_WEIGHT:
+        raise fail("bad-txns-oversize", "the transaction alone would not fit in a block")
+    total = 0
+    for n, output in enumerate(tx.outputs):
+        if output.amount < 0:
+            raise fail("bad-txns-vout-negative", f"output {n} has a negative amount")
+        if output.amount > MAX_MONEY:
+            raise fail("bad-txns-vout-toolarge", f"output {n} pays more than MAX_MONEY")
+        total += output.amount
+        if total > MAX_MONEY:
+            raise fail("bad-txns-txouttotal-toolarge", "the outputs add up to over MAX_MONEY")
+    seen: set[OutPoint] = set()
+    for tx_input in tx.inputs:
+        if tx_input.outpoint in seen:
+            raise fail("bad-txns-inputs-duplicate", f"{tx_input.outpoint} is spent twice")
+        seen.add(tx_input.outpoint)
+    if tx.is_coinbase():
+        size = len(tx.inputs[0].script_sig)
+        if not 2 <= size <= 100:
+            raise fail("bad-cb-length", f"coinbase scriptSig is {size} bytes; 2..100 allowed")
+    elif any(tx_input.outpoint.is_null() for tx_input in tx.inputs):
+        raise fail("bad-txns-prevout-null", "only a coinbase may spend the null outpoint")

@@ -36,7 +36,7 @@ from typing import Any, Protocol
 
 from edu_chain.errors import EduChainError, KeyFormatError
 from edu_chain.keys import PrivateKey, address_to_pubkey_hash
-from edu_chain.tx import COIN, MAX_MONEY, OutPoint, Transaction, TxIn, TxOut
+from edu_chain.teaching_tx import COIN, MAX_MONEY, OutPoint, Transaction, TxIn, TxOut
 
 KEYSTORE_FORMAT = "edu_chain-wallet"
 KEYSTORE_VERSION = 1

@@ -33,7 +33,7 @@ from edu_chain.errors import MiningError
 from edu_chain.keys import PrivateKey
 from edu_chain.pow import mine
 from edu_chain.pow.target import bits_to_target
-from edu_chain.tx import OutPoint, Transaction, TxIn, TxOut
+from edu_chain.teaching_tx import OutPoint, Transaction, TxIn, TxOut
 
 TEST_KEY_SECRET = 0xED0C4A1  # a public, well-known secret: test coins only
 

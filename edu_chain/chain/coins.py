@@ -3,7 +3,7 @@
 A *coin* is an unspent transaction output plus the two facts consensus needs about where it
 came from (Bitcoin Core's ``Coin`` in ``src/coins.h``): the height of the block that created
 it (for coinbase maturity) and whether it was a coinbase output.  The UTXO set maps an
-:class:`~edu_chain.tx.OutPoint` (txid, output index) to its coin.
+:class:`~edu_chain.teaching_tx.OutPoint` (txid, output index) to its coin.
 
 Undo data is the list of coins a block spent, in the order its inputs spend them.  Removing
 the block from the chain ("disconnecting") deletes the coins it created and puts these back,
@@ -27,7 +27,7 @@ from edu_chain.encoding import ByteReader, encode_varint, uint32_le, uint64_le
 from edu_chain.errors import DecodeError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from edu_chain.tx import OutPoint, Transaction, TxOut
+    from edu_chain.teaching_tx import OutPoint, Transaction, TxOut
 
 COIN_SIZE = 8 + 20 + 4 + 1
 
@@ -54,7 +54,7 @@ class Coin:
 
     @classmethod
     def read(cls, reader: ByteReader) -> Coin:
-        from edu_chain.tx import TxOut
+        from edu_chain.teaching_tx import TxOut
 
         amount = reader.uint64("amount")
         pubkey_hash = reader.read(20, "pubkey_hash")
@@ -94,7 +94,7 @@ class DictCoinView:
 
 def coins_created(tx: Transaction, height: int) -> Iterable[tuple[OutPoint, Coin]]:
     """The (outpoint, coin) pairs a confirmed transaction adds to the UTXO set."""
-    from edu_chain.tx import OutPoint
+    from edu_chain.teaching_tx import OutPoint
 
     txid = tx.txid()
     coinbase = tx.is_coinbase()

@@ -37,7 +37,7 @@ from edu_chain.chain.store import StoreError
 from edu_chain.errors import BlockValidationError, TxValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from edu_chain.tx import OutPoint
+    from edu_chain.teaching_tx import OutPoint
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from functools import cached_property
 
 from edu_chain.block import Block, BlockHeader
 from edu_chain.pow.target import bits_to_target
-from edu_chain.tx import COIN, Transaction
+from edu_chain.teaching_tx import COIN, Transaction
 
 GENESIS_MESSAGE = b"edu_chain genesis 2026-01-01: read the code, mine a block, break it, learn"
 GENESIS_PUBKEY_HASH = bytes(20)  # no key hashes to twenty zero bytes: unspendable on purpose

@@ -50,10 +50,10 @@ from edu_chain.errors import BlockValidationError, TxValidationError, Validation
 from edu_chain.hashing import display_hex
 from edu_chain.merkle import merkle_root
 from edu_chain.pow.target import bits_to_target
-from edu_chain.tx import COIN, COINBASE_DATA_MAX, COINBASE_DATA_MIN, MAX_MONEY
+from edu_chain.teaching_tx import COIN, COINBASE_DATA_MAX, COINBASE_DATA_MIN, MAX_MONEY
 
 if TYPE_CHECKING:  # pragma: no cover
-    from edu_chain.tx import Transaction, TxOut
+    from edu_chain.teaching_tx import Transaction, TxOut
 
 LOCKTIME_THRESHOLD = 500_000_000  # below: a block height; at or above: a unix time (as Bitcoin)
 

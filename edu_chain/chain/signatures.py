@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from edu_chain.chain.coins import Coin
 
 if TYPE_CHECKING:  # pragma: no cover
-    from edu_chain.tx import Transaction
+    from edu_chain.teaching_tx import Transaction
 
 SignatureJob = tuple["Transaction", int, Coin]
 Verifier = Callable[[Sequence[SignatureJob]], list[bool]]

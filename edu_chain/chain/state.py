@@ -67,7 +67,7 @@ from edu_chain.hashing import display_hex
 from edu_chain.pow.target import block_work
 
 if TYPE_CHECKING:  # pragma: no cover
-    from edu_chain.tx import OutPoint, Transaction
+    from edu_chain.teaching_tx import OutPoint, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -334,7 +334,7 @@ class ChainState:
         The header has nonce 0; run :func:`~edu_chain.pow.mine` on it, then
         :meth:`submit_block`.  The timestamp is the clock, but at least median time + 1.
         """
-        from edu_chain.tx import Transaction
+        from edu_chain.teaching_tx import Transaction
 
         with self._lock:
             parent = self.tip

@@ -38,7 +38,7 @@ from edu_chain.errors import EduChainError
 from edu_chain.hashing import display_hex
 
 if TYPE_CHECKING:  # pragma: no cover
-    from edu_chain.tx import OutPoint, TxOut
+    from edu_chain.teaching_tx import OutPoint, TxOut
 
 SCHEMA_VERSION = 1
 
@@ -291,7 +291,7 @@ class ChainStore:
     # --- the UTXO set ---------------------------------------------------------------------
 
     def load_utxos(self) -> dict[OutPoint, Coin]:
-        from edu_chain.tx import OutPoint
+        from edu_chain.teaching_tx import OutPoint
 
         with self._lock:
             rows = self._db.execute("SELECT * FROM utxos").fetchall()
@@ -299,7 +299,7 @@ class ChainStore:
 
     def utxos_for(self, pubkey_hash: bytes) -> list[tuple[OutPoint, Coin]]:
         """Unspent outputs paying ``pubkey_hash`` (the explorer's address page)."""
-        from edu_chain.tx import OutPoint
+        from edu_chain.teaching_tx import OutPoint
 
         with self._lock:
             rows = self._db.execute(
@@ -378,6 +378,6 @@ def _coin_row(outpoint: OutPoint, coin: Coin) -> tuple:
 
 
 def _row_coin(row: tuple) -> Coin:
-    from edu_chain.tx import TxOut
+    from edu_chain.teaching_tx import TxOut
 
     return Coin(TxOut(row[2], bytes(row[3])), row[4], bool(row[5]))

@@ -39,9 +39,10 @@ def _register() -> None:
     from edu_chain.cli.mine import mine
     from edu_chain.cli.node import node
     from edu_chain.cli.testnet import testnet
+    from edu_chain.cli.tx import tx
     from edu_chain.cli.wallet import wallet
 
-    for command in (bench, check, demo, exercises, grade, mine, node, testnet, wallet):
+    for command in (bench, check, demo, exercises, grade, mine, node, testnet, tx, wallet):
         main.add_command(command)
 
 

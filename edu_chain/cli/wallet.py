@@ -24,7 +24,7 @@ from edu_chain.cli.errors import CliError
 from edu_chain.errors import EduChainError, KeyFormatError
 from edu_chain.hashing import from_display_hex
 from edu_chain.keys import address_to_pubkey_hash
-from edu_chain.tx import OutPoint, TxOut
+from edu_chain.teaching_tx import OutPoint, TxOut
 from edu_chain.wallet import (
     DEFAULT_FEE,
     InsufficientFundsError,

@@ -15,7 +15,7 @@ import httpx
 from edu_chain.errors import EduChainError
 from edu_chain.hashing import from_display_hex
 from edu_chain.keys import address_to_pubkey_hash
-from edu_chain.tx import OutPoint, TxOut
+from edu_chain.teaching_tx import OutPoint, TxOut
 
 HTTP_TIMEOUT = 300.0  # seconds: mining a block on a busy laptop may take a while
 

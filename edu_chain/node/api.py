@@ -78,7 +78,7 @@ from edu_chain.node.api_models import (
 )
 from edu_chain.node.p2p import parse_peer_address
 from edu_chain.node.service import Node
-from edu_chain.tx import Transaction
+from edu_chain.teaching_tx import Transaction
 
 log = logging.getLogger(__name__)
 

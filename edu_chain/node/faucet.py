@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from edu_chain.chain.coins import Coin
 from edu_chain.errors import NodeError
-from edu_chain.tx import OutPoint, Transaction
+from edu_chain.teaching_tx import OutPoint, Transaction
 from edu_chain.wallet import InsufficientFundsError, format_coins
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -51,7 +51,7 @@ from edu_chain.hashing import display_hex, from_display_hex
 if TYPE_CHECKING:  # pragma: no cover
     from edu_chain.block import Block
     from edu_chain.node.service import Node
-    from edu_chain.tx import Transaction
+    from edu_chain.teaching_tx import Transaction
 
 log = logging.getLogger(__name__)
 

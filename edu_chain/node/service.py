@@ -46,7 +46,7 @@ from edu_chain.mempool import Mempool, MempoolEntry
 from edu_chain.node.faucet import Faucet
 from edu_chain.node.miner import Miner
 from edu_chain.node.p2p import PeerManager
-from edu_chain.tx import COIN, Transaction
+from edu_chain.teaching_tx import COIN, Transaction
 from edu_chain.wallet import Wallet
 
 log = logging.getLogger(__name__)

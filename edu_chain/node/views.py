@@ -20,7 +20,7 @@ from edu_chain.pow.target import bits_to_target, block_work
 if TYPE_CHECKING:  # pragma: no cover
     from edu_chain.block import Block
     from edu_chain.node.service import Node
-    from edu_chain.tx import OutPoint, Transaction, TxOut
+    from edu_chain.teaching_tx import OutPoint, Transaction, TxOut
 
 
 def difficulty(node: Node, bits: int) -> float:

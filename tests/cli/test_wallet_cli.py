@@ -16,7 +16,7 @@ from edu_chain.cli import main
 from edu_chain.cli import wallet as wallet_cli
 from edu_chain.hashing import display_hex
 from edu_chain.keys import PrivateKey
-from edu_chain.tx import COIN, OutPoint, Transaction, TxOut
+from edu_chain.teaching_tx import COIN, OutPoint, Transaction, TxOut
 from edu_chain.wallet import Wallet
 
 BOB = PrivateKey(0xB0B)

@@ -27,7 +27,7 @@ from edu_chain.chain.builder import ChainBuilder
 from edu_chain.errors import BlockValidationError
 from edu_chain.keys import PrivateKey
 from edu_chain.mempool import Mempool
-from edu_chain.tx import OutPoint
+from edu_chain.teaching_tx import OutPoint
 
 log = logging.getLogger("feature_block")
 BOB = PrivateKey(0xB0B).public_key.pubkey_hash()

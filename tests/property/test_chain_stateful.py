@@ -95,7 +95,7 @@ class ChainMachine(RuleBasedStateMachine):
                 and (not value[3] or height - value[2] >= PARAMS.coinbase_maturity)
             ]
             if spendable:
-                from edu_chain.tx import OutPoint, TxOut
+                from edu_chain.teaching_tx import OutPoint, TxOut
 
                 (txid, index), (amount, pkh, _, _) = spendable[0]
                 fees = 1_000

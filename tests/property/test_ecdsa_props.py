@@ -26,7 +26,7 @@ from edu_chain.keys import (
     verify_batch,
 )
 from edu_chain.keys.ecdsa import HALF_N
-from edu_chain.tx import OutPoint, Transaction, TxIn, TxOut
+from edu_chain.teaching_tx import OutPoint, Transaction, TxIn, TxOut
 
 secrets_st = st.integers(min_value=1, max_value=N - 1)
 digests = st.binary(min_size=32, max_size=32)

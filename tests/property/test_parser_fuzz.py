@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from edu_chain.block import Block, BlockHeader
 from edu_chain.errors import DecodeError, KeyFormatError, TxValidationError
 from edu_chain.keys import PrivateKey, address_to_pubkey_hash, pubkey_hash_to_address
-from edu_chain.tx import COIN, OutPoint, Transaction, TxIn, TxOut
+from edu_chain.teaching_tx import COIN, OutPoint, Transaction, TxIn, TxOut
 
 ALICE = PrivateKey(0xA11CE)
 BOB = PrivateKey(0xB0B)

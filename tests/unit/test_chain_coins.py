@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from edu_chain.chain.coins import COIN_SIZE, Coin, parse_undo, serialize_undo
 from edu_chain.errors import DecodeError
-from edu_chain.tx import TxOut
+from edu_chain.teaching_tx import TxOut
 
 coins = st.builds(
     Coin,

@@ -15,7 +15,7 @@ from edu_chain.chain.params import ChainParams
 from edu_chain.chain.signatures import serial_signature_verifier
 from edu_chain.chain.store import StoreError
 from edu_chain.errors import BlockValidationError
-from edu_chain.tx import OutPoint
+from edu_chain.teaching_tx import OutPoint
 
 PARAMS = ChainParams.for_tests()
 

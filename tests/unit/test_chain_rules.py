@@ -26,7 +26,15 @@ from edu_chain.chain.signatures import parallel_signature_verifier, serial_signa
 from edu_chain.errors import BlockValidationError, TxValidationError, ValidationError
 from edu_chain.keys import N, PrivateKey, Signature
 from edu_chain.mempool import Mempool
-from edu_chain.tx import COINBASE_INDEX, MAX_MONEY, NULL_TXID, OutPoint, Transaction, TxIn, TxOut
+from edu_chain.teaching_tx import (
+    COINBASE_INDEX,
+    MAX_MONEY,
+    NULL_TXID,
+    OutPoint,
+    Transaction,
+    TxIn,
+    TxOut,
+)
 
 OTHER = PrivateKey(0xB0B)
 

@@ -18,7 +18,7 @@ from edu_chain.chain.params import ChainParams
 from edu_chain.errors import BlockValidationError
 from edu_chain.pow import mine
 from edu_chain.pow.target import block_work
-from edu_chain.tx import OutPoint
+from edu_chain.teaching_tx import OutPoint
 
 HARDER = replace(ChainParams.for_tests(), genesis_bits=0x1F7FFFFF, genesis_nonce=0)
 

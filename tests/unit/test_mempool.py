@@ -17,7 +17,7 @@ from edu_chain.errors import TxValidationError
 from edu_chain.keys import PrivateKey
 from edu_chain.mempool import Mempool
 from edu_chain.pow import mine
-from edu_chain.tx import OutPoint
+from edu_chain.teaching_tx import OutPoint
 
 BOB = PrivateKey(0xB0B)
 BOB_PKH = BOB.public_key.pubkey_hash()

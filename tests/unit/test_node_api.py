@@ -35,7 +35,7 @@ from edu_chain.node.p2p import PeerError, parse_peer_address
 from edu_chain.node.server import node_urls
 from edu_chain.node.service import is_loopback
 from edu_chain.pow.target import block_work
-from edu_chain.tx import Transaction
+from edu_chain.teaching_tx import Transaction
 from edu_chain.wallet import Wallet
 
 PARAMS = ChainParams.for_tests()

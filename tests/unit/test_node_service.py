@@ -17,7 +17,7 @@ from edu_chain.chain.builder import ChainBuilder
 from edu_chain.keys import PrivateKey
 from edu_chain.node import Node, NodeConfig
 from edu_chain.node.api import create_app
-from edu_chain.tx import OutPoint
+from edu_chain.teaching_tx import OutPoint
 
 PARAMS = ChainParams.for_tests()
 

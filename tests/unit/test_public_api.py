@@ -23,6 +23,8 @@ def test_all_is_sorted_and_complete():
         "cli",
         "keys",
         "tx",
+        "teaching_tx",
+        "script",
         "chain",
         "node",
         "grading",

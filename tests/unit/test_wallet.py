@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from edu_chain.keys import PrivateKey
-from edu_chain.tx import COIN, OutPoint, Transaction, TxOut
+from edu_chain.teaching_tx import COIN, OutPoint, Transaction, TxOut
 from edu_chain.wallet import (
     DEFAULT_FEE,
     InsufficientFundsError,

@@ -7,7 +7,7 @@ student's code as JSON-able lists (the grading protocol has no dicts or classes)
     input  = [prev_txid (32 bytes, internal order), prev_index, signature, pubkey, sequence]
     output = [amount, pubkey_hash (20 bytes)]
 
-These helpers convert between that form and :class:`edu_chain.tx.Transaction` (the
+These helpers convert between that form and :class:`edu_chain.teaching_tx.Transaction` (the
 reference), and hold the Hypothesis strategies that generate random transactions.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from edu_chain.tx import OutPoint, Transaction, TxIn, TxOut
+from edu_chain.teaching_tx import OutPoint, Transaction, TxIn, TxOut
 
 UINT32 = st.integers(0, 2**32 - 1)
 UINT64 = st.integers(0, 2**64 - 1)

@@ -11,7 +11,8 @@ outpoints ``[txid, 0]`` ... ``[txid, n_outputs - 1]``).  Reasons, as in Bitcoin 
   existed, or it was spent already, earlier in the list).
 
 Reference: the library's own rules on real transactions.  Every transaction in a case is a
-:class:`edu_chain.tx.Transaction` with those inputs and ``n_outputs`` outputs, and the ``txid``
+:class:`edu_chain.teaching_tx.Transaction` with those inputs and ``n_outputs`` outputs, and
+the ``txid``
 shown to the student is its real id; the reference rebuilds it and runs
 :func:`edu_chain.chain.rules.check_transaction` (duplicate inputs),
 :func:`edu_chain.chain.rules.spent_coins` over a :class:`~edu_chain.chain.coins.DictCoinView`
@@ -39,7 +40,7 @@ from edu_chain.grading.spec import (
     register,
 )
 from edu_chain.hashing import sha256d
-from edu_chain.tx import OutPoint, Transaction, TxIn, TxOut
+from edu_chain.teaching_tx import OutPoint, Transaction, TxIn, TxOut
 
 DUPLICATE = "bad-txns-inputs-duplicate"
 MISSING = "bad-txns-inputs-missingorspent"

@@ -9,7 +9,7 @@ Contract (transactions in the plain form of :mod:`edu_chain.grading.specs._tx_pl
 - ``sign_input(tx, index, spent_output, private_key, k) -> bytes``: the DER signature, low s,
   of ``z = int.from_bytes(sighash(...), "big")`` with nonce ``k``.
 
-Reference: :meth:`edu_chain.tx.Transaction.sighash`,
+Reference: :meth:`edu_chain.teaching_tx.Transaction.sighash`,
 :func:`edu_chain.keys.der.encode_der_signature` and :func:`edu_chain.keys.ecdsa.sign`.  Known
 vectors: a payment signed by ``Transaction.sign_input`` (RFC 6979 nonce) must verify with
 ``Transaction.verify_input``, and the DER example ``(1, 255) -> 3007020101020200ff`` of
@@ -46,7 +46,7 @@ from edu_chain.keys.curve import N
 from edu_chain.keys.der import encode_der_signature
 from edu_chain.keys.ecdsa import sign
 from edu_chain.keys.rfc6979 import deterministic_k
-from edu_chain.tx import COIN, OutPoint, Transaction, TxIn, TxOut
+from edu_chain.teaching_tx import COIN, OutPoint, Transaction, TxIn, TxOut
 
 SCALARS = st.integers(1, N - 1)
 

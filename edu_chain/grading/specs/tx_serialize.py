@@ -6,10 +6,10 @@ trailing bytes, a CompactSize not in its shortest form or a count the remaining 
 hold) and ``txid(raw) -> bytes`` (sha256d, internal byte order), with transactions in the plain
 form of :mod:`edu_chain.grading.specs._tx_plain`.
 
-Reference: :class:`edu_chain.tx.Transaction` (``serialize``, ``parse``, ``txid``), whose module
-docstring is the format's specification.  Known vectors: the edu-regtest genesis coinbase,
-whose txid is the genesis block's Merkle root (one transaction: the root is its txid), and a
-transaction signed with a fixed key.
+Reference: :class:`edu_chain.teaching_tx.Transaction` (``serialize``, ``parse``, ``txid``),
+whose module docstring is the format's specification.  Known vectors: the edu-regtest
+genesis coinbase, whose txid is the genesis block's Merkle root (one transaction: the root
+is its txid), and a transaction signed with a fixed key.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from edu_chain.grading.spec import (
 from edu_chain.grading.specs._tx_plain import PLAIN_TX, from_plain, to_plain
 from edu_chain.hashing import hash160, sha256d
 from edu_chain.keys import PrivateKey
-from edu_chain.tx import COIN, OutPoint, Transaction, TxIn, TxOut
+from edu_chain.teaching_tx import COIN, OutPoint, Transaction, TxIn, TxOut
 
 SERIALIZE, PARSE, TXID = "serialize_tx", "parse_tx", "txid"
 INVALID = Raises("ValueError")

@@ -45,7 +45,7 @@ from edu_chain.grading.spec import (
 from edu_chain.hashing import sha256d
 from edu_chain.merkle import merkle_root
 from edu_chain.pow.target import bits_to_target
-from edu_chain.tx import COIN, OutPoint, Transaction, TxIn, TxOut
+from edu_chain.teaching_tx import COIN, OutPoint, Transaction, TxIn, TxOut
 
 RULES = (
     "bad-diffbits",

@@ -10,7 +10,7 @@ from edu_chain.encoding import ByteReader
 from edu_chain.errors import DecodeError, TxValidationError
 from edu_chain.hashing import display_hex, hash160, sha256d
 from edu_chain.keys import N, PrivateKey, Signature
-from edu_chain.tx import (
+from edu_chain.teaching_tx import (
     COIN,
     COINBASE_INDEX,
     MAX_MONEY,
@@ -76,7 +76,7 @@ def test_serialization_follows_the_documented_layout_byte_by_byte():
 
 def test_module_docstring_worked_example_is_exact():
     """The annotated coinbase in tx.py's docstring is what students check their parser with."""
-    import edu_chain.tx
+    import edu_chain.teaching_tx
 
     raw = bytes.fromhex(
         "01000000" "01" + "00" * 32 + "ffffffff" "0401000000" "00" "ffffffff"
@@ -86,7 +86,7 @@ def test_module_docstring_worked_example_is_exact():
     assert tx.serialize() == raw and Transaction.parse(raw) == tx and len(raw) == 84
     displayed = hashlib.sha256(hashlib.sha256(raw).digest()).digest()[::-1].hex()
     assert tx.id == displayed
-    assert f"txid (displayed) {displayed}" in edu_chain.tx.__doc__
+    assert f"txid (displayed) {displayed}" in edu_chain.teaching_tx.__doc__
 
 
 def test_coinbase():
