@@ -41,12 +41,14 @@ import re
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from edu_chain.errors import EduChainError, NodeError, ValidationError
 from edu_chain.hashing import display_hex, from_display_hex
+from edu_chain.node.client import NodeClient, NodeClientError
 
 if TYPE_CHECKING:  # pragma: no cover
     from edu_chain.block import Block
@@ -96,9 +98,10 @@ class PeerError(NodeError):
 class Peer:
     """What we know about one peer, and the queue of announcements for it."""
 
-    def __init__(self, address: str, *, inbound: bool) -> None:
+    def __init__(self, address: str, *, inbound: bool, client: NodeClient) -> None:
         self.address = address
         self.url = f"http://{address}"
+        self.client = client  # shares the peer manager's connection pool
         self.inbound = inbound
         self.connected_at = time.time()
         self.hello_done = inbound  # an inbound peer already said hello to us
@@ -146,7 +149,7 @@ class PeerManager:
         self.node = node
         self.timeout = timeout
         self.sync_interval = sync_interval
-        self._client = httpx.Client(timeout=timeout, transport=transport)
+        self._http = httpx.Client(timeout=timeout, transport=transport)
         self._peers: dict[str, Peer] = {}
         self._lock = threading.Lock()
         self._running = False
@@ -169,7 +172,7 @@ class PeerManager:
         for peer in peers:
             if peer.thread is not None:
                 peer.thread.join(timeout=self.timeout + 1)
-        self._client.close()
+        self._http.close()
 
     def addresses(self) -> list[str]:
         with self._lock:
@@ -192,7 +195,9 @@ class PeerManager:
                 return peer
             if len(self._peers) >= MAX_PEERS:
                 raise PeerError("too-many-peers", f"this node keeps at most {MAX_PEERS} peers")
-            peer = Peer(address, inbound=inbound)
+            peer = Peer(
+                address, inbound=inbound, client=NodeClient(f"http://{address}", http=self._http)
+            )
             self._peers[address] = peer
             if self._running:
                 self._spawn(peer)
@@ -211,10 +216,8 @@ class PeerManager:
         peer.wake.set()
         if tell_peer:
             try:
-                self._client.post(
-                    f"{peer.url}/p2p/bye", json={"address": self.node.self_address}, timeout=2.0
-                )
-            except httpx.HTTPError as exc:
+                peer.client.bye(self.node.self_address, timeout=2.0)
+            except NodeClientError as exc:
                 log.info("bye to %s failed: %s", address, exc)
         return True
 
@@ -289,7 +292,7 @@ class PeerManager:
                 continue
             try:
                 self._step(peer)
-            except (httpx.HTTPError, PeerError, ValueError, KeyError, TypeError) as exc:
+            except (PeerError, ValueError, KeyError, TypeError) as exc:
                 self._failed(peer, exc)
             except Exception as exc:  # a bug or a very strange peer: log, back off, go on
                 log.exception("peer %s: unexpected error", peer.address)
@@ -319,31 +322,19 @@ class PeerManager:
             self.sync_with(peer)
         self._succeeded(peer)
 
-    def _post(self, peer: Peer, path: str, payload: dict) -> Any:
-        response = self._client.post(f"{peer.url}{path}", json=payload)
-        return self._reply(peer, response, path)
-
-    def _reply(self, peer: Peer, response: httpx.Response, path: str) -> Any:
+    @staticmethod
+    def _call(peer: Peer, call: Callable[[NodeClient], Any]) -> Any:
+        """One call to the peer; a failure of any kind becomes a :class:`PeerError` (the
+        worker backs off on it) with the client's code (``node-unreachable``, the peer's
+        own error code, ``bad-node-reply``)."""
         try:
-            body = response.json()
-        except ValueError:
-            raise PeerError(
-                "bad-peer-reply", f"{path}: not JSON ({response.status_code})"
-            ) from None
-        if response.status_code >= 400:
-            error = body.get("error") if isinstance(body, dict) else None
-            code = error.get("code") if isinstance(error, dict) else None
-            raise PeerError(str(code or "peer-error"), f"{path} -> {response.status_code}: {error}")
-        if not isinstance(body, dict):
-            raise PeerError("bad-peer-reply", f"{path}: the reply is not a JSON object")
-        return body
+            return call(peer.client)
+        except NodeClientError as exc:
+            raise PeerError(exc.code, f"peer {peer.address}: {exc.message}") from None
 
     def _hello(self, peer: Peer) -> None:
-        reply = self._post(
-            peer,
-            "/p2p/hello",
-            {"address": self.node.self_address, "network": self.node.params.name},
-        )
+        node = self.node
+        reply = self._call(peer, lambda c: c.hello(node.self_address, node.params.name))
         if reply.get("network") != self.node.params.name:
             raise PeerError(
                 "wrong-network",
@@ -361,11 +352,8 @@ class PeerManager:
                 kind, payload = peer.queue.popleft()
                 (blocks if kind == "block" else txs).append(payload)
                 size += len(payload)
-            self._post(
-                peer,
-                "/p2p/announce",
-                {"from": self.node.self_address, "blocks": blocks, "txs": txs},
-            )
+            sender = self.node.self_address
+            self._call(peer, lambda c, b=blocks, t=txs, s=sender: c.announce(s, b, t))
             peer.sent += len(blocks) + len(txs)
 
     # --- sync -----------------------------------------------------------------------------
@@ -373,10 +361,10 @@ class PeerManager:
     def sync_with(self, peer: Peer) -> int:
         """Fetch the peer's chain if it has more work than ours; returns blocks received."""
         node = self.node
-        tip = self._reply(peer, self._client.get(f"{peer.url}/api/tip"), "/api/tip")
-        their_work = int(str(tip["chainwork"]), 16)
-        their_hash = from_display_hex(str(tip["hash"]))
-        peer.tip = {"height": int(tip["height"]), "hash": display_hex(their_hash)}
+        tip = self._call(peer, NodeClient.tip)
+        their_work = tip.chainwork
+        their_hash = from_display_hex(tip.hash)
+        peer.tip = {"height": tip.height, "hash": tip.hash}
         with node.lock:
             our_tip = node.chain.tip
             known = node.chain.get_entry(their_hash) is not None
@@ -392,13 +380,9 @@ class PeerManager:
                 locator = node.chain.block_locator()
             if last is not None:
                 locator.insert(0, last)
-            reply = self._post(
-                peer,
-                "/p2p/getblocks",
-                {"locator": [display_hex(h) for h in locator], "limit": SYNC_BATCH},
-            )
-            blocks = reply.get("blocks")
-            if not isinstance(blocks, list) or not blocks:
+            hashes = [display_hex(h) for h in locator]
+            blocks = self._call(peer, lambda c, h=hashes: c.getblocks(h, SYNC_BATCH))
+            if not blocks:
                 break
             new_last = self._accept_synced(peer, blocks)
             received += len(blocks)
