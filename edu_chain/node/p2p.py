@@ -2,7 +2,9 @@
 
 Bitcoin nodes speak a binary protocol over TCP (``inv``/``getdata``/``getheaders``/``block``
 messages).  Our nodes already run an HTTP server, so they speak JSON over HTTP instead; the
-ideas are the same.  Endpoints a node serves to its peers (see :mod:`edu_chain.node.api`):
+ideas are the same.  This module holds both halves of the protocol: the client side
+(:class:`PeerManager`, which talks to peers through :class:`~edu_chain.node.client.NodeClient`)
+and the server side (``router``, the endpoints a node serves to its peers):
 
 ``POST /p2p/hello {"address": "host:port", "network": name}``
     "I am a node at this address, on this chain; talk to me too."  The receiver adds the
@@ -42,18 +44,21 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 import httpx
+from fastapi import APIRouter, Depends, Query, Request
 
+from edu_chain.block import Block
+from edu_chain.chain.state import parse_block
+from edu_chain.encoding import parse_hex
 from edu_chain.errors import EduChainError, NodeError, ValidationError
 from edu_chain.hashing import display_hex, from_display_hex
+from edu_chain.node.api_models import AnnounceBody, GetBlocksBody, HelloBody, PeerBody
 from edu_chain.node.client import NodeClient, NodeClientError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from edu_chain.block import Block
-    from edu_chain.node.service import Node
-    from edu_chain.tx import Transaction
+from edu_chain.node.state import NodeState
+from edu_chain.tx import Transaction
 
 log = logging.getLogger(__name__)
 
@@ -135,12 +140,45 @@ class Peer:
         }
 
 
+@dataclass(frozen=True)
+class LocalNode:
+    """What the peer protocol needs from the node it runs in: its shared state and the
+    actions that validate, store and relay (``submit_block(block, source=, relay=)`` ->
+    ``(result, SubmitResult | None)``, ``submit_tx(tx, source=, relay=)``)."""
+
+    state: NodeState
+    address: Callable[[], str]  # our "host:port" as peers reach us (known once we listen)
+    name: Callable[[], str]
+    submit_block: Callable[..., tuple[str, Any]]
+    submit_tx: Callable[..., Any]
+
+    @property
+    def self_address(self) -> str:
+        return self.address()
+
+    @property
+    def params(self) -> Any:
+        return self.state.params
+
+    @property
+    def chain(self) -> Any:
+        return self.state.chain
+
+    @property
+    def mempool(self) -> Any:
+        return self.state.mempool
+
+    @property
+    def lock(self) -> Any:
+        return self.state.lock
+
+
 class PeerManager:
     """The node's peers: one worker thread each (see the module docstring)."""
 
     def __init__(
         self,
-        node: Node,
+        node: LocalNode,
         *,
         timeout: float = 5.0,
         sync_interval: float = 2.0,
@@ -398,9 +436,6 @@ class PeerManager:
         return received
 
     def _accept_synced(self, peer: Peer, blocks: list) -> bytes | None:
-        from edu_chain.chain.state import parse_block
-        from edu_chain.encoding import parse_hex
-
         last = None
         for raw_hex in blocks:
             try:
@@ -436,3 +471,89 @@ class PeerManager:
                 if size >= SYNC_MAX_BYTES:
                     break
             return out
+
+    def hello_received(self, address: str, network: str, client_host: str | None) -> dict:
+        """``POST /p2p/hello``: add the sender (inbound) if it is on our chain."""
+        ours = self.node.params.name
+        if network != ours:
+            raise PeerError("wrong-network", f"this node is on {ours!r}, the peer on {network!r}")
+        address = parse_peer_address(address)
+        host, port = address.rsplit(":", 1)
+        if host in ("0.0.0.0", "[::]") and client_host is not None:
+            address = f"{client_host}:{port}"  # it listens everywhere: reach it where it is
+        self.add(address, inbound=True)
+        return {"network": ours, "name": self.node.name(), "tip": self.node.state.tip_info()}
+
+    def announcement_received(
+        self, sender: str | None, blocks: list[Block], txs: list[Transaction]
+    ) -> dict:
+        """``POST /p2p/announce``: submit each block and transaction; each gets a result."""
+        self.note_received(sender)
+        results: dict[str, list] = {"blocks": [], "txs": []}
+        for block in blocks:
+            try:
+                result, _ = self.node.submit_block(block, source=sender)
+                results["blocks"].append({"hash": block.id, "result": result})
+            except ValidationError as exc:
+                results["blocks"].append({"hash": block.id, "result": "rejected", "code": exc.code})
+        for tx in txs:
+            try:
+                self.node.submit_tx(tx, source=sender)
+                results["txs"].append({"txid": tx.id, "result": "accepted"})
+            except ValidationError as exc:
+                results["txs"].append({"txid": tx.id, "result": "rejected", "code": exc.code})
+        return results
+
+
+# --- the server half: what a node serves to its peers ---------------------------------------
+
+router = APIRouter(tags=["p2p"])
+
+
+def _peers(request: Request) -> PeerManager:
+    return request.app.state.node.peers
+
+
+Peers = Annotated[PeerManager, Depends(_peers)]
+
+
+@router.get("/api/headers")
+def get_headers(
+    peers: Peers,
+    locator: Annotated[str, Query(max_length=200 * 65)] = "",
+    limit: Annotated[int, Query(ge=1, le=2_000)] = 500,
+) -> dict:
+    """Active-chain hashes after the first locator hash we share (comma-separated)."""
+    hashes = [from_display_hex(h) for h in locator.split(",") if h]
+    with peers.node.lock:
+        after = peers.node.chain.hashes_after(hashes, limit)
+    return {"hashes": [display_hex(h) for h in after]}
+
+
+@router.post("/p2p/hello")
+def p2p_hello(body: HelloBody, request: Request, peers: Peers) -> dict:
+    """A peer introduces itself; we add it (inbound) and sync with it."""
+    client_host = request.client.host if request.client is not None else None
+    return peers.hello_received(body.address, body.network, client_host)
+
+
+@router.post("/p2p/bye")
+def p2p_bye(body: PeerBody, peers: Peers) -> dict:
+    """A peer disconnected from us: forget it."""
+    return {"removed": peers.remove(body.address, tell_peer=False)}
+
+
+@router.post("/p2p/announce")
+def p2p_announce(body: AnnounceBody, peers: Peers) -> dict:
+    """New blocks and transactions from a peer; each gets its own result.  All of them are
+    parsed before any is submitted, so a malformed one changes nothing."""
+    blocks = [parse_block(parse_hex(h, what="block hex")) for h in body.blocks]
+    txs = [Transaction.parse(parse_hex(h, what="transaction hex")) for h in body.txs]
+    return peers.announcement_received(body.sender, blocks, txs)
+
+
+@router.post("/p2p/getblocks")
+def p2p_getblocks(body: GetBlocksBody, peers: Peers) -> dict:
+    """Our active-chain blocks after the locator's fork point, oldest first."""
+    locator = [from_display_hex(h) for h in body.locator]
+    return {"blocks": peers.blocks_after(locator, body.limit), "tip": peers.node.state.tip_info()}

@@ -1,0 +1,28 @@
+"""Routes about coins: an address's balance and unspent outputs, the faucet."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from edu_chain.node import views
+from edu_chain.node.api_models import FaucetBody
+from edu_chain.node.routes.deps import CONTROL, NodeDep
+
+router = APIRouter(tags=["wallet"])
+
+
+@router.get("/api/address/{address}")
+def get_address(address: str, node: NodeDep) -> dict:
+    """Balance and unspent outputs of an address (``spendable`` false: immature)."""
+    pubkey_hash = node.parse_address(address)
+    with node.lock:
+        return views.address_json(node, address, pubkey_hash)
+
+
+@router.post("/api/faucet", dependencies=CONTROL)
+def post_faucet(body: FaucetBody, request: Request, node: NodeDep) -> dict:
+    """Coins from the node's wallet (rate-limited per address and per client IP)."""
+    client = request.client.host if request.client is not None else "unknown"
+    tx = node.faucet.request(body.address, body.amount, client)
+    amount = sum(o.amount for o in tx.outputs[:1])
+    return {"txid": tx.id, "address": body.address, "amount": amount}
