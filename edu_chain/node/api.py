@@ -33,7 +33,18 @@ Added for peers, the explorer and the testnet (issue 6)::
 (the rule's reason code: ``high-hash``, ``bad-txns-inputs-missingorspent``...), 401/403 for a
 missing/wrong token, 404 for unknown blocks, transactions and routes, 409 for a faucet without
 coins, 413 for a body over the size limit, 429 for the faucet's rate limit.  Malformed input is
-rejected before anything changes.  The request bodies are in :mod:`edu_chain.node.api_models`,
+rejected before anything changes.
+
+**The OpenAPI document is the contract** (``/openapi.json``): each operation declares every
+error status it can return, with the error model (``ErrorBody``), and no 422 (the node never
+sends one); fields and path parameters publish their real constraints (hex and hash patterns,
+the Base58 alphabet and length of addresses, ``host:port``, integer ranges), and a value that
+breaks one is refused with 400 and the field's reason code (``decode-bad-hex``,
+``bad-address``, ``bad-peer-address``) or ``invalid-request``.  What a JSON schema cannot
+express (consensus rules, Base58Check checksums) is a documented 400 with the rule's code.
+tests/functional/test_node_openapi.py runs Schemathesis against a live node to keep it true.
+
+The request bodies are in :mod:`edu_chain.node.api_models`,
 the error handlers and the body limit in :mod:`edu_chain.node.api_errors`, the routes in
 :mod:`edu_chain.node.routes` (one router per concern) and :mod:`edu_chain.node.p2p`.
 
@@ -46,7 +57,10 @@ Request bodies are limited (``max_body_bytes``, 2 MB or enough for the largest b
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 
 from edu_chain import __version__
@@ -119,6 +133,27 @@ def _install_docs(app: FastAPI) -> None:
         )
 
 
+def _contract_openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's OpenAPI document without the 422 it lists for every operation with
+    parameters: this node answers malformed input with 400 (the error handlers in
+    :mod:`edu_chain.node.api_errors`), and each route declares its 400."""
+    if app.openapi_schema is None:
+        document = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                operation.get("responses", {}).pop("422", None)
+        schemas = document.get("components", {}).get("schemas", {})
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+        app.openapi_schema = document
+    return app.openapi_schema
+
+
 # --- the app ---------------------------------------------------------------------------------
 
 
@@ -136,6 +171,7 @@ def create_app(node: Node, *, max_body_bytes: int | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.openapi = lambda: _contract_openapi(app)  # type: ignore[method-assign]
     explorer.mount(app)  # the web page at /, reading the routes above
     limit = max_body_bytes or max(DEFAULT_BODY_LIMIT, 2 * node.params.max_block_size + 65_536)
     app.add_middleware(BodySizeLimit, max_bytes=limit)

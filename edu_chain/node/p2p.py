@@ -55,7 +55,14 @@ from edu_chain.chain.state import parse_block
 from edu_chain.encoding import parse_hex
 from edu_chain.errors import EduChainError, NodeError, ValidationError
 from edu_chain.hashing import display_hex, from_display_hex
-from edu_chain.node.api_models import AnnounceBody, GetBlocksBody, HelloBody, PeerBody
+from edu_chain.node.api_models import (
+    HASH_PATTERN,
+    AnnounceBody,
+    GetBlocksBody,
+    HelloBody,
+    PeerBody,
+    error_responses,
+)
 from edu_chain.node.client import NodeClient, NodeClientError
 from edu_chain.node.state import NodeState
 from edu_chain.tx import Transaction
@@ -79,9 +86,7 @@ def parse_peer_address(address: object) -> str:
     """Check ``"host:port"`` and return it normalised; NodeError (code ``bad-peer-address``)."""
     if not isinstance(address, str):
         raise PeerError("bad-peer-address", "a peer address must be a string 'host:port'")
-    text = address.strip()
-    if text.startswith("http://"):
-        text = text[len("http://") :].rstrip("/")
+    text = address.strip().removeprefix("http://").removesuffix("/")
     match = _ADDRESS.match(text)
     if match is None or not 1 <= int(match["port"]) <= 65535:
         raise PeerError(
@@ -517,10 +522,13 @@ def _peers(request: Request) -> PeerManager:
 Peers = Annotated[PeerManager, Depends(_peers)]
 
 
-@router.get("/api/headers")
+LOCATOR_PATTERN = "^(?:" + HASH_PATTERN[1:-1] + "(?:," + HASH_PATTERN[1:-1] + ")*)?$"
+
+
+@router.get("/api/headers", responses=error_responses(400))
 def get_headers(
     peers: Peers,
-    locator: Annotated[str, Query(max_length=200 * 65)] = "",
+    locator: Annotated[str, Query(max_length=200 * 65, pattern=LOCATOR_PATTERN)] = "",
     limit: Annotated[int, Query(ge=1, le=2_000)] = 500,
 ) -> dict:
     """Active-chain hashes after the first locator hash we share (comma-separated)."""
@@ -530,20 +538,20 @@ def get_headers(
     return {"hashes": [display_hex(h) for h in after]}
 
 
-@router.post("/p2p/hello")
+@router.post("/p2p/hello", responses=error_responses(400, 413))
 def p2p_hello(body: HelloBody, request: Request, peers: Peers) -> dict:
     """A peer introduces itself; we add it (inbound) and sync with it."""
     client_host = request.client.host if request.client is not None else None
     return peers.hello_received(body.address, body.network, client_host)
 
 
-@router.post("/p2p/bye")
+@router.post("/p2p/bye", responses=error_responses(400, 413))
 def p2p_bye(body: PeerBody, peers: Peers) -> dict:
     """A peer disconnected from us: forget it."""
     return {"removed": peers.remove(body.address, tell_peer=False)}
 
 
-@router.post("/p2p/announce")
+@router.post("/p2p/announce", responses=error_responses(400, 413))
 def p2p_announce(body: AnnounceBody, peers: Peers) -> dict:
     """New blocks and transactions from a peer; each gets its own result.  All of them are
     parsed before any is submitted, so a malformed one changes nothing."""
@@ -552,7 +560,7 @@ def p2p_announce(body: AnnounceBody, peers: Peers) -> dict:
     return peers.announcement_received(body.sender, blocks, txs)
 
 
-@router.post("/p2p/getblocks")
+@router.post("/p2p/getblocks", responses=error_responses(400, 413))
 def p2p_getblocks(body: GetBlocksBody, peers: Peers) -> dict:
     """Our active-chain blocks after the locator's fork point, oldest first."""
     locator = [from_display_hex(h) for h in body.locator]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from edu_chain.node.api_errors import ApiError
-from edu_chain.node.api_models import MineBody, MiningBody, PeerBody
+from edu_chain.node.api_errors import ApiError, error_responses
+from edu_chain.node.api_models import MineBody, MiningBody, PeerBody, PeerPath
 from edu_chain.node.p2p import parse_peer_address
 from edu_chain.node.routes.deps import CONTROL, NodeDep
 
@@ -18,7 +18,12 @@ def get_info(node: NodeDep) -> dict:
     return node.info()
 
 
-@router.post("/api/mine", tags=["control"], dependencies=CONTROL)
+@router.post(
+    "/api/mine",
+    tags=["control"],
+    dependencies=CONTROL,
+    responses=error_responses(400, 401, 403, 413),
+)
 def post_mine(node: NodeDep, body: MineBody | None = None) -> dict:
     """Mine ``count`` blocks now (paying ``address``, default the node's wallet)."""
     body = body or MineBody()
@@ -32,7 +37,12 @@ def post_mine(node: NodeDep, body: MineBody | None = None) -> dict:
     }
 
 
-@router.post("/api/mining", tags=["control"], dependencies=CONTROL)
+@router.post(
+    "/api/mining",
+    tags=["control"],
+    dependencies=CONTROL,
+    responses=error_responses(400, 401, 403, 413),
+)
 def post_mining(body: MiningBody, node: NodeDep) -> dict:
     """Start or pause continuous mining; change threads or the payout address."""
     pubkey_hash = None if body.address is None else node.parse_address(body.address)
@@ -48,15 +58,25 @@ def get_peers(node: NodeDep) -> dict:
     return {"peers": node.peers.to_list()}
 
 
-@router.post("/api/peers", tags=["peers"], dependencies=CONTROL)
+@router.post(
+    "/api/peers",
+    tags=["peers"],
+    dependencies=CONTROL,
+    responses=error_responses(400, 401, 403, 413),
+)
 def post_peer(body: PeerBody, node: NodeDep) -> dict:
     """Connect to another node (``host:port``); it connects back and both sync."""
     peer = node.peers.add(body.address)
     return {"peer": peer.to_dict()}
 
 
-@router.delete("/api/peers/{address}", tags=["peers"], dependencies=CONTROL)
-def delete_peer(address: str, node: NodeDep) -> dict:
+@router.delete(
+    "/api/peers/{address}",
+    tags=["peers"],
+    dependencies=CONTROL,
+    responses=error_responses(400, 401, 403, 404),
+)
+def delete_peer(address: PeerPath, node: NodeDep) -> dict:
     """Disconnect from a peer (and ask it to forget us): a network partition."""
     if not node.peers.remove(address):
         raise ApiError(404, "peer-not-found", f"{address} is not a peer of this node")

@@ -7,15 +7,15 @@ from fastapi import APIRouter
 from edu_chain.encoding import parse_hex
 from edu_chain.hashing import from_display_hex
 from edu_chain.node import views
-from edu_chain.node.api_errors import ApiError
-from edu_chain.node.api_models import HexBody
+from edu_chain.node.api_errors import ApiError, error_responses
+from edu_chain.node.api_models import HashPath, HexBody
 from edu_chain.node.routes.deps import NodeDep
 from edu_chain.tx import Transaction
 
 router = APIRouter(tags=["transactions"])
 
 
-@router.post("/api/tx")
+@router.post("/api/tx", responses=error_responses(400, 413))
 def post_tx(body: HexBody, node: NodeDep) -> dict:
     """Submit a raw transaction to the mempool; relayed to peers when accepted."""
     tx = Transaction.parse(parse_hex(body.hex, what="transaction hex"))
@@ -23,8 +23,8 @@ def post_tx(body: HexBody, node: NodeDep) -> dict:
     return {"txid": tx.id, "fee": entry.fee, "size": entry.size}
 
 
-@router.get("/api/tx/{txid}")
-def get_tx(txid: str, node: NodeDep) -> dict:
+@router.get("/api/tx/{txid}", responses=error_responses(400, 404))
+def get_tx(txid: HashPath, node: NodeDep) -> dict:
     """A transaction in the mempool or on the active chain."""
     txid_bytes = from_display_hex(txid)
     with node.lock:
