@@ -1,7 +1,7 @@
 """``educhain wallet``: create keys, show addresses, ask a node for the balance, send coins.
 
 A thin layer over :mod:`edu_chain.wallet`.  ``balance`` and ``send`` talk to a node's HTTP
-API (docs/architecture.md#node-and-testnet), the fixed endpoints:
+API through :class:`~edu_chain.node.client.NodeClient`, the fixed endpoints:
 
 * ``GET /api/address/{address}`` -> ``{"balance": int, "utxos": [{"txid": displayed hex,
   "index": int, "amount": int}, ...]}`` (``"outpoint": "txid:index"`` may replace txid and
@@ -21,9 +21,9 @@ import click
 import httpx
 
 from edu_chain.cli.errors import CliError
-from edu_chain.errors import EduChainError, KeyFormatError
-from edu_chain.hashing import from_display_hex
+from edu_chain.errors import KeyFormatError
 from edu_chain.keys import address_to_pubkey_hash
+from edu_chain.node.client import NodeClient, NodeClientError, NodeUnreachableError
 from edu_chain.teaching_tx import OutPoint, TxOut
 from edu_chain.wallet import (
     DEFAULT_FEE,
@@ -83,57 +83,38 @@ def _load(path: Path) -> Wallet:
 # --- talking to a node ---------------------------------------------------------------------
 
 
-def _request(node_url: str, method: str, path: str, **kwargs: Any) -> Any:
-    """One HTTP call to the node; every failure becomes a one-line CliError."""
-    try:
-        with httpx.Client(
-            base_url=node_url, timeout=TIMEOUT_SECONDS, transport=_TRANSPORT
-        ) as client:
-            response = client.request(method, path, **kwargs)
-    except httpx.TransportError as error:
-        raise CliError(
-            f"no node answered at {node_url} ({type(error).__name__}: {error}). "
-            "Start one with `educhain node` or pass --node URL "
+def _client(node_url: str) -> NodeClient:
+    return NodeClient(node_url, timeout=TIMEOUT_SECONDS, transport=_TRANSPORT)
+
+
+def _cli_error(error: NodeClientError) -> CliError:
+    """A node failure as one line for the user (with a hint when no node answered)."""
+    if isinstance(error, NodeUnreachableError):
+        return CliError(
+            f"{error.message}. Start one with `educhain node` or pass --node URL "
             "(a testnet's URLs: `educhain testnet status --dir DIR`)."
-        ) from None
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if response.status_code >= 400:
-        detail = body.get("error") if isinstance(body, dict) else None
-        if isinstance(detail, dict):
-            reason = f"{detail.get('code', '?')}: {detail.get('message', '')}"
-        else:
-            reason = response.text[:200]
-        raise CliError(f"the node refused ({response.status_code}) {method} {path}: {reason}")
-    if not isinstance(body, dict):
-        raise CliError(f"the node sent a non-JSON-object reply to {method} {path}")
-    return body
+        )
+    return CliError(error.message)
 
 
 def _address_info(node_url: str, address: str) -> tuple[int, dict[OutPoint, TxOut]]:
     """(balance, spendable utxos) for one address, from ``GET /api/address/{address}``."""
-    body = _request(node_url, "GET", f"/api/address/{address}")
     pubkey_hash = address_to_pubkey_hash(address)
-    utxos: dict[OutPoint, TxOut] = {}
     try:
-        entries = body.get("utxos", [])
-        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-            raise TypeError(f"utxos must be a list of objects, got {entries!r:.80}")
-        for entry in entries:
-            if entry.get("spendable", True) is False or entry.get("spent_in_mempool"):
-                continue
-            if "txid" in entry:
-                txid, index = entry["txid"], entry["index"] if "index" in entry else entry["vout"]
-            else:  # "outpoint": "txid:index", as OutPoint.__str__ writes it
-                txid, index = entry["outpoint"].rsplit(":", 1)
-            outpoint = OutPoint(from_display_hex(txid), int(index))
-            utxos[outpoint] = TxOut(int(entry["amount"]), pubkey_hash)
-        balance = int(body.get("balance", sum(out.amount for out in utxos.values())))
-    except (AttributeError, KeyError, TypeError, ValueError, EduChainError) as error:
-        raise CliError(f"the node's reply for {address} is malformed: {error!r}") from None
-    return balance, utxos
+        with _client(node_url) as node:
+            coins = node.coins(address, pubkey_hash)
+    except NodeClientError as error:
+        raise _cli_error(error) from None
+    return coins.balance, coins.spendable
+
+
+def _submit(node_url: str, tx_hex: str) -> str:
+    """``POST /api/tx``; the txid the node gives."""
+    try:
+        with _client(node_url) as node:
+            return node.submit_tx(tx_hex).txid
+    except NodeClientError as error:
+        raise _cli_error(error) from None
 
 
 # --- commands ------------------------------------------------------------------------------
@@ -257,8 +238,7 @@ def send(
         ) from None
     except (WalletError, KeyFormatError) as error:
         raise CliError(str(error)) from None
-    reply = _request(node_url, "POST", "/api/tx", json={"hex": tx.hex()})
-    txid = reply.get("txid", tx.id)
+    txid = _submit(node_url, tx.hex())
     if as_json:
         click.echo(json.dumps({"txid": txid, "hex": tx.hex(), "fee": fee_units}))
         return

@@ -24,6 +24,7 @@ What is raised, and what the client sees (status, ``code``):
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -32,6 +33,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from edu_chain.errors import EduChainError, KeyFormatError, ValidationError
+from edu_chain.node.api_models import ERROR_STATUSES as ERROR_STATUSES
+from edu_chain.node.api_models import error_responses as error_responses
 from edu_chain.node.faucet import FaucetError
 from edu_chain.node.p2p import PeerError
 
@@ -83,14 +86,24 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [_describe(error) for error in exc.errors()[:MAX_PROBLEMS_SHOWN]]
-        return error_response(400, "invalid-request", "; ".join(problems) or "invalid request")
+        errors = exc.errors()
+        problems = [_describe(error) for error in errors[:MAX_PROBLEMS_SHOWN]]
+        # A field checked against a published pattern names its own reason (bad-address...).
+        codes = {str(error.get("type")) for error in errors}
+        code = next(iter(codes)) if len(codes) == 1 else ""
+        if "-" not in code:
+            code = "invalid-request"
+        return error_response(400, code, "; ".join(problems) or "invalid request")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, "http-error")
         status = exc.status_code if 400 <= exc.status_code < 500 else 400
-        return error_response(status, code, str(exc.detail), getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        allowed = _allowed_methods(request) if status == 405 else None
+        if allowed is not None:
+            headers = {**(headers or {}), "Allow": allowed}
+        return error_response(status, code, str(exc.detail), headers)
 
     @app.exception_handler(FaucetError)
     async def faucet_error(request: Request, exc: FaucetError) -> JSONResponse:
@@ -120,6 +133,17 @@ def install_error_handlers(app: FastAPI) -> None:
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return error_response(500, "internal-error", f"{type(exc).__name__}: the node has a bug")
+
+
+def _allowed_methods(request: Request) -> str | None:
+    """The methods the OpenAPI document lists for the request's path (Starlette's own Allow
+    header names only the first route's, and GET and POST /api/blocks are two routes);
+    None for a path the document does not describe (the explorer, /docs)."""
+    for template, operations in request.app.openapi()["paths"].items():
+        parts = re.split(r"\{[^/{}]+\}", template)
+        if re.fullmatch("[^/]+".join(re.escape(part) for part in parts), request.url.path):
+            return ", ".join(sorted(method.upper() for method in operations))
+    return None
 
 
 def _describe(error: dict[str, Any]) -> str:
@@ -201,4 +225,11 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
-__all__ = ["ApiError", "BodySizeLimit", "error_response", "install_error_handlers"]
+__all__ = [
+    "ERROR_STATUSES",
+    "ApiError",
+    "BodySizeLimit",
+    "error_response",
+    "error_responses",
+    "install_error_handlers",
+]

@@ -8,13 +8,135 @@ Unknown fields are ignored, so a newer client can talk to an older node.
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 MAX_MINE_COUNT = 1_000  # blocks per POST /api/mine
 MAX_ADDRESS_CHARS = 100  # a Base58Check address is ~34 characters
 MAX_PEER_CHARS = 300  # "host:port", hostnames up to 253 characters (also AnnounceBody.sender)
+
+# The patterns the OpenAPI document publishes, checked with the same regular expressions.
+HEX_PATTERN = r"^(?:[0-9a-fA-F]{2})+$"  # raw bytes: an even number of hex digits, at least 2
+HASH_PATTERN = r"^[0-9a-fA-F]{64}$"  # a displayed block hash or txid
+ADDRESS_PATTERN = r"^[1-9A-HJ-NP-Za-km-z]{25,35}$"  # Base58 (no 0, O, I, l); the checksum is
+# checked by the route (400 bad-address): a JSON schema cannot express it
+_PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
+PEER_PATTERN = r"^(?:http://)?(?:[A-Za-z0-9.\-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]):" + _PORT + r"/?$"
+PEER_PATH_PATTERN = r"^(?:[A-Za-z0-9.\-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]):" + _PORT + "$"
+NETWORK_PATTERN = r"^[a-z0-9][a-z0-9-]{0,99}$"
+
+
+def constrained(
+    pattern: str, code: str, what: str, example: str | None = None, *, in_path: bool = False
+) -> Any:
+    """A string field (or, ``in_path``, a path parameter) that must match ``pattern``: the
+    pattern is published in the OpenAPI document, and a mismatch is refused with the stable
+    reason ``code`` (400, see :mod:`edu_chain.node.api_errors`)."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            shown = value if len(value) <= 80 else value[:77] + "..."
+            raise PydanticCustomError(code, f"{what}, got {shown!r}")  # type: ignore[arg-type]
+        return value
+
+    schema: dict[str, Any] = {"pattern": pattern}
+    if example is not None:
+        schema["examples"] = [example]
+    if in_path:
+        from fastapi import Path
+
+        return Path(json_schema_extra=schema), AfterValidator(check)
+    return Field(strict=True, json_schema_extra=schema), AfterValidator(check)
+
+
+_hex = constrained(HEX_PATTERN, "decode-bad-hex", "expected raw bytes as hex (pairs of 0-9a-f)")
+_hash = constrained(HASH_PATTERN, "decode-bad-hex", "expected a hash: 64 hex digits")
+_address = constrained(
+    ADDRESS_PATTERN, "bad-address", "expected a Base58Check address (25-35 characters)"
+)
+_peer = constrained(
+    PEER_PATTERN,
+    "bad-peer-address",
+    "expected 'host:port' (example: 127.0.0.1:8333)",
+    "127.0.0.1:8333",
+)
+
+RawHex = Annotated[str, *_hex]
+HashHex = Annotated[str, *_hash]
+Address = Annotated[str, *_address]
+PeerAddress = Annotated[str, Field(max_length=MAX_PEER_CHARS), *_peer]
+
+
+def _whole_float_to_int(value: object) -> object:
+    """JSON Schema counts ``5.0`` as an integer, so the node does too; strict validation
+    still refuses ``"5"``, ``true`` and ``5.5``."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def Count(low: int, high: int | None = None) -> Any:
+    """A strict JSON integer in ``[low, high]`` (``5.0`` allowed, see above)."""
+    # The before-validator goes last: it then runs first, ahead of the strict check.
+    return Annotated[int, Field(strict=True, ge=low, le=high), BeforeValidator(_whole_float_to_int)]
+
+
+# Path parameters: the same checks, published as the parameter's schema.
+HashPath = Annotated[
+    str, *constrained(HASH_PATTERN, "decode-bad-hex", "expected 64 hex digits", in_path=True)
+]
+AddressPath = Annotated[
+    str,
+    *constrained(ADDRESS_PATTERN, "bad-address", "expected a Base58Check address", in_path=True),
+]
+PeerPath = Annotated[
+    str,
+    *constrained(
+        PEER_PATH_PATTERN,
+        "bad-peer-address",
+        "expected 'host:port'",
+        "127.0.0.1:8333",
+        in_path=True,
+    ),
+]
+
+
+class ErrorDetail(BaseModel):
+    """A refusal: a stable, kebab-case reason code and a sentence for people."""
+
+    code: Annotated[str, Field(examples=["bad-txns-inputs-missingorspent"])]
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every error the API returns: ``{"error": {"code": ..., "message": ...}}``."""
+
+    error: ErrorDetail
+
+
+# What each error status means on this API (the OpenAPI document's descriptions).
+ERROR_STATUSES = {
+    400: "Malformed input (`invalid-request`, `decode-*`, `bad-address`...) or a request "
+    "the node's rules refuse (the rule's reason code)",
+    401: "A control call without the token of a node reachable from the network (`token-required`)",
+    403: "A wrong token (`bad-token`)",
+    404: "No such block, transaction, height or peer",
+    409: "The faucet's wallet has no coins to pay with (`faucet-empty`)",
+    413: "The request body is over the node's size limit (`request-too-large`)",
+    429: "The faucet's rate limit (`faucet-rate-limited`; see the Retry-After header)",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses`` of a route that can fail with ``statuses``: each with the error
+    model, so the OpenAPI document lists every error the operation returns."""
+    return {
+        status: {"model": ErrorBody, "description": ERROR_STATUSES[status]} for status in statuses
+    }
 
 
 class _Body(BaseModel):
@@ -24,68 +146,79 @@ class _Body(BaseModel):
 class HexBody(_Body):
     """``POST /api/tx`` and ``POST /api/blocks``: raw bytes as hex."""
 
-    hex: Annotated[str, Field(strict=True, min_length=1, description="raw bytes as hex")]
+    hex: Annotated[RawHex, Field(description="raw bytes as hex")]
 
 
 class MineBody(_Body):
     """``POST /api/mine``: how many blocks, and who gets the coinbase (default: node wallet)."""
 
-    count: Annotated[int, Field(strict=True, ge=1, le=MAX_MINE_COUNT)] = 1
-    address: Annotated[str | None, Field(strict=True, max_length=MAX_ADDRESS_CHARS)] = None
+    count: Count(1, MAX_MINE_COUNT) = 1
+    address: Address | None = None
 
 
 class FaucetBody(_Body):
     """``POST /api/faucet``: the address to pay and, optionally, how much (base units)."""
 
-    address: Annotated[str, Field(strict=True, max_length=MAX_ADDRESS_CHARS)]
-    amount: Annotated[int | None, Field(strict=True, ge=1, description="base units")] = None
+    address: Address
+    amount: Annotated[Count(1) | None, Field(description="base units")] = None
 
 
 class MiningBody(_Body):
     """``POST /api/mining``: change only the fields given."""
 
     enabled: Annotated[bool | None, Field(strict=True)] = None
-    threads: Annotated[int | None, Field(strict=True, ge=1, le=256)] = None
-    address: Annotated[str | None, Field(strict=True, max_length=MAX_ADDRESS_CHARS)] = None
+    threads: Count(1, 256) | None = None
+    address: Address | None = None
 
 
 class PeerBody(_Body):
     """``POST /api/peers`` and ``POST /p2p/bye``: a peer's ``host:port``."""
 
-    address: Annotated[
-        str, Field(strict=True, max_length=MAX_PEER_CHARS, examples=["127.0.0.1:8333"])
-    ]
+    address: PeerAddress
 
 
 class HelloBody(PeerBody):
     """``POST /p2p/hello``: the sender's address and the chain it is on."""
 
-    network: Annotated[str, Field(strict=True, max_length=100)]
+    network: Annotated[
+        str,
+        Field(strict=True, max_length=100, json_schema_extra={"pattern": NETWORK_PATTERN}),
+    ]
 
 
 class AnnounceBody(_Body):
     """``POST /p2p/announce``: new blocks and transactions from a peer, as hex."""
 
-    sender: Annotated[str | None, Field(strict=True, max_length=300, alias="from")] = None
-    blocks: Annotated[list[Annotated[str, Field(strict=True)]], Field(max_length=5_000)] = []
-    txs: Annotated[list[Annotated[str, Field(strict=True)]], Field(max_length=50_000)] = []
+    sender: Annotated[PeerAddress | None, Field(alias="from")] = None
+    blocks: Annotated[list[RawHex], Field(max_length=5_000)] = []
+    txs: Annotated[list[RawHex], Field(max_length=50_000)] = []
 
 
 class GetBlocksBody(_Body):
     """``POST /p2p/getblocks``: a block locator (displayed hashes) and a batch size."""
 
-    locator: Annotated[list[Annotated[str, Field(strict=True)]], Field(max_length=200)]
-    limit: Annotated[int, Field(strict=True, ge=1, le=1_000)] = 250
+    locator: Annotated[list[HashHex], Field(max_length=200)]
+    limit: Count(1, 1_000) = 250
 
 
 __all__ = [
+    "ERROR_STATUSES",
     "MAX_MINE_COUNT",
+    "Address",
+    "AddressPath",
     "AnnounceBody",
+    "ErrorBody",
     "FaucetBody",
     "GetBlocksBody",
+    "HashHex",
+    "HashPath",
     "HelloBody",
     "HexBody",
     "MineBody",
     "MiningBody",
+    "PeerAddress",
     "PeerBody",
+    "PeerPath",
+    "RawHex",
+    "error_responses",
 ]

@@ -20,15 +20,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from edu_chain.chain.coins import Coin
 from edu_chain.errors import NodeError
+from edu_chain.node.state import NodeState, parse_address
 from edu_chain.teaching_tx import OutPoint, Transaction
-from edu_chain.wallet import InsufficientFundsError, format_coins
-
-if TYPE_CHECKING:  # pragma: no cover
-    from edu_chain.node.service import Node, NodeConfig
+from edu_chain.wallet import InsufficientFundsError, Wallet, format_coins
 
 
 class FaucetError(NodeError):
@@ -80,14 +78,14 @@ class RateLimiter:
 class SpendableView:
     """The node wallet's coins as :meth:`Wallet.coins` reads them (see the module docstring)."""
 
-    def __init__(self, node: Node) -> None:
-        self.node = node
-        self.params = node.params
-        self.height = node.chain.height
+    def __init__(self, state: NodeState) -> None:
+        self.state = state
+        self.params = state.params
+        self.height = state.chain.height
 
     def utxos_for(self, pubkey_hash: bytes) -> Iterable[tuple[OutPoint, Any]]:
-        mempool = self.node.mempool
-        for outpoint, coin in self.node.chain.utxos_for(pubkey_hash):
+        mempool = self.state.mempool
+        for outpoint, coin in self.state.chain.utxos_for(pubkey_hash):
             if outpoint not in mempool.spenders:
                 yield outpoint, coin
         for entry in mempool:
@@ -98,14 +96,31 @@ class SpendableView:
 
 
 class Faucet:
-    """Rate-limited payments from the node's wallet."""
+    """Rate-limited payments from ``wallet`` (the node's), over the coins of ``state``.
 
-    def __init__(self, node: Node, config: NodeConfig) -> None:
-        self.node = node
-        self.default_amount = config.faucet_amount
-        self.max_amount = config.faucet_max
-        self.per_address = RateLimiter(*config.faucet_per_address)
-        self.per_ip = RateLimiter(*config.faucet_per_ip)
+    ``submit_tx`` puts a payment into the mempool and relays it (the node's ``submit_tx``).
+    Limits: ``amount`` (default per request), ``max_amount``, and ``(count, seconds)``
+    windows ``per_address`` and ``per_ip``.
+    """
+
+    def __init__(
+        self,
+        state: NodeState,
+        wallet: Wallet,
+        *,
+        submit_tx: Callable[[Transaction], object],
+        amount: int,
+        max_amount: int,
+        per_address: tuple[int, float] = (1, 60.0),
+        per_ip: tuple[int, float] = (10, 60.0),
+    ) -> None:
+        self.state = state
+        self.wallet = wallet
+        self.submit_tx = submit_tx
+        self.default_amount = amount
+        self.max_amount = max_amount
+        self.per_address = RateLimiter(*per_address)
+        self.per_ip = RateLimiter(*per_ip)
         self._lock = threading.Lock()  # check-then-record must not interleave
 
     def request(self, address: str, amount: int | None, client: str) -> Transaction:
@@ -114,7 +129,7 @@ class Faucet:
             return self._request(address, amount, client)
 
     def _request(self, address: str, amount: int | None, client: str) -> Transaction:
-        self.node.parse_address(address)  # a KeyFormatError for a bad address
+        parse_address(address)  # a KeyFormatError for a bad address
         amount = self.default_amount if amount is None else amount
         if not 1 <= amount <= self.max_amount:
             raise FaucetError(
@@ -135,7 +150,7 @@ class Faucet:
                     retry_after=wait,
                 )
         try:
-            tx = self.node.pay(address, amount)
+            tx = self.pay(address, amount)
         except InsufficientFundsError as exc:
             raise FaucetError(
                 "faucet-empty",
@@ -144,4 +159,12 @@ class Faucet:
             ) from None
         self.per_address.record(address)
         self.per_ip.record(client)
+        return tx
+
+    def pay(self, address: str, amount: int) -> Transaction:
+        """Pay from the wallet, without limits: build over the coins no mempool transaction
+        spends yet (plus our own pending change), then submit and relay."""
+        with self.state.lock:
+            tx = self.wallet.build_payment(SpendableView(self.state), address, amount)
+            self.submit_tx(tx)
         return tx

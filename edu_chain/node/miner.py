@@ -26,12 +26,11 @@ from typing import TYPE_CHECKING
 
 from edu_chain.block import Block
 from edu_chain.errors import NodeError
+from edu_chain.node.state import NodeState
 from edu_chain.pow.mining import MiningStats, mine_with_stats
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable
-
-    from edu_chain.node.service import Node
 
 log = logging.getLogger(__name__)
 
@@ -43,18 +42,27 @@ class _Interrupted(Exception):
 
 
 class Miner:
-    """Mines blocks paying ``pubkey_hash`` on ``node``'s tip (see the module docstring)."""
+    """Mines blocks paying ``pubkey_hash`` on the tip of ``state.chain`` (see the module
+    docstring).  What it needs from the node is passed in: ``submit_block`` (validate, store
+    and relay a found block), ``template_timestamp`` (the next block's timestamp, None for the
+    clock) and ``tag`` (the node's name, written into the coinbase)."""
 
     def __init__(
         self,
-        node: Node,
+        state: NodeState,
         *,
+        submit_block: Callable[[Block], object],
+        template_timestamp: Callable[[], int | None] = lambda: None,
+        tag: Callable[[], str] = lambda: "edu_chain",
         pubkey_hash: bytes,
         backend: str = "auto",
         threads: int | None = None,
         interval: float = 0.0,
     ) -> None:
-        self.node = node
+        self.state = state
+        self.submit_block = submit_block
+        self.template_timestamp = template_timestamp
+        self.tag = tag
         self.pubkey_hash = pubkey_hash
         self.backend = backend
         self.threads = threads
@@ -146,15 +154,15 @@ class Miner:
 
     def _mine_one(self, pubkey_hash: bytes, should_stop: Callable[[], bool]) -> Block | None:
         """One search on a fresh template; the submitted block, or None if interrupted."""
-        node = self.node
+        state = self.state
         while True:
             if should_stop():
                 return None
-            with node.lock:
+            with state.lock:
                 self._extra_nonce = (self._extra_nonce + 1) & 0xFFFFFFFF
-                extra = node.name.encode()[:40] + b"/" + self._extra_nonce.to_bytes(4, "little")
-                template = node.mempool.block_template(
-                    pubkey_hash, timestamp=node.template_timestamp(), extra=extra
+                extra = self.tag().encode()[:40] + b"/" + self._extra_nonce.to_bytes(4, "little")
+                template = state.mempool.block_template(
+                    pubkey_hash, timestamp=self.template_timestamp(), extra=extra
                 )
                 generation = self._tip_generation
 
@@ -178,11 +186,11 @@ class Miner:
             if result.header is None:
                 continue  # no nonce works: next extra nonce
             block = replace(template, header=result.header)
-            with node.lock:
-                stale = node.chain.tip.hash != template.header.prev_hash  # a block arrived
+            with state.lock:
+                stale = state.chain.tip.hash != template.header.prev_hash  # a block arrived
                 if stale or should_stop() or self._tip_generation != generation:
                     return None
-                node.submit_block(block)
+                self.submit_block(block)
             self.blocks_mined += 1
             log.info("mined block %s", block.id)
             return block

@@ -2,7 +2,9 @@
 
 Bitcoin nodes speak a binary protocol over TCP (``inv``/``getdata``/``getheaders``/``block``
 messages).  Our nodes already run an HTTP server, so they speak JSON over HTTP instead; the
-ideas are the same.  Endpoints a node serves to its peers (see :mod:`edu_chain.node.api`):
+ideas are the same.  This module holds both halves of the protocol: the client side
+(:class:`PeerManager`, which talks to peers through :class:`~edu_chain.node.client.NodeClient`)
+and the server side (``router``, the endpoints a node serves to its peers):
 
 ``POST /p2p/hello {"address": "host:port", "network": name}``
     "I am a node at this address, on this chain; talk to me too."  The receiver adds the
@@ -41,17 +43,29 @@ import re
 import threading
 import time
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 import httpx
+from fastapi import APIRouter, Depends, Query, Request
 
+from edu_chain.block import Block
+from edu_chain.chain.state import parse_block
+from edu_chain.encoding import parse_hex
 from edu_chain.errors import EduChainError, NodeError, ValidationError
 from edu_chain.hashing import display_hex, from_display_hex
-
-if TYPE_CHECKING:  # pragma: no cover
-    from edu_chain.block import Block
-    from edu_chain.node.service import Node
-    from edu_chain.teaching_tx import Transaction
+from edu_chain.node.api_models import (
+    HASH_PATTERN,
+    AnnounceBody,
+    GetBlocksBody,
+    HelloBody,
+    PeerBody,
+    error_responses,
+)
+from edu_chain.node.client import NodeClient, NodeClientError
+from edu_chain.node.state import NodeState
+from edu_chain.teaching_tx import Transaction
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +86,7 @@ def parse_peer_address(address: object) -> str:
     """Check ``"host:port"`` and return it normalised; NodeError (code ``bad-peer-address``)."""
     if not isinstance(address, str):
         raise PeerError("bad-peer-address", "a peer address must be a string 'host:port'")
-    text = address.strip()
-    if text.startswith("http://"):
-        text = text[len("http://") :].rstrip("/")
+    text = address.strip().removeprefix("http://").removesuffix("/")
     match = _ADDRESS.match(text)
     if match is None or not 1 <= int(match["port"]) <= 65535:
         raise PeerError(
@@ -96,9 +108,10 @@ class PeerError(NodeError):
 class Peer:
     """What we know about one peer, and the queue of announcements for it."""
 
-    def __init__(self, address: str, *, inbound: bool) -> None:
+    def __init__(self, address: str, *, inbound: bool, client: NodeClient) -> None:
         self.address = address
         self.url = f"http://{address}"
+        self.client = client  # shares the peer manager's connection pool
         self.inbound = inbound
         self.connected_at = time.time()
         self.hello_done = inbound  # an inbound peer already said hello to us
@@ -132,12 +145,45 @@ class Peer:
         }
 
 
+@dataclass(frozen=True)
+class LocalNode:
+    """What the peer protocol needs from the node it runs in: its shared state and the
+    actions that validate, store and relay (``submit_block(block, source=, relay=)`` ->
+    ``(result, SubmitResult | None)``, ``submit_tx(tx, source=, relay=)``)."""
+
+    state: NodeState
+    address: Callable[[], str]  # our "host:port" as peers reach us (known once we listen)
+    name: Callable[[], str]
+    submit_block: Callable[..., tuple[str, Any]]
+    submit_tx: Callable[..., Any]
+
+    @property
+    def self_address(self) -> str:
+        return self.address()
+
+    @property
+    def params(self) -> Any:
+        return self.state.params
+
+    @property
+    def chain(self) -> Any:
+        return self.state.chain
+
+    @property
+    def mempool(self) -> Any:
+        return self.state.mempool
+
+    @property
+    def lock(self) -> Any:
+        return self.state.lock
+
+
 class PeerManager:
     """The node's peers: one worker thread each (see the module docstring)."""
 
     def __init__(
         self,
-        node: Node,
+        node: LocalNode,
         *,
         timeout: float = 5.0,
         sync_interval: float = 2.0,
@@ -146,7 +192,7 @@ class PeerManager:
         self.node = node
         self.timeout = timeout
         self.sync_interval = sync_interval
-        self._client = httpx.Client(timeout=timeout, transport=transport)
+        self._http = httpx.Client(timeout=timeout, transport=transport)
         self._peers: dict[str, Peer] = {}
         self._lock = threading.Lock()
         self._running = False
@@ -169,7 +215,7 @@ class PeerManager:
         for peer in peers:
             if peer.thread is not None:
                 peer.thread.join(timeout=self.timeout + 1)
-        self._client.close()
+        self._http.close()
 
     def addresses(self) -> list[str]:
         with self._lock:
@@ -192,7 +238,9 @@ class PeerManager:
                 return peer
             if len(self._peers) >= MAX_PEERS:
                 raise PeerError("too-many-peers", f"this node keeps at most {MAX_PEERS} peers")
-            peer = Peer(address, inbound=inbound)
+            peer = Peer(
+                address, inbound=inbound, client=NodeClient(f"http://{address}", http=self._http)
+            )
             self._peers[address] = peer
             if self._running:
                 self._spawn(peer)
@@ -211,10 +259,8 @@ class PeerManager:
         peer.wake.set()
         if tell_peer:
             try:
-                self._client.post(
-                    f"{peer.url}/p2p/bye", json={"address": self.node.self_address}, timeout=2.0
-                )
-            except httpx.HTTPError as exc:
+                peer.client.bye(self.node.self_address, timeout=2.0)
+            except NodeClientError as exc:
                 log.info("bye to %s failed: %s", address, exc)
         return True
 
@@ -289,7 +335,7 @@ class PeerManager:
                 continue
             try:
                 self._step(peer)
-            except (httpx.HTTPError, PeerError, ValueError, KeyError, TypeError) as exc:
+            except (PeerError, ValueError, KeyError, TypeError) as exc:
                 self._failed(peer, exc)
             except Exception as exc:  # a bug or a very strange peer: log, back off, go on
                 log.exception("peer %s: unexpected error", peer.address)
@@ -319,31 +365,19 @@ class PeerManager:
             self.sync_with(peer)
         self._succeeded(peer)
 
-    def _post(self, peer: Peer, path: str, payload: dict) -> Any:
-        response = self._client.post(f"{peer.url}{path}", json=payload)
-        return self._reply(peer, response, path)
-
-    def _reply(self, peer: Peer, response: httpx.Response, path: str) -> Any:
+    @staticmethod
+    def _call(peer: Peer, call: Callable[[NodeClient], Any]) -> Any:
+        """One call to the peer; a failure of any kind becomes a :class:`PeerError` (the
+        worker backs off on it) with the client's code (``node-unreachable``, the peer's
+        own error code, ``bad-node-reply``)."""
         try:
-            body = response.json()
-        except ValueError:
-            raise PeerError(
-                "bad-peer-reply", f"{path}: not JSON ({response.status_code})"
-            ) from None
-        if response.status_code >= 400:
-            error = body.get("error") if isinstance(body, dict) else None
-            code = error.get("code") if isinstance(error, dict) else None
-            raise PeerError(str(code or "peer-error"), f"{path} -> {response.status_code}: {error}")
-        if not isinstance(body, dict):
-            raise PeerError("bad-peer-reply", f"{path}: the reply is not a JSON object")
-        return body
+            return call(peer.client)
+        except NodeClientError as exc:
+            raise PeerError(exc.code, f"peer {peer.address}: {exc.message}") from None
 
     def _hello(self, peer: Peer) -> None:
-        reply = self._post(
-            peer,
-            "/p2p/hello",
-            {"address": self.node.self_address, "network": self.node.params.name},
-        )
+        node = self.node
+        reply = self._call(peer, lambda c: c.hello(node.self_address, node.params.name))
         if reply.get("network") != self.node.params.name:
             raise PeerError(
                 "wrong-network",
@@ -361,11 +395,8 @@ class PeerManager:
                 kind, payload = peer.queue.popleft()
                 (blocks if kind == "block" else txs).append(payload)
                 size += len(payload)
-            self._post(
-                peer,
-                "/p2p/announce",
-                {"from": self.node.self_address, "blocks": blocks, "txs": txs},
-            )
+            sender = self.node.self_address
+            self._call(peer, lambda c, b=blocks, t=txs, s=sender: c.announce(s, b, t))
             peer.sent += len(blocks) + len(txs)
 
     # --- sync -----------------------------------------------------------------------------
@@ -373,10 +404,10 @@ class PeerManager:
     def sync_with(self, peer: Peer) -> int:
         """Fetch the peer's chain if it has more work than ours; returns blocks received."""
         node = self.node
-        tip = self._reply(peer, self._client.get(f"{peer.url}/api/tip"), "/api/tip")
-        their_work = int(str(tip["chainwork"]), 16)
-        their_hash = from_display_hex(str(tip["hash"]))
-        peer.tip = {"height": int(tip["height"]), "hash": display_hex(their_hash)}
+        tip = self._call(peer, NodeClient.tip)
+        their_work = tip.chainwork
+        their_hash = from_display_hex(tip.hash)
+        peer.tip = {"height": tip.height, "hash": tip.hash}
         with node.lock:
             our_tip = node.chain.tip
             known = node.chain.get_entry(their_hash) is not None
@@ -392,13 +423,9 @@ class PeerManager:
                 locator = node.chain.block_locator()
             if last is not None:
                 locator.insert(0, last)
-            reply = self._post(
-                peer,
-                "/p2p/getblocks",
-                {"locator": [display_hex(h) for h in locator], "limit": SYNC_BATCH},
-            )
-            blocks = reply.get("blocks")
-            if not isinstance(blocks, list) or not blocks:
+            hashes = [display_hex(h) for h in locator]
+            blocks = self._call(peer, lambda c, h=hashes: c.getblocks(h, SYNC_BATCH))
+            if not blocks:
                 break
             new_last = self._accept_synced(peer, blocks)
             received += len(blocks)
@@ -414,9 +441,6 @@ class PeerManager:
         return received
 
     def _accept_synced(self, peer: Peer, blocks: list) -> bytes | None:
-        from edu_chain.chain.state import parse_block
-        from edu_chain.encoding import parse_hex
-
         last = None
         for raw_hex in blocks:
             try:
@@ -452,3 +476,92 @@ class PeerManager:
                 if size >= SYNC_MAX_BYTES:
                     break
             return out
+
+    def hello_received(self, address: str, network: str, client_host: str | None) -> dict:
+        """``POST /p2p/hello``: add the sender (inbound) if it is on our chain."""
+        ours = self.node.params.name
+        if network != ours:
+            raise PeerError("wrong-network", f"this node is on {ours!r}, the peer on {network!r}")
+        address = parse_peer_address(address)
+        host, port = address.rsplit(":", 1)
+        if host in ("0.0.0.0", "[::]") and client_host is not None:
+            address = f"{client_host}:{port}"  # it listens everywhere: reach it where it is
+        self.add(address, inbound=True)
+        return {"network": ours, "name": self.node.name(), "tip": self.node.state.tip_info()}
+
+    def announcement_received(
+        self, sender: str | None, blocks: list[Block], txs: list[Transaction]
+    ) -> dict:
+        """``POST /p2p/announce``: submit each block and transaction; each gets a result."""
+        self.note_received(sender)
+        results: dict[str, list] = {"blocks": [], "txs": []}
+        for block in blocks:
+            try:
+                result, _ = self.node.submit_block(block, source=sender)
+                results["blocks"].append({"hash": block.id, "result": result})
+            except ValidationError as exc:
+                results["blocks"].append({"hash": block.id, "result": "rejected", "code": exc.code})
+        for tx in txs:
+            try:
+                self.node.submit_tx(tx, source=sender)
+                results["txs"].append({"txid": tx.id, "result": "accepted"})
+            except ValidationError as exc:
+                results["txs"].append({"txid": tx.id, "result": "rejected", "code": exc.code})
+        return results
+
+
+# --- the server half: what a node serves to its peers ---------------------------------------
+
+router = APIRouter(tags=["p2p"])
+
+
+def _peers(request: Request) -> PeerManager:
+    return request.app.state.node.peers
+
+
+Peers = Annotated[PeerManager, Depends(_peers)]
+
+
+LOCATOR_PATTERN = "^(?:" + HASH_PATTERN[1:-1] + "(?:," + HASH_PATTERN[1:-1] + ")*)?$"
+
+
+@router.get("/api/headers", responses=error_responses(400))
+def get_headers(
+    peers: Peers,
+    locator: Annotated[str, Query(max_length=200 * 65, pattern=LOCATOR_PATTERN)] = "",
+    limit: Annotated[int, Query(ge=1, le=2_000)] = 500,
+) -> dict:
+    """Active-chain hashes after the first locator hash we share (comma-separated)."""
+    hashes = [from_display_hex(h) for h in locator.split(",") if h]
+    with peers.node.lock:
+        after = peers.node.chain.hashes_after(hashes, limit)
+    return {"hashes": [display_hex(h) for h in after]}
+
+
+@router.post("/p2p/hello", responses=error_responses(400, 413))
+def p2p_hello(body: HelloBody, request: Request, peers: Peers) -> dict:
+    """A peer introduces itself; we add it (inbound) and sync with it."""
+    client_host = request.client.host if request.client is not None else None
+    return peers.hello_received(body.address, body.network, client_host)
+
+
+@router.post("/p2p/bye", responses=error_responses(400, 413))
+def p2p_bye(body: PeerBody, peers: Peers) -> dict:
+    """A peer disconnected from us: forget it."""
+    return {"removed": peers.remove(body.address, tell_peer=False)}
+
+
+@router.post("/p2p/announce", responses=error_responses(400, 413))
+def p2p_announce(body: AnnounceBody, peers: Peers) -> dict:
+    """New blocks and transactions from a peer; each gets its own result.  All of them are
+    parsed before any is submitted, so a malformed one changes nothing."""
+    blocks = [parse_block(parse_hex(h, what="block hex")) for h in body.blocks]
+    txs = [Transaction.parse(parse_hex(h, what="transaction hex")) for h in body.txs]
+    return peers.announcement_received(body.sender, blocks, txs)
+
+
+@router.post("/p2p/getblocks", responses=error_responses(400, 413))
+def p2p_getblocks(body: GetBlocksBody, peers: Peers) -> dict:
+    """Our active-chain blocks after the locator's fork point, oldest first."""
+    locator = [from_display_hex(h) for h in body.locator]
+    return {"blocks": peers.blocks_after(locator, body.limit), "tip": peers.node.state.tip_info()}

@@ -35,17 +35,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from edu_chain import __version__
 from edu_chain.block import Block
 from edu_chain.chain import ChainEvent, ChainParams, ChainState, SubmitResult
-from edu_chain.errors import BlockValidationError, KeyFormatError, NodeError
+from edu_chain.errors import BlockValidationError, NodeError
 from edu_chain.hashing import display_hex
-from edu_chain.keys import PrivateKey, address_to_pubkey_hash
+from edu_chain.keys import PrivateKey
 from edu_chain.mempool import Mempool, MempoolEntry
 from edu_chain.node.faucet import Faucet
 from edu_chain.node.miner import Miner
-from edu_chain.node.p2p import PeerManager
+from edu_chain.node.p2p import LocalNode, PeerManager
+from edu_chain.node.state import NodeState, parse_address
 from edu_chain.teaching_tx import COIN, Transaction
 from edu_chain.wallet import Wallet
 
@@ -124,9 +126,10 @@ class Node:
         self.started_at = time.time()
         self.port = config.port  # the real port once the server is up (config may say 0)
         self.chain = self._open_chain()
-        self.lock = self.chain._lock  # one lock for chain + mempool (the mempool shares it too)
         self._newest_timestamp = max(e.timestamp for e in self.chain.index.values())
         self.mempool = Mempool(self.chain)
+        self.state = NodeState(self.params, self.chain, self.mempool)
+        self.lock = self.state.lock  # one lock for chain + mempool (the mempool shares it too)
         try:
             self.wallet = self._open_wallet()
         except Exception:
@@ -135,13 +138,24 @@ class Node:
         self.token = config.token
         if self.token is None and not is_loopback(config.host):
             self.token = secrets.token_urlsafe(18)
-        self.faucet = Faucet(self, config)
+        self.faucet = Faucet(
+            self.state,
+            self.wallet,
+            submit_tx=self.submit_tx,
+            amount=config.faucet_amount,
+            max_amount=config.faucet_max,
+            per_address=config.faucet_per_address,
+            per_ip=config.faucet_per_ip,
+        )
         self._readded: list[Transaction] = []
         self.chain.subscribe(self._on_chain_event)
         payout = config.mining_address or self.wallet.address
         self.miner = Miner(
-            self,
-            pubkey_hash=self.parse_address(payout),
+            self.state,
+            submit_block=self.submit_block,
+            template_timestamp=self.template_timestamp,
+            tag=lambda: self.name,
+            pubkey_hash=parse_address(payout),
             backend=config.backend or ("python" if self.simulated_time else "auto"),
             threads=config.threads,
             interval=config.mine_interval
@@ -149,9 +163,7 @@ class Node:
             else (0.5 if self.simulated_time else 0.0),
         )
         self.mining_address = payout
-        self.peers = PeerManager(
-            self, timeout=config.peer_timeout, sync_interval=config.sync_interval
-        )
+        self.peers = self.peer_manager()
 
     # --- set-up ---------------------------------------------------------------------------
 
@@ -207,6 +219,21 @@ class Node:
         """The ``host:port`` peers reach us at (sent in hello and announcements)."""
         return host_port(self.config.host, self.port)
 
+    def peer_manager(self, **options: Any) -> PeerManager:
+        """A :class:`PeerManager` for this node (``options``: ``transport``, ``timeout``,
+        ``sync_interval``; the config's by default).  Tests swap ``node.peers`` for one
+        speaking to an in-process app."""
+        options.setdefault("timeout", self.config.peer_timeout)
+        options.setdefault("sync_interval", self.config.sync_interval)
+        local = LocalNode(
+            state=self.state,
+            address=lambda: self.self_address,
+            name=lambda: self.name,
+            submit_block=self.submit_block,
+            submit_tx=self.submit_tx,
+        )
+        return PeerManager(local, **options)
+
     def start(self) -> None:
         """Start the peer threads (connecting to ``config.peers``) and, if asked, mining."""
         self.peers.start()
@@ -226,14 +253,7 @@ class Node:
 
     # --- parsing helpers ------------------------------------------------------------------
 
-    @staticmethod
-    def parse_address(address: object) -> bytes:
-        if not isinstance(address, str):
-            raise NodeError("an address must be a string")
-        try:
-            return address_to_pubkey_hash(address)
-        except (KeyFormatError, ValueError) as exc:
-            raise KeyFormatError(f"{address[:80]!r} is not a valid address: {exc}") from None
+    parse_address = staticmethod(parse_address)
 
     # --- chain events ---------------------------------------------------------------------
 
@@ -290,24 +310,10 @@ class Node:
             self.peers.broadcast_tx(tx, exclude=source)
         return entry
 
-    # --- faucet ---------------------------------------------------------------------------
-
-    def pay(self, address: str, amount: int) -> Transaction:
-        """Pay from the node's wallet (coins of the chain not already spent in the mempool)."""
-        from edu_chain.node.faucet import SpendableView
-
-        with self.lock:
-            tx = self.wallet.build_payment(SpendableView(self), address, amount)
-            self.submit_tx(tx, relay=False)
-        self.peers.broadcast_tx(tx)
-        return tx
-
     # --- summaries ------------------------------------------------------------------------
 
     def tip_info(self) -> dict:
-        with self.lock:
-            tip = self.chain.tip
-            return {"height": tip.height, "hash": tip.id, "chainwork": f"{tip.chainwork:x}"}
+        return self.state.tip_info()
 
     def info(self) -> dict:
         with self.lock:

@@ -38,9 +38,9 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from edu_chain.errors import NodeError
+from edu_chain.node.client import NodeClient, NodeClientError
+from edu_chain.node.service import INFO_FILE
 
 STATE_FILE = "testnet.json"
 LOG_FILE = "node.log"
@@ -157,30 +157,37 @@ def wait_until(
     timeout: float,
     what: str,
     interval: float = 0.1,
+    not_yet: tuple[type[BaseException], ...] = (),
 ) -> Any:
     """Poll ``predicate()`` until it returns something truthy (returned), or raise after
-    ``timeout`` seconds with ``what`` in the message (code ``node-timeout``)."""
+    ``timeout`` seconds with ``what`` in the message (code ``node-timeout``).
+
+    Exceptions of the ``not_yet`` types count as "not yet" (a node that is still starting
+    refuses connections); the last one is named in the timeout message.
+    """
     deadline = time.monotonic() + timeout
+    last_error: BaseException | None = None
     while True:
-        result = predicate()
+        try:
+            result = predicate()
+        except not_yet as error:
+            result, last_error = None, error
         if result:
             return result
         if time.monotonic() >= deadline:
-            raise TestnetError("node-timeout", f"gave up after {timeout:g} s waiting for {what}")
-        time.sleep(interval)
+            detail = f" (last error: {last_error})" if last_error is not None else ""
+            raise TestnetError(
+                "node-timeout", f"gave up after {timeout:g} s waiting for {what}{detail}"
+            )
+        time.sleep(interval)  # the poll period, not a wait for an event
 
 
 def get_json(url: str, path: str, *, timeout: float = 2.0) -> Any | None:
     """``GET url+path`` as JSON, or None if the node does not answer (yet) or answers 4xx/5xx."""
     try:
-        response = httpx.get(url + path, timeout=timeout)
-    except httpx.HTTPError:
-        return None
-    if response.status_code != 200:
-        return None
-    try:
-        return response.json()
-    except ValueError:
+        with NodeClient(url, timeout=timeout) as client:
+            return client.get(path)
+    except NodeClientError:
         return None
 
 
@@ -247,6 +254,91 @@ def node_command(
     return command + list(extra_args)
 
 
+def spawn_node(
+    command: Sequence[str],
+    log_path: Path,
+    *,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> subprocess.Popen:
+    """Start one node process, its output appended to ``log_path``, in its own session
+    (Ctrl-C in the shell does not reach it; stop it by pid)."""
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            list(command),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"},
+            cwd=cwd,
+        )
+
+
+def wait_node_ready(
+    url: str,
+    data_dir: str | os.PathLike[str],
+    *,
+    alive: Callable[[], bool],
+    name: str,
+    log: str | os.PathLike[str],
+    timeout: float = 60.0,
+) -> dict:
+    """Wait until the node at ``url`` answers ``GET /api/tip`` and has written
+    ``DATA_DIR/node.json`` (its peers and miner have started); returns the tip.  Fails fast
+    (code ``node-exited``) once ``alive()`` is false, with the end of its log."""
+    info_file = Path(data_dir) / INFO_FILE
+
+    def ready() -> dict | None:
+        if not alive():
+            raise TestnetError(
+                "node-exited",
+                f"{name} exited before answering; its log ends with:\n" + log_tail(str(log)),
+            )
+        tip = get_json(url, "/api/tip")
+        return tip if tip is not None and info_file.exists() else None
+
+    return wait_until(ready, timeout=timeout, what=f"{name} to answer at {url}")
+
+
+def _choose_ports(nodes: int, base_port: int | None) -> list[int]:
+    if base_port is None:
+        return free_ports(nodes)
+    ports = list(range(base_port, base_port + nodes))
+    busy = [p for p in ports if not port_is_free(p)]
+    if busy:
+        raise TestnetError(
+            "port-in-use", f"port(s) {busy} on {HOST} are taken; pick another --base-port"
+        )
+    return ports
+
+
+def _prepare_directory(directory: str | os.PathLike[str]) -> Path:
+    """The testnet's folder, created; refused while a testnet recorded there still runs."""
+    root = Path(directory).resolve()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise TestnetError(
+            "bad-directory",
+            f"cannot use {root} for the testnet: {error.strerror or error}; "
+            "pass --dir with a folder you can write to",
+        ) from None
+    previous = None
+    with contextlib.suppress(TestnetError):
+        previous = TestnetState.load(root)
+    if previous is not None:
+        running = [n for n in previous.nodes if pid_alive(n.pid, n.data_dir)]
+        if running:
+            names = ", ".join(f"{n.name} (pid {n.pid})" for n in running)
+            raise TestnetError(
+                "testnet-running",
+                f"{root} already has running nodes: {names}; stop them with "
+                f"`educhain testnet down --dir {root}`",
+            )
+    return root
+
+
 # --- the testnet -------------------------------------------------------------------------
 
 
@@ -273,6 +365,10 @@ class Testnet:
     @property
     def explorer_url(self) -> str:
         return self.nodes[0].url + "/"
+
+    def client(self, node: NodeProcess, *, timeout: float = 10.0) -> NodeClient:
+        """A :class:`~edu_chain.node.client.NodeClient` for one of the nodes."""
+        return NodeClient(node.url, timeout=timeout)
 
     @classmethod
     def start(
@@ -302,73 +398,22 @@ class Testnet:
         """
         if nodes < 1:
             raise ValueError(f"a testnet needs at least 1 node, got {nodes}")
-        root = Path(directory).resolve()
-        try:
-            root.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise TestnetError(
-                "bad-directory",
-                f"cannot use {root} for the testnet: {error.strerror or error}; "
-                "pass --dir with a folder you can write to",
-            ) from None
-        previous = None
-        with contextlib.suppress(TestnetError):
-            previous = TestnetState.load(root)
-        if previous is not None:
-            running = [n for n in previous.nodes if pid_alive(n.pid, n.data_dir)]
-            if running:
-                names = ", ".join(f"{n.name} (pid {n.pid})" for n in running)
-                raise TestnetError(
-                    "testnet-running",
-                    f"{root} already has running nodes: {names}; stop them with "
-                    f"`educhain testnet down --dir {root}`",
-                )
-        if base_port is None:
-            ports = free_ports(nodes)
-        else:
-            ports = list(range(base_port, base_port + nodes))
-            busy = [p for p in ports if not port_is_free(p)]
-            if busy:
-                raise TestnetError(
-                    "port-in-use", f"port(s) {busy} on {HOST} are taken; pick another --base-port"
-                )
+        root = _prepare_directory(directory)
+        ports = _choose_ports(nodes, base_port)
         say = on_progress or (lambda _message: None)
         network = network or "regtest"  # what a node runs without --network: record it
         testnet = cls(TestnetState(str(root), (), network, mine, time.time()))
+        options = {
+            "mine": mine,
+            "threads": threads if mine else None,
+            "network": network,
+            "exit_with_parent": exit_with_parent,
+            "extra_args": extra_args,
+        }
         try:
             for index, port in enumerate(ports):
-                name = f"node{index}"
-                data_dir = root / name
-                data_dir.mkdir(exist_ok=True)
-                earlier = [node.address for node in testnet.nodes]
-                command = node_command(
-                    data_dir,
-                    port,
-                    earlier,
-                    name=name,
-                    mine=mine,
-                    threads=threads if mine else None,
-                    network=network,
-                    exit_with_parent=exit_with_parent,
-                    extra_args=extra_args,
-                )
-                log_path = data_dir / LOG_FILE
-                with open(log_path, "ab") as log:
-                    process = subprocess.Popen(
-                        command,
-                        stdin=subprocess.DEVNULL,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                        start_new_session=True,  # Ctrl-C in the shell does not reach the nodes
-                        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                    )
-                testnet.processes[process.pid] = process
-                node = NodeProcess(name, port, process.pid, str(data_dir), str(log_path))
-                testnet.state = TestnetState(
-                    str(root), (*testnet.nodes, node), network, mine, testnet.state.started_at
-                )
-                testnet.state.save()  # recorded before waiting: `down` can always find it
-                say(f"started {name} (pid {process.pid}) on {node.url}")
+                node = testnet._launch(f"node{index}", port, options)
+                say(f"started {node.name} (pid {node.pid}) on {node.url}")
             for node in testnet.nodes:
                 testnet.wait_ready(node, timeout=timeout)
                 say(f"{node.name} answers at {node.url}")
@@ -383,6 +428,22 @@ class Testnet:
             testnet.stop()
             raise
         return testnet
+
+    def _launch(self, name: str, port: int, options: dict[str, Any]) -> NodeProcess:
+        """Start node ``name`` with every earlier node as a peer, and record it at once (so
+        ``down`` can always find it)."""
+        root = Path(self.state.directory)
+        data_dir = root / name
+        data_dir.mkdir(exist_ok=True)
+        earlier = [node.address for node in self.nodes]
+        command = node_command(data_dir, port, earlier, name=name, **options)
+        log_path = data_dir / LOG_FILE
+        process = spawn_node(command, log_path)
+        self.processes[process.pid] = process
+        node = NodeProcess(name, port, process.pid, str(data_dir), str(log_path))
+        self.state = replace(self.state, nodes=(*self.nodes, node))
+        self.state.save()
+        return node
 
     @classmethod
     def attach(cls, directory: str | os.PathLike[str]) -> Testnet:
@@ -405,17 +466,14 @@ class Testnet:
 
     def wait_ready(self, node: NodeProcess, *, timeout: float = 60.0) -> dict:
         """Wait until ``node`` answers ``GET /api/tip``; fail fast if its process exited."""
-
-        def ready() -> dict | None:
-            if not self.is_alive(node):
-                raise TestnetError(
-                    "node-exited",
-                    f"{node.name} (pid {node.pid}) exited before answering; its log ends with:\n"
-                    + log_tail(node.log),
-                )
-            return get_json(node.url, "/api/tip")
-
-        return wait_until(ready, timeout=timeout, what=f"{node.name} to answer at {node.url}")
+        return wait_node_ready(
+            node.url,
+            node.data_dir,
+            alive=lambda: self.is_alive(node),
+            name=f"{node.name} (pid {node.pid})",
+            log=node.log,
+            timeout=timeout,
+        )
 
     def peer_count(self, node: NodeProcess) -> int:
         peers = get_json(node.url, "/api/peers")
@@ -508,8 +566,11 @@ __all__ = [
     "TestnetError",
     "TestnetState",
     "free_ports",
+    "node_command",
+    "spawn_node",
     "start",
     "status",
     "stop",
+    "wait_node_ready",
     "wait_until",
 ]

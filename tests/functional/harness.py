@@ -1,8 +1,10 @@
 """A multi-node functional test harness, after Bitcoin Core's ``test/functional/test_framework``.
 
-Each node is a real ``python -m edu_chain node`` subprocess on a free 127.0.0.1 port with its
-own data directory, so tests exercise exactly what a participant runs.  Tests read like a lab
-script::
+A thin layer over the library's own launcher (:mod:`edu_chain.node.testnet`: the node command
+line, starting a process, waiting until it answers, free ports, ``wait_until``) and client
+(:class:`edu_chain.node.client.NodeClient`), so the tests exercise what ``educhain testnet``
+and the wallet use.  Each node is a real ``python -m edu_chain node`` subprocess on a free
+127.0.0.1 port with its own data directory.  Tests read like a lab script::
 
     with NodeHarness(tmp_path, nodes=2) as h:
         a, b = h.nodes
@@ -16,7 +18,7 @@ Rules the harness keeps:
 * no bare sleeps: every wait is :func:`wait_until` on a condition, with a timeout and a
   message saying what did not happen;
 * every step is logged (``harness`` logger; pytest shows it on failure, ``-o log_cli=true``
-  live), and each node's output goes to ``DATA_DIR/stdout.log`` for the post-mortem;
+  live), and each node's output goes to ``DATA_DIR/node.log`` for the post-mortem;
 * the harness stops (SIGTERM, then SIGKILL) only the processes it started, by pid.
 
 Nodes use ``--network unittest`` (trivial proof-of-work, simulated timestamps) unless told
@@ -27,17 +29,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import httpx
+from edu_chain.node import testnet
+from edu_chain.node.client import NodeClient, NodeClientError, NodeRefusedError
 
 log = logging.getLogger("harness")
 
@@ -49,33 +48,19 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 def wait_until(
     predicate: Callable[[], Any], *, timeout: float = DEFAULT_TIMEOUT, what: str = "condition"
 ) -> Any:
-    """Poll ``predicate`` until it returns something truthy (returned); AssertionError after
-    ``timeout`` seconds.  Exceptions from the predicate count as "not yet" (a node that is
-    still starting refuses connections)."""
-    deadline = time.monotonic() + timeout
-    last_error: Exception | None = None
-    while True:
-        try:
-            result = predicate()
-            if result:
-                return result
-        except (httpx.HTTPError, OSError, KeyError, ValueError) as exc:
-            last_error = exc
-        if time.monotonic() >= deadline:
-            detail = f" (last error: {last_error!r})" if last_error else ""
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}{detail}")
-        time.sleep(POLL_INTERVAL)  # the poll period of wait_until, not a wait for an event
+    """:func:`edu_chain.node.testnet.wait_until` with the tests' defaults: a node that does
+    not answer (yet) counts as "not yet"; ``TestnetError`` (code ``node-timeout``) at the end."""
+    return testnet.wait_until(
+        predicate,
+        timeout=timeout,
+        what=what,
+        interval=POLL_INTERVAL,
+        not_yet=(NodeClientError, KeyError, ValueError, OSError),
+    )
 
 
-def free_port() -> int:
-    """A port nobody listens on right now (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class NodeProcess:
-    """One ``educhain node`` subprocess and a small HTTP client for it."""
+class NodeProcess(NodeClient):
+    """One ``educhain node`` subprocess; the methods of :class:`NodeClient` talk to it."""
 
     def __init__(
         self,
@@ -91,20 +76,16 @@ class NodeProcess:
         self.data_dir = Path(data_dir)
         self.network = network
         self.extra_args = list(extra_args)
-        self.port = port or free_port()
+        self.port = port or testnet.free_ports(1)[0]
         self.process: subprocess.Popen | None = None
-        self._client = httpx.Client(timeout=30.0)
+        super().__init__(f"http://{self.address}", timeout=30.0)
 
     def __repr__(self) -> str:
         return f"<{self.name} {self.address} pid={self.pid}>"
 
     @property
     def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.address}"
+        return f"{testnet.HOST}:{self.port}"
 
     @property
     def pid(self) -> int | None:
@@ -112,7 +93,7 @@ class NodeProcess:
 
     @property
     def log_path(self) -> Path:
-        return self.data_dir / "stdout.log"
+        return self.data_dir / testnet.LOG_FILE
 
     # --- life cycle ----------------------------------------------------------------------
 
@@ -121,44 +102,31 @@ class NodeProcess:
         if self.process is not None and self.process.poll() is None:
             raise RuntimeError(f"{self.name} is already running")
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        command = [
-            sys.executable,
-            "-m",
-            "edu_chain",
-            "node",
-            "--data-dir",
-            str(self.data_dir),
-            "--port",
-            str(self.port),
-            "--network",
-            self.network,
-            "--name",
-            self.name,
-            "--sync-interval",
-            "0.5",
-            *self.extra_args,
-            *extra,
-        ]
-        for peer in peers:
-            command += ["--peer", peer.address]
+        command = testnet.node_command(
+            self.data_dir,
+            self.port,
+            [peer.address for peer in peers],
+            name=self.name,
+            network=self.network,
+            extra_args=["--sync-interval", "0.5", *self.extra_args, *extra],
+        )
         log.info("start %s: %s", self.name, " ".join(command[3:]))
-        env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "PYTHONUNBUFFERED": "1"}
-        with open(self.log_path, "ab") as output:
-            self.process = subprocess.Popen(
-                command, stdout=output, stderr=subprocess.STDOUT, env=env, cwd=self.data_dir
-            )
+        self.process = testnet.spawn_node(
+            command, self.log_path, env={"PYTHONPATH": str(REPO_ROOT)}, cwd=self.data_dir
+        )
         if wait:
             self.wait_ready()
 
     def wait_ready(self, timeout: float = DEFAULT_TIMEOUT) -> None:
-        def ready() -> bool:
-            if self.process is not None and self.process.poll() is not None:
-                raise AssertionError(
-                    f"{self.name} exited with {self.process.returncode}:\n{self.output()[-2000:]}"
-                )
-            return self.get("/api/tip") is not None and (self.data_dir / "node.json").exists()
-
-        wait_until(ready, timeout=timeout, what=f"{self.name} to answer on {self.url}")
+        process = self.process
+        testnet.wait_node_ready(
+            self.url,
+            self.data_dir,
+            alive=lambda: process is not None and process.poll() is None,
+            name=self.name,
+            log=self.log_path,
+            timeout=timeout,
+        )
         log.info("%s is up at %s (pid %s)", self.name, self.url, self.pid)
 
     def stop(self, timeout: float = 15.0) -> int | None:
@@ -189,43 +157,15 @@ class NodeProcess:
 
     def close(self) -> None:
         self.stop()
-        self._client.close()
+        super().close()
 
-    # --- HTTP ----------------------------------------------------------------------------
+    # --- the tests' shorthands (plain JSON, as the scenarios compare it) -------------------
 
-    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return self._client.request(method, f"{self.url}{path}", **kwargs)
+    def tip(self) -> dict:  # type: ignore[override]
+        return super().tip().to_dict()
 
-    def get(self, path: str, **kwargs: Any) -> Any:
-        response = self.request("GET", path, **kwargs)
-        response.raise_for_status()
-        return response.json()
-
-    def post(self, path: str, payload: Any = None, **kwargs: Any) -> Any:
-        response = self.request("POST", path, json=payload, **kwargs)
-        if response.status_code >= 400:
-            raise AssertionError(
-                f"{self.name} POST {path} -> {response.status_code}: {response.text[:500]}"
-            )
-        return response.json()
-
-    def tip(self) -> dict:
-        return self.get("/api/tip")
-
-    def mine(self, count: int = 1, address: str | None = None) -> list[str]:
-        payload: dict[str, Any] = {"count": count}
-        if address is not None:
-            payload["address"] = address
-        return self.post("/api/mine", payload)["blocks"]
-
-    def mempool_txids(self) -> set[str]:
-        return {entry["txid"] for entry in self.get("/api/mempool")["transactions"]}
-
-    def info(self) -> dict:
-        return self.get("/api/info")
-
-    def peer_addresses(self) -> set[str]:
-        return {peer["address"] for peer in self.get("/api/peers")["peers"]}
+    def mine(self, count: int = 1, address: str | None = None) -> list[str]:  # type: ignore[override]
+        return super().mine(count, address).blocks
 
 
 class NodeHarness:
@@ -242,9 +182,12 @@ class NodeHarness:
     ) -> None:
         self.base_dir = Path(base_dir)
         self.log = log
+        ports = testnet.free_ports(nodes)
         self.nodes = [
-            NodeProcess(i, self.base_dir / f"node{i}", network=network, extra_args=extra_args)
-            for i in range(nodes)
+            NodeProcess(
+                i, self.base_dir / f"node{i}", network=network, extra_args=extra_args, port=port
+            )
+            for i, port in enumerate(ports)
         ]
         self._start = start
 
@@ -270,7 +213,7 @@ class NodeHarness:
     def connect(self, a: NodeProcess, b: NodeProcess) -> None:
         """Connect ``a`` to ``b``; the hello makes it two-way.  Waits for both sides."""
         self.log.info("connect %s <-> %s", a.name, b.name)
-        a.post("/api/peers", {"address": b.address})
+        a.add_peer(b.address)
         wait_until(
             lambda: b.address in a.peer_addresses() and a.address in b.peer_addresses(),
             what=f"{a.name} and {b.name} to list each other as peers",
@@ -279,9 +222,11 @@ class NodeHarness:
     def disconnect(self, a: NodeProcess, b: NodeProcess) -> None:
         """Cut the link between ``a`` and ``b`` (both sides forget it)."""
         self.log.info("disconnect %s -x- %s", a.name, b.name)
-        response = a.request("DELETE", f"/api/peers/{b.address}")
-        if response.status_code not in (200, 404):
-            raise AssertionError(f"disconnect failed: {response.status_code} {response.text}")
+        try:
+            a.remove_peer(b.address)
+        except NodeRefusedError as error:
+            if error.status != 404:
+                raise
         wait_until(
             lambda: b.address not in a.peer_addresses() and a.address not in b.peer_addresses(),
             what=f"{a.name} and {b.name} to forget each other",
@@ -302,7 +247,7 @@ class NodeHarness:
 
         try:
             wait_until(same_tip, timeout=timeout, what="every node to have the same tip")
-        except AssertionError as exc:
+        except testnet.TestnetError as exc:
             detail = ", ".join(
                 f"{n.name}={t['height']}:{t['hash'][:12]}"
                 for n, t in zip(nodes, tips, strict=False)

@@ -18,7 +18,7 @@ from edu_chain.chain import ChainParams
 from edu_chain.chain.builder import ChainBuilder
 from edu_chain.node import Node, NodeConfig
 from edu_chain.node.api import create_app
-from edu_chain.node.p2p import PeerError, PeerManager
+from edu_chain.node.p2p import PeerError
 from tests.functional.harness import wait_until
 
 PARAMS = ChainParams.for_tests()
@@ -41,7 +41,7 @@ def node_b():
 def connect_in_process(node_b: Node, node_a: Node) -> TestClient:
     """Point B's peer manager at A's ASGI app (no sockets, no threads)."""
     client = TestClient(create_app(node_a), raise_server_exceptions=False)
-    node_b.peers = PeerManager(node_b, transport=client._transport, sync_interval=3600)
+    node_b.peers = node_b.peer_manager(transport=client._transport, sync_interval=3600)
     return client
 
 
@@ -113,7 +113,7 @@ CAUGHT_BY_WORKER = (httpx.HTTPError, PeerError, ValueError, KeyError, TypeError)
     ids=["not-json", "server-error", "bad-hex", "blocks-not-a-list", "tip-garbage"],
 )
 def test_broken_peer_is_refused_and_changes_nothing(node_b, respond, outcome):
-    node_b.peers = PeerManager(node_b, transport=_bad_peer(respond))
+    node_b.peers = node_b.peer_manager(transport=_bad_peer(respond))
     peer = node_b.peers.add("127.0.0.1:18005")
     before = node_b.tip_info()
     try:
@@ -132,7 +132,7 @@ def test_peer_serving_invalid_blocks_is_refused(node_b):
     def respond(request: httpx.Request) -> httpx.Response:
         return _tip_reply(request) or httpx.Response(200, json={"blocks": [bad.serialize().hex()]})
 
-    node_b.peers = PeerManager(node_b, transport=_bad_peer(respond))
+    node_b.peers = node_b.peer_manager(transport=_bad_peer(respond))
     peer = node_b.peers.add("127.0.0.1:18006")
     with pytest.raises(PeerError) as caught:
         node_b.peers.sync_with(peer)
@@ -144,7 +144,7 @@ def test_worker_survives_a_dead_peer_and_backs_off(node_b):
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)
 
-    node_b.peers = PeerManager(node_b, transport=_bad_peer(refuse), sync_interval=0.1)
+    node_b.peers = node_b.peer_manager(transport=_bad_peer(refuse), sync_interval=0.1)
     node_b.peers.start()
     peer = node_b.peers.add("127.0.0.1:18007")
     wait_until(lambda: peer.failures >= 2, timeout=10, what="two failed attempts")
@@ -172,7 +172,7 @@ def test_announcements_are_batched_under_the_size_limit(node_b, monkeypatch):
         sent.append(json.loads(request.content))
         return httpx.Response(200, json={"blocks": [], "txs": []})
 
-    node_b.peers = PeerManager(node_b, transport=httpx.MockTransport(capture))
+    node_b.peers = node_b.peer_manager(transport=httpx.MockTransport(capture))
     peer = node_b.peers.add("127.0.0.1:18009")
     for _ in range(10):
         peer.queue.append(("tx", "ab" * 150))  # 300 hex characters each

@@ -1,0 +1,47 @@
+"""Routes about transactions: submit one, look one up, the mempool."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from edu_chain.encoding import parse_hex
+from edu_chain.hashing import from_display_hex
+from edu_chain.node import views
+from edu_chain.node.api_errors import ApiError, error_responses
+from edu_chain.node.api_models import HashPath, HexBody
+from edu_chain.node.routes.deps import NodeDep
+from edu_chain.teaching_tx import Transaction
+
+router = APIRouter(tags=["transactions"])
+
+
+@router.post("/api/tx", responses=error_responses(400, 413))
+def post_tx(body: HexBody, node: NodeDep) -> dict:
+    """Submit a raw transaction to the mempool; relayed to peers when accepted."""
+    tx = Transaction.parse(parse_hex(body.hex, what="transaction hex"))
+    entry = node.submit_tx(tx)
+    return {"txid": tx.id, "fee": entry.fee, "size": entry.size}
+
+
+@router.get("/api/tx/{txid}", responses=error_responses(400, 404))
+def get_tx(txid: HashPath, node: NodeDep) -> dict:
+    """A transaction in the mempool or on the active chain."""
+    txid_bytes = from_display_hex(txid)
+    with node.lock:
+        found = views.tx_json(node, txid_bytes)
+    if found is None:
+        raise ApiError(
+            404,
+            "tx-not-found",
+            f"transaction {txid} is neither in the mempool nor on the active chain",
+        )
+    return found
+
+
+@router.get("/api/mempool")
+def get_mempool(node: NodeDep) -> dict:
+    """Transactions waiting for a block, highest fee rate first."""
+    with node.lock:
+        entries = node.mempool.to_list()
+        total = node.mempool.total_bytes
+    return {"count": len(entries), "bytes": total, "transactions": entries}
