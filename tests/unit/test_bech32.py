@@ -186,3 +186,12 @@ def test_the_wrong_variant_for_the_version_says_which_one_is_needed():
     with pytest.raises(DecodeError) as caught:
         decode_segwit_address("bc", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kemeawh")
     assert "witness version 0 addresses use a bech32 checksum" in caught.value.message
+
+
+def test_the_docstring_examples_run():
+    import doctest
+
+    import edu_chain.bech32
+
+    result = doctest.testmod(edu_chain.bech32)
+    assert result.attempted > 0 and result.failed == 0

@@ -32,6 +32,7 @@ def test_all_is_sorted_and_complete():
         "mempool",
         "sha256_kernels",
         "display",
+        "bech32",
     }
     assert len(set(edu_chain.__all__)) == len(edu_chain.__all__)  # order: ruff's RUF022
     assert public | {"__version__"} == set(edu_chain.__all__)
