@@ -17,6 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "edu_chain"
 RANK = {
     "errors": 0,
     "encoding": 0,
+    "bech32": 0,
     "hashing": 0,
     "sha256_kernels": 0,
     "merkle": 1,
