@@ -47,7 +47,6 @@ from edu_chain.errors import DecodeError
 from edu_chain.script.opcodes import Opcode
 from edu_chain.script.script import push_data
 from edu_chain.script.standard import classify, p2pkh, p2sh
-from edu_chain.script.verify import witness_program
 
 MAX_BASE58_ADDRESS_CHARS = 35
 """A Base58Check address is 25 bytes (version, 20-byte hash, 4-byte checksum): at most 35
@@ -74,25 +73,32 @@ REGTEST = Network("regtest", "bcrt", 0x6F, 0xC4)
 NETWORKS = {network.name: network for network in (MAINNET, TESTNET, REGTEST)}
 
 
-def script_pubkey_to_address(script_pubkey: bytes, network: Network = REGTEST) -> str | None:
-    """The address that pays to ``script_pubkey`` on ``network``, or None if it has none."""
+def script_pubkey_to_address(script_pubkey: bytes, network: Network | str = REGTEST) -> str | None:
+    """The address that pays to ``script_pubkey`` on ``network``, or None if it has none.
+
+    ``network`` is a :class:`Network` or its name (``"mainnet"``, ``"testnet"``, ``"regtest"``).
+    """
+    network = get_network(network)
     kind, solutions = classify(bytes(script_pubkey))
     if kind == "pubkeyhash":
         return base58check_encode(bytes([network.p2pkh_version]) + solutions[0])
     if kind == "scripthash":
         return base58check_encode(bytes([network.p2sh_version]) + solutions[0])
-    if kind in ("witness_v0_keyhash", "witness_v0_scripthash", "witness_unknown"):
-        version, program = witness_program(script_pubkey)  # type: ignore[misc]
+    if kind in ("witness_v0_keyhash", "witness_v0_scripthash"):
+        return encode_segwit_address(network.bech32_hrp, 0, solutions[0])
+    if kind == "witness_unknown":
+        version, program = solutions[0][0], solutions[1]
         return encode_segwit_address(network.bech32_hrp, version, program)
     return None
 
 
-def address_to_script_pubkey(address: str, network: Network = REGTEST) -> bytes:
-    """The scriptPubKey an ``address`` of ``network`` stands for.
+def address_to_script_pubkey(address: str, network: Network | str = REGTEST) -> bytes:
+    """The scriptPubKey an ``address`` of ``network`` (a :class:`Network` or its name) stands for.
 
     Raises :class:`DecodeError` when the address is malformed (checksum, characters,
     length, witness version) or belongs to another network.
     """
+    network = get_network(network)
     if not isinstance(address, str):
         raise DecodeError("decode-bad-type", f"an address is a str, got {type(address).__name__}")
     if not 0 < len(address) <= MAX_LENGTH:
@@ -111,6 +117,15 @@ def address_to_script_pubkey(address: str, network: Network = REGTEST) -> bytes:
     if len(address) <= MAX_BASE58_ADDRESS_CHARS and all(c in BASE58_ALPHABET for c in address):
         return _base58_script(address, network)
     raise _unrecognised(address, network)
+
+
+def get_network(network: Network | str) -> Network:
+    """``network`` itself, or the :class:`Network` of that name."""
+    if isinstance(network, Network):
+        return network
+    if network in NETWORKS:
+        return NETWORKS[network]
+    raise ValueError(f"unknown network {network!r}; known: {', '.join(NETWORKS)}")
 
 
 def _bech32_prefix(address: str) -> str:

@@ -205,3 +205,15 @@ def test_the_script_package_exports_the_address_functions():
     assert edu_chain.script.address_to_script_pubkey is address_to_script_pubkey
     assert edu_chain.script.script_pubkey_to_address is script_pubkey_to_address
     assert edu_chain.script.REGTEST is REGTEST
+
+
+def test_a_network_may_be_given_by_name():
+    script = p2wpkh(hash160(G_SEC))
+    assert script_pubkey_to_address(script, network="mainnet") == (
+        "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"
+    )
+    assert (
+        address_to_script_pubkey("bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", "mainnet") == script
+    )
+    with pytest.raises(ValueError, match="unknown network 'litecoin'"):
+        script_pubkey_to_address(script, network="litecoin")
