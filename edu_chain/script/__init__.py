@@ -14,6 +14,7 @@ Modules, lowest first:
     verify.py       verify_script / verify_input: scriptSig + scriptPubKey + P2SH + segwit
     trace.py        a step-by-step record of a verification, as text or HTML
     standard.py     the standard output templates: build and recognise them
+    address.py      addresses <-> scriptPubKeys (Base58Check, bech32, bech32m) per network
     sign.py         signatures and the scriptSig/witness that carry them
     sigops.py       counting signature operations (the block's sigop cost)
 
@@ -22,6 +23,12 @@ few attributes (``sighash.TransactionLike``), as Core's interpreter is generic o
 transaction type.
 """
 
+from edu_chain.script.address import MAINNET as MAINNET
+from edu_chain.script.address import REGTEST as REGTEST
+from edu_chain.script.address import TESTNET as TESTNET
+from edu_chain.script.address import Network as Network
+from edu_chain.script.address import address_to_script_pubkey as address_to_script_pubkey
+from edu_chain.script.address import script_pubkey_to_address as script_pubkey_to_address
 from edu_chain.script.checker import SignatureChecker as SignatureChecker
 from edu_chain.script.checker import TransactionSignatureChecker as TransactionSignatureChecker
 from edu_chain.script.errors import SCRIPT_ERRORS as SCRIPT_ERRORS
@@ -43,8 +50,12 @@ from edu_chain.script.verify import verify_script as verify_script
 
 __all__ = [
     "CONSENSUS_FLAGS",
+    "MAINNET",
+    "REGTEST",
     "SCRIPT_ERRORS",
     "STANDARD_FLAGS",
+    "TESTNET",
+    "Network",
     "Opcode",
     "Script",
     "ScriptError",
@@ -52,10 +63,12 @@ __all__ = [
     "SignatureChecker",
     "Trace",
     "TransactionSignatureChecker",
+    "address_to_script_pubkey",
     "eval_script",
     "parse_flags",
     "parse_notation",
     "script_asm",
+    "script_pubkey_to_address",
     "trace_input",
     "trace_script",
     "verify_input",
