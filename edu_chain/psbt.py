@@ -62,12 +62,12 @@ from edu_chain.keys.sec import decode_sec
 from edu_chain.script import STANDARD_FLAGS, SighashCache, verify_input
 from edu_chain.script.checker import SIGVERSION_BASE, SIGVERSION_WITNESS_V0
 from edu_chain.script.script import push_data
+from edu_chain.script.sign import create_signature
 from edu_chain.script.signature import (
     SIGHASH_ALL,
     SIGHASH_NAMES,
     is_valid_signature_encoding,
 )
-from edu_chain.script.sign import create_signature
 from edu_chain.script.standard import classify, p2pkh
 from edu_chain.script.verify import is_p2sh, witness_program
 from edu_chain.tx import Transaction, TxIn, TxOut
@@ -459,7 +459,9 @@ def _unsigned_tx(pair: _Pair) -> Transaction:
 
 def _fixed(pair: _Pair, size: int) -> bytes:
     if len(pair.value) != size:
-        raise pair.fail("decode-psbt-bad-value", f"the value is {size} bytes, got {len(pair.value)}")
+        raise pair.fail(
+            "decode-psbt-bad-value", f"the value is {size} bytes, got {len(pair.value)}"
+        )
     return pair.value
 
 
@@ -749,8 +751,7 @@ def combine(first: Psbt, *others: Psbt) -> Psbt:
         if other.tx.serialize_legacy() != result.tx.serialize_legacy():
             raise PsbtError(
                 "psbt-combine-different-tx",
-                f"cannot combine PSBTs of different transactions: {result.tx.id} and "
-                f"{other.tx.id}",
+                f"cannot combine PSBTs of different transactions: {result.tx.id} and {other.tx.id}",
             )
         result = Psbt(
             result.tx,
