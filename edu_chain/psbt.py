@@ -227,26 +227,26 @@ class Psbt:
 
 
 def _input_pairs(psbt_input: PsbtInput) -> list[tuple[bytes, bytes]]:
-    """Core's order: UTXOs; while not final the signing data; then the final fields."""
+    """Core's order: UTXOs, the signing data, then the final fields (the Finalizer and the
+    Combiner clear the signing data of a finalized input, as BIP174 asks)."""
     i = psbt_input
     pairs = []
     if i.non_witness_utxo is not None:
         pairs.append((bytes([IN_NON_WITNESS_UTXO]), i.non_witness_utxo.serialize()))
     if i.witness_utxo is not None:
         pairs.append((bytes([IN_WITNESS_UTXO]), i.witness_utxo.serialize()))
-    if not i.is_final:
-        # Core keeps partial signatures by key id (hash160 of the key); the BIP's vectors
-        # follow that order, so we do too.
-        for pubkey in sorted(i.partial_sigs, key=hash160):
-            pairs.append((bytes([IN_PARTIAL_SIG]) + pubkey, i.partial_sigs[pubkey]))
-        if i.sighash_type is not None:
-            pairs.append((bytes([IN_SIGHASH_TYPE]), i.sighash_type.to_bytes(4, "little")))
-        if i.redeem_script is not None:
-            pairs.append((bytes([IN_REDEEM_SCRIPT]), i.redeem_script))
-        if i.witness_script is not None:
-            pairs.append((bytes([IN_WITNESS_SCRIPT]), i.witness_script))
-        for pubkey in sorted(i.bip32_derivations):
-            pairs.append((bytes([IN_BIP32_DERIVATION]) + pubkey, i.bip32_derivations[pubkey]))
+    # Core keeps partial signatures by key id (hash160 of the key); the BIP's vectors follow
+    # that order, so we do too.
+    for pubkey in sorted(i.partial_sigs, key=hash160):
+        pairs.append((bytes([IN_PARTIAL_SIG]) + pubkey, i.partial_sigs[pubkey]))
+    if i.sighash_type is not None:
+        pairs.append((bytes([IN_SIGHASH_TYPE]), i.sighash_type.to_bytes(4, "little")))
+    if i.redeem_script is not None:
+        pairs.append((bytes([IN_REDEEM_SCRIPT]), i.redeem_script))
+    if i.witness_script is not None:
+        pairs.append((bytes([IN_WITNESS_SCRIPT]), i.witness_script))
+    for pubkey in sorted(i.bip32_derivations):
+        pairs.append((bytes([IN_BIP32_DERIVATION]) + pubkey, i.bip32_derivations[pubkey]))
     if i.final_script_sig is not None:
         pairs.append((bytes([IN_FINAL_SCRIPTSIG]), i.final_script_sig))
     if i.final_script_witness is not None:
@@ -755,7 +755,10 @@ def combine(first: Psbt, *others: Psbt) -> Psbt:
             )
         result = Psbt(
             result.tx,
-            tuple(_merge(a, b) for a, b in zip(result.inputs, other.inputs, strict=True)),
+            tuple(
+                _only_final_data(merged) if merged.is_final else merged
+                for merged in map(_merge, result.inputs, other.inputs)
+            ),
             tuple(_merge(a, b) for a, b in zip(result.outputs, other.outputs, strict=True)),
             {**other.xpubs, **result.xpubs},
             _max_version(result.version, other.version),
@@ -804,19 +807,23 @@ def finalize(psbt: Psbt) -> Psbt:
                 raise
             problems.append(err.message)
             continue
-        inputs.append(
-            PsbtInput(
-                non_witness_utxo=psbt_input.non_witness_utxo,
-                witness_utxo=psbt_input.witness_utxo,
-                final_script_sig=script_sig or None,
-                final_script_witness=witness or None,
-                proprietary=psbt_input.proprietary,
-                unknown=psbt_input.unknown,
-            )
-        )
+        final = {"final_script_sig": script_sig or None, "final_script_witness": witness or None}
+        inputs.append(_only_final_data(replace(psbt_input, **final)))
     if problems:
         raise PsbtError("psbt-incomplete", "; ".join(problems))
     return replace(psbt, inputs=tuple(inputs))
+
+
+def _only_final_data(psbt_input: PsbtInput) -> PsbtInput:
+    """A finalized input keeps its UTXOs, final fields, proprietary and unknown keys only."""
+    return PsbtInput(
+        non_witness_utxo=psbt_input.non_witness_utxo,
+        witness_utxo=psbt_input.witness_utxo,
+        final_script_sig=psbt_input.final_script_sig,
+        final_script_witness=psbt_input.final_script_witness,
+        proprietary=psbt_input.proprietary,
+        unknown=psbt_input.unknown,
+    )
 
 
 def _finalize_input(psbt: Psbt, index: int) -> tuple[bytes, tuple[bytes, ...]]:

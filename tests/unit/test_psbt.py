@@ -377,3 +377,10 @@ def test_proprietary_keys_round_trip_and_survive_finalizing():
     again = Psbt.parse(psbt.serialize())
     assert again == psbt and again.inputs[0].proprietary == {key: b"value"}
     assert finalize(sign(again, KEYS[0])).inputs[0].proprietary == {key: b"value"}
+
+
+def test_combining_a_finalized_copy_keeps_only_final_data():
+    copies = [Psbt.from_base64(s["expected"]) for s in WORKFLOW["signers"]]
+    final = Psbt.from_base64(WORKFLOW["finalizer"]["expected"])
+    assert combine(copies[0], final).serialize() == final.serialize()
+    assert combine(final, *copies).serialize() == final.serialize()
