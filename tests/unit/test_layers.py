@@ -25,6 +25,7 @@ RANK = {
     "block": 2,
     "tx": 2,
     "teaching_tx": 2,
+    "psbt": 2.5,
     "pow": 3,
     "chain": 4,
     "mempool": 5,

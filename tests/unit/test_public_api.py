@@ -23,6 +23,7 @@ def test_all_is_sorted_and_complete():
         "cli",
         "keys",
         "tx",
+        "psbt",
         "teaching_tx",
         "script",
         "chain",
