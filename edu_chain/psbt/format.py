@@ -73,6 +73,12 @@ class PsbtInput:
     proprietary: Mapping[bytes, bytes] = field(default_factory=dict)  # whole key -> value
     unknown: Mapping[bytes, bytes] = field(default_factory=dict)  # whole key -> value
 
+    def __post_init__(self) -> None:
+        _check_fields(self, _INPUT_NAMES)
+        if self.final_script_witness is not None:
+            object.__setattr__(self, "final_script_witness", tuple(self.final_script_witness))
+            _require_bytes("final_script_witness item", *self.final_script_witness)
+
     @property
     def is_final(self) -> bool:
         return self.final_script_sig is not None or self.final_script_witness is not None
@@ -88,6 +94,39 @@ class PsbtOutput:
     proprietary: Mapping[bytes, bytes] = field(default_factory=dict)
     unknown: Mapping[bytes, bytes] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        _check_fields(self, _OUTPUT_NAMES)
+
+
+_BYTES_FIELDS = ("redeem_script", "witness_script", "final_script_sig", "por_commitment")
+_MAP_FIELDS = ("partial_sigs", "bip32_derivations", "xpubs", "proprietary", "unknown")
+
+
+def _require_bytes(name: str, *values: object) -> None:
+    for value in values:
+        if not isinstance(value, bytes):
+            raise TypeError(f"{name} must be bytes, got {type(value).__name__}")
+
+
+def _check_fields(fields: object, known: Mapping[int, str]) -> None:
+    """Types, and keys that would collide with known fields once serialized: a value set by
+    hand must write out to a PSBT that parses back to it."""
+    for name in _BYTES_FIELDS:
+        value = getattr(fields, name, None)
+        if value is not None:
+            _require_bytes(name, value)
+    for name in _MAP_FIELDS:
+        if hasattr(fields, name):
+            mapping = dict(getattr(fields, name))
+            _require_bytes(f"{name} key or value", *mapping, *mapping.values())
+            object.__setattr__(fields, name, mapping)  # a copy: the caller's dict may change
+    for key in fields.proprietary:
+        if key[:1] != bytes([PROPRIETARY]):
+            raise ValueError(f"a proprietary key starts with 0xfc, got {key.hex()!r}")
+    for key in fields.unknown:
+        if not key or key[0] in known or key[0] == PROPRIETARY:
+            raise ValueError(f"{key.hex()!r} is not an unknown key: its type has a field")
+
 
 @dataclass(frozen=True)
 class Psbt:
@@ -102,6 +141,7 @@ class Psbt:
     unknown: Mapping[bytes, bytes] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        _check_fields(self, _GLOBAL_NAMES)
         object.__setattr__(self, "inputs", tuple(self.inputs))
         object.__setattr__(self, "outputs", tuple(self.outputs))
         if len(self.inputs) != len(self.tx.inputs) or len(self.outputs) != len(self.tx.outputs):

@@ -33,7 +33,7 @@ from edu_chain.psbt.format import (
     spent_output_of,
 )
 from edu_chain.script import STANDARD_FLAGS, SighashCache, verify_input
-from edu_chain.script.checker import SIGVERSION_BASE, SIGVERSION_WITNESS_V0
+from edu_chain.script.checker import SIGVERSION_BASE, SIGVERSION_WITNESS_V0, verify_ecdsa
 from edu_chain.script.script import push_data
 from edu_chain.script.sign import create_signature
 from edu_chain.script.signature import SIGHASH_ALL, SIGHASH_NAMES
@@ -111,6 +111,15 @@ def _spend(psbt: Psbt, index: int) -> _Spend | None:
         return None
     if i.non_witness_utxo is not None:
         check_non_witness_utxo(psbt, index, i.non_witness_utxo)
+        full = i.non_witness_utxo.outputs[psbt.tx.inputs[index].outpoint.index]
+        if i.witness_utxo is not None and i.witness_utxo != full:
+            # BIP143 signatures commit to the amount given, so a lying witness utxo could
+            # trick a signer into paying a huge fee; the full transaction is the proof.
+            raise PsbtError(
+                "psbt-utxo-mismatch",
+                f"input {index}: the witness utxo ({i.witness_utxo.amount} sat) is not the "
+                f"output the non-witness utxo holds ({full.amount} sat)",
+            )
     script = spent.script_pubkey
     wrapper = None
     if i.redeem_script is not None:
@@ -267,12 +276,13 @@ def finalize(psbt: Psbt) -> Psbt:
     every input that cannot be finalized yet and what it lacks; nothing is returned then.
     """
     inputs, problems = [], []
+    cache = SighashCache(psbt.tx)
     for index, psbt_input in enumerate(psbt.inputs):
         if psbt_input.is_final:
             inputs.append(psbt_input)
             continue
         try:
-            script_sig, witness = _finalize_input(psbt, index)
+            script_sig, witness = _finalize_input(psbt, index, cache)
         except PsbtError as err:
             if err.code != "psbt-incomplete":
                 raise
@@ -297,15 +307,36 @@ def _only_final_data(psbt_input: PsbtInput) -> PsbtInput:
     )
 
 
-def _finalize_input(psbt: Psbt, index: int) -> tuple[bytes, tuple[bytes, ...]]:
+def _signature_is_valid(
+    spend: _Spend, cache: SighashCache, index: int, pubkey: bytes, sig: bytes
+) -> bool:
+    """Does ``sig`` (with its sighash byte) verify for ``pubkey`` on this input?"""
+    if not sig:
+        return False
+    if spend.sigversion == SIGVERSION_WITNESS_V0:
+        digest = cache.segwit_v0(index, spend.script_code, spend.spent.amount, sig[-1])
+    else:
+        digest = cache.legacy(index, spend.script_code, sig[-1])
+    return verify_ecdsa(sig[:-1], pubkey, digest)
+
+
+def _finalize_input(psbt: Psbt, index: int, cache: SighashCache) -> tuple[bytes, tuple[bytes, ...]]:
     def incomplete(what: str) -> PsbtError:
-        return PsbtError("psbt-incomplete", f"input {index}: {what}")
+        return PsbtError("psbt-incomplete", f"input {index}: {what}{ignored}")
+
+    ignored = ""
 
     psbt_input = psbt.inputs[index]
     spend = _spend(psbt, index)
     if spend is None:
         raise incomplete("its UTXO, redeem script or witness script is missing (Updater)")
-    sigs = psbt_input.partial_sigs
+    sigs = {
+        pubkey: sig
+        for pubkey, sig in psbt_input.partial_sigs.items()
+        if _signature_is_valid(spend, cache, index, pubkey, sig)
+    }
+    bad = [pubkey.hex() for pubkey in psbt_input.partial_sigs if pubkey not in sigs]
+    ignored = f" (ignored invalid signatures from {', '.join(bad)})" if bad else ""
     if psbt_input.sighash_type is not None:
         for pubkey, sig in sigs.items():
             if sig[-1] != psbt_input.sighash_type:

@@ -384,3 +384,47 @@ def test_combining_a_finalized_copy_keeps_only_final_data():
     final = Psbt.from_base64(WORKFLOW["finalizer"]["expected"])
     assert combine(copies[0], final).serialize() == final.serialize()
     assert combine(final, *copies).serialize() == final.serialize()
+
+
+def _p2wsh_2_of_3() -> tuple[Psbt, Transaction]:
+    script = multisig(2, PUBKEYS)
+    funding = _funding(p2wsh_for(script))
+    return _spend_psbt(funding, witness_utxo=funding.outputs[0], witness_script=script), funding
+
+
+def _tampered(psbt: Psbt, pubkey: bytes) -> Psbt:
+    sigs = dict(psbt.inputs[0].partial_sigs)
+    sigs[pubkey] = sigs[pubkey][:-1] + b"\x02"  # SIGHASH_NONE: valid DER, wrong digest
+    return update_input(psbt, 0, partial_sigs=sigs)
+
+
+def test_finalizer_skips_an_invalid_signature_and_says_so():
+    psbt, funding = _p2wsh_2_of_3()
+    all_three = sign(sign(sign(psbt, KEYS[0]), KEYS[1]), KEYS[2])
+    bad_first = _tampered(all_three, PUBKEYS[0])
+    _check_spend(extract(finalize(bad_first)), funding)  # keys 1 and 2 carry it
+    two = _tampered(sign(sign(psbt, KEYS[0]), KEYS[1]), PUBKEYS[1])
+    with pytest.raises(PsbtError) as caught:
+        finalize(two)
+    assert caught.value.code == "psbt-incomplete"
+    assert f"ignored invalid signatures from {PUBKEYS[1].hex()}" in caught.value.message
+
+
+def test_witness_utxo_must_agree_with_the_non_witness_utxo():
+    psbt, funding = _p2wsh_2_of_3()
+    psbt = update_input(psbt, 0, non_witness_utxo=funding)
+    assert sign(psbt, KEYS[0]).inputs[0].partial_sigs  # consistent: signs
+    lying = update_input(psbt, 0, witness_utxo=TxOut(10**8, funding.outputs[0].script_pubkey))
+    with pytest.raises(PsbtError) as caught:
+        sign(lying, KEYS[0])
+    assert caught.value.code == "psbt-utxo-mismatch"
+
+
+def test_fields_set_by_hand_are_checked():
+    psbt, _ = _p2wsh_2_of_3()
+    with pytest.raises(TypeError, match="redeem_script must be bytes"):
+        update_input(psbt, 0, redeem_script="5221")
+    with pytest.raises(ValueError, match="not an unknown key"):
+        update_input(psbt, 0, unknown={b"\x04": b"would collide with the redeem script"})
+    with pytest.raises(ValueError, match="proprietary key starts with 0xfc"):
+        update_output(psbt, 0, proprietary={b"\x01": b""})
