@@ -176,11 +176,12 @@ class Psbt:
 
     @classmethod
     def from_base64(cls, text: str) -> Psbt:
-        """Parse the base64 form (surrounding whitespace allowed)."""
+        """Parse the base64 form (whitespace, such as a file's line breaks, is ignored)."""
         if not isinstance(text, str):
-            raise DecodeError("decode-bad-base64", f"base64 PSBT must be str, got {type(text)}")
+            got = type(text).__name__
+            raise DecodeError("decode-bad-base64", f"base64 PSBT must be str, got {got}")
         try:
-            raw = base64.b64decode(text.strip(), validate=True)
+            raw = base64.b64decode("".join(text.split()), validate=True)
         except (binascii.Error, ValueError):
             raise DecodeError(
                 "decode-bad-base64", f"the PSBT is not valid base64: {text[:60]!r}"

@@ -61,6 +61,8 @@ def test_valid_vectors_parse_and_round_trip_byte_for_byte(case):
     assert psbt.to_base64() == case["base64"]
     assert Psbt.parse(psbt.serialize()) == psbt
     assert Psbt.load(psbt.serialize()) == psbt == Psbt.load(case["base64"].encode())
+    wrapped = "\n".join(case["base64"][n : n + 64] for n in range(0, len(case["base64"]), 64))
+    assert Psbt.load(wrapped + "\n") == psbt  # a text file with line breaks
 
 
 def test_valid_vector_fields_are_read_into_the_model():
