@@ -55,11 +55,11 @@ from edu_chain.pow import target_to_bits as target_to_bits
 from edu_chain.script import Script as Script
 from edu_chain.script import ScriptError as ScriptError
 from edu_chain.script import verify_input as verify_input
-from edu_chain.teaching_tx import COIN as COIN
-from edu_chain.teaching_tx import OutPoint as OutPoint
-from edu_chain.teaching_tx import Transaction as Transaction
-from edu_chain.teaching_tx import TxIn as TxIn
-from edu_chain.teaching_tx import TxOut as TxOut
+from edu_chain.tx import COIN as COIN
+from edu_chain.tx import OutPoint as OutPoint
+from edu_chain.tx import Transaction as Transaction
+from edu_chain.tx import TxIn as TxIn
+from edu_chain.tx import TxOut as TxOut
 from edu_chain.wallet import Wallet as Wallet
 
 __version__ = "0.1.0"
