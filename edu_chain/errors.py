@@ -61,7 +61,13 @@ class DecodeError(ValidationError):
     ``decode-non-canonical``, ``decode-too-large``, ``decode-bad-checksum``,
     ``decode-bad-character``, ``decode-bad-hex``; for transactions also
     ``decode-superfluous-witness`` (segwit marker, every witness empty) and
-    ``decode-unknown-flag`` (segwit flag bits other than 01), Bitcoin Core's two refusals.
+    ``decode-unknown-flag`` (segwit flag bits other than 01), Bitcoin Core's two refusals;
+    for addresses (bech32.py, script/address.py) ``decode-bad-type``, ``decode-mixed-case``,
+    ``decode-no-separator``, ``decode-bad-hrp``, ``decode-bad-witness-version``,
+    ``decode-bad-padding``, ``decode-bad-version``, ``decode-wrong-network``; for PSBTs
+    (psbt/) ``decode-psbt-magic``, ``decode-psbt-duplicate-key``, ``decode-psbt-key-size``,
+    ``decode-psbt-bad-value``, ``decode-psbt-bad-pubkey``, ``decode-psbt-missing-tx``,
+    ``decode-psbt-unsigned-tx-signed``, ``decode-psbt-version``, ``decode-bad-base64``.
     """
 
 

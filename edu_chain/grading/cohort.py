@@ -5,7 +5,7 @@ thread pool of ``workers`` threads; each thread only waits on its sandboxed work
 ``workers`` is the number of student processes running at once.  Every result is written to
 the gradebook as soon as it is known, then all exports are (re)written from the gradebook.
 
-Isolated re-runs (DESIGN.md section 8: nothing a submission does may touch anyone else's
+Isolated re-runs (docs/architecture.md#grading-and-the-trust-model: nothing a submission does may touch anyone else's
 grade).  The audit hook cannot refuse every way of signalling another process of the same
 user (``os.pidfd_open`` + ``signal.pidfd_send_signal`` raise no audit event), so while
 submissions run side by side one of them could kill or stop its neighbour's worker.  Every

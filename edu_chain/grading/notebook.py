@@ -1,6 +1,6 @@
 """Submissions: find each student's code for an exercise, from a ``.py`` file or notebooks.
 
-Layout (DESIGN.md section 8)::
+Layout (docs/architecture.md#grading-and-the-trust-model)::
 
     SUBMISSIONS/<student_id>/<exercise_id>.py    one file per exercise, or
     SUBMISSIONS/<student_id>/*.ipynb             notebooks whose code cells define the functions

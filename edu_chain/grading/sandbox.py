@@ -1,6 +1,6 @@
 """Run one submission in a sandboxed worker process and collect what it reported.
 
-The trust model (DESIGN.md section 8): student code is untrusted, so it runs in a separate
+The trust model (docs/architecture.md#grading-and-the-trust-model): student code is untrusted, so it runs in a separate
 process started from a small standard-library-only script, ``_worker.py``:
 
 - ``python -I -S -B``: isolated mode (no environment variables, no user site, no script

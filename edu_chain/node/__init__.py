@@ -1,4 +1,4 @@
-"""The node: HTTP API, peer-to-peer gossip and sync, miner thread, faucet (DESIGN.md section 7).
+"""The node: HTTP API, peer-to-peer gossip and sync, miner thread, faucet (docs/architecture.md#node-and-testnet).
 
 Modules (imports run one way, top to bottom; tests/unit/test_node_structure.py checks it):
 

@@ -1,9 +1,9 @@
-"""The node's HTTP API (DESIGN.md section 7): FastAPI routes over a :class:`Node`.
+"""The node's HTTP API (docs/architecture.md#node-and-testnet): FastAPI routes over a :class:`Node`.
 
 ``create_app(node)`` returns the ASGI app; ``educhain node`` serves it with uvicorn.  The
 OpenAPI description is at ``/openapi.json`` and browsable at ``/docs``.
 
-Fixed endpoints (DESIGN.md section 7; instructors' scripts rely on them)::
+Fixed endpoints (docs/architecture.md#node-and-testnet; instructors' scripts rely on them)::
 
     GET  /api/tip                      {"height", "hash", "chainwork"}
     GET  /api/blocks/{hash}            header fields, height, confirmations, txids, txs

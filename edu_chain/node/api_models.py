@@ -1,4 +1,4 @@
-"""The JSON bodies the node's HTTP API accepts (DESIGN.md section 7), as pydantic models.
+"""The JSON bodies the node's HTTP API accepts (docs/architecture.md#node-and-testnet), as pydantic models.
 
 Every field is *strict* (``"5"`` is not the integer 5, ``1`` is not ``true``) and bounded
 (lengths, counts, ranges), so malformed input is refused with a 400 ``invalid-request`` error

@@ -1,6 +1,6 @@
 """What the node's HTTP API returns: blocks, transactions, addresses, statistics as JSON.
 
-Conventions (DESIGN.md section 3): hashes and txids are *displayed* hex (reversed bytes, as in
+Conventions (docs/architecture.md#data-formats): hashes and txids are *displayed* hex (reversed bytes, as in
 every block explorer), amounts are integers in base units (1 coin = 100,000,000), ``bits`` is
 the 8-hex-digit compact target, ``chainwork`` is hex without ``0x``.  ``difficulty`` is how
 many times harder than the easiest allowed target (``pow_limit / target``).

@@ -1,6 +1,6 @@
 """Hidden checks for the ``ecdsa`` exercise: secp256k1 point arithmetic, signing, verifying.
 
-Contract (DESIGN.md section 8): points are ``(x, y)`` tuples and ``None`` is the point at
+Contract (docs/architecture.md#grading-and-the-trust-model): points are ``(x, y)`` tuples and ``None`` is the point at
 infinity; ``point_add(p, q)``, ``scalar_mult(k, p)``, ``sign(private_key, z, k) -> (r, s)``
 with low ``s`` (``s <= n // 2``), ``verify(public_key, z, (r, s)) -> bool``.
 

@@ -1,6 +1,6 @@
 """Hidden checks for the ``mine`` exercise: find the lowest valid nonce.
 
-Contract (DESIGN.md section 8): ``mine(header76, target, start=0, stop=2**32)`` returns the
+Contract (docs/architecture.md#grading-and-the-trust-model): ``mine(header76, target, start=0, stop=2**32)`` returns the
 lowest nonce in ``[start, stop)`` with
 ``int.from_bytes(sha256d(header76 + nonce.to_bytes(4, "little")), "little") <= target``,
 or ``None``.  Reference: :func:`mine_reference` below, the same loop as

@@ -5,7 +5,7 @@
 - ``GET /`` (and ``/explorer``) — the single page, ``static/index.html``;
 - ``GET /explorer/static/{name}`` — its style sheet and script.
 
-Everything the page shows comes from the public HTTP API documented in DESIGN.md section 7
+Everything the page shows comes from the public HTTP API documented in docs/architecture.md#node-and-testnet
 (``/api/tip``, ``/api/blocks``, ``/api/tx/{txid}``, ``/api/forks``, ``/api/stats`` ...):
 the explorer has no private access to the node, so a student can rebuild any of its views
 with ``httpx`` in a notebook.  The page is plain HTML, CSS and JavaScript with no build step

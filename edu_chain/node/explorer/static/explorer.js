@@ -5,7 +5,7 @@
 // #/tx/<txid>, ...) and puts the string in <main id="view">.  Every REFRESH_MS the current
 // view is rebuilt; the DOM is only touched when the HTML changed, so nothing flickers.
 //
-// API field names follow DESIGN.md section 7; `pick()` accepts the few synonyms a student's
+// API field names follow docs/architecture.md#node-and-testnet; `pick()` accepts the few synonyms a student's
 // own node might use (prev / prev_hash, txs / txids ...), so the page degrades gracefully.
 "use strict";
 
