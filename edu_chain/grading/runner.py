@@ -29,7 +29,13 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, find, settings
 
 from edu_chain.grading.manifest import Exercise
-from edu_chain.grading.sandbox import MAX_REPORT_BYTES, VIOLATION_EXIT, WorkerRun, WorkerSession
+from edu_chain.grading.sandbox import (
+    MAX_REPORT_BYTES,
+    VIOLATION_EXIT,
+    Isolation,
+    WorkerRun,
+    WorkerSession,
+)
 from edu_chain.grading.spec import Case, Raises, decode, encode, same, show
 
 VIOLATION_MESSAGES = {
@@ -158,12 +164,14 @@ def grade_cells(
     source: str = "",
     shrink: bool = True,
     salt: int = 0,
+    isolation: Isolation | None = None,
 ) -> ExerciseResult:
     """Grade code (one cell for a .py file, several for a notebook) against ``exercise``.
 
     With ``shrink``, each failing group that has a Hypothesis strategy is searched for a
     minimal failing input in the same worker (feedback only: points come from the fixed cases).
-    ``salt`` reseeds the random groups (see :func:`planned_cases`).
+    ``salt`` reseeds the random groups (see :func:`planned_cases`).  ``isolation``: the
+    layers around the worker (default: the OS sandbox when it works here, see sandbox.py).
     """
     plan = planned_cases(exercise, public_only=public_only, salt=salt)
     calls = [
@@ -180,6 +188,7 @@ def grade_cells(
         module_name=exercise.exercise_id,
         notebook=notebook,
         interactive=shrink,
+        isolation=isolation,
     ) as session:
         run = session.wait_first_batch()
         if shrink and run.finished and not run.violations:

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edu_chain.grading import bwrap
 from edu_chain.grading.reports import printable as printable
 from edu_chain.grading.reports import printable_record as printable_record
 from edu_chain.grading.reports import well_formed as well_formed
@@ -61,6 +62,7 @@ class Limits:
     file_size_mb: int = 16  # RLIMIT_FSIZE: scratch files, stdout and stderr
     open_files: int = 64  # RLIMIT_NOFILE
     processes: int = 64  # RLIMIT_NPROC (binds under a sandbox uid, not as root; see _worker.py)
+    scratch_mb: int = 64  # size of the OS sandbox's /scratch tmpfs (see bwrap.py)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -191,6 +193,76 @@ def _probe_sandbox_uid() -> str:
     return ""
 
 
+ISOLATION_MODES = ("auto", "os", "process")
+
+
+class IsolationError(Exception):
+    """``--isolation os`` asked for an OS sandbox that does not work here (one line: why)."""
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """Which layers protect the workers of a run (printed at start, kept in the gradebook).
+
+    ``os_sandbox``: every worker runs in bubblewrap (:mod:`edu_chain.grading.bwrap`);
+    ``uid_separation``: without it, as root, every worker runs under its own uid.  The audit
+    hook, the rlimits and the wall clock are always on; the cohort's isolated re-runs too.
+    """
+
+    os_sandbox: bool
+    uid_separation: bool = False
+    why_not_os: str = ""  # "" when os_sandbox
+    why_not_uid: str = ""
+
+    @property
+    def summary(self) -> str:
+        if self.os_sandbox:
+            return "bubblewrap (user, fs, pid, net, ipc namespaces) + audit hook + limits"
+        layers = ["per-worker uid"] if self.uid_separation else []
+        return " + ".join([*layers, "audit hook", "limits", "isolated re-runs"])
+
+    @property
+    def unprotected(self) -> str:
+        """What is NOT protected, for the warning printed at start ("" with the OS sandbox)."""
+        if self.os_sandbox:
+            return ""
+        text = (
+            f"no OS sandbox ({self.why_not_os}): a submission can tell which host files exist "
+            "(os.path.exists raises no audit event) and see other processes in /proc"
+        )
+        if not self.uid_separation:
+            text += (
+                f"; no per-worker uid ({self.why_not_uid}): it can signal the grader and other "
+                "students' workers with pidfd_send_signal (a killed neighbour is graded again "
+                "alone; a killed grader stops the run, which resumes)"
+            )
+        return text
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "summary": self.summary,
+            "os_sandbox": self.os_sandbox,
+            "uid_separation": self.uid_separation,
+            "unprotected": self.unprotected,
+        }
+
+
+def resolve_isolation(mode: str = "auto") -> Isolation:
+    """The layers a run with ``--isolation mode`` gets here; :class:`IsolationError` for
+    ``os`` without a working OS sandbox.  ``auto`` uses the sandbox when it works."""
+    if mode not in ISOLATION_MODES:
+        raise ValueError(f"isolation must be one of {', '.join(ISOLATION_MODES)}, not {mode!r}")
+    why_not_os = "not requested: --isolation process" if mode == "process" else bwrap.status()
+    if mode == "os" and why_not_os:
+        raise IsolationError(
+            f"--isolation os needs the bubblewrap sandbox, but {why_not_os}; {bwrap.INSTALL_HINT}"
+        )
+    if not why_not_os:
+        return Isolation(os_sandbox=True, why_not_uid="the OS sandbox's user namespace instead")
+    why_not_uid = sandbox_uid_status()
+    return Isolation(False, not why_not_uid, why_not_os, why_not_uid)
+
+
 def _tail(path: Path, limit: int = 2000) -> str:
     try:
         with path.open("rb") as handle:
@@ -223,6 +295,7 @@ class WorkerSession:
         module_name: str = "submission",
         notebook: bool = False,
         interactive: bool = False,
+        isolation: Isolation | None = None,
     ) -> None:
         self.limits = limits
         self.run = WorkerRun()
@@ -230,12 +303,93 @@ class WorkerSession:
         self._bytes_read = 0
         self._batches_done: set[int] = set()
         self._next_batch = 1
-        self.uid = None if sandbox_uid_status() else _UIDS.acquire()
+        self._info = -1  # bwrap's --info-fd (the sandbox's init pid), read end
+        self.isolation = isolation or resolve_isolation("auto")
+        self.uid = None
+        if not self.isolation.os_sandbox and self.isolation.uid_separation:
+            self.uid = _UIDS.acquire()
         self._tmp = tempfile.TemporaryDirectory(prefix="educhain-grade-")
         tmp = Path(self._tmp.name)
         self._private = tmp / "private"  # stdout, stderr: never readable by the worker
-        scratch = tmp / "scratch"
         self._private.mkdir(mode=0o700)
+        if self.isolation.os_sandbox:
+            scratch = Path(bwrap.SCRATCH)  # a tmpfs inside the sandbox; nothing on the host
+            argv, as_user, cwd = self._bwrap_argv(), {}, "/"
+        else:
+            scratch = tmp / "scratch"
+            argv, as_user = self._process_argv(tmp, scratch, module_name, cells)
+            cwd = str(scratch)
+        readable, unreadable = _readable_roots()
+        read_fd, write_fd = os.pipe()
+        request = {
+            "report_fd": write_fd,
+            "interactive": interactive,
+            "cells": cells,
+            "tolerate_cell_errors": notebook,
+            "lenient_at_load": banned if notebook else [],
+            "source_path": str(scratch / f"{module_name}.py"),
+            "module_name": module_name,
+            "functions": functions,
+            "calls": calls,
+            "banned": banned,
+            "scratch": str(scratch),
+            "readable": readable,
+            "unreadable": [*unreadable, str(tmp)],
+            "limits": limits.to_json(),
+        }
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(scratch)}
+        env["TMPDIR"] = str(scratch)
+        self._started = time.perf_counter()
+        self.deadline = self._started + limits.time_s
+        passed = (write_fd,) if self._info_write < 0 else (write_fd, self._info_write)
+        with (
+            open(self._private / "stdout", "wb") as out,
+            open(self._private / "stderr", "wb") as err,
+        ):
+            try:
+                self._proc = subprocess.Popen(
+                    argv,
+                    stdin=subprocess.PIPE,
+                    stdout=out,
+                    stderr=err,
+                    cwd=cwd,
+                    env=env,
+                    pass_fds=passed,
+                    start_new_session=True,
+                    close_fds=True,
+                    **as_user,
+                )
+            except BaseException:
+                os.close(read_fd)
+                self._release_uid()
+                self._close_info()
+                self._tmp.cleanup()
+                raise
+            finally:
+                os.close(write_fd)
+                if self._info_write >= 0:
+                    os.close(self._info_write)
+                    self._info_write = -1
+        self._reports = read_fd
+        self._send(json.dumps(request))
+
+    _info_write = -1
+
+    def _bwrap_argv(self) -> list[str]:
+        """``bwrap ... python -I -S -B _worker.py``: the script goes in as a read-only file."""
+        self._info, self._info_write = os.pipe()
+        found = bwrap.binary()
+        if found is None:
+            raise IsolationError("bwrap disappeared after the isolation check")
+        prefix = bwrap.command(found, scratch_mb=self.limits.scratch_mb, info_fd=self._info_write)
+        script = "/worker/_worker.py"
+        prefix += ["--ro-bind", str(WORKER_SCRIPT), script]
+        return [*prefix, bwrap.interpreter(), "-I", "-S", "-B", script]
+
+    def _process_argv(
+        self, tmp: Path, scratch: Path, module_name: str, cells: list[str]
+    ) -> tuple[list[str], dict[str, Any]]:
+        """``python -I -S -B _worker.py`` on the host, under a sandbox uid when there is one."""
         scratch.mkdir()
         source_path = scratch / f"{module_name}.py"
         source_path.write_text("\n".join(cells), encoding="utf-8")
@@ -252,54 +406,7 @@ class WorkerSession:
             shutil.copyfile(WORKER_SCRIPT, script)
             os.chmod(script, 0o644)
             as_user = {"user": self.uid, "group": self.uid, "extra_groups": []}
-        readable, unreadable = _readable_roots()
-        read_fd, write_fd = os.pipe()
-        request = {
-            "report_fd": write_fd,
-            "interactive": interactive,
-            "cells": cells,
-            "tolerate_cell_errors": notebook,
-            "lenient_at_load": banned if notebook else [],
-            "source_path": str(source_path),
-            "module_name": module_name,
-            "functions": functions,
-            "calls": calls,
-            "banned": banned,
-            "scratch": str(scratch),
-            "readable": readable,
-            "unreadable": [*unreadable, str(tmp)],
-            "limits": limits.to_json(),
-        }
-        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(scratch)}
-        env["TMPDIR"] = str(scratch)
-        self._started = time.perf_counter()
-        self.deadline = self._started + limits.time_s
-        with (
-            open(self._private / "stdout", "wb") as out,
-            open(self._private / "stderr", "wb") as err,
-        ):
-            try:
-                self._proc = subprocess.Popen(
-                    [sys.executable, "-I", "-S", "-B", str(script)],
-                    stdin=subprocess.PIPE,
-                    stdout=out,
-                    stderr=err,
-                    cwd=scratch,
-                    env=env,
-                    pass_fds=(write_fd,),
-                    start_new_session=True,
-                    close_fds=True,
-                    **as_user,
-                )
-            except BaseException:
-                os.close(read_fd)
-                self._release_uid()
-                self._tmp.cleanup()
-                raise
-            finally:
-                os.close(write_fd)
-        self._reports = read_fd
-        self._send(json.dumps(request))
+        return [sys.executable, "-I", "-S", "-B", str(script)], as_user
 
     def __enter__(self) -> WorkerSession:
         return self
@@ -407,9 +514,13 @@ class WorkerSession:
         except subprocess.TimeoutExpired:
             if not self.run.flooded:
                 self.run.timed_out = self.run.timed_out or 0 not in self._batches_done
+        self._kill_sandbox()
         _kill_group(self._proc)
         if self.run.exit_code is None:
             self.run.exit_code = self._proc.wait()
+        self._close_info()
+        if self.isolation.os_sandbox and 128 < self.run.exit_code < 128 + 65:
+            self.run.exit_code = 128 - self.run.exit_code  # bwrap's 128 + N: killed by signal N
         with contextlib.suppress(OSError, ValueError):
             assert self._proc.stdin is not None
             self._proc.stdin.close()
@@ -419,6 +530,27 @@ class WorkerSession:
         self.run.stderr_tail = _tail(self._private / "stderr")
         self._tmp.cleanup()
         self._release_uid()
+
+    def _kill_sandbox(self) -> None:
+        """Kill the sandbox's init (host pid from ``--info-fd``): the kernel then kills every
+        process in its pid namespace, double-forked ones included."""
+        if self._info < 0 or self._proc.poll() is not None:
+            return  # bwrap has exited, so its init and everything inside are gone already
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            ready, _, _ = select.select([self._info], [], [], 1.0)
+            info = json.loads(os.read(self._info, 65536)) if ready else {}
+            pid = info.get("child-pid")
+            if type(pid) is int and pid > 1 and self._proc.poll() is None:
+                pidfd = os.pidfd_open(pid)
+                try:
+                    signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+                finally:
+                    os.close(pidfd)
+
+    def _close_info(self) -> None:
+        if self._info >= 0:
+            os.close(self._info)
+            self._info = -1
 
     def _release_uid(self) -> None:
         if self.uid is not None:  # the whole group is dead: the uid may serve the next worker
@@ -435,6 +567,7 @@ def run_worker(
     limits: Limits,
     module_name: str = "submission",
     notebook: bool = False,
+    isolation: Isolation | None = None,
 ) -> WorkerRun:
     """Run ``cells`` (a .py file is one cell) in a fresh sandboxed worker and call ``calls``.
 
@@ -448,6 +581,7 @@ def run_worker(
         limits=limits,
         module_name=module_name,
         notebook=notebook,
+        isolation=isolation,
     ) as session:
         session.wait_first_batch()
     return session.run
