@@ -10,6 +10,7 @@ import click
 from edu_chain.grading.cohort import grade_cohort
 from edu_chain.grading.manifest import ManifestError, find_exercises_dir, load_exercises
 from edu_chain.grading.notebook import find_students
+from edu_chain.grading.sandbox import ISOLATION_MODES, IsolationError, resolve_isolation
 
 
 def _exercises_dir(given: Path | None) -> Path:
@@ -46,6 +47,14 @@ def _exercises_dir(given: Path | None) -> Path:
     help="Submissions graded at once (default: all cores).",
 )
 @click.option("--force", is_flag=True, help="Re-grade unchanged submissions too.")
+@click.option(
+    "--isolation",
+    type=click.Choice(ISOLATION_MODES),
+    default="auto",
+    show_default=True,
+    help="os: refuse to run without the bubblewrap sandbox; process: without it; "
+    "auto: use it when it works here, else warn what is unprotected.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def grade(
     submissions: Path,
@@ -54,18 +63,22 @@ def grade(
     only: str,
     workers: int | None,
     force: bool,
+    isolation: str,
     quiet: bool,
 ) -> None:
     """Grade SUBMISSIONS/<student>/<exercise>.py (or notebooks) into --out.
 
-    Each submission runs in its own sandboxed worker process; scores come from comparing its
-    results with the reference in this process. Re-running skips unchanged submissions.
-    Exit status 0 whenever grading ran, whatever the students scored.
+    Each submission runs in its own worker process, inside a bubblewrap sandbox (user, pid,
+    network, ipc and mount namespaces) when bwrap works here; scores come from comparing its
+    results with the reference in this process. The layers in force are printed at start and
+    recorded. Re-running skips unchanged submissions. Exit status 0 whenever grading ran,
+    whatever the students scored; 2 for a usage error or --isolation os without bwrap.
 
     \b
     Example:
       educhain grade submissions/ --out grades/ --workers 2
       educhain grade submissions/ --out grades/ --only merkle_root,mine --force
+      educhain grade submissions/ --out grades/ --isolation os
     """
     from rich.console import Console
     from rich.progress import (
@@ -100,7 +113,14 @@ def grade(
             f"no student folders in {submissions}: expected SUBMISSIONS/<student>/"
             f"<exercise_id>.py or SUBMISSIONS/<student>/*.ipynb.{hint}"
         )
+    try:
+        layers = resolve_isolation(isolation)
+    except IsolationError as exc:
+        raise click.UsageError(str(exc)) from None
     console = Console(stderr=True)
+    click.echo(f"isolation: {layers.summary}", err=True)
+    if layers.unprotected:
+        click.secho(f"warning: {layers.unprotected}", fg="yellow", err=True)
     workers = workers or os.cpu_count() or 1
     progress = Progress(
         TextColumn("grading"),
@@ -123,6 +143,7 @@ def grade(
             force=force,
             on_start=lambda n: progress.update(task, total=n),
             on_done=lambda student, result, skipped: progress.advance(task),
+            isolation=layers,
         )
     table = Table(title=f"{summary.students} students, {len(chosen)} exercises")
     table.add_column("exercise")

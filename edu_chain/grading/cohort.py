@@ -38,6 +38,7 @@ from edu_chain.grading.gradebook import Gradebook
 from edu_chain.grading.manifest import Exercise
 from edu_chain.grading.notebook import SubmissionError, find_students, find_submission
 from edu_chain.grading.runner import ExerciseResult, grade_cells, planned_cases, zero
+from edu_chain.grading.sandbox import Isolation, resolve_isolation
 
 
 @dataclass
@@ -52,9 +53,12 @@ class CohortSummary:
     points: dict[str, list[float]] = field(default_factory=dict)  # exercise -> points
     max_points: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
+    isolation: str = ""  # Isolation.summary of this run
 
 
-def grade_one(student_dir: Path, exercise: Exercise, salt: int = 0) -> tuple[str, ExerciseResult]:
+def grade_one(
+    student_dir: Path, exercise: Exercise, salt: int = 0, isolation: Isolation | None = None
+) -> tuple[str, ExerciseResult]:
     """(content hash, result) for one student's submission of one exercise.
 
     ``salt`` reseeds the random check groups (the cohort's secret, kept in the gradebook).
@@ -62,13 +66,15 @@ def grade_one(student_dir: Path, exercise: Exercise, salt: int = 0) -> tuple[str
     ``grader-error``, not cached as current) and the run goes on.
     """
     try:
-        return _grade_one(student_dir, exercise, salt)
+        return _grade_one(student_dir, exercise, salt, isolation)
     except Exception as exc:
         message = f"Internal grader error ({type(exc).__name__}: {exc}); please tell the staff."
         return "grader-error", zero(exercise, "grader-error", message)
 
 
-def _grade_one(student_dir: Path, exercise: Exercise, salt: int) -> tuple[str, ExerciseResult]:
+def _grade_one(
+    student_dir: Path, exercise: Exercise, salt: int, isolation: Isolation | None = None
+) -> tuple[str, ExerciseResult]:
     try:
         submission = find_submission(student_dir, exercise.exercise_id)
     except SubmissionError as exc:
@@ -85,6 +91,7 @@ def _grade_one(student_dir: Path, exercise: Exercise, salt: int) -> tuple[str, E
         notebook=submission.notebook,
         source=submission.source,
         salt=salt,
+        isolation=isolation,
     )
     return submission.content_hash, result
 
@@ -121,15 +128,22 @@ def grade_cohort(
     force: bool = False,
     on_start: Callable[[int], None] | None = None,
     on_done: Callable[[str, ExerciseResult, bool], None] | None = None,
+    isolation: Isolation | None = None,
 ) -> CohortSummary:
-    """Grade every student folder in ``submissions`` on ``exercises``; write exports to ``out``."""
+    """Grade every student folder in ``submissions`` on ``exercises``; write exports to ``out``.
+
+    ``isolation``: the layers around every worker (default: ``resolve_isolation("auto")``),
+    recorded in the gradebook and in every result.
+    """
     import time
 
     started = time.perf_counter()
+    isolation = isolation or resolve_isolation("auto")
     out.mkdir(parents=True, exist_ok=True)
     book = Gradebook(out / "gradebook.sqlite")
+    book.set_isolation(isolation.to_json())
     students = find_students(submissions)
-    summary = CohortSummary(students=len(students))
+    summary = CohortSummary(students=len(students), isolation=isolation.summary)
     salt = book.case_salt
     for exercise in exercises:
         planned_cases(exercise, salt=salt)  # generate the shared cases before the threads
@@ -151,7 +165,7 @@ def grade_cohort(
     try:
         suspects = []
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            futures = {pool.submit(grade_one, s, e, salt): (s, e) for s, e in jobs}
+            futures = {pool.submit(grade_one, s, e, salt, isolation): (s, e) for s, e in jobs}
             for future in as_completed(futures):
                 student_dir, exercise = futures[future]
                 content_hash, result = future.result()
@@ -163,7 +177,7 @@ def grade_cohort(
                 if on_done:
                     on_done(student_dir.name, result, False)
         for student_dir, exercise, first in suspects:  # one at a time: nothing else runs
-            content_hash, result = grade_one(student_dir, exercise, salt)
+            content_hash, result = grade_one(student_dir, exercise, salt, isolation)
             result = _with_rerun_note(result, first)
             book.record(student_dir.name, content_hash, exercise.fingerprint, result)
             summary.graded += 1
@@ -179,7 +193,7 @@ def grade_cohort(
                     result = by_id[exercise.exercise_id]
                     summary.statuses[result.status] += 1
                     summary.points.setdefault(exercise.exercise_id, []).append(result.points)
-        write_all(out, current, export_ids or [e.exercise_id for e in exercises])
+        write_all(out, current, export_ids or [e.exercise_id for e in exercises], isolation.summary)
     finally:
         book.close()
     summary.seconds = time.perf_counter() - started

@@ -19,6 +19,7 @@ scores 0 for the exercise, with the reason.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import random
 import threading
@@ -87,6 +88,9 @@ class ExerciseResult:
     # worker), "" when only the submission itself could: the cohort grades such results again,
     # alone (see cohort.py).
     interference: str = ""
+    # The layers around the worker that produced this result (Isolation.summary), "" when
+    # no worker ran (a missing or unreadable submission).
+    isolation: str = ""
 
     def _repr_html_(self) -> str:  # Jupyter's rich display
         from edu_chain.display import record_html
@@ -202,7 +206,8 @@ def grade_cells(
                     found = shrink_failure(session, group.shrink, seed=len(plan))
                     if found is not None:
                         shrunk[check.name] = found
-    return evaluate(exercise, plan, run, source=source, public_only=public_only, shrunk=shrunk)
+    result = evaluate(exercise, plan, run, source=source, public_only=public_only, shrunk=shrunk)
+    return dataclasses.replace(result, isolation=session.isolation.summary)
 
 
 # Hypothesis keeps some global state, so shrinks from several grading threads take turns.
