@@ -38,7 +38,7 @@ from edu_chain.grading.gradebook import Gradebook
 from edu_chain.grading.manifest import Exercise
 from edu_chain.grading.notebook import SubmissionError, find_students, find_submission
 from edu_chain.grading.runner import ExerciseResult, grade_cells, planned_cases, zero
-from edu_chain.grading.sandbox import Isolation, resolve_isolation
+from edu_chain.grading.sandbox import Isolation, Sandbox, resolve_isolation
 
 
 @dataclass
@@ -57,7 +57,11 @@ class CohortSummary:
 
 
 def grade_one(
-    student_dir: Path, exercise: Exercise, salt: int = 0, isolation: Isolation | None = None
+    student_dir: Path,
+    exercise: Exercise,
+    salt: int = 0,
+    isolation: Isolation | None = None,
+    sandbox: Sandbox | None = None,
 ) -> tuple[str, ExerciseResult]:
     """(content hash, result) for one student's submission of one exercise.
 
@@ -66,14 +70,18 @@ def grade_one(
     ``grader-error``, not cached as current) and the run goes on.
     """
     try:
-        return _grade_one(student_dir, exercise, salt, isolation)
+        return _grade_one(student_dir, exercise, salt, isolation, sandbox)
     except Exception as exc:
         message = f"Internal grader error ({type(exc).__name__}: {exc}); please tell the staff."
         return "grader-error", zero(exercise, "grader-error", message)
 
 
 def _grade_one(
-    student_dir: Path, exercise: Exercise, salt: int, isolation: Isolation | None = None
+    student_dir: Path,
+    exercise: Exercise,
+    salt: int,
+    isolation: Isolation | None = None,
+    sandbox: Sandbox | None = None,
 ) -> tuple[str, ExerciseResult]:
     try:
         submission = find_submission(student_dir, exercise.exercise_id)
@@ -92,6 +100,7 @@ def _grade_one(
         source=submission.source,
         salt=salt,
         isolation=isolation,
+        sandbox=sandbox,
     )
     return submission.content_hash, result
 
@@ -108,6 +117,16 @@ def rerun_note(first: ExerciseResult) -> str:
 
 def _with_rerun_note(result: ExerciseResult, first: ExerciseResult) -> ExerciseResult:
     return dataclasses.replace(result, warnings=(*result.warnings, rerun_note(first)))
+
+
+def grade_student(
+    student_dir: Path, exercises: list[Exercise], salt: int, isolation: Isolation
+) -> list[tuple[Exercise, str, ExerciseResult]]:
+    """Grade one student's pending exercises, one after another, in one sandbox of its own
+    (each exercise still in a fresh worker: see :class:`edu_chain.grading.sandbox.Sandbox`)."""
+    scratch_mb = max(e.limits.scratch_mb for e in exercises)
+    with Sandbox(isolation, scratch_mb=scratch_mb) as sandbox:
+        return [(e, *grade_one(student_dir, e, salt, isolation, sandbox)) for e in exercises]
 
 
 def _pending_hash(student_dir: Path, exercise: Exercise) -> str:
@@ -148,7 +167,7 @@ def grade_cohort(
     for exercise in exercises:
         planned_cases(exercise, salt=salt)  # generate the shared cases before the threads
         summary.max_points[exercise.exercise_id] = exercise.max_points
-    jobs = []
+    jobs: dict[Path, list[Exercise]] = {}
     for student_dir in students:
         for exercise in exercises:
             content_hash = _pending_hash(student_dir, exercise)
@@ -157,25 +176,28 @@ def grade_cohort(
             ):
                 summary.skipped += 1
                 continue
-            jobs.append((student_dir, exercise))
+            jobs.setdefault(student_dir, []).append(exercise)
     if on_start:
-        on_start(len(jobs))
+        on_start(sum(len(pending) for pending in jobs.values()))
     threads = workers or os.cpu_count() or 1
     side_by_side = threads > 1 and len(jobs) > 1
     try:
         suspects = []
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            futures = {pool.submit(grade_one, s, e, salt, isolation): (s, e) for s, e in jobs}
+            futures = {
+                pool.submit(grade_student, s, pending, salt, isolation): s
+                for s, pending in jobs.items()
+            }
             for future in as_completed(futures):
-                student_dir, exercise = futures[future]
-                content_hash, result = future.result()
-                if side_by_side and result.interference:
-                    suspects.append((student_dir, exercise, result))
-                    continue  # not recorded: graded again below, alone
-                book.record(student_dir.name, content_hash, exercise.fingerprint, result)
-                summary.graded += 1
-                if on_done:
-                    on_done(student_dir.name, result, False)
+                student_dir = futures[future]
+                for exercise, content_hash, result in future.result():
+                    if side_by_side and result.interference:
+                        suspects.append((student_dir, exercise, result))
+                        continue  # not recorded: graded again below, alone
+                    book.record(student_dir.name, content_hash, exercise.fingerprint, result)
+                    summary.graded += 1
+                    if on_done:
+                        on_done(student_dir.name, result, False)
         for student_dir, exercise, first in suspects:  # one at a time: nothing else runs
             content_hash, result = grade_one(student_dir, exercise, salt, isolation)
             result = _with_rerun_note(result, first)

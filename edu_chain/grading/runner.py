@@ -34,6 +34,7 @@ from edu_chain.grading.sandbox import (
     MAX_REPORT_BYTES,
     VIOLATION_EXIT,
     Isolation,
+    Sandbox,
     WorkerRun,
     WorkerSession,
 )
@@ -169,13 +170,15 @@ def grade_cells(
     shrink: bool = True,
     salt: int = 0,
     isolation: Isolation | None = None,
+    sandbox: Sandbox | None = None,
 ) -> ExerciseResult:
     """Grade code (one cell for a .py file, several for a notebook) against ``exercise``.
 
     With ``shrink``, each failing group that has a Hypothesis strategy is searched for a
     minimal failing input in the same worker (feedback only: points come from the fixed cases).
     ``salt`` reseeds the random groups (see :func:`planned_cases`).  ``isolation``: the
-    layers around the worker (default: the OS sandbox when it works here, see sandbox.py).
+    layers around the worker (default: the OS sandbox when it works here, see sandbox.py);
+    ``sandbox``: the student's sandbox to fork the worker in (default: a new one).
     """
     plan = planned_cases(exercise, public_only=public_only, salt=salt)
     calls = [
@@ -193,6 +196,7 @@ def grade_cells(
         notebook=notebook,
         interactive=shrink,
         isolation=isolation,
+        sandbox=sandbox,
     ) as session:
         run = session.wait_first_batch()
         if shrink and run.finished and not run.violations:

@@ -234,6 +234,7 @@ def _attack_cohort(tmp_path: Path, monkeypatch, uids: str):
     correct = (FIXTURES / "correct" / "merkle_root.py").read_text()
     (subs / "alice" / "merkle_root.py").write_text(VICTIM.format(marker=marker) + correct)
     attack = (FIXTURES / "malicious" / "signal_other_worker.py").read_text()
+    attack = attack.replace("{{GRADER_PID}}", str(os.getpid()))
     (subs / "mallory" / "merkle_root.py").write_text(attack.replace("{{VICTIM_MARKER}}", marker))
     exercises = [
         dataclasses.replace(e, limits=Limits(time_s=20, cpu_s=15))
