@@ -452,8 +452,8 @@ def zygote(control_fd, scratch_root):
 
     The parent sends ``{"fork": id}`` with four descriptors (request pipe, report pipe, stdout,
     stderr) over a Unix socket, or ``{"kill": id}``; the zygote answers ``{"exit": id,
-    "code": exit code or -signal}`` when a worker ends.  Each worker is a fork of this clean
-    process: its own memory, limits, audit hook and scratch directory ``scratch_root/<id>``,
+    "code": exit code or -signal, "cpu": seconds}`` when a worker ends.  Each worker is a fork
+    of this clean process: its own memory, limits, audit hook and scratch ``scratch_root/<id>``,
     so one exercise's code cannot change what another's sees (start-up is a fork, not a new
     interpreter: the point of the zygote).  Ends when the parent closes the socket.
     """
@@ -470,9 +470,10 @@ def zygote(control_fd, scratch_root):
                 worker, pid = children.pop(item)
                 by_id.pop(worker, None)
                 os.close(item)
-                _, status = os.waitpid(pid, 0)
+                _, status, usage = os.wait4(pid, 0)
                 code = os.waitstatus_to_exitcode(status)
-                control.send(json.dumps({"exit": worker, "code": code}).encode())
+                cpu = usage.ru_utime + usage.ru_stime
+                control.send(json.dumps({"exit": worker, "code": code, "cpu": cpu}).encode())
                 continue
             message, fds, _, _ = socket.recv_fds(control, 4096, 4)
             if not message:

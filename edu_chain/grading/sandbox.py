@@ -276,8 +276,20 @@ def _tail(path: Path, limit: int = 2000) -> str:
         return ""
 
 
-class SandboxError(RuntimeError):
-    """The student's sandbox (its zygote) could not start or stopped answering."""
+class _CpuMeter:
+    """CPU seconds used by finished workers in this process (as their zygotes report them:
+    a process inside bubblewrap is not counted in the grader's own RUSAGE_CHILDREN)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.seconds = 0.0
+
+    def add(self, seconds: float) -> None:
+        with self._lock:
+            self.seconds += seconds
+
+
+WORKER_CPU = _CpuMeter()
 
 
 class Sandbox:
@@ -423,7 +435,9 @@ class _Zygote:
         if not (isinstance(message, dict) and type(message.get("exit")) is int):
             self.alive = False  # the socket closed (the zygote ended) or garbage came back
             return None
-        code = message.get("code")
+        code, cpu = message.get("code"), message.get("cpu")
+        if type(cpu) is float and 0 <= cpu < 1e6:
+            WORKER_CPU.add(cpu)
         return message["exit"], code if type(code) is int else -9
 
     def close(self) -> None:
