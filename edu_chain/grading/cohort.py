@@ -28,15 +28,28 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from edu_chain.grading.cluster import (
+    ShippedExercise,
+    grade_task,
+    preflight,
+    summary_of,
+    task_key,
+)
 from edu_chain.grading.exports import write_all
 from edu_chain.grading.gradebook import Gradebook
 from edu_chain.grading.manifest import Exercise
-from edu_chain.grading.notebook import SubmissionError, find_students, find_submission
+from edu_chain.grading.notebook import (
+    Submission,
+    SubmissionError,
+    find_students,
+    find_submission,
+)
 from edu_chain.grading.runner import ExerciseResult, grade_cells, planned_cases, zero
 from edu_chain.grading.sandbox import Isolation, Sandbox, resolve_isolation
 
@@ -54,6 +67,7 @@ class CohortSummary:
     max_points: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
     isolation: str = ""  # Isolation.summary of this run
+    workers: Counter[str] = field(default_factory=Counter)  # cluster: students per worker
 
 
 def grade_one(
@@ -76,13 +90,8 @@ def grade_one(
         return "grader-error", zero(exercise, "grader-error", message)
 
 
-def _grade_one(
-    student_dir: Path,
-    exercise: Exercise,
-    salt: int,
-    isolation: Isolation | None = None,
-    sandbox: Sandbox | None = None,
-) -> tuple[str, ExerciseResult]:
+def _prepare(student_dir: Path, exercise: Exercise) -> Submission | tuple[str, ExerciseResult]:
+    """The student's submission, or (hash, result) when there is nothing to run."""
     try:
         submission = find_submission(student_dir, exercise.exercise_id)
     except SubmissionError as exc:
@@ -93,6 +102,19 @@ def _grade_one(
             "defining " + ", ".join(exercise.function_names) + "."
         )
         return "", zero(exercise, "missing", message)
+    return submission
+
+
+def _grade_one(
+    student_dir: Path,
+    exercise: Exercise,
+    salt: int,
+    isolation: Isolation | None = None,
+    sandbox: Sandbox | None = None,
+) -> tuple[str, ExerciseResult]:
+    submission = _prepare(student_dir, exercise)
+    if isinstance(submission, tuple):
+        return submission
     result = grade_cells(
         exercise,
         list(submission.cells),
@@ -137,6 +159,110 @@ def _pending_hash(student_dir: Path, exercise: Exercise) -> str:
     return "" if submission is None else submission.content_hash
 
 
+Graded = Iterator[tuple[Path, Exercise, str, ExerciseResult]]
+
+
+class _Local:
+    """Students on a thread pool of this machine, each in its own sandbox."""
+
+    def __init__(self, workers: int, salt: int, isolation: Isolation) -> None:
+        self.workers, self.salt, self.isolation = workers, salt, isolation
+
+    def batch(self, jobs: dict[Path, list[Exercise]]) -> Graded:
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            futures = {
+                pool.submit(grade_student, s, pending, self.salt, self.isolation): s
+                for s, pending in jobs.items()
+            }
+            for future in as_completed(futures):
+                for exercise, content_hash, result in future.result():
+                    yield futures[future], exercise, content_hash, result
+
+    def alone(self, student_dir: Path, exercise: Exercise) -> tuple[str, ExerciseResult]:
+        return grade_one(student_dir, exercise, self.salt, self.isolation)
+
+
+class _Cluster:
+    """Students as tasks of a Dask cluster (see cluster.py); this machine reads the files."""
+
+    def __init__(self, client: Any, salt: int, mode: str, summary: CohortSummary) -> None:
+        self.client, self.salt, self.mode, self.summary = client, salt, mode, summary
+        self.shipped: dict[str, ShippedExercise] = {}
+
+    def _submit(self, student_dir: Path, pending: list[Exercise], suffix: str = "") -> Any:
+        """The student's task, or (hash, result) pairs for what needs no worker."""
+        jobs, local = [], []
+        for exercise in pending:
+            submission = _prepare(student_dir, exercise)
+            if isinstance(submission, tuple):
+                local.append((exercise, *submission))
+                continue
+            jobs.append(
+                {
+                    "exercise_id": exercise.exercise_id,
+                    "content_hash": submission.content_hash,
+                    "fingerprint": exercise.fingerprint,
+                    "cells": list(submission.cells),
+                    "notebook": submission.notebook,
+                    "source": submission.source,
+                }
+            )
+            if exercise.exercise_id not in self.shipped:
+                self.shipped[exercise.exercise_id] = ShippedExercise.of(exercise)
+        future = None
+        if jobs:
+            shipped = [self.shipped[j["exercise_id"]] for j in jobs]
+            key = task_key(student_dir.name, jobs, self.salt, self.mode) + suffix
+            future = self.client.submit(
+                grade_task,
+                student_dir.name,
+                jobs,
+                shipped,
+                self.salt,
+                self.mode,
+                key=key,
+                retries=3,
+                pure=False,
+            )
+        sent = [e for e in pending if e.exercise_id in {j["exercise_id"] for j in jobs}]
+        return future, local, sent
+
+    def _collect(self, future: Any, student_dir: Path, pending: list[Exercise]) -> Graded:
+        by_id = {e.exercise_id: e for e in pending}
+        try:
+            answer = future.result()
+        except Exception as exc:  # a task that failed on every worker it was given
+            message = f"Internal grader error on the cluster ({type(exc).__name__}: {exc})"
+            for exercise in pending:
+                result = zero(exercise, "grader-error", message + "; please tell the staff.")
+                yield student_dir, exercise, "grader-error", result
+            return
+        self.summary.workers[answer["worker"]] += 1
+        for exercise_id, content_hash, data in answer["results"]:
+            result = ExerciseResult.from_dict(data)
+            yield student_dir, by_id[exercise_id], content_hash, result
+
+    def batch(self, jobs: dict[Path, list[Exercise]]) -> Graded:
+        from distributed import as_completed as completed
+
+        futures = {}
+        for student_dir, pending in jobs.items():
+            future, local, sent = self._submit(student_dir, pending)
+            for exercise, content_hash, result in local:
+                yield student_dir, exercise, content_hash, result
+            if future is not None:
+                futures[future] = (student_dir, sent)
+        for future in completed(list(futures)):
+            yield from self._collect(future, *futures[future])
+
+    def alone(self, student_dir: Path, exercise: Exercise) -> tuple[str, ExerciseResult]:
+        future, local, _ = self._submit(student_dir, [exercise], suffix="-alone")
+        if future is None:
+            return local[0][1], local[0][2]
+        _, _, content_hash, result = next(self._collect(future, student_dir, [exercise]))
+        return content_hash, result
+
+
 def grade_cohort(
     submissions: Path,
     out: Path,
@@ -148,21 +274,30 @@ def grade_cohort(
     on_start: Callable[[int], None] | None = None,
     on_done: Callable[[str, ExerciseResult, bool], None] | None = None,
     isolation: Isolation | None = None,
+    cluster: Any = None,
+    cluster_mode: str = "auto",
 ) -> CohortSummary:
     """Grade every student folder in ``submissions`` on ``exercises``; write exports to ``out``.
 
     ``isolation``: the layers around every worker (default: ``resolve_isolation("auto")``),
-    recorded in the gradebook and in every result.
+    recorded in the gradebook and in every result.  ``cluster``: a ``distributed.Client``
+    to grade on instead of this machine, each worker with ``--isolation cluster_mode``
+    (checked first by :func:`edu_chain.grading.cluster.preflight`, before anything is written).
     """
     import time
 
     started = time.perf_counter()
-    isolation = isolation or resolve_isolation("auto")
+    if cluster is not None:
+        layers = preflight(cluster, cluster_mode)
+        recorded = {"summary": summary_of(layers), "mode": cluster_mode, "workers": layers}
+    else:
+        isolation = isolation or resolve_isolation("auto")
+        recorded = isolation.to_json()
     out.mkdir(parents=True, exist_ok=True)
     book = Gradebook(out / "gradebook.sqlite")
-    book.set_isolation(isolation.to_json())
+    book.set_isolation(recorded)
     students = find_students(submissions)
-    summary = CohortSummary(students=len(students), isolation=isolation.summary)
+    summary = CohortSummary(students=len(students), isolation=recorded["summary"])
     salt = book.case_salt
     for exercise in exercises:
         planned_cases(exercise, salt=salt)  # generate the shared cases before the threads
@@ -180,26 +315,25 @@ def grade_cohort(
     if on_start:
         on_start(sum(len(pending) for pending in jobs.values()))
     threads = workers or os.cpu_count() or 1
-    side_by_side = threads > 1 and len(jobs) > 1
+    side_by_side = (cluster is not None or threads > 1) and len(jobs) > 1
+    grader: _Local | _Cluster
+    if cluster is not None:
+        grader = _Cluster(cluster, salt, cluster_mode, summary)
+    else:
+        assert isolation is not None
+        grader = _Local(threads, salt, isolation)
     try:
         suspects = []
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            futures = {
-                pool.submit(grade_student, s, pending, salt, isolation): s
-                for s, pending in jobs.items()
-            }
-            for future in as_completed(futures):
-                student_dir = futures[future]
-                for exercise, content_hash, result in future.result():
-                    if side_by_side and result.interference:
-                        suspects.append((student_dir, exercise, result))
-                        continue  # not recorded: graded again below, alone
-                    book.record(student_dir.name, content_hash, exercise.fingerprint, result)
-                    summary.graded += 1
-                    if on_done:
-                        on_done(student_dir.name, result, False)
+        for student_dir, exercise, content_hash, result in grader.batch(jobs):
+            if side_by_side and result.interference:
+                suspects.append((student_dir, exercise, result))
+                continue  # not recorded: graded again below, alone
+            book.record(student_dir.name, content_hash, exercise.fingerprint, result)
+            summary.graded += 1
+            if on_done:
+                on_done(student_dir.name, result, False)
         for student_dir, exercise, first in suspects:  # one at a time: nothing else runs
-            content_hash, result = grade_one(student_dir, exercise, salt, isolation)
+            content_hash, result = grader.alone(student_dir, exercise)
             result = _with_rerun_note(result, first)
             book.record(student_dir.name, content_hash, exercise.fingerprint, result)
             summary.graded += 1
@@ -215,7 +349,8 @@ def grade_cohort(
                     result = by_id[exercise.exercise_id]
                     summary.statuses[result.status] += 1
                     summary.points.setdefault(exercise.exercise_id, []).append(result.points)
-        write_all(out, current, export_ids or [e.exercise_id for e in exercises], isolation.summary)
+        ids = export_ids or [e.exercise_id for e in exercises]
+        write_all(out, current, ids, summary.isolation)
     finally:
         book.close()
     summary.seconds = time.perf_counter() - started
