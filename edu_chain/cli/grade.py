@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 
+from edu_chain.grading.cluster import ClusterError, connect, parse_local, preflight
 from edu_chain.grading.cohort import grade_cohort
 from edu_chain.grading.manifest import ManifestError, find_exercises_dir, load_exercises
 from edu_chain.grading.notebook import find_students
@@ -22,6 +25,25 @@ def _exercises_dir(given: Path | None) -> Path:
             "no exercises found: pass --exercises DIR (a folder of <id>/exercise.toml)"
         )
     return found
+
+
+def _say_cluster_isolation(layers: dict[str, dict[str, Any]]) -> None:
+    """The isolation line for a cluster: one line when every worker has the same layers."""
+    summaries = {v["summary"] for v in layers.values()}
+    if len(summaries) == 1:
+        click.echo(f"isolation on {len(layers)} Dask workers: {summaries.pop()}", err=True)
+    for address, value in sorted(layers.items()):
+        if len(summaries) > 1:
+            click.echo(f"isolation on {address}: {value['summary']}", err=True)
+        if value.get("unprotected"):
+            click.secho(f"warning: {address}: {value['unprotected']}", fg="yellow", err=True)
+
+
+def _close(client: Any) -> None:
+    cluster = client.cluster if hasattr(client, "cluster") else None
+    client.close()
+    if cluster is not None:
+        cluster.close()
 
 
 @click.command()
@@ -55,6 +77,19 @@ def _exercises_dir(given: Path | None) -> Path:
     help="os: refuse to run without the bubblewrap sandbox; process: without it; "
     "auto: use it when it works here, else warn what is unprotected.",
 )
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="tcp://HOST:PORT",
+    help="Grade on an existing Dask cluster (started with `dask scheduler` / `dask worker`).",
+)
+@click.option(
+    "--cluster",
+    "local_cluster",
+    default=None,
+    metavar="local:N",
+    help="Grade on a Dask cluster of N worker processes started on this machine.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def grade(
     submissions: Path,
@@ -64,6 +99,8 @@ def grade(
     workers: int | None,
     force: bool,
     isolation: str,
+    scheduler: str | None,
+    local_cluster: str | None,
     quiet: bool,
 ) -> None:
     """Grade SUBMISSIONS/<student>/<exercise>.py (or notebooks) into --out.
@@ -79,6 +116,7 @@ def grade(
       educhain grade submissions/ --out grades/ --workers 2
       educhain grade submissions/ --out grades/ --only merkle_root,mine --force
       educhain grade submissions/ --out grades/ --isolation os
+      educhain grade submissions/ --out grades/ --scheduler tcp://10.0.0.1:8786
     """
     from rich.console import Console
     from rich.progress import (
@@ -113,14 +151,26 @@ def grade(
             f"no student folders in {submissions}: expected SUBMISSIONS/<student>/"
             f"<exercise_id>.py or SUBMISSIONS/<student>/*.ipynb.{hint}"
         )
+    if scheduler and local_cluster:
+        raise click.UsageError("give --scheduler or --cluster, not both")
+    client = None
+    layers = None
     try:
-        layers = resolve_isolation(isolation)
-    except IsolationError as exc:
+        if scheduler or local_cluster:
+            local = parse_local(local_cluster) if local_cluster else None
+            client = connect(scheduler, local)
+            cluster_layers = preflight(client, isolation)  # before anything is written
+            _say_cluster_isolation(cluster_layers)
+        else:
+            layers = resolve_isolation(isolation)
+            click.echo(f"isolation: {layers.summary}", err=True)
+            if layers.unprotected:
+                click.secho(f"warning: {layers.unprotected}", fg="yellow", err=True)
+    except (IsolationError, ClusterError) as exc:
+        if client is not None:
+            _close(client)
         raise click.UsageError(str(exc)) from None
     console = Console(stderr=True)
-    click.echo(f"isolation: {layers.summary}", err=True)
-    if layers.unprotected:
-        click.secho(f"warning: {layers.unprotected}", fg="yellow", err=True)
     workers = workers or os.cpu_count() or 1
     progress = Progress(
         TextColumn("grading"),
@@ -132,7 +182,9 @@ def grade(
         console=console,
         disable=quiet,
     )
-    with progress:
+    with progress, contextlib.ExitStack() as stack:
+        if client is not None:
+            stack.callback(_close, client)
         task = progress.add_task("grading", total=0)
         summary = grade_cohort(
             submissions,
@@ -144,6 +196,8 @@ def grade(
             on_start=lambda n: progress.update(task, total=n),
             on_done=lambda student, result, skipped: progress.advance(task),
             isolation=layers,
+            cluster=client,
+            cluster_mode=isolation,
         )
     table = Table(title=f"{summary.students} students, {len(chosen)} exercises")
     table.add_column("exercise")
@@ -160,6 +214,9 @@ def grade(
     Console().print(table)
     statuses = ", ".join(f"{k}: {v}" for k, v in sorted(summary.statuses.items()))
     total = sum(summary.statuses.values())
+    if summary.workers:
+        shares = ", ".join(f"{w}: {n}" for w, n in sorted(summary.workers.items()))
+        click.echo(f"students per Dask worker: {shares}")
     click.echo(
         f"graded {summary.graded} submissions, skipped {summary.skipped} unchanged "
         f"in {summary.seconds:.1f} s (all {total} results, {statuses}); results in {out}"
