@@ -1,7 +1,7 @@
 """Grading throughput: N synthetic students x every exercise (13), at each isolation level.
 
     python benchmarks/grading.py [--json] [--students N] [--workers W] [--exercises core|all]
-                                 [--isolation os,process]
+                                 [--isolation os,process] [--cluster]
 
 A *full submission* is one student's file for every exercise of the curriculum
 (``exercises/curriculum.toml``: sha256 ... fork_choice, 13 files); ``--exercises core`` keeps
@@ -21,6 +21,9 @@ correct.  Measured in the same run:
   and interpreter start, rlimits, audit hook, JSON protocol, scratch dir), median of 15, and
   ``worker_fork_s``: the same in an already running sandbox (what each exercise costs);
 - ``bare_python_start_s``: the competitor for start-up, ``python -I -S -c pass``, median of 15;
+- with ``--cluster``: ``cluster`` has the same cohort graded on a local Dask cluster
+  (``educhain grade --cluster local:N``) of 1 and of 2 worker processes, and the speed-up from
+  1 to 2 workers (at most the number of free cores: on 2 shared cores, well below 2);
 - ``in_process_s_per_full_submission``: the same cases run on the correct fixtures in this
   process without a sandbox (what an unsafe grader would cost), and ``sandbox_overhead`` =
   sandboxed core-seconds / in-process seconds.
@@ -177,7 +180,48 @@ def grade_once(
     }, full_marks
 
 
-def measure(students: int, workers: int, which: str = "all", levels: str = "os,process") -> dict:
+def cluster_speedup(subs: Path, exercises: list[Exercise], mode: str, salt: int) -> dict:
+    """The cohort on a local Dask cluster of 1, then 2 worker processes (rates and speed-up)."""
+    from edu_chain.grading.cluster import connect
+
+    rates = {}
+    previous = os.environ.get(CASE_SALT_ENV)
+    os.environ[CASE_SALT_ENV] = str(salt)
+    students = sum(1 for p in subs.iterdir() if p.is_dir())
+    try:
+        for count in (1, 2):
+            client = connect(local_workers=count)
+            try:
+                client.run(runner._SHRUNK.clear)
+                with tempfile.TemporaryDirectory() as out:
+                    started = time.perf_counter()
+                    grade_cohort(
+                        subs, Path(out), exercises, force=True, cluster=client, cluster_mode=mode
+                    )
+                    rates[count] = students / (time.perf_counter() - started) * 60
+            finally:
+                cluster = client.cluster
+                client.close()
+                cluster.close()
+    finally:
+        if previous is None:
+            del os.environ[CASE_SALT_ENV]
+        else:
+            os.environ[CASE_SALT_ENV] = previous
+    return {
+        "full_submissions_per_min_1_worker": round(rates[1], 1),
+        "full_submissions_per_min_2_workers": round(rates[2], 1),
+        "speedup_1_to_2_workers": round(rates[2] / rates[1], 2),
+    }
+
+
+def measure(
+    students: int,
+    workers: int,
+    which: str = "all",
+    levels: str = "os,process",
+    cluster: bool = False,
+) -> dict:
     exercises = load_exercises(ROOT / "exercises")  # curriculum order
     if which == "core":
         exercises = [e for e in exercises if e.exercise_id in CORE]
@@ -209,6 +253,7 @@ def measure(students: int, workers: int, which: str = "all", levels: str = "os,p
             figures[level]["mistake_full_marks"] = sum(
                 full_marks.get(key, False) for key, ok in correct.items() if not ok
             )
+        speedup = cluster_speedup(subs, exercises, next(iter(isolations)), salt) if cluster else {}
     first = next(iter(isolations.values()))
     worker_start = median_seconds(
         lambda: run_worker(
@@ -249,6 +294,7 @@ def measure(students: int, workers: int, which: str = "all", levels: str = "os,p
         "capacity_per_min": main_level["capacity_per_min"],
         "levels": figures,
         "levels_unavailable": skipped,
+        "cluster": speedup,
         "worker_start_s": round(worker_start, 4),
         "worker_fork_s": round(worker_fork, 4),
         "bare_python_start_s": round(bare_start, 4),
@@ -285,8 +331,13 @@ def main() -> None:
         default="os,process",
         help="comma-separated levels to measure, the first one headlines (default: os,process)",
     )
+    parser.add_argument(
+        "--cluster", action="store_true", help="also time a local Dask cluster of 1 and 2 workers"
+    )
     options = parser.parse_args()
-    result = measure(options.students, options.workers, options.exercises, options.isolation)
+    result = measure(
+        options.students, options.workers, options.exercises, options.isolation, options.cluster
+    )
     if options.json:
         print(json.dumps(result, indent=2))
         return

@@ -266,3 +266,28 @@ print(sorted(os.listdir("/")))
     errno, listing = _run(code).splitlines()
     assert errno == "28"  # ENOSPC at the 4 MB the command was given
     assert "scratch" in listing and "home" not in listing and "tmp" not in listing
+
+
+def test_a_bwrap_that_cannot_create_namespaces_is_reported_not_used(tmp_path, monkeypatch):
+    """A container without user namespaces: bwrap exists but fails.  The reason is bwrap's
+    own last line; auto falls back and says so; os refuses."""
+    from edu_chain.grading.sandbox import IsolationError, resolve_isolation
+
+    fake = tmp_path / "bwrap"
+    fake.write_text(
+        "#!/bin/sh\necho 'bwrap: No permissions to create new namespace, likely because the "
+        "kernel does not allow non-privileged user namespaces.' >&2\nexit 1\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv(bwrap.BWRAP_ENV, str(fake))
+    bwrap.status.cache_clear()
+    try:
+        reason = bwrap.status()
+        assert reason.startswith(f"{fake} cannot create its namespaces here (bwrap: No perm")
+        fallback = resolve_isolation("auto")
+        assert not fallback.os_sandbox and "cannot create its namespaces" in fallback.unprotected
+        with pytest.raises(IsolationError, match="apt-get install bubblewrap"):
+            resolve_isolation("os")
+    finally:
+        monkeypatch.undo()
+        bwrap.status.cache_clear()
