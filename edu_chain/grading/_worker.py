@@ -1,7 +1,9 @@
 """The sandboxed worker: runs ONE student submission and reports what its functions return.
 
-This file is run as a script (``python -I -S -B _worker.py``), never imported, and uses only
-the standard library, so that nothing of ``edu_chain`` is loaded in the student's process.
+This file is run as a script (``python -I -S -B _worker.py --zygote FD SCRATCH``), never
+imported, and uses only the standard library, so that nothing of ``edu_chain`` is loaded in
+the student's process.  The script starts as a *zygote* (one per student sandbox, see
+:func:`zygote`) that forks a worker per exercise; everything below happens in that fork.
 The trusted parent (:mod:`edu_chain.grading.sandbox`) sends one JSON request line on stdin
 (code, function names, limits, the first batch of calls) and reads JSON lines from a *report
 pipe* whose descriptor it passed in; in interactive mode it may then send more batches of

@@ -1,26 +1,20 @@
-"""Run one submission in a sandboxed worker process and collect what it reported.
+"""Run submissions in sandboxed worker processes and collect what they reported.
 
-The trust model (DESIGN.md section 8): student code is untrusted, so it runs in a separate
-process started from a small standard-library-only script, ``_worker.py``:
+The trust model (DESIGN.md section 8): student code is untrusted.  The layers, from outside in:
 
-- ``python -I -S -B``: isolated mode (no environment variables, no user site, no script
-  directory on ``sys.path``), no ``site`` (so no site-packages and no ``edu_chain``), no
-  bytecode writes;
-- a minimal environment (``PATH``, ``LANG``, ``TMPDIR``/``HOME`` pointing at the scratch dir);
-- a fresh scratch directory as the working directory, deleted afterwards;
-- its own session, so the whole process group is killed with ``os.killpg`` at the end, even
-  if a child escaped the audit hook;
-- resource limits set by the worker before student code loads, an audit hook (see
-  ``_worker.py``), and a wall-clock timeout enforced here;
-- when the grader runs as root, its own unprivileged user and group (see
-  :func:`sandbox_uid_status`): the kernel then refuses the worker's signals (``kill``,
-  ``pidfd_send_signal``) and ``prlimit`` to the grader and to other students' workers, which
-  the audit hook cannot fully stop, and ``RLIMIT_NPROC`` binds.
-
-Reports come back through a pipe whose write end the worker inherits (its descriptor number
-is in the request), one JSON object per line, read here with a deadline; stdout and stderr go
-to their own files, capped by ``RLIMIT_FSIZE``, and are only ever shown to the student, never
-parsed.  JSON, never pickle.  Requests go in on stdin, one JSON line per batch of calls.
+- :class:`Isolation` says which layers protect a run (:func:`resolve_isolation`); by default
+  every student's :class:`Sandbox` runs in bubblewrap (``bwrap.py``: user, pid, net, ipc and
+  mount namespaces, only the standard library read-only, a tmpfs scratch, no network, dies
+  with the grader).  Without it, as root, every sandbox runs under its own uid
+  (:func:`sandbox_uid_status`), and a warning names what is unprotected: never silently;
+- a :class:`Sandbox` per student starts ``_worker.py --zygote`` (``python -I -S -B``: no
+  environment, no site-packages, no ``edu_chain``); each exercise is a :class:`WorkerSession`,
+  a fresh fork of that zygote with its own pipes, scratch directory, resource limits and audit
+  hook (see ``_worker.py``), and a wall-clock timeout enforced here;
+- reports come back through a pipe, one JSON object per line, read here with a deadline;
+  stdout and stderr go to their own files, capped by ``RLIMIT_FSIZE``, and are only ever shown
+  to the student, never parsed.  JSON, never pickle.  Requests go in through a pipe, one JSON
+  line per batch of calls.
 """
 
 from __future__ import annotations
