@@ -1,9 +1,11 @@
 """Grade a whole cohort: every student folder x every exercise, in parallel, resumable.
 
-:func:`grade_cohort` is what ``educhain grade`` calls.  Jobs (student, exercise) run on a
-thread pool of ``workers`` threads; each thread only waits on its sandboxed worker process, so
-``workers`` is the number of student processes running at once.  Every result is written to
-the gradebook as soon as it is known, then all exports are (re)written from the gradebook.
+:func:`grade_cohort` is what ``educhain grade`` calls.  Each student with pending exercises is
+one job: a thread of a pool of ``workers`` threads (or a task of a Dask cluster, see
+``cluster.py``) grades them one after another in one sandbox of the student's own (a fresh
+worker process per exercise, see ``sandbox.Sandbox``); each thread only waits on its worker, so
+``workers`` is the number of students graded at once.  Every result is written to the
+gradebook as soon as it is known, then all exports are (re)written from the gradebook.
 
 Isolated re-runs (DESIGN.md section 8: nothing a submission does may touch anyone else's
 grade).  The audit hook cannot refuse every way of signalling another process of the same
@@ -14,13 +16,15 @@ worker died before answering, hit the wall clock, or saw a KeyboardInterrupt) is
 not kept: after the parallel phase such submissions are graded again one at a time, with no
 other student code running, and the second result is recorded with a note saying so.  A
 submission that crashes by itself crashes again alone (same grade); a victim gets its true
-grade.  When the grader runs as root, workers also run under their own uids
-(:func:`edu_chain.grading.sandbox.sandbox_uid_status`), so the kernel refuses such signals.
+grade.  With bubblewrap (the default where it works) no worker can even see another student's
+processes or the grader; without it, when the grader runs as root, workers run under their own
+uids (:func:`edu_chain.grading.sandbox.sandbox_uid_status`), so the kernel refuses such signals.
 
-The grader itself is not protected by the re-runs: when workers run as the grader's own user,
-a submission can kill the grader.  The run then stops with a non-zero status; every result
-recorded so far is in the gradebook and re-running ``educhain grade`` resumes (the results
-still waiting for their isolated re-run were not recorded, so they are graded again).
+The grader itself is not protected by the re-runs: without either layer a submission can kill
+the grader (the warning printed at start says so).  The run then stops with a non-zero
+status; every result recorded so far is in the gradebook and re-running ``educhain grade``
+resumes (the results still waiting for their isolated re-run were not recorded, so they are
+graded again).
 """
 
 from __future__ import annotations
