@@ -10,10 +10,20 @@ from typing import Any
 import click
 
 from edu_chain.grading.cluster import ClusterError, connect, parse_local, preflight
-from edu_chain.grading.cohort import grade_cohort
-from edu_chain.grading.manifest import ManifestError, find_exercises_dir, load_exercises
+from edu_chain.grading.cohort import CohortSummary, grade_cohort
+from edu_chain.grading.manifest import (
+    Exercise,
+    ManifestError,
+    find_exercises_dir,
+    load_exercises,
+)
 from edu_chain.grading.notebook import find_students
-from edu_chain.grading.sandbox import ISOLATION_MODES, IsolationError, resolve_isolation
+from edu_chain.grading.sandbox import (
+    ISOLATION_MODES,
+    Isolation,
+    IsolationError,
+    resolve_isolation,
+)
 
 
 def _exercises_dir(given: Path | None) -> Path:
@@ -37,6 +47,79 @@ def _say_cluster_isolation(layers: dict[str, dict[str, Any]]) -> None:
             click.echo(f"isolation on {address}: {value['summary']}", err=True)
         if value.get("unprotected"):
             click.secho(f"warning: {address}: {value['unprotected']}", fg="yellow", err=True)
+
+
+def _isolation_or_cluster(
+    isolation: str, scheduler: str | None, local_cluster: str | None
+) -> tuple[Any, Isolation | None]:
+    """(Dask client or None, local isolation or None), after saying which layers protect the
+    run; a usage error, before anything is written, when they cannot be had."""
+    client = None
+    try:
+        if scheduler or local_cluster:
+            local = parse_local(local_cluster) if local_cluster else None
+            client = connect(scheduler, local)
+            _say_cluster_isolation(preflight(client, isolation))
+            return client, None
+        layers = resolve_isolation(isolation)
+    except (IsolationError, ClusterError) as exc:
+        if client is not None:
+            _close(client)
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"isolation: {layers.summary}", err=True)
+    if layers.unprotected:
+        click.secho(f"warning: {layers.unprotected}", fg="yellow", err=True)
+    return None, layers
+
+
+def _progress(quiet: bool) -> Any:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn("grading"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        disable=quiet,
+    )
+
+
+def _print_summary(summary: CohortSummary, chosen: list[Exercise], out: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{summary.students} students, {len(chosen)} exercises")
+    table.add_column("exercise")
+    table.add_column("mean", justify="right")
+    table.add_column("full marks", justify="right")
+    table.add_column("max", justify="right")
+    for exercise in chosen:
+        points = summary.points.get(exercise.exercise_id, [])
+        full = sum(1 for p in points if p == exercise.max_points)
+        mean = sum(points) / len(points) if points else 0.0
+        table.add_row(
+            exercise.exercise_id, f"{mean:.2f}", f"{full}/{len(points)}", f"{exercise.max_points:g}"
+        )
+    Console().print(table)
+    statuses = ", ".join(f"{k}: {v}" for k, v in sorted(summary.statuses.items()))
+    total = sum(summary.statuses.values())
+    if summary.workers:
+        shares = ", ".join(f"{w}: {n}" for w, n in sorted(summary.workers.items()))
+        click.echo(f"students per Dask worker: {shares}")
+    click.echo(
+        f"graded {summary.graded} submissions, skipped {summary.skipped} unchanged "
+        f"in {summary.seconds:.1f} s (all {total} results, {statuses}); results in {out}"
+    )
 
 
 def _close(client: Any) -> None:
@@ -118,16 +201,6 @@ def grade(
       educhain grade submissions/ --out grades/ --isolation os
       educhain grade submissions/ --out grades/ --scheduler tcp://10.0.0.1:8786
     """
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-    from rich.table import Table
-
     if submissions.resolve() == out.resolve() or submissions.resolve() in out.resolve().parents:
         raise click.UsageError("--out must not be inside the submissions folder")
     folder = _exercises_dir(exercises_dir)
@@ -153,35 +226,9 @@ def grade(
         )
     if scheduler and local_cluster:
         raise click.UsageError("give --scheduler or --cluster, not both")
-    client = None
-    layers = None
-    try:
-        if scheduler or local_cluster:
-            local = parse_local(local_cluster) if local_cluster else None
-            client = connect(scheduler, local)
-            cluster_layers = preflight(client, isolation)  # before anything is written
-            _say_cluster_isolation(cluster_layers)
-        else:
-            layers = resolve_isolation(isolation)
-            click.echo(f"isolation: {layers.summary}", err=True)
-            if layers.unprotected:
-                click.secho(f"warning: {layers.unprotected}", fg="yellow", err=True)
-    except (IsolationError, ClusterError) as exc:
-        if client is not None:
-            _close(client)
-        raise click.UsageError(str(exc)) from None
-    console = Console(stderr=True)
+    client, layers = _isolation_or_cluster(isolation, scheduler, local_cluster)
     workers = workers or os.cpu_count() or 1
-    progress = Progress(
-        TextColumn("grading"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=console,
-        disable=quiet,
-    )
+    progress = _progress(quiet)
     with progress, contextlib.ExitStack() as stack:
         if client is not None:
             stack.callback(_close, client)
@@ -199,25 +246,4 @@ def grade(
             cluster=client,
             cluster_mode=isolation,
         )
-    table = Table(title=f"{summary.students} students, {len(chosen)} exercises")
-    table.add_column("exercise")
-    table.add_column("mean", justify="right")
-    table.add_column("full marks", justify="right")
-    table.add_column("max", justify="right")
-    for exercise in chosen:
-        points = summary.points.get(exercise.exercise_id, [])
-        full = sum(1 for p in points if p == exercise.max_points)
-        mean = sum(points) / len(points) if points else 0.0
-        table.add_row(
-            exercise.exercise_id, f"{mean:.2f}", f"{full}/{len(points)}", f"{exercise.max_points:g}"
-        )
-    Console().print(table)
-    statuses = ", ".join(f"{k}: {v}" for k, v in sorted(summary.statuses.items()))
-    total = sum(summary.statuses.values())
-    if summary.workers:
-        shares = ", ".join(f"{w}: {n}" for w, n in sorted(summary.workers.items()))
-        click.echo(f"students per Dask worker: {shares}")
-    click.echo(
-        f"graded {summary.graded} submissions, skipped {summary.skipped} unchanged "
-        f"in {summary.seconds:.1f} s (all {total} results, {statuses}); results in {out}"
-    )
+    _print_summary(summary, chosen, out)

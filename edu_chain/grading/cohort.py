@@ -163,6 +163,40 @@ def _pending_hash(student_dir: Path, exercise: Exercise) -> str:
     return "" if submission is None else submission.content_hash
 
 
+def _pending(
+    book: Gradebook,
+    students: list[Path],
+    exercises: list[Exercise],
+    force: bool,
+    summary: CohortSummary,
+) -> dict[Path, list[Exercise]]:
+    """Each student's exercises to grade (changed since the book's result, or ``force``)."""
+    jobs: dict[Path, list[Exercise]] = {}
+    for student_dir in students:
+        for exercise in exercises:
+            content_hash = _pending_hash(student_dir, exercise)
+            if not force and book.is_current(
+                student_dir.name, exercise.exercise_id, content_hash, exercise.fingerprint
+            ):
+                summary.skipped += 1
+                continue
+            jobs.setdefault(student_dir, []).append(exercise)
+    return jobs
+
+
+def _tally(
+    summary: CohortSummary,
+    current: dict[str, dict[str, ExerciseResult]],
+    exercises: list[Exercise],
+) -> None:
+    for by_id in current.values():
+        for exercise in exercises:
+            if exercise.exercise_id in by_id:
+                result = by_id[exercise.exercise_id]
+                summary.statuses[result.status] += 1
+                summary.points.setdefault(exercise.exercise_id, []).append(result.points)
+
+
 Graded = Iterator[tuple[Path, Exercise, str, ExerciseResult]]
 
 
@@ -306,16 +340,7 @@ def grade_cohort(
     for exercise in exercises:
         planned_cases(exercise, salt=salt)  # generate the shared cases before the threads
         summary.max_points[exercise.exercise_id] = exercise.max_points
-    jobs: dict[Path, list[Exercise]] = {}
-    for student_dir in students:
-        for exercise in exercises:
-            content_hash = _pending_hash(student_dir, exercise)
-            if not force and book.is_current(
-                student_dir.name, exercise.exercise_id, content_hash, exercise.fingerprint
-            ):
-                summary.skipped += 1
-                continue
-            jobs.setdefault(student_dir, []).append(exercise)
+    jobs = _pending(book, students, exercises, force, summary)
     if on_start:
         on_start(sum(len(pending) for pending in jobs.values()))
     threads = workers or os.cpu_count() or 1
@@ -344,15 +369,9 @@ def grade_cohort(
             summary.rerun += 1
             if on_done:
                 on_done(student_dir.name, result, False)
-        everything = book.results()
         names = {s.name for s in students}
-        current = {s: r for s, r in everything.items() if s in names}
-        for by_id in current.values():
-            for exercise in exercises:
-                if exercise.exercise_id in by_id:
-                    result = by_id[exercise.exercise_id]
-                    summary.statuses[result.status] += 1
-                    summary.points.setdefault(exercise.exercise_id, []).append(result.points)
+        current = {s: r for s, r in book.results().items() if s in names}
+        _tally(summary, current, exercises)
         ids = export_ids or [e.exercise_id for e in exercises]
         write_all(out, current, ids, summary.isolation)
     finally:
