@@ -1,6 +1,7 @@
-"""Grading throughput: N synthetic students x every exercise (13), through the sandbox.
+"""Grading throughput: N synthetic students x every exercise (13), at each isolation level.
 
     python benchmarks/grading.py [--json] [--students N] [--workers W] [--exercises core|all]
+                                 [--isolation os,process] [--cluster]
 
 A *full submission* is one student's file for every exercise of the curriculum
 (``exercises/curriculum.toml``: sha256 ... fork_choice, 13 files); ``--exercises core`` keeps
@@ -10,10 +11,19 @@ student's files are a typical mistake (``mistakes/<exercise>_*.py``, taken in tu
 correct.  Measured in the same run:
 
 - ``full_submissions_per_min``: ``educhain grade``'s engine (grade_cohort, --force) end to end,
-  gradebook and exports included, with W workers (default: all cores);
-- ``worker_start_s``: one sandboxed worker that loads nothing and runs no call (process
-  start, rlimits, audit hook, JSON protocol, scratch dir), median of 15;
+  gradebook and exports included, with W workers (default: all cores), with the first
+  isolation level given (default ``os``, the bubblewrap sandbox, when it works here);
+  ``levels`` has the same run for each level (``os``, ``process``), each with its CPU seconds
+  per full submission, split into the grader process and the workers (as the sandbox's zygotes
+  report them), and ``capacity_per_min`` = cores x 60 / CPU seconds per full submission: the
+  rate an otherwise idle machine would reach, the honest figure on a shared CPU;
+- ``worker_start_s``: one worker in a new sandbox that loads nothing and runs no call (sandbox
+  and interpreter start, rlimits, audit hook, JSON protocol, scratch dir), median of 15, and
+  ``worker_fork_s``: the same in an already running sandbox (what each exercise costs);
 - ``bare_python_start_s``: the competitor for start-up, ``python -I -S -c pass``, median of 15;
+- with ``--cluster``: ``cluster`` has the same cohort graded on a local Dask cluster
+  (``educhain grade --cluster local:N``) of 1 and of 2 worker processes, and the speed-up from
+  1 to 2 workers (at most the number of free cores: on 2 shared cores, well below 2);
 - ``in_process_s_per_full_submission``: the same cases run on the correct fixtures in this
   process without a sandbox (what an unsafe grader would cost), and ``sandbox_overhead`` =
   sandboxed core-seconds / in-process seconds.
@@ -37,10 +47,19 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from edu_chain.grading import Exercise, ExerciseResult, grade_cohort, load_exercises
+from edu_chain.grading import Exercise, ExerciseResult, grade_cohort, load_exercises, runner
 from edu_chain.grading.gradebook import CASE_SALT_ENV
 from edu_chain.grading.runner import planned_cases
-from edu_chain.grading.sandbox import Limits, run_worker
+from edu_chain.grading.sandbox import (
+    WORKER_CPU,
+    Isolation,
+    IsolationError,
+    Limits,
+    Sandbox,
+    WorkerSession,
+    resolve_isolation,
+    run_worker,
+)
 from edu_chain.grading.spec import Raises, encode, same
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,7 +132,96 @@ def _same(actual, expected) -> bool:
         return False
 
 
-def measure(students: int, workers: int, which: str = "all") -> dict:
+def grade_once(
+    subs: Path, exercises: list[Exercise], workers: int, isolation: Isolation, salt: int
+) -> tuple[dict, dict[str, bool]]:
+    """One ``grade_cohort --force`` run: (figures, full marks by "student/exercise")."""
+    full_marks: dict[str, bool] = {}
+
+    def on_done(student: str, result: ExerciseResult, _skipped: bool) -> None:
+        full_marks[f"{student}/{result.exercise_id}"] = result.points == result.max_points
+
+    runner._SHRUNK.clear()  # every level starts with no shrink results to reuse
+    students = sum(1 for p in subs.iterdir() if p.is_dir())
+    previous = os.environ.get(CASE_SALT_ENV)
+    os.environ[CASE_SALT_ENV] = str(salt)
+    with tempfile.TemporaryDirectory() as out:
+        try:
+            grader_cpu, worker_cpu = time.process_time(), WORKER_CPU.seconds
+            started = time.perf_counter()
+            summary = grade_cohort(
+                subs,
+                Path(out),
+                exercises,
+                workers=workers,
+                force=True,
+                on_done=on_done,
+                isolation=isolation,
+            )
+            elapsed = time.perf_counter() - started
+            grader_cpu = time.process_time() - grader_cpu
+            worker_cpu = WORKER_CPU.seconds - worker_cpu
+        finally:
+            if previous is None:
+                del os.environ[CASE_SALT_ENV]
+            else:
+                os.environ[CASE_SALT_ENV] = previous
+    cpu_per_full = (grader_cpu + worker_cpu) / students
+    return {
+        "isolation": isolation.summary,
+        "graded": summary.graded,
+        "seconds": round(elapsed, 3),
+        "full_submissions_per_min": round(students / elapsed * 60, 1),
+        "files_per_s": round(summary.graded / elapsed, 1),
+        "grader_cpu_s_per_full": round(grader_cpu / students, 4),
+        "worker_cpu_s_per_full": round(worker_cpu / students, 4),
+        "capacity_per_min": round((os.cpu_count() or 1) * 60 / cpu_per_full, 1),
+        "load_average": round(os.getloadavg()[0], 2),
+    }, full_marks
+
+
+def cluster_speedup(subs: Path, exercises: list[Exercise], mode: str, salt: int) -> dict:
+    """The cohort on a local Dask cluster of 1, then 2 worker processes (rates and speed-up)."""
+    from edu_chain.grading.cluster import connect
+
+    rates = {}
+    previous = os.environ.get(CASE_SALT_ENV)
+    os.environ[CASE_SALT_ENV] = str(salt)
+    students = sum(1 for p in subs.iterdir() if p.is_dir())
+    try:
+        for count in (1, 2):
+            client = connect(local_workers=count)
+            try:
+                client.run(runner._SHRUNK.clear)
+                with tempfile.TemporaryDirectory() as out:
+                    started = time.perf_counter()
+                    grade_cohort(
+                        subs, Path(out), exercises, force=True, cluster=client, cluster_mode=mode
+                    )
+                    rates[count] = students / (time.perf_counter() - started) * 60
+            finally:
+                cluster = client.cluster
+                client.close()
+                cluster.close()
+    finally:
+        if previous is None:
+            del os.environ[CASE_SALT_ENV]
+        else:
+            os.environ[CASE_SALT_ENV] = previous
+    return {
+        "full_submissions_per_min_1_worker": round(rates[1], 1),
+        "full_submissions_per_min_2_workers": round(rates[2], 1),
+        "speedup_1_to_2_workers": round(rates[2] / rates[1], 2),
+    }
+
+
+def measure(
+    students: int,
+    workers: int,
+    which: str = "all",
+    levels: str = "os,process",
+    cluster: bool = False,
+) -> dict:
     exercises = load_exercises(ROOT / "exercises")  # curriculum order
     if which == "core":
         exercises = [e for e in exercises if e.exercise_id in CORE]
@@ -124,30 +232,40 @@ def measure(students: int, workers: int, which: str = "all") -> dict:
     cases = 0
     for exercise in exercises:
         cases += len(planned_cases(exercise, salt=salt))  # once for the cohort: excluded
-    full_marks: dict[str, bool] = {}
-
-    def on_done(student: str, result: ExerciseResult, _skipped: bool) -> None:
-        full_marks[f"{student}/{result.exercise_id}"] = result.points == result.max_points
-
-    with tempfile.TemporaryDirectory() as tmp:
-        subs, out = Path(tmp) / "subs", Path(tmp) / "out"
-        correct = make_class(subs, students, ids)
-        previous = os.environ.get(CASE_SALT_ENV)
-        os.environ[CASE_SALT_ENV] = str(salt)
+    isolations: dict[str, Isolation] = {}
+    skipped: dict[str, str] = {}
+    for level in levels.split(","):
         try:
-            started = time.perf_counter()
-            summary = grade_cohort(
-                subs, out, exercises, workers=workers, force=True, on_done=on_done
+            isolations[level] = resolve_isolation(level)
+        except IsolationError as error:
+            skipped[level] = str(error)
+    if not isolations:
+        raise SystemExit(f"no isolation level works here: {skipped}")
+    figures: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        subs = Path(tmp) / "subs"
+        correct = make_class(subs, students, ids)
+        for level, isolation in isolations.items():
+            figures[level], full_marks = grade_once(subs, exercises, workers, isolation, salt)
+            figures[level]["correct_full_marks"] = sum(
+                full_marks.get(key, False) for key, ok in correct.items() if ok
             )
-            elapsed = time.perf_counter() - started
-        finally:
-            if previous is None:
-                del os.environ[CASE_SALT_ENV]
-            else:
-                os.environ[CASE_SALT_ENV] = previous
+            figures[level]["mistake_full_marks"] = sum(
+                full_marks.get(key, False) for key, ok in correct.items() if not ok
+            )
+        speedup = cluster_speedup(subs, exercises, next(iter(isolations)), salt) if cluster else {}
+    first = next(iter(isolations.values()))
     worker_start = median_seconds(
-        lambda: run_worker(cells=[""], functions=[], calls=[], banned=[], limits=Limits())
+        lambda: run_worker(
+            cells=[""], functions=[], calls=[], banned=[], limits=Limits(), isolation=first
+        )
     )
+    with Sandbox(first) as sandbox:
+        worker_fork = median_seconds(
+            lambda: WorkerSession(
+                cells=[""], functions=[], calls=[], banned=[], limits=Limits(), sandbox=sandbox
+            ).close()
+        )
     bare_start = median_seconds(
         lambda: subprocess.run([sys.executable, "-I", "-S", "-c", "pass"], check=True)
     )
@@ -156,34 +274,45 @@ def measure(students: int, workers: int, which: str = "all") -> dict:
         exercise_id: min(seconds[exercise_id] for seconds, _ in runs) for exercise_id in ids
     }
     in_process = min(sum(seconds.values()) for seconds, _ in runs)
-    sandboxed_per_full = elapsed * workers / students  # core-seconds per full submission
-    return {
+    main_level = figures[next(iter(isolations))]
+    cpu_per_full = main_level["grader_cpu_s_per_full"] + main_level["worker_cpu_s_per_full"]
+    report = {
         "exercise_set": which,
         "students": students,
         "exercises": len(exercises),
         "cases_per_full_submission": cases,
         "workers": workers,
         "cores": os.cpu_count(),
-        "graded": summary.graded,
+        "isolation": main_level["isolation"],
+        "graded": main_level["graded"],
         "correct_files": sum(correct.values()),
-        "correct_full_marks": sum(full_marks.get(key, False) for key, ok in correct.items() if ok),
+        "correct_full_marks": main_level["correct_full_marks"],
         "mistake_files": sum(not ok for ok in correct.values()),
-        "mistake_full_marks": sum(
-            full_marks.get(key, False) for key, ok in correct.items() if not ok
-        ),
-        "seconds": round(elapsed, 3),
-        "full_submissions_per_min": round(students / elapsed * 60, 1),
-        "files_per_s": round(summary.graded / elapsed, 1),
+        "mistake_full_marks": main_level["mistake_full_marks"],
+        "seconds": main_level["seconds"],
+        "full_submissions_per_min": main_level["full_submissions_per_min"],
+        "capacity_per_min": main_level["capacity_per_min"],
+        "levels": figures,
+        "levels_unavailable": skipped,
+        "cluster": speedup,
         "worker_start_s": round(worker_start, 4),
+        "worker_fork_s": round(worker_fork, 4),
         "bare_python_start_s": round(bare_start, 4),
         "worker_start_ratio": round(worker_start / bare_start, 2),
         "in_process_s_per_full_submission": round(in_process, 4),
         "in_process_mismatches": max(mismatches for _, mismatches in runs),
         "in_process_s_by_exercise": {k: round(v, 4) for k, v in by_exercise.items()},
-        "sandboxed_core_s_per_full_submission": round(sandboxed_per_full, 4),
-        "sandbox_overhead": round(sandboxed_per_full / in_process, 1),
+        "sandboxed_cpu_s_per_full_submission": round(cpu_per_full, 4),
+        "sandbox_overhead": round(cpu_per_full / in_process, 2),
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
+    if "os" in figures and "process" in figures:
+        report["os_vs_process_rate"] = round(
+            figures["os"]["full_submissions_per_min"]
+            / figures["process"]["full_submissions_per_min"],
+            2,
+        )
+    return report
 
 
 def main() -> None:
@@ -197,8 +326,18 @@ def main() -> None:
         default="all",
         help="all: the 13 exercises of the curriculum (default); core: the first five",
     )
+    parser.add_argument(
+        "--isolation",
+        default="os,process",
+        help="comma-separated levels to measure, the first one headlines (default: os,process)",
+    )
+    parser.add_argument(
+        "--cluster", action="store_true", help="also time a local Dask cluster of 1 and 2 workers"
+    )
     options = parser.parse_args()
-    result = measure(options.students, options.workers, options.exercises)
+    result = measure(
+        options.students, options.workers, options.exercises, options.isolation, options.cluster
+    )
     if options.json:
         print(json.dumps(result, indent=2))
         return
@@ -206,9 +345,10 @@ def main() -> None:
     for key, value in result.items():
         print(f"{key:<{width}}  {value}")
     print(
-        f"\n{result['full_submissions_per_min']} full submissions/min "
-        f"({result['exercises']} exercises each; target >= 60), "
-        f"load average {result['load_average'][0]} on {result['cores']} cores"
+        f"\n{result['full_submissions_per_min']} full submissions/min with {result['isolation']} "
+        f"({result['exercises']} exercises each), load average {result['load_average'][0]} on "
+        f"{result['cores']} cores; {result['capacity_per_min']}/min on idle cores at "
+        f"{result['sandboxed_cpu_s_per_full_submission']} CPU s per full submission"
     )
 
 

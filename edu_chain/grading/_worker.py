@@ -1,7 +1,9 @@
 """The sandboxed worker: runs ONE student submission and reports what its functions return.
 
-This file is run as a script (``python -I -S -B _worker.py``), never imported, and uses only
-the standard library, so that nothing of ``edu_chain`` is loaded in the student's process.
+This file is run as a script (``python -I -S -B _worker.py --zygote FD SCRATCH``), never
+imported, and uses only the standard library, so that nothing of ``edu_chain`` is loaded in
+the student's process.  The script starts as a *zygote* (one per student sandbox, see
+:func:`zygote`) that forks a worker per exercise; everything below happens in that fork.
 The trusted parent (:mod:`edu_chain.grading.sandbox`) sends one JSON request line on stdin
 (code, function names, limits, the first batch of calls) and reads JSON lines from a *report
 pipe* whose descriptor it passed in; in interactive mode it may then send more batches of
@@ -35,6 +37,7 @@ writing fake reports to the fd) can only change the *values* reported, which is 
 student controls anyway, and a wrong value is still wrong.
 """
 
+import fcntl
 import json
 import json.scanner
 import os
@@ -425,13 +428,81 @@ def _describe(exc, source_path):
     return {"raised": names, "message": message, "where": where[-3:]}
 
 
-if __name__ == "__main__":
+REQUEST_FD, REPORT_FD, STDOUT_FD, STDERR_FD = 0, 3, 1, 2
+
+
+def _child(fds, scratch):
+    """In a freshly forked child: the exercise's own pipes on fixed numbers, nothing else open
+    (the zygote's control socket included), its own scratch directory; then :func:`main`."""
     _exit = os._exit
     try:
+        high = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 100) for fd in fds]
+        for fd, target in zip(high, (REQUEST_FD, REPORT_FD, STDOUT_FD, STDERR_FD), strict=True):
+            os.dup2(fd, target)  # dup2 clears close-on-exec on the target
+        os.closerange(4, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+        os.chdir(scratch)
+        os.environ["HOME"] = os.environ["TMPDIR"] = scratch
         main()
         sys.stdout.flush()
     except BaseException:
-        # Never let the interpreter print a traceback: formatting it would read this file,
-        # which the audit hook (rightly) refuses; the parent sees the missing reports.
         _exit(70)
     _exit(0)
+
+
+def zygote(control_fd, scratch_root):
+    """One per student sandbox: forks a fresh worker for each exercise, never runs student code.
+
+    The parent sends ``{"fork": id}`` with four descriptors (request pipe, report pipe, stdout,
+    stderr) over a Unix socket, or ``{"kill": id}``; the zygote answers ``{"exit": id,
+    "code": exit code or -signal, "cpu": seconds}`` when a worker ends.  Each worker is a fork
+    of this clean process: its own memory, limits, audit hook and scratch ``scratch_root/<id>``,
+    so one exercise's code cannot change what another's sees (start-up is a fork, not a new
+    interpreter: the point of the zygote).  Ends when the parent closes the socket.
+    """
+    import select
+    import socket
+
+    control = socket.socket(fileno=control_fd)
+    children = {}  # pidfd -> (worker id, pid)
+    by_id = {}
+    while True:
+        ready, _, _ = select.select([control, *children], [], [])
+        for item in ready:
+            if item is not control:
+                worker, pid = children.pop(item)
+                by_id.pop(worker, None)
+                os.close(item)
+                _, status, usage = os.wait4(pid, 0)
+                code = os.waitstatus_to_exitcode(status)
+                cpu = usage.ru_utime + usage.ru_stime
+                control.send(json.dumps({"exit": worker, "code": code, "cpu": cpu}).encode())
+                continue
+            message, fds, _, _ = socket.recv_fds(control, 4096, 4)
+            if not message:
+                return
+            order = json.loads(message)
+            if "kill" in order:
+                if order["kill"] in by_id:
+                    os.kill(by_id[order["kill"]], 9)
+                continue
+            worker = int(order["fork"])
+            scratch = os.path.join(scratch_root, str(worker))
+            os.mkdir(scratch, 0o700)
+            pid = os.fork()
+            if pid == 0:
+                _child(fds, scratch)
+            for fd in fds:
+                os.close(fd)
+            children[os.pidfd_open(pid)] = (worker, pid)
+            by_id[worker] = pid
+
+
+if __name__ == "__main__":
+    # python -I -S -B _worker.py --zygote CONTROL_FD SCRATCH_ROOT (see zygote()).  Never let
+    # the interpreter print a traceback: formatting it would read this file, which the audit
+    # hook (rightly) refuses in a worker; the parent sees the missing reports.
+    try:
+        zygote(int(sys.argv[2]), sys.argv[3])
+    except BaseException:
+        os._exit(70)
+    os._exit(0)

@@ -1,9 +1,11 @@
 """Grade a whole cohort: every student folder x every exercise, in parallel, resumable.
 
-:func:`grade_cohort` is what ``educhain grade`` calls.  Jobs (student, exercise) run on a
-thread pool of ``workers`` threads; each thread only waits on its sandboxed worker process, so
-``workers`` is the number of student processes running at once.  Every result is written to
-the gradebook as soon as it is known, then all exports are (re)written from the gradebook.
+:func:`grade_cohort` is what ``educhain grade`` calls.  Each student with pending exercises is
+one job: a thread of a pool of ``workers`` threads (or a task of a Dask cluster, see
+``cluster.py``) grades them one after another in one sandbox of the student's own (a fresh
+worker process per exercise, see ``sandbox.Sandbox``); each thread only waits on its worker, so
+``workers`` is the number of students graded at once.  Every result is written to the
+gradebook as soon as it is known, then all exports are (re)written from the gradebook.
 
 Isolated re-runs (docs/architecture.md#grading-and-the-trust-model: nothing a submission does may touch anyone else's
 grade).  The audit hook cannot refuse every way of signalling another process of the same
@@ -14,13 +16,15 @@ worker died before answering, hit the wall clock, or saw a KeyboardInterrupt) is
 not kept: after the parallel phase such submissions are graded again one at a time, with no
 other student code running, and the second result is recorded with a note saying so.  A
 submission that crashes by itself crashes again alone (same grade); a victim gets its true
-grade.  When the grader runs as root, workers also run under their own uids
-(:func:`edu_chain.grading.sandbox.sandbox_uid_status`), so the kernel refuses such signals.
+grade.  With bubblewrap (the default where it works) no worker can even see another student's
+processes or the grader; without it, when the grader runs as root, workers run under their own
+uids (:func:`edu_chain.grading.sandbox.sandbox_uid_status`), so the kernel refuses such signals.
 
-The grader itself is not protected by the re-runs: when workers run as the grader's own user,
-a submission can kill the grader.  The run then stops with a non-zero status; every result
-recorded so far is in the gradebook and re-running ``educhain grade`` resumes (the results
-still waiting for their isolated re-run were not recorded, so they are graded again).
+The grader itself is not protected by the re-runs: without either layer a submission can kill
+the grader (the warning printed at start says so).  The run then stops with a non-zero
+status; every result recorded so far is in the gradebook and re-running ``educhain grade``
+resumes (the results still waiting for their isolated re-run were not recorded, so they are
+graded again).
 """
 
 from __future__ import annotations
@@ -28,16 +32,30 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from edu_chain.grading.cluster import (
+    ShippedExercise,
+    grade_task,
+    preflight,
+    summary_of,
+    task_key,
+)
 from edu_chain.grading.exports import write_all
 from edu_chain.grading.gradebook import Gradebook
 from edu_chain.grading.manifest import Exercise
-from edu_chain.grading.notebook import SubmissionError, find_students, find_submission
+from edu_chain.grading.notebook import (
+    Submission,
+    SubmissionError,
+    find_students,
+    find_submission,
+)
 from edu_chain.grading.runner import ExerciseResult, grade_cells, planned_cases, zero
+from edu_chain.grading.sandbox import Isolation, Sandbox, resolve_isolation
 
 
 @dataclass
@@ -52,9 +70,17 @@ class CohortSummary:
     points: dict[str, list[float]] = field(default_factory=dict)  # exercise -> points
     max_points: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
+    isolation: str = ""  # Isolation.summary of this run
+    workers: Counter[str] = field(default_factory=Counter)  # cluster: students per worker
 
 
-def grade_one(student_dir: Path, exercise: Exercise, salt: int = 0) -> tuple[str, ExerciseResult]:
+def grade_one(
+    student_dir: Path,
+    exercise: Exercise,
+    salt: int = 0,
+    isolation: Isolation | None = None,
+    sandbox: Sandbox | None = None,
+) -> tuple[str, ExerciseResult]:
     """(content hash, result) for one student's submission of one exercise.
 
     ``salt`` reseeds the random check groups (the cohort's secret, kept in the gradebook).
@@ -62,13 +88,14 @@ def grade_one(student_dir: Path, exercise: Exercise, salt: int = 0) -> tuple[str
     ``grader-error``, not cached as current) and the run goes on.
     """
     try:
-        return _grade_one(student_dir, exercise, salt)
+        return _grade_one(student_dir, exercise, salt, isolation, sandbox)
     except Exception as exc:
         message = f"Internal grader error ({type(exc).__name__}: {exc}); please tell the staff."
         return "grader-error", zero(exercise, "grader-error", message)
 
 
-def _grade_one(student_dir: Path, exercise: Exercise, salt: int) -> tuple[str, ExerciseResult]:
+def _prepare(student_dir: Path, exercise: Exercise) -> Submission | tuple[str, ExerciseResult]:
+    """The student's submission, or (hash, result) when there is nothing to run."""
     try:
         submission = find_submission(student_dir, exercise.exercise_id)
     except SubmissionError as exc:
@@ -79,12 +106,27 @@ def _grade_one(student_dir: Path, exercise: Exercise, salt: int) -> tuple[str, E
             "defining " + ", ".join(exercise.function_names) + "."
         )
         return "", zero(exercise, "missing", message)
+    return submission
+
+
+def _grade_one(
+    student_dir: Path,
+    exercise: Exercise,
+    salt: int,
+    isolation: Isolation | None = None,
+    sandbox: Sandbox | None = None,
+) -> tuple[str, ExerciseResult]:
+    submission = _prepare(student_dir, exercise)
+    if isinstance(submission, tuple):
+        return submission
     result = grade_cells(
         exercise,
         list(submission.cells),
         notebook=submission.notebook,
         source=submission.source,
         salt=salt,
+        isolation=isolation,
+        sandbox=sandbox,
     )
     return submission.content_hash, result
 
@@ -103,12 +145,160 @@ def _with_rerun_note(result: ExerciseResult, first: ExerciseResult) -> ExerciseR
     return dataclasses.replace(result, warnings=(*result.warnings, rerun_note(first)))
 
 
+def grade_student(
+    student_dir: Path, exercises: list[Exercise], salt: int, isolation: Isolation
+) -> list[tuple[Exercise, str, ExerciseResult]]:
+    """Grade one student's pending exercises, one after another, in one sandbox of its own
+    (each exercise still in a fresh worker: see :class:`edu_chain.grading.sandbox.Sandbox`)."""
+    scratch_mb = max(e.limits.scratch_mb for e in exercises)
+    with Sandbox(isolation, scratch_mb=scratch_mb) as sandbox:
+        return [(e, *grade_one(student_dir, e, salt, isolation, sandbox)) for e in exercises]
+
+
 def _pending_hash(student_dir: Path, exercise: Exercise) -> str:
     try:
         submission = find_submission(student_dir, exercise.exercise_id)
     except SubmissionError:
         return "unreadable"
     return "" if submission is None else submission.content_hash
+
+
+def _pending(
+    book: Gradebook,
+    students: list[Path],
+    exercises: list[Exercise],
+    force: bool,
+    summary: CohortSummary,
+) -> dict[Path, list[Exercise]]:
+    """Each student's exercises to grade (changed since the book's result, or ``force``)."""
+    jobs: dict[Path, list[Exercise]] = {}
+    for student_dir in students:
+        for exercise in exercises:
+            content_hash = _pending_hash(student_dir, exercise)
+            if not force and book.is_current(
+                student_dir.name, exercise.exercise_id, content_hash, exercise.fingerprint
+            ):
+                summary.skipped += 1
+                continue
+            jobs.setdefault(student_dir, []).append(exercise)
+    return jobs
+
+
+def _tally(
+    summary: CohortSummary,
+    current: dict[str, dict[str, ExerciseResult]],
+    exercises: list[Exercise],
+) -> None:
+    for by_id in current.values():
+        for exercise in exercises:
+            if exercise.exercise_id in by_id:
+                result = by_id[exercise.exercise_id]
+                summary.statuses[result.status] += 1
+                summary.points.setdefault(exercise.exercise_id, []).append(result.points)
+
+
+Graded = Iterator[tuple[Path, Exercise, str, ExerciseResult]]
+
+
+class _Local:
+    """Students on a thread pool of this machine, each in its own sandbox."""
+
+    def __init__(self, workers: int, salt: int, isolation: Isolation) -> None:
+        self.workers, self.salt, self.isolation = workers, salt, isolation
+
+    def batch(self, jobs: dict[Path, list[Exercise]]) -> Graded:
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            futures = {
+                pool.submit(grade_student, s, pending, self.salt, self.isolation): s
+                for s, pending in jobs.items()
+            }
+            for future in as_completed(futures):
+                for exercise, content_hash, result in future.result():
+                    yield futures[future], exercise, content_hash, result
+
+    def alone(self, student_dir: Path, exercise: Exercise) -> tuple[str, ExerciseResult]:
+        return grade_one(student_dir, exercise, self.salt, self.isolation)
+
+
+class _Cluster:
+    """Students as tasks of a Dask cluster (see cluster.py); this machine reads the files."""
+
+    def __init__(self, client: Any, salt: int, mode: str, summary: CohortSummary) -> None:
+        self.client, self.salt, self.mode, self.summary = client, salt, mode, summary
+        self.shipped: dict[str, ShippedExercise] = {}
+
+    def _submit(self, student_dir: Path, pending: list[Exercise], suffix: str = "") -> Any:
+        """The student's task, or (hash, result) pairs for what needs no worker."""
+        jobs, local = [], []
+        for exercise in pending:
+            submission = _prepare(student_dir, exercise)
+            if isinstance(submission, tuple):
+                local.append((exercise, *submission))
+                continue
+            jobs.append(
+                {
+                    "exercise_id": exercise.exercise_id,
+                    "content_hash": submission.content_hash,
+                    "fingerprint": exercise.fingerprint,
+                    "cells": list(submission.cells),
+                    "notebook": submission.notebook,
+                    "source": submission.source,
+                }
+            )
+            if exercise.exercise_id not in self.shipped:
+                self.shipped[exercise.exercise_id] = ShippedExercise.of(exercise)
+        future = None
+        if jobs:
+            shipped = [self.shipped[j["exercise_id"]] for j in jobs]
+            key = task_key(student_dir.name, jobs, self.salt, self.mode) + suffix
+            future = self.client.submit(
+                grade_task,
+                student_dir.name,
+                jobs,
+                shipped,
+                self.salt,
+                self.mode,
+                key=key,
+                retries=3,
+                pure=False,
+            )
+        sent = [e for e in pending if e.exercise_id in {j["exercise_id"] for j in jobs}]
+        return future, local, sent
+
+    def _collect(self, future: Any, student_dir: Path, pending: list[Exercise]) -> Graded:
+        by_id = {e.exercise_id: e for e in pending}
+        try:
+            answer = future.result()
+        except Exception as exc:  # a task that failed on every worker it was given
+            message = f"Internal grader error on the cluster ({type(exc).__name__}: {exc})"
+            for exercise in pending:
+                result = zero(exercise, "grader-error", message + "; please tell the staff.")
+                yield student_dir, exercise, "grader-error", result
+            return
+        self.summary.workers[answer["worker"]] += 1
+        for exercise_id, content_hash, data in answer["results"]:
+            result = ExerciseResult.from_dict(data)
+            yield student_dir, by_id[exercise_id], content_hash, result
+
+    def batch(self, jobs: dict[Path, list[Exercise]]) -> Graded:
+        from distributed import as_completed as completed
+
+        futures = {}
+        for student_dir, pending in jobs.items():
+            future, local, sent = self._submit(student_dir, pending)
+            for exercise, content_hash, result in local:
+                yield student_dir, exercise, content_hash, result
+            if future is not None:
+                futures[future] = (student_dir, sent)
+        for future in completed(list(futures)):
+            yield from self._collect(future, *futures[future])
+
+    def alone(self, student_dir: Path, exercise: Exercise) -> tuple[str, ExerciseResult]:
+        future, local, _ = self._submit(student_dir, [exercise], suffix="-alone")
+        if future is None:
+            return local[0][1], local[0][2]
+        _, _, content_hash, result = next(self._collect(future, student_dir, [exercise]))
+        return content_hash, result
 
 
 def grade_cohort(
@@ -121,65 +311,69 @@ def grade_cohort(
     force: bool = False,
     on_start: Callable[[int], None] | None = None,
     on_done: Callable[[str, ExerciseResult, bool], None] | None = None,
+    isolation: Isolation | None = None,
+    cluster: Any = None,
+    cluster_mode: str = "auto",
 ) -> CohortSummary:
-    """Grade every student folder in ``submissions`` on ``exercises``; write exports to ``out``."""
+    """Grade every student folder in ``submissions`` on ``exercises``; write exports to ``out``.
+
+    ``isolation``: the layers around every worker (default: ``resolve_isolation("auto")``),
+    recorded in the gradebook and in every result.  ``cluster``: a ``distributed.Client``
+    to grade on instead of this machine, each worker with ``--isolation cluster_mode``
+    (checked first by :func:`edu_chain.grading.cluster.preflight`, before anything is written).
+    """
     import time
 
     started = time.perf_counter()
+    if cluster is not None:
+        layers = preflight(cluster, cluster_mode)
+        recorded = {"summary": summary_of(layers), "mode": cluster_mode, "workers": layers}
+    else:
+        isolation = isolation or resolve_isolation("auto")
+        recorded = isolation.to_json()
     out.mkdir(parents=True, exist_ok=True)
     book = Gradebook(out / "gradebook.sqlite")
+    book.set_isolation(recorded)
     students = find_students(submissions)
-    summary = CohortSummary(students=len(students))
+    summary = CohortSummary(students=len(students), isolation=recorded["summary"])
     salt = book.case_salt
     for exercise in exercises:
         planned_cases(exercise, salt=salt)  # generate the shared cases before the threads
         summary.max_points[exercise.exercise_id] = exercise.max_points
-    jobs = []
-    for student_dir in students:
-        for exercise in exercises:
-            content_hash = _pending_hash(student_dir, exercise)
-            if not force and book.is_current(
-                student_dir.name, exercise.exercise_id, content_hash, exercise.fingerprint
-            ):
-                summary.skipped += 1
-                continue
-            jobs.append((student_dir, exercise))
+    jobs = _pending(book, students, exercises, force, summary)
     if on_start:
-        on_start(len(jobs))
+        on_start(sum(len(pending) for pending in jobs.values()))
     threads = workers or os.cpu_count() or 1
-    side_by_side = threads > 1 and len(jobs) > 1
+    side_by_side = (cluster is not None or threads > 1) and len(jobs) > 1
+    grader: _Local | _Cluster
+    if cluster is not None:
+        grader = _Cluster(cluster, salt, cluster_mode, summary)
+    else:
+        assert isolation is not None
+        grader = _Local(threads, salt, isolation)
     try:
         suspects = []
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            futures = {pool.submit(grade_one, s, e, salt): (s, e) for s, e in jobs}
-            for future in as_completed(futures):
-                student_dir, exercise = futures[future]
-                content_hash, result = future.result()
-                if side_by_side and result.interference:
-                    suspects.append((student_dir, exercise, result))
-                    continue  # not recorded: graded again below, alone
-                book.record(student_dir.name, content_hash, exercise.fingerprint, result)
-                summary.graded += 1
-                if on_done:
-                    on_done(student_dir.name, result, False)
+        for student_dir, exercise, content_hash, result in grader.batch(jobs):
+            if side_by_side and result.interference:
+                suspects.append((student_dir, exercise, result))
+                continue  # not recorded: graded again below, alone
+            book.record(student_dir.name, content_hash, exercise.fingerprint, result)
+            summary.graded += 1
+            if on_done:
+                on_done(student_dir.name, result, False)
         for student_dir, exercise, first in suspects:  # one at a time: nothing else runs
-            content_hash, result = grade_one(student_dir, exercise, salt)
+            content_hash, result = grader.alone(student_dir, exercise)
             result = _with_rerun_note(result, first)
             book.record(student_dir.name, content_hash, exercise.fingerprint, result)
             summary.graded += 1
             summary.rerun += 1
             if on_done:
                 on_done(student_dir.name, result, False)
-        everything = book.results()
         names = {s.name for s in students}
-        current = {s: r for s, r in everything.items() if s in names}
-        for by_id in current.values():
-            for exercise in exercises:
-                if exercise.exercise_id in by_id:
-                    result = by_id[exercise.exercise_id]
-                    summary.statuses[result.status] += 1
-                    summary.points.setdefault(exercise.exercise_id, []).append(result.points)
-        write_all(out, current, export_ids or [e.exercise_id for e in exercises])
+        current = {s: r for s, r in book.results().items() if s in names}
+        _tally(summary, current, exercises)
+        ids = export_ids or [e.exercise_id for e in exercises]
+        write_all(out, current, ids, summary.isolation)
     finally:
         book.close()
     summary.seconds = time.perf_counter() - started

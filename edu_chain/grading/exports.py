@@ -58,7 +58,7 @@ def feedback_markdown(student: str, results: Sequence[ExerciseResult]) -> str:
     return "\n".join(lines)
 
 
-def gradescope_results(results: Sequence[ExerciseResult]) -> dict:
+def gradescope_results(results: Sequence[ExerciseResult], isolation: str = "") -> dict:
     tests = []
     for result in results:
         for group in result.groups:
@@ -78,10 +78,13 @@ def gradescope_results(results: Sequence[ExerciseResult]) -> dict:
                     "visibility": "visible",
                 }
             )
-    return {"score": sum(r.points for r in results), "tests": tests}
+    payload: dict = {"score": sum(r.points for r in results), "tests": tests}
+    if isolation:
+        payload["output"] = f"Graded under isolation: {isolation}"
+    return payload
 
 
-def junit_xml(book: dict[str, dict[str, ExerciseResult]]) -> str:
+def junit_xml(book: dict[str, dict[str, ExerciseResult]], isolation: str = "") -> str:
     suites = ET.Element("testsuites", name="educhain grade")
     for student in sorted(book):
         results = list(book[student].values())
@@ -90,6 +93,9 @@ def junit_xml(book: dict[str, dict[str, ExerciseResult]]) -> str:
         suite = ET.SubElement(
             suites, "testsuite", name=student, tests=str(len(cases)), failures=str(failed)
         )
+        if isolation:
+            properties = ET.SubElement(suite, "properties")
+            ET.SubElement(properties, "property", name="isolation", value=isolation)
         for result, group in cases:
             case = ET.SubElement(
                 suite,
@@ -107,9 +113,12 @@ def junit_xml(book: dict[str, dict[str, ExerciseResult]]) -> str:
 
 
 def write_all(
-    out: Path, book: dict[str, dict[str, ExerciseResult]], exercise_ids: Sequence[str]
+    out: Path,
+    book: dict[str, dict[str, ExerciseResult]],
+    exercise_ids: Sequence[str],
+    isolation: str = "",
 ) -> None:
-    """Write every export for ``book`` under ``out``."""
+    """Write every export for ``book`` under ``out``; ``isolation`` names the run's layers."""
     _write_atomic(out / "grades.csv", grades_csv(book, exercise_ids))
     for student, by_id in book.items():
         results = [by_id[e] for e in exercise_ids if e in by_id]
@@ -118,11 +127,12 @@ def write_all(
             "student": student,
             "total": sum(r.points for r in results),
             "max_total": sum(r.max_points for r in results),
+            "isolation": isolation,
             "exercises": [r.to_dict() for r in results],
         }
         _write_atomic(out / "feedback" / f"{student}.json", json.dumps(payload, indent=2) + "\n")
         _write_atomic(
             out / "gradescope" / student / "results.json",
-            json.dumps(gradescope_results(results), indent=2) + "\n",
+            json.dumps(gradescope_results(results, isolation), indent=2) + "\n",
         )
-    _write_atomic(out / "junit.xml", junit_xml(book))
+    _write_atomic(out / "junit.xml", junit_xml(book, isolation))

@@ -70,6 +70,22 @@ class Gradebook:
             (value,) = self._db.execute("SELECT value FROM meta WHERE key='case_salt'").fetchone()
         return int(value)
 
+    def set_isolation(self, layers: dict) -> None:
+        """Record the layers that protect the current run (``Isolation.to_json()``); each
+        result also carries its own summary, since a resumed run may differ."""
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('isolation', ?)", (json.dumps(layers),)
+            )
+            self._db.commit()
+
+    @property
+    def isolation(self) -> dict:
+        """The layers of the last run (``{}`` for a book older than the record)."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key='isolation'").fetchone()
+        return json.loads(row[0]) if row else {}
+
     def is_current(
         self, student: str, exercise_id: str, content_hash: str, fingerprint: str
     ) -> bool:

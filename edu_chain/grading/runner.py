@@ -19,7 +19,9 @@ scores 0 for the exercise, with the reason.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import json
 import random
 import threading
 import time
@@ -29,7 +31,14 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, find, settings
 
 from edu_chain.grading.manifest import Exercise
-from edu_chain.grading.sandbox import MAX_REPORT_BYTES, VIOLATION_EXIT, WorkerRun, WorkerSession
+from edu_chain.grading.sandbox import (
+    MAX_REPORT_BYTES,
+    VIOLATION_EXIT,
+    Isolation,
+    Sandbox,
+    WorkerRun,
+    WorkerSession,
+)
 from edu_chain.grading.spec import Case, Raises, decode, encode, same, show
 
 VIOLATION_MESSAGES = {
@@ -81,6 +90,9 @@ class ExerciseResult:
     # worker), "" when only the submission itself could: the cohort grades such results again,
     # alone (see cohort.py).
     interference: str = ""
+    # The layers around the worker that produced this result (Isolation.summary), "" when
+    # no worker ran (a missing or unreadable submission).
+    isolation: str = ""
 
     def _repr_html_(self) -> str:  # Jupyter's rich display
         from edu_chain.display import record_html
@@ -158,18 +170,18 @@ def grade_cells(
     source: str = "",
     shrink: bool = True,
     salt: int = 0,
+    isolation: Isolation | None = None,
+    sandbox: Sandbox | None = None,
 ) -> ExerciseResult:
     """Grade code (one cell for a .py file, several for a notebook) against ``exercise``.
 
     With ``shrink``, each failing group that has a Hypothesis strategy is searched for a
     minimal failing input in the same worker (feedback only: points come from the fixed cases).
-    ``salt`` reseeds the random groups (see :func:`planned_cases`).
+    ``salt`` reseeds the random groups (see :func:`planned_cases`).  ``isolation``: the
+    layers around the worker (default: the OS sandbox when it works here, see sandbox.py);
+    ``sandbox``: the student's sandbox to fork the worker in (default: a new one).
     """
-    plan = planned_cases(exercise, public_only=public_only, salt=salt)
-    calls = [
-        {"id": i, "function": case.function, "args": [encode(a) for a in case.args]}
-        for i, (_, case) in enumerate(plan)
-    ]
+    plan, calls = _plan_and_calls(exercise, public_only, salt)
     shrunk: dict[str, tuple[Case, dict[str, Any]]] = {}
     with WorkerSession(
         cells=cells,
@@ -180,6 +192,8 @@ def grade_cells(
         module_name=exercise.exercise_id,
         notebook=notebook,
         interactive=shrink,
+        isolation=isolation,
+        sandbox=sandbox,
     ) as session:
         run = session.wait_first_batch()
         if shrink and run.finished and not run.violations:
@@ -190,10 +204,62 @@ def grade_cells(
                     continue
                 indexed = [(i, c) for i, (name, c) in enumerate(plan) if name == check.name]
                 if any(i not in results or not _matches(c, results[i]) for i, c in indexed):
-                    found = shrink_failure(session, group.shrink, seed=len(plan))
+                    key = (exercise.exercise_id, exercise.fingerprint, salt, check.name)
+                    key += (_behaviour([results.get(i) for i, _ in indexed]),)
+                    found = _known_failure(session, key)
+                    if found is None:
+                        found = shrink_failure(session, group.shrink, seed=len(plan))
+                        if found is not None:
+                            _SHRUNK[key] = found
                     if found is not None:
                         shrunk[check.name] = found
-    return evaluate(exercise, plan, run, source=source, public_only=public_only, shrunk=shrunk)
+    result = evaluate(exercise, plan, run, source=source, public_only=public_only, shrunk=shrunk)
+    return dataclasses.replace(result, isolation=session.isolation.summary)
+
+
+_PLANS: dict[tuple[str, str, bool, int], tuple[list[tuple[str, Case]], list[dict[str, Any]]]] = {}
+
+
+def _plan_and_calls(
+    exercise: Exercise, public_only: bool, salt: int
+) -> tuple[list[tuple[str, Case]], list[dict[str, Any]]]:
+    """:func:`planned_cases` and the encoded calls, computed once per exercise version and salt
+    (every student gets the same cases; sorting and encoding them is not free)."""
+    key = (exercise.exercise_id, exercise.fingerprint, public_only, salt)
+    if key not in _PLANS:
+        plan = planned_cases(exercise, public_only=public_only, salt=salt)
+        calls = [
+            {"id": i, "function": case.function, "args": [encode(a) for a in case.args]}
+            for i, (_, case) in enumerate(plan)
+        ]
+        _PLANS[key] = (plan, calls)
+    return _PLANS[key]
+
+
+# A group's minimal failing case, by the failure's *behaviour*: the exact answers (values, or
+# exception names and messages) on every case of the group.  Students making the same mistake
+# answer the same; their shrink result is reused once it is checked on this student's code:
+# the case must fail here with exactly the cached answer.  Feedback only, like shrinking itself.
+_SHRUNK: dict[tuple[Any, ...], tuple[Case, dict[str, Any]]] = {}
+
+
+def _behaviour(results: list[dict[str, Any] | None]) -> str:
+    keep = ("value", "raised", "message")
+    answers = [None if r is None else {k: r.get(k) for k in keep} for r in results]
+    return json.dumps(answers, sort_keys=True)
+
+
+def _known_failure(session: WorkerSession, key: tuple[Any, ...]) -> tuple[Case, dict] | None:
+    known = _SHRUNK.get(key)
+    if known is None:
+        return None
+    case, answer = known
+    call = {"id": 999_999, "function": case.function, "args": [encode(a) for a in case.args]}
+    results = session.call([call], until=time.perf_counter() + SHRINK_SECONDS)
+    mine = results.get(999_999) if results else None
+    if mine is None or _behaviour([mine]) != _behaviour([answer]) or _matches(case, mine):
+        return None
+    return case, mine
 
 
 # Hypothesis keeps some global state, so shrinks from several grading threads take turns.

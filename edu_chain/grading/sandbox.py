@@ -1,37 +1,33 @@
-"""Run one submission in a sandboxed worker process and collect what it reported.
+"""Run submissions in sandboxed worker processes and collect what they reported.
 
-The trust model (docs/architecture.md#grading-and-the-trust-model): student code is untrusted, so it runs in a separate
-process started from a small standard-library-only script, ``_worker.py``:
+The trust model (DESIGN.md section 8): student code is untrusted.  The layers, from outside in:
 
-- ``python -I -S -B``: isolated mode (no environment variables, no user site, no script
-  directory on ``sys.path``), no ``site`` (so no site-packages and no ``edu_chain``), no
-  bytecode writes;
-- a minimal environment (``PATH``, ``LANG``, ``TMPDIR``/``HOME`` pointing at the scratch dir);
-- a fresh scratch directory as the working directory, deleted afterwards;
-- its own session, so the whole process group is killed with ``os.killpg`` at the end, even
-  if a child escaped the audit hook;
-- resource limits set by the worker before student code loads, an audit hook (see
-  ``_worker.py``), and a wall-clock timeout enforced here;
-- when the grader runs as root, its own unprivileged user and group (see
-  :func:`sandbox_uid_status`): the kernel then refuses the worker's signals (``kill``,
-  ``pidfd_send_signal``) and ``prlimit`` to the grader and to other students' workers, which
-  the audit hook cannot fully stop, and ``RLIMIT_NPROC`` binds.
-
-Reports come back through a pipe whose write end the worker inherits (its descriptor number
-is in the request), one JSON object per line, read here with a deadline; stdout and stderr go
-to their own files, capped by ``RLIMIT_FSIZE``, and are only ever shown to the student, never
-parsed.  JSON, never pickle.  Requests go in on stdin, one JSON line per batch of calls.
+- :class:`Isolation` says which layers protect a run (:func:`resolve_isolation`); by default
+  every student's :class:`Sandbox` runs in bubblewrap (``bwrap.py``: user, pid, net, ipc and
+  mount namespaces, only the standard library read-only, a tmpfs scratch, no network, dies
+  with the grader).  Without it, as root, every sandbox runs under its own uid
+  (:func:`sandbox_uid_status`), and a warning names what is unprotected: never silently;
+- a :class:`Sandbox` per student starts ``_worker.py --zygote`` (``python -I -S -B``: no
+  environment, no site-packages, no ``edu_chain``); each exercise is a :class:`WorkerSession`,
+  a fresh fork of that zygote with its own pipes, scratch directory, resource limits and audit
+  hook (see ``_worker.py``), and a wall-clock timeout enforced here;
+- reports come back through a pipe, one JSON object per line, read here with a deadline;
+  stdout and stderr go to their own files, capped by ``RLIMIT_FSIZE``, and are only ever shown
+  to the student, never parsed.  JSON, never pickle.  Requests go in through a pipe, one JSON
+  line per batch of calls.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import json
 import os
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import sysconfig
@@ -42,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edu_chain.grading import bwrap
 from edu_chain.grading.reports import printable as printable
 from edu_chain.grading.reports import printable_record as printable_record
 from edu_chain.grading.reports import well_formed as well_formed
@@ -61,6 +58,7 @@ class Limits:
     file_size_mb: int = 16  # RLIMIT_FSIZE: scratch files, stdout and stderr
     open_files: int = 64  # RLIMIT_NOFILE
     processes: int = 64  # RLIMIT_NPROC (binds under a sandbox uid, not as root; see _worker.py)
+    scratch_mb: int = 64  # size of the OS sandbox's /scratch tmpfs (see bwrap.py)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -191,6 +189,76 @@ def _probe_sandbox_uid() -> str:
     return ""
 
 
+ISOLATION_MODES = ("auto", "os", "process")
+
+
+class IsolationError(Exception):
+    """``--isolation os`` asked for an OS sandbox that does not work here (one line: why)."""
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """Which layers protect the workers of a run (printed at start, kept in the gradebook).
+
+    ``os_sandbox``: every worker runs in bubblewrap (:mod:`edu_chain.grading.bwrap`);
+    ``uid_separation``: without it, as root, every worker runs under its own uid.  The audit
+    hook, the rlimits and the wall clock are always on; the cohort's isolated re-runs too.
+    """
+
+    os_sandbox: bool
+    uid_separation: bool = False
+    why_not_os: str = ""  # "" when os_sandbox
+    why_not_uid: str = ""
+
+    @property
+    def summary(self) -> str:
+        if self.os_sandbox:
+            return "bubblewrap (user, fs, pid, net, ipc namespaces) + audit hook + limits"
+        layers = ["per-worker uid"] if self.uid_separation else []
+        return " + ".join([*layers, "audit hook", "limits", "isolated re-runs"])
+
+    @property
+    def unprotected(self) -> str:
+        """What is NOT protected, for the warning printed at start ("" with the OS sandbox)."""
+        if self.os_sandbox:
+            return ""
+        text = (
+            f"no OS sandbox ({self.why_not_os}): a submission can tell which host files exist "
+            "(os.path.exists raises no audit event) and see other processes in /proc"
+        )
+        if not self.uid_separation:
+            text += (
+                f"; no per-worker uid ({self.why_not_uid}): it can signal the grader and other "
+                "students' workers with pidfd_send_signal (a killed neighbour is graded again "
+                "alone; a killed grader stops the run, which resumes)"
+            )
+        return text
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "summary": self.summary,
+            "os_sandbox": self.os_sandbox,
+            "uid_separation": self.uid_separation,
+            "unprotected": self.unprotected,
+        }
+
+
+def resolve_isolation(mode: str = "auto") -> Isolation:
+    """The layers a run with ``--isolation mode`` gets here; :class:`IsolationError` for
+    ``os`` without a working OS sandbox.  ``auto`` uses the sandbox when it works."""
+    if mode not in ISOLATION_MODES:
+        raise ValueError(f"isolation must be one of {', '.join(ISOLATION_MODES)}, not {mode!r}")
+    why_not_os = "not requested: --isolation process" if mode == "process" else bwrap.status()
+    if mode == "os" and why_not_os:
+        raise IsolationError(
+            f"--isolation os needs the bubblewrap sandbox, but {why_not_os}; {bwrap.INSTALL_HINT}"
+        )
+    if not why_not_os:
+        return Isolation(os_sandbox=True, why_not_uid="the OS sandbox's user namespace instead")
+    why_not_uid = sandbox_uid_status()
+    return Isolation(False, not why_not_uid, why_not_os, why_not_uid)
+
+
 def _tail(path: Path, limit: int = 2000) -> str:
     try:
         with path.open("rb") as handle:
@@ -202,14 +270,216 @@ def _tail(path: Path, limit: int = 2000) -> str:
         return ""
 
 
+class _CpuMeter:
+    """CPU seconds used by finished workers in this process (as their zygotes report them:
+    a process inside bubblewrap is not counted in the grader's own RUSAGE_CHILDREN)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.seconds = 0.0
+
+    def add(self, seconds: float) -> None:
+        with self._lock:
+            self.seconds += seconds
+
+
+WORKER_CPU = _CpuMeter()
+
+
+class Sandbox:
+    """One student's sandbox: a *zygote* process that forks a fresh worker per exercise.
+
+    With the OS sandbox, the zygote runs inside bubblewrap (``bwrap.py``); otherwise it is a
+    plain process, under its own uid when the grader is root.  Starting an interpreter (and
+    a bubblewrap) costs far more than grading most exercises, so a student's exercises share
+    one sandbox and each runs in its own fork of the clean zygote: its own process, memory,
+    limits, audit hook and scratch directory (``_worker.py``: :func:`zygote`).  No student
+    code ever runs in the zygote.  If a worker kills its zygote (it runs as the same user),
+    only that student's later exercises are affected and the zygote is started again.
+
+    Always close (or use as a context manager): that kills everything inside.
+    """
+
+    def __init__(self, isolation: Isolation | None = None, *, scratch_mb: int = 64) -> None:
+        self.isolation = isolation or resolve_isolation("auto")
+        self.scratch_mb = scratch_mb
+        self._ids = itertools.count()
+        self._exits: dict[int, int] = {}
+        self._zygote: _Zygote | None = None
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def spawn(self, fds: tuple[int, int, int, int]) -> tuple[int, Path, str]:
+        """Fork a worker with (request, report, stdout, stderr): (id, host dir, scratch path)."""
+        if self._zygote is None or not self._zygote.alive:
+            if self._zygote is not None:
+                self._zygote.close()
+            self._zygote = _Zygote(self.isolation, self.scratch_mb)
+        worker = next(self._ids)
+        self._zygote.send({"fork": worker}, fds)
+        return worker, self._zygote.tmp, f"{self._zygote.scratch_root}/{worker}"
+
+    def kill(self, worker: int) -> None:
+        if self._zygote is not None and self._zygote.alive:
+            self._zygote.send({"kill": worker})
+
+    def exit_code(self, worker: int, *, until: float) -> int | None:
+        """The worker's exit code (``-N``: signal N), or None at ``until`` or if the zygote died."""
+        while worker not in self._exits:
+            zygote = self._zygote
+            if zygote is None or not zygote.alive:
+                return None
+            message = zygote.receive(until)
+            if message is None:
+                return None
+            self._exits[message[0]] = message[1]
+        return self._exits.pop(worker)
+
+    def close(self) -> None:
+        if self._zygote is not None:
+            self._zygote.close()
+            self._zygote = None
+
+
+class _Zygote:
+    """The zygote process of a :class:`Sandbox` and the socket to it."""
+
+    def __init__(self, isolation: Isolation, scratch_mb: int) -> None:
+        self.isolation = isolation
+        self._info = -1  # bwrap's --info-fd (the sandbox's init pid), read end
+        self.uid = _UIDS.acquire() if isolation.uid_separation else None
+        self._tmp = tempfile.TemporaryDirectory(prefix="educhain-grade-")
+        self.tmp = Path(self._tmp.name)
+        (self.tmp / "private").mkdir(mode=0o700)  # stdout, stderr: never readable by workers
+        self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        passed = [theirs.fileno()]
+        script = str(WORKER_SCRIPT)
+        as_user: dict[str, Any] = {}
+        if isolation.os_sandbox:
+            found = bwrap.binary()
+            if found is None:
+                raise IsolationError("bwrap disappeared after the isolation check")
+            self._info, info_write = os.pipe()
+            passed.append(info_write)
+            self.scratch_root = bwrap.SCRATCH
+            script = "/worker/_worker.py"
+            prefix = bwrap.command(found, scratch_mb=scratch_mb, info_fd=info_write)
+            prefix += ["--ro-bind", str(WORKER_SCRIPT), script]
+        else:
+            prefix = []
+            scratch = self.tmp / "scratch"
+            scratch.mkdir()
+            self.scratch_root = str(scratch)
+            if self.uid is not None:
+                # The worker's own uid owns scratch; it can traverse tmp (0o711) but not read
+                # private/.  The script is copied next to scratch: the package may sit where
+                # an unprivileged user cannot read.  Inherited descriptors survive the change.
+                os.chmod(self.tmp, 0o711)
+                os.chown(scratch, self.uid, self.uid)
+                script = str(self.tmp / WORKER_SCRIPT.name)
+                shutil.copyfile(WORKER_SCRIPT, script)
+                os.chmod(script, 0o644)
+                as_user = {"user": self.uid, "group": self.uid, "extra_groups": []}
+        python = bwrap.interpreter() if isolation.os_sandbox else sys.executable
+        argv = [*prefix, python, "-I", "-S", "-B", script, "--zygote", str(theirs.fileno())]
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+        try:
+            with open(self.tmp / "private" / "zygote.err", "wb") as err:
+                self._proc = subprocess.Popen(
+                    [*argv, self.scratch_root],
+                    stdin=subprocess.DEVNULL,
+                    stdout=err,
+                    stderr=err,
+                    cwd="/",
+                    env=env,
+                    pass_fds=passed,
+                    start_new_session=True,
+                    close_fds=True,
+                    **as_user,
+                )
+        except BaseException:
+            self._cleanup()
+            raise
+        finally:
+            theirs.close()
+            if len(passed) > 1:
+                os.close(passed[1])
+        self.alive = True
+
+    def send(self, order: dict[str, int], fds: tuple[int, ...] = ()) -> None:
+        try:
+            socket.send_fds(self._control, [json.dumps(order).encode()], list(fds))
+        except OSError:
+            self.alive = False
+
+    def receive(self, until: float) -> tuple[int, int] | None:
+        """The next ``(worker id, exit code)``, or None at ``until`` (or when it died)."""
+        remaining = until - time.perf_counter()
+        ready, _, _ = select.select([self._control], [], [], max(0.0, remaining))
+        if not ready:
+            return None
+        try:
+            message = json.loads(self._control.recv(4096) or b"null")
+        except (OSError, ValueError):
+            message = None
+        if not (isinstance(message, dict) and type(message.get("exit")) is int):
+            self.alive = False  # the socket closed (the zygote ended) or garbage came back
+            return None
+        code, cpu = message.get("code"), message.get("cpu")
+        if type(cpu) is float and 0 <= cpu < 1e6:
+            WORKER_CPU.add(cpu)
+        return message["exit"], code if type(code) is int else -9
+
+    def close(self) -> None:
+        """Kill everything in the sandbox, wait for it, delete its files."""
+        self.alive = False
+        self._control.close()  # the zygote ends at end-of-file
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._proc.wait(timeout=0.5)
+        self._kill_sandbox()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._proc.pid, signal.SIGKILL)  # the group the zygote leads
+        self._proc.wait()
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        if self._info >= 0:
+            os.close(self._info)
+            self._info = -1
+        self._tmp.cleanup()
+        if self.uid is not None:  # the whole group is dead: the uid may serve the next one
+            _UIDS.release(self.uid)
+            self.uid = None
+
+    def _kill_sandbox(self) -> None:
+        """Kill the sandbox's init (host pid from ``--info-fd``): the kernel then kills every
+        process in its pid namespace, double-forked ones included."""
+        if self._info < 0 or self._proc.poll() is not None:
+            return  # bwrap has exited, so its init and everything inside are gone already
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            ready, _, _ = select.select([self._info], [], [], 1.0)
+            info = json.loads(os.read(self._info, 65536)) if ready else {}
+            pid = info.get("child-pid")
+            if type(pid) is int and pid > 1 and self._proc.poll() is None:
+                pidfd = os.pidfd_open(pid)
+                try:
+                    signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+                finally:
+                    os.close(pidfd)
+
+
 class WorkerSession:
-    """One sandboxed worker process, alive for a whole submission.
+    """One worker process (a fork in a student's :class:`Sandbox`), alive for one submission.
 
     The first batch of calls goes in the request; :meth:`call` sends more batches to the same
     process (used for shrinking a failing input).  Reports are read from a pipe with a
     deadline, so a worker that hangs, floods the pipe or stops answering costs at most its
-    time budget.  Always use as a context manager: leaving kills the process group and
-    deletes the scratch directory.
+    time budget.  Always use as a context manager: leaving kills the worker.  Without a
+    ``sandbox``, the session starts one of its own and closes it at the end.
     """
 
     def __init__(
@@ -223,6 +493,8 @@ class WorkerSession:
         module_name: str = "submission",
         notebook: bool = False,
         interactive: bool = False,
+        isolation: Isolation | None = None,
+        sandbox: Sandbox | None = None,
     ) -> None:
         self.limits = limits
         self.run = WorkerRun()
@@ -230,75 +502,47 @@ class WorkerSession:
         self._bytes_read = 0
         self._batches_done: set[int] = set()
         self._next_batch = 1
-        self.uid = None if sandbox_uid_status() else _UIDS.acquire()
-        self._tmp = tempfile.TemporaryDirectory(prefix="educhain-grade-")
-        tmp = Path(self._tmp.name)
-        self._private = tmp / "private"  # stdout, stderr: never readable by the worker
-        scratch = tmp / "scratch"
-        self._private.mkdir(mode=0o700)
-        scratch.mkdir()
-        source_path = scratch / f"{module_name}.py"
-        source_path.write_text("\n".join(cells), encoding="utf-8")
-        script = WORKER_SCRIPT
-        as_user: dict[str, Any] = {}
-        if self.uid is not None:
-            # The worker's own uid owns scratch; it can traverse tmp (0o711) but not read
-            # private/.  The script is copied next to scratch: the package may sit where an
-            # unprivileged user cannot read.  Inherited descriptors survive the uid change.
-            os.chmod(tmp, 0o711)
-            os.chown(scratch, self.uid, self.uid)
-            os.chown(source_path, self.uid, self.uid)
-            script = tmp / WORKER_SCRIPT.name
-            shutil.copyfile(WORKER_SCRIPT, script)
-            os.chmod(script, 0o644)
-            as_user = {"user": self.uid, "group": self.uid, "extra_groups": []}
+        self._own_sandbox = sandbox is None
+        self.sandbox = sandbox or Sandbox(isolation, scratch_mb=limits.scratch_mb)
+        self.isolation = self.sandbox.isolation
+        self._started = time.perf_counter()
+        self.deadline = self._started + limits.time_s
+        request_read, self._requests = os.pipe()
+        self._reports, report_write = os.pipe()
+        self._private = Path(tempfile.mkdtemp(prefix="educhain-worker-"))
+        os.chmod(self._private, 0o700)
+        out = os.open(self._private / "stdout", os.O_WRONLY | os.O_CREAT, 0o600)
+        err = os.open(self._private / "stderr", os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            self.worker, tmp, scratch = self.sandbox.spawn((request_read, report_write, out, err))
+        except BaseException:
+            for fd in (self._requests, self._reports):
+                os.close(fd)
+            shutil.rmtree(self._private, ignore_errors=True)
+            if self._own_sandbox:
+                self.sandbox.close()
+            raise
+        finally:
+            for fd in (request_read, report_write, out, err):
+                os.close(fd)
+        self._exit_code: int | None = None
         readable, unreadable = _readable_roots()
-        read_fd, write_fd = os.pipe()
         request = {
-            "report_fd": write_fd,
+            "report_fd": 3,  # where the zygote puts the report pipe (see _worker._child)
             "interactive": interactive,
             "cells": cells,
             "tolerate_cell_errors": notebook,
             "lenient_at_load": banned if notebook else [],
-            "source_path": str(source_path),
+            "source_path": f"{scratch}/{module_name}.py",
             "module_name": module_name,
             "functions": functions,
             "calls": calls,
             "banned": banned,
-            "scratch": str(scratch),
+            "scratch": scratch,
             "readable": readable,
-            "unreadable": [*unreadable, str(tmp)],
+            "unreadable": [*unreadable, str(tmp), str(self._private)],
             "limits": limits.to_json(),
         }
-        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(scratch)}
-        env["TMPDIR"] = str(scratch)
-        self._started = time.perf_counter()
-        self.deadline = self._started + limits.time_s
-        with (
-            open(self._private / "stdout", "wb") as out,
-            open(self._private / "stderr", "wb") as err,
-        ):
-            try:
-                self._proc = subprocess.Popen(
-                    [sys.executable, "-I", "-S", "-B", str(script)],
-                    stdin=subprocess.PIPE,
-                    stdout=out,
-                    stderr=err,
-                    cwd=scratch,
-                    env=env,
-                    pass_fds=(write_fd,),
-                    start_new_session=True,
-                    close_fds=True,
-                    **as_user,
-                )
-            except BaseException:
-                os.close(read_fd)
-                self._release_uid()
-                self._tmp.cleanup()
-                raise
-            finally:
-                os.close(write_fd)
-        self._reports = read_fd
         self._send(json.dumps(request))
 
     def __enter__(self) -> WorkerSession:
@@ -308,13 +552,19 @@ class WorkerSession:
         self.close()
 
     def _send(self, line: str) -> bool:
+        data = line.encode() + b"\n"
         try:
-            assert self._proc.stdin is not None
-            self._proc.stdin.write(line.encode() + b"\n")
-            self._proc.stdin.flush()
+            while data:
+                data = data[os.write(self._requests, data) :]
             return True
-        except (BrokenPipeError, OSError, ValueError):
+        except OSError:  # BrokenPipeError: the worker has ended; EBADF: already closed
             return False
+
+    def _ended(self) -> bool:
+        """True when the worker's exit is known (it never is before the report pipe closes)."""
+        if self._exit_code is None:
+            self._exit_code = self.sandbox.exit_code(self.worker, until=time.perf_counter())
+        return self._exit_code is not None
 
     def _pump(self, until: float) -> bool:
         """Read reports until ``until``; False when the pipe closed (the worker ended)."""
@@ -372,7 +622,7 @@ class WorkerSession:
         self, calls: list[dict[str, Any]], *, until: float
     ) -> dict[Any, dict[str, Any]] | None:
         """Run one more batch; the results by call id, or None if the worker did not answer."""
-        if self._proc.poll() is not None or 0 not in self._batches_done:
+        if 0 not in self._batches_done or self._ended():
             return None
         number = self._next_batch
         self._next_batch += 1
@@ -392,38 +642,33 @@ class WorkerSession:
         self._closed = True
         if not self.run.timed_out and 0 in self._batches_done:
             self._send("")  # end of the interactive session
-            with contextlib.suppress(OSError, ValueError):
-                assert self._proc.stdin is not None
-                self._proc.stdin.close()
+            with contextlib.suppress(OSError):
+                os.close(self._requests)
+            self._requests = -1
             open_pipe = True
             while open_pipe and time.perf_counter() < self.deadline:
                 if any(r.get("t") == "done" for r in self.run.records):
                     break
                 open_pipe = self._pump(self.deadline)
-        try:
-            # A flooding worker is blocked on a pipe nobody reads: no point waiting for it.
-            wait_until = time.perf_counter() if self.run.flooded else self.deadline
-            self.run.exit_code = self._proc.wait(timeout=max(0.0, wait_until - time.perf_counter()))
-        except subprocess.TimeoutExpired:
+        # A flooding worker is blocked on a pipe nobody reads: no point waiting for it.
+        wait_until = time.perf_counter() if self.run.flooded else self.deadline
+        if self._exit_code is None:
+            self._exit_code = self.sandbox.exit_code(self.worker, until=wait_until)
+        if self._exit_code is None:
             if not self.run.flooded:
                 self.run.timed_out = self.run.timed_out or 0 not in self._batches_done
-        _kill_group(self._proc)
-        if self.run.exit_code is None:
-            self.run.exit_code = self._proc.wait()
-        with contextlib.suppress(OSError, ValueError):
-            assert self._proc.stdin is not None
-            self._proc.stdin.close()
-        os.close(self._reports)
+            self.sandbox.kill(self.worker)
+            self._exit_code = self.sandbox.exit_code(self.worker, until=time.perf_counter() + 5)
+        self.run.exit_code = self._exit_code
+        for fd in (self._requests, self._reports):
+            with contextlib.suppress(OSError):
+                os.close(fd)
         self.run.seconds = time.perf_counter() - self._started
         self.run.stdout_tail = _tail(self._private / "stdout")
         self.run.stderr_tail = _tail(self._private / "stderr")
-        self._tmp.cleanup()
-        self._release_uid()
-
-    def _release_uid(self) -> None:
-        if self.uid is not None:  # the whole group is dead: the uid may serve the next worker
-            _UIDS.release(self.uid)
-            self.uid = None
+        shutil.rmtree(self._private, ignore_errors=True)
+        if self._own_sandbox:
+            self.sandbox.close()
 
 
 def run_worker(
@@ -435,6 +680,7 @@ def run_worker(
     limits: Limits,
     module_name: str = "submission",
     notebook: bool = False,
+    isolation: Isolation | None = None,
 ) -> WorkerRun:
     """Run ``cells`` (a .py file is one cell) in a fresh sandboxed worker and call ``calls``.
 
@@ -448,12 +694,7 @@ def run_worker(
         limits=limits,
         module_name=module_name,
         notebook=notebook,
+        isolation=isolation,
     ) as session:
         session.wait_first_batch()
     return session.run
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    """Kill the worker's whole process group (its session leader's pid is the group id)."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)

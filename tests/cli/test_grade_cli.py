@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from edu_chain.cli import main
+from edu_chain.grading import bwrap
+from edu_chain.grading.gradebook import Gradebook
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "submissions"
@@ -133,3 +137,75 @@ def test_check_a_folder_checks_every_exercise_file_in_it(tmp_path):
     assert result.exit_code == 1
     assert "mine: all checks pass" in result.output
     assert "target:" in result.output and "notes" not in result.output
+
+
+def _one_student(tmp_path: Path) -> tuple[Path, Path, list[str]]:
+    subs = tmp_path / "subs"
+    (subs / "alice").mkdir(parents=True)
+    shutil.copy(FIXTURES / "correct" / "merkle_root.py", subs / "alice" / "merkle_root.py")
+    out = tmp_path / "out"
+    args = ["grade", str(subs), "--out", str(out), "--exercises", str(EXERCISES), "--quiet"]
+    return subs, out, [*args, "--only", "merkle_root"]
+
+
+@pytest.fixture
+def no_bwrap(monkeypatch):
+    """A machine without bubblewrap: EDUCHAIN_BWRAP points at a file that does not exist."""
+    monkeypatch.setenv(bwrap.BWRAP_ENV, "/nonexistent/bwrap")
+    bwrap.status.cache_clear()
+    yield
+    monkeypatch.undo()
+    bwrap.status.cache_clear()
+
+
+def test_isolation_os_without_bwrap_is_a_one_line_usage_error_and_writes_nothing(
+    tmp_path, no_bwrap
+):
+    _, out, args = _one_student(tmp_path)
+    result = CliRunner().invoke(main, [*args, "--isolation", "os"])
+    assert result.exit_code == 2
+    error = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(error) == 1 and "bwrap not found" in error[0]
+    assert "apt-get install bubblewrap" in error[0]
+    assert not out.exists()
+
+
+def test_isolation_auto_without_bwrap_warns_what_is_unprotected_and_grades(tmp_path, no_bwrap):
+    _, out, args = _one_student(tmp_path)
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "isolation: audit hook + limits + isolated re-runs" in result.output or (
+        "isolation: per-worker uid + audit hook" in result.output
+    )
+    assert "warning: no OS sandbox (bwrap not found" in result.output
+    assert "os.path.exists" in result.output
+    feedback = json.loads((out / "feedback" / "alice.json").read_text())
+    assert "bubblewrap" not in feedback["isolation"]
+    assert feedback["exercises"][0]["points"] == 10
+
+
+def test_the_layers_in_force_are_printed_and_recorded(tmp_path, os_sandbox):
+    _, out, args = _one_student(tmp_path)
+    result = CliRunner().invoke(main, [*args, "--isolation", "os"])
+    assert result.exit_code == 0, result.output
+    line = "isolation: bubblewrap (user, fs, pid, net, ipc namespaces) + audit hook + limits"
+    assert line in result.output
+    assert "warning" not in result.output
+    summary = line.removeprefix("isolation: ")
+    book = Gradebook(out / "gradebook.sqlite")
+    assert book.isolation["summary"] == summary and book.isolation["os_sandbox"] is True
+    assert book.results()["alice"]["merkle_root"].isolation == summary
+    feedback = json.loads((out / "feedback" / "alice.json").read_text())
+    assert feedback["isolation"] == summary
+    assert feedback["exercises"][0]["isolation"] == summary
+    gradescope = json.loads((out / "gradescope" / "alice" / "results.json").read_text())
+    assert summary in gradescope["output"]
+    assert f'name="isolation" value="{summary}"' in (out / "junit.xml").read_text()
+
+
+def test_isolation_process_names_what_it_leaves_out(tmp_path):
+    _, out, args = _one_student(tmp_path)
+    result = CliRunner().invoke(main, [*args, "--isolation", "process"])
+    assert result.exit_code == 0, result.output
+    assert "warning: no OS sandbox (not requested: --isolation process)" in result.output
+    assert Gradebook(out / "gradebook.sqlite").isolation["os_sandbox"] is False

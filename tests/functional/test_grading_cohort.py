@@ -234,12 +234,15 @@ def _attack_cohort(tmp_path: Path, monkeypatch, uids: str):
     correct = (FIXTURES / "correct" / "merkle_root.py").read_text()
     (subs / "alice" / "merkle_root.py").write_text(VICTIM.format(marker=marker) + correct)
     attack = (FIXTURES / "malicious" / "signal_other_worker.py").read_text()
+    attack = attack.replace("{{GRADER_PID}}", str(os.getpid()))
     (subs / "mallory" / "merkle_root.py").write_text(attack.replace("{{VICTIM_MARKER}}", marker))
     exercises = [
         dataclasses.replace(e, limits=Limits(time_s=20, cpu_s=15))
         for e in load_exercises(ROOT / "exercises", ["merkle_root"])
     ]
-    summary = grade_cohort(subs, out, exercises, workers=2)
+    # Without the OS sandbox: these tests are about the layers of the process isolation.
+    isolation = sandbox.resolve_isolation("process")
+    summary = grade_cohort(subs, out, exercises, workers=2, isolation=isolation)
     with (out / "grades.csv").open() as handle:
         rows = {row["student"]: row for row in csv.DictReader(handle)}
     feedback = {
@@ -318,7 +321,9 @@ def test_a_worker_under_its_own_uid_still_reads_the_standard_library(sandbox_uid
     exercise = load_exercises(ROOT / "exercises", ["merkle_root"])[0]
     probe = "\nimport os\nprint('ids', os.getuid(), os.getgid(), os.getgroups())\n"
     source = (FIXTURES / "correct" / "merkle_root.py").read_text() + probe
-    result = grade_cells(exercise, [source], shrink=False)
+    isolation = sandbox.resolve_isolation("process")
+    assert isolation.uid_separation and "per-worker uid" in isolation.summary
+    result = grade_cells(exercise, [source], shrink=False, isolation=isolation)
     assert result.points == 10, result.message
     _, uid, gid, groups = result.stdout_tail.split(maxsplit=3)
     assert int(uid) == int(gid) >= sandbox.SANDBOX_UID_BASE and groups.strip() == "[]"

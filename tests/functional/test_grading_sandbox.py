@@ -20,7 +20,7 @@ import pytest
 import edu_chain.merkle
 from edu_chain.grading import Limits, grade_cells, load_exercises
 from edu_chain.grading.runner import planned_cases
-from edu_chain.grading.sandbox import run_worker
+from edu_chain.grading.sandbox import resolve_isolation, run_worker
 from edu_chain.grading.spec import encode
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,6 +63,11 @@ MALICIOUS = {
     "hostile_feedback_text": ("graded", ""),  # its text is escaped: see test_grading_cohort
 }
 
+# Where the OS sandbox changes the outcome: the repository does not exist inside it, so the
+# import finds nothing (ImportError, caught by the submission: a wrong answer) before the audit
+# hook has anything to refuse.
+UNDER_OS_SANDBOX = {"importlib_reference": (("violation", "graded"), "")}
+
 MISTAKES = {
     "sha256_bytes_reversed": ("sha256", 0, "bytes-reversed"),
     "sha256_padding": ("sha256", 4, "padding-boundary"),
@@ -92,16 +97,26 @@ def materialise(name: str, tmp_path: Path) -> str:
     return source
 
 
+@pytest.fixture(params=["os", "process"])
+def isolation(request):
+    """Each case with the bubblewrap sandbox (required in CI) and with the process layers only."""
+    if request.param == "os":
+        return request.getfixturevalue("os_sandbox")
+    return resolve_isolation("process")
+
+
 @pytest.mark.parametrize("name", sorted(MALICIOUS))
-def test_malicious_submission_is_contained_and_scores_zero(name, tmp_path):
+def test_malicious_submission_is_contained_and_scores_zero(name, tmp_path, isolation):
     (tmp_path / "out").mkdir()
     (tmp_path / "subs" / "honest").mkdir(parents=True)
     honest = (FIXTURES / "correct" / "merkle_root.py").read_text()
     (tmp_path / "subs" / "honest" / "merkle_root.py").write_text(honest)
     exercise_id = "sha256" if name.startswith("sha256") else "merkle_root"
     exercise = dataclasses.replace(EXERCISES[exercise_id], limits=SHORT)
-    result = grade_cells(exercise, [materialise(name, tmp_path)])
+    result = grade_cells(exercise, [materialise(name, tmp_path)], isolation=isolation)
     status, mention = MALICIOUS[name]
+    if isolation.os_sandbox:
+        status, mention = UNDER_OS_SANDBOX.get(name, (status, mention))
     assert result.points == 0
     if status:
         assert result.status in (status if isinstance(status, tuple) else (status,)), result.message
