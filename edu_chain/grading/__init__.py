@@ -7,8 +7,8 @@ Public entry points:
 - :func:`load_exercise` / :func:`load_exercises` — read ``exercises/<id>/exercise.toml``;
 - :func:`register` / :class:`ExerciseSpec` — add the hidden checks of a new exercise.
 
-The architecture follows the trust model of docs/architecture.md#grading-and-the-trust-model; see ``sandbox.py`` and
-``_worker.py`` for what the worker may and may not do.
+The architecture follows the trust model of docs/architecture.md#grading-and-the-trust-model; see
+``sandbox.py`` and ``_worker.py`` for what the worker may and may not do.
 """
 
 from edu_chain.grading.check import CheckReport as CheckReport

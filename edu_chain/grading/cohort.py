@@ -7,9 +7,9 @@ worker process per exercise, see ``sandbox.Sandbox``); each thread only waits on
 ``workers`` is the number of students graded at once.  Every result is written to the
 gradebook as soon as it is known, then all exports are (re)written from the gradebook.
 
-Isolated re-runs (docs/architecture.md#grading-and-the-trust-model: nothing a submission does may touch anyone else's
-grade).  The audit hook cannot refuse every way of signalling another process of the same
-user (``os.pidfd_open`` + ``signal.pidfd_send_signal`` raise no audit event), so while
+Isolated re-runs (docs/architecture.md#grading-and-the-trust-model: nothing a submission does may
+touch anyone else's grade).  The audit hook cannot refuse every way of signalling another process of
+the same user (``os.pidfd_open`` + ``signal.pidfd_send_signal`` raise no audit event), so while
 submissions run side by side one of them could kill or stop its neighbour's worker.  Every
 result whose failure another process could have caused (``ExerciseResult.interference``: the
 worker died before answering, hit the wall clock, or saw a KeyboardInterrupt) is therefore

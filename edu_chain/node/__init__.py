@@ -1,4 +1,5 @@
-"""The node: HTTP API, peer-to-peer gossip and sync, miner thread, faucet (docs/architecture.md#node-and-testnet).
+"""The node: HTTP API, peer-to-peer gossip and sync, miner thread, faucet
+(docs/architecture.md#node-and-testnet).
 
 Modules (imports run one way, top to bottom; tests/unit/test_node_structure.py checks it):
 

@@ -1,8 +1,8 @@
 """How the node's HTTP API fails: one JSON error shape, a 4xx status, a stable reason code.
 
-docs/architecture.md#node-and-testnet (fixed): every error is ``{"error": {"code": "...", "message": "..."}}``
-with a 4xx status, and malformed input never gives a 500 and never changes state.  This module
-is where that promise is kept; the routes (:mod:`edu_chain.node.api`) only raise.
+docs/architecture.md#node-and-testnet (fixed): every error is ``{"error": {"code": "...", "message":
+"..."}}`` with a 4xx status, and malformed input never gives a 500 and never changes state.  This
+module is where that promise is kept; the routes (:mod:`edu_chain.node.api`) only raise.
 
 What is raised, and what the client sees (status, ``code``):
 

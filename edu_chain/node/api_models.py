@@ -1,4 +1,5 @@
-"""The JSON bodies the node's HTTP API accepts (docs/architecture.md#node-and-testnet), as pydantic models.
+"""The JSON bodies the node's HTTP API accepts (docs/architecture.md#node-and-testnet), as pydantic
+models.
 
 Every field is *strict* (``"5"`` is not the integer 5, ``1`` is not ``true``) and bounded
 (lengths, counts, ranges), so malformed input is refused with a 400 ``invalid-request`` error

@@ -6,8 +6,8 @@
 ``DIR/node<i>/node.log``), records every pid in ``DIR/testnet.json`` at once, and waits
 (polling ``GET /api/tip``, never a bare sleep) until every node answers and has a peer.  A
 node that says hello to an earlier one is added back by it (``POST /p2p/hello``, see
-:mod:`edu_chain.node.p2p`), so the nodes form a full mesh: the network of docs/architecture.md#node-and-testnet
-in miniature.
+:mod:`edu_chain.node.p2p`), so the nodes form a full mesh: the network of
+docs/architecture.md#node-and-testnet in miniature.
 
 ``status`` reads the state file and asks each node for its tip and peers; ``down`` ends the
 recorded pids, and only them: a pid is signalled only while its command line still names

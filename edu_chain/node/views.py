@@ -1,9 +1,9 @@
 """What the node's HTTP API returns: blocks, transactions, addresses, statistics as JSON.
 
-Conventions (docs/architecture.md#data-formats): hashes and txids are *displayed* hex (reversed bytes, as in
-every block explorer), amounts are integers in base units (1 coin = 100,000,000), ``bits`` is
-the 8-hex-digit compact target, ``chainwork`` is hex without ``0x``.  ``difficulty`` is how
-many times harder than the easiest allowed target (``pow_limit / target``).
+Conventions (docs/architecture.md#data-formats): hashes and txids are *displayed* hex (reversed
+bytes, as in every block explorer), amounts are integers in base units (1 coin = 100,000,000),
+``bits`` is the 8-hex-digit compact target, ``chainwork`` is hex without ``0x``.  ``difficulty`` is
+how many times harder than the easiest allowed target (``pow_limit / target``).
 
 Every function here reads the node under its lock and returns plain dicts; the API layer
 (:mod:`edu_chain.node.api`) only turns them into HTTP responses.

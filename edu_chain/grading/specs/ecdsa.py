@@ -1,8 +1,8 @@
 """Hidden checks for the ``ecdsa`` exercise: secp256k1 point arithmetic, signing, verifying.
 
-Contract (docs/architecture.md#grading-and-the-trust-model): points are ``(x, y)`` tuples and ``None`` is the point at
-infinity; ``point_add(p, q)``, ``scalar_mult(k, p)``, ``sign(private_key, z, k) -> (r, s)``
-with low ``s`` (``s <= n // 2``), ``verify(public_key, z, (r, s)) -> bool``.
+Contract (docs/architecture.md#grading-and-the-trust-model): points are ``(x, y)`` tuples and
+``None`` is the point at infinity; ``point_add(p, q)``, ``scalar_mult(k, p)``, ``sign(private_key,
+z, k) -> (r, s)`` with low ``s`` (``s <= n // 2``), ``verify(public_key, z, (r, s)) -> bool``.
 
 Reference: :func:`edu_chain.keys.curve.point_add`, :func:`edu_chain.keys.curve.scalar_mult`,
 :func:`edu_chain.keys.ecdsa.sign`, :func:`edu_chain.keys.ecdsa.verify` (SEC 1 v2 sections

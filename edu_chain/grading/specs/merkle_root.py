@@ -1,4 +1,5 @@
-"""Hidden checks for the ``merkle_root`` exercise (Bitcoin's Merkle rule, docs/architecture.md#data-formats).
+"""Hidden checks for the ``merkle_root`` exercise (Bitcoin's Merkle rule,
+docs/architecture.md#data-formats).
 
 Reference: :func:`edu_chain.merkle.merkle_root`.  Known vectors are real Bitcoin blocks
 (genesis and block 100000, whose roots are in their headers).

@@ -1,7 +1,7 @@
 """Hidden checks for the ``mine`` exercise: find the lowest valid nonce.
 
-Contract (docs/architecture.md#grading-and-the-trust-model): ``mine(header76, target, start=0, stop=2**32)`` returns the
-lowest nonce in ``[start, stop)`` with
+Contract (docs/architecture.md#grading-and-the-trust-model): ``mine(header76, target, start=0,
+stop=2**32)`` returns the lowest nonce in ``[start, stop)`` with
 ``int.from_bytes(sha256d(header76 + nonce.to_bytes(4, "little")), "little") <= target``,
 or ``None``.  Reference: :func:`mine_reference` below, the same loop as
 :func:`edu_chain.pow.mining.mine_reference` but over a half-open range of a raw 76-byte prefix.

@@ -5,12 +5,12 @@
 - ``GET /`` (and ``/explorer``) — the single page, ``static/index.html``;
 - ``GET /explorer/static/{name}`` — its style sheet and script.
 
-Everything the page shows comes from the public HTTP API documented in docs/architecture.md#node-and-testnet
-(``/api/tip``, ``/api/blocks``, ``/api/tx/{txid}``, ``/api/forks``, ``/api/stats`` ...):
-the explorer has no private access to the node, so a student can rebuild any of its views
-with ``httpx`` in a notebook.  The page is plain HTML, CSS and JavaScript with no build step
-and no external assets (no CDN, no web fonts), so it works in a classroom without internet;
-the Content-Security-Policy header below makes the browser enforce that.
+Everything the page shows comes from the public HTTP API documented in
+docs/architecture.md#node-and-testnet (``/api/tip``, ``/api/blocks``, ``/api/tx/{txid}``,
+``/api/forks``, ``/api/stats`` ...): the explorer has no private access to the node, so a student
+can rebuild any of its views with ``httpx`` in a notebook.  The page is plain HTML, CSS and
+JavaScript with no build step and no external assets (no CDN, no web fonts), so it works in a
+classroom without internet; the Content-Security-Policy header below makes the browser enforce that.
 
 Views (chosen by the URL fragment, e.g. ``/#/block/<hash>``): overview (tip and recent
 blocks), a block, a transaction, an address, the mempool, difficulty and hash rate over time
