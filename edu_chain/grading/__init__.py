@@ -30,7 +30,7 @@ from edu_chain.grading.spec import Mistake as Mistake
 from edu_chain.grading.spec import Raises as Raises
 from edu_chain.grading.spec import draw_examples as draw_examples
 from edu_chain.grading.spec import expect as expect
-from edu_chain.grading.spec import register as register
+from edu_chain.grading.spec import get_spec as get_spec
 
 __all__ = [
     "Case",
@@ -49,8 +49,8 @@ __all__ = [
     "expect",
     "find_exercises_dir",
     "grade_cells",
+    "get_spec",
     "grade_cohort",
     "load_exercise",
     "load_exercises",
-    "register",
 ]

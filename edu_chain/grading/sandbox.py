@@ -223,6 +223,7 @@ class WorkerSession:
         module_name: str = "submission",
         notebook: bool = False,
         interactive: bool = False,
+        optional: list[str] | tuple[str, ...] = (),
     ) -> None:
         self.limits = limits
         self.run = WorkerRun()
@@ -263,6 +264,7 @@ class WorkerSession:
             "source_path": str(source_path),
             "module_name": module_name,
             "functions": functions,
+            "optional": list(optional),  # step functions: called only when defined
             "calls": calls,
             "banned": banned,
             "scratch": str(scratch),

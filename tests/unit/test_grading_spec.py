@@ -17,7 +17,7 @@ from edu_chain.grading.spec import (
     draw_examples,
     encode,
     get_spec,
-    registered_ids,
+    spec_ids,
     same,
 )
 from edu_chain.grading.specs import merkle_root as merkle_spec
@@ -111,4 +111,4 @@ def test_mistake_variants_are_recognised_and_the_right_answer_is_not():
 
 
 def test_all_five_core_specs_are_registered():
-    assert {"sha256", "merkle_root", "merkle_proof", "target", "mine"} <= set(registered_ids())
+    assert {"sha256", "merkle_root", "merkle_proof", "target", "mine"} <= set(spec_ids())

@@ -31,7 +31,6 @@ from edu_chain.grading.spec import (
     Raises,
     expect,
     random_group,
-    register,
 )
 from edu_chain.hashing import sha256d
 
@@ -193,25 +192,18 @@ MISTAKES = (
     ),
 )
 
-SPEC = register(
-    ExerciseSpec(
-        exercise_id="base58check",
-        version=1,
-        functions=(ENCODE, DECODE),
-        groups=(
-            CheckGroup("encode-known", "Real addresses", _encode_known, public=True),
-            CheckGroup("leading-zeros", "Leading zero bytes <-> leading '1's", _leading_zeros),
-            random_group(
-                "encode-random", "Random payloads", RANDOM_ENCODE, count=30, seed_value=7_001
-            ),
-            CheckGroup("decode-known", "Real addresses", _decode_known, public=True),
-            CheckGroup(
-                "decode-invalid", "Bad checksum, bad characters, too short", _decode_invalid
-            ),
-            random_group(
-                "decode-random", "Random round trips", RANDOM_DECODE, count=30, seed_value=7_002
-            ),
+SPEC = ExerciseSpec(
+    exercise_id="base58check",
+    version=1,
+    groups=(
+        CheckGroup("encode-known", "Real addresses", _encode_known, public=True),
+        CheckGroup("leading-zeros", "Leading zero bytes <-> leading '1's", _leading_zeros),
+        random_group("encode-random", "Random payloads", RANDOM_ENCODE, count=30, seed_value=7_001),
+        CheckGroup("decode-known", "Real addresses", _decode_known, public=True),
+        CheckGroup("decode-invalid", "Bad checksum, bad characters, too short", _decode_invalid),
+        random_group(
+            "decode-random", "Random round trips", RANDOM_DECODE, count=30, seed_value=7_002
         ),
-        mistakes=MISTAKES,
-    )
+    ),
+    mistakes=MISTAKES,
 )

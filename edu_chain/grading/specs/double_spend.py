@@ -36,7 +36,6 @@ from edu_chain.grading.spec import (
     Mistake,
     expect,
     random_group,
-    register,
 )
 from edu_chain.hashing import sha256d
 from edu_chain.tx import OutPoint, Transaction, TxIn, TxOut
@@ -215,23 +214,14 @@ MISTAKES = (
     ),
 )
 
-SPEC = register(
-    ExerciseSpec(
-        exercise_id="double_spend",
-        version=1,
-        functions=("find_double_spend",),
-        groups=(
-            CheckGroup(
-                "valid", "Valid lists, chained spends", lambda: _group("valid"), public=True
-            ),
-            CheckGroup(
-                "conflicts", "One coin spent twice", lambda: _group("conflicts"), public=True
-            ),
-            CheckGroup("missing", "Coins that are not there", lambda: _group("missing")),
-            random_group(
-                "random", "Random UTXO sets and spends", RANDOM, count=60, seed_value=11_001
-            ),
-        ),
-        mistakes=MISTAKES,
-    )
+SPEC = ExerciseSpec(
+    exercise_id="double_spend",
+    version=1,
+    groups=(
+        CheckGroup("valid", "Valid lists, chained spends", lambda: _group("valid"), public=True),
+        CheckGroup("conflicts", "One coin spent twice", lambda: _group("conflicts"), public=True),
+        CheckGroup("missing", "Coins that are not there", lambda: _group("missing")),
+        random_group("random", "Random UTXO sets and spends", RANDOM, count=60, seed_value=11_001),
+    ),
+    mistakes=MISTAKES,
 )

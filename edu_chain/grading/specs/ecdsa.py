@@ -27,7 +27,6 @@ from edu_chain.grading.spec import (
     Mistake,
     expect,
     random_group,
-    register,
 )
 from edu_chain.keys.curve import G, N, point_add, point_neg, scalar_mult
 from edu_chain.keys.ecdsa import HALF_N, sign, verify
@@ -312,53 +311,49 @@ MISTAKES = (
     ),
 )
 
-SPEC = register(
-    ExerciseSpec(
-        exercise_id="ecdsa",
-        version=1,
-        functions=("point_add", "scalar_mult", "sign", "verify"),
-        groups=(
-            CheckGroup("add-known", "G + G and G + 2G (SEC 2 values)", _add_known, public=True),
-            CheckGroup("add-edges", "Infinity, P + (-P), doubling", _add_edges),
-            random_group(
-                "add-random", "Random multiples of G added", RANDOM_ADD, count=10, seed_value=6_001
-            ),
-            CheckGroup("mult-known", "k = 0, 1, 2, 3, n - 1, n", _mult_known, public=True),
-            random_group(
-                "mult-random",
-                "Random 256-bit scalars times random points",
-                RANDOM_MULT,
-                count=8,
-                seed_value=6_002,
-            ),
-            CheckGroup(
-                "sign-known", "Fixed signatures, including high raw s", _sign_known, public=True
-            ),
-            CheckGroup(
-                "sign-invalid", "A key or nonce outside [1, n-1] raises ValueError", _sign_invalid
-            ),
-            random_group(
-                "sign-random",
-                "Random keys, digests, nonces",
-                RANDOM_SIGN,
-                count=10,
-                seed_value=6_003,
-            ),
-            CheckGroup(
-                "verify-known",
-                "One signature, valid and tampered in each way",
-                _verify_known,
-                public=True,
-            ),
-            random_group(
-                "verify-random",
-                "Random signatures, valid or tampered",
-                RANDOM_VERIFY,
-                count=12,
-                seed_value=6_004,
-            ),
+SPEC = ExerciseSpec(
+    exercise_id="ecdsa",
+    version=1,
+    groups=(
+        CheckGroup("add-known", "G + G and G + 2G (SEC 2 values)", _add_known, public=True),
+        CheckGroup("add-edges", "Infinity, P + (-P), doubling", _add_edges),
+        random_group(
+            "add-random", "Random multiples of G added", RANDOM_ADD, count=10, seed_value=6_001
         ),
-        mistakes=MISTAKES,
-        banned_modules=("ecdsa", "coincurve", "cryptography", "_cffi_backend"),
-    )
+        CheckGroup("mult-known", "k = 0, 1, 2, 3, n - 1, n", _mult_known, public=True),
+        random_group(
+            "mult-random",
+            "Random 256-bit scalars times random points",
+            RANDOM_MULT,
+            count=8,
+            seed_value=6_002,
+        ),
+        CheckGroup(
+            "sign-known", "Fixed signatures, including high raw s", _sign_known, public=True
+        ),
+        CheckGroup(
+            "sign-invalid", "A key or nonce outside [1, n-1] raises ValueError", _sign_invalid
+        ),
+        random_group(
+            "sign-random",
+            "Random keys, digests, nonces",
+            RANDOM_SIGN,
+            count=10,
+            seed_value=6_003,
+        ),
+        CheckGroup(
+            "verify-known",
+            "One signature, valid and tampered in each way",
+            _verify_known,
+            public=True,
+        ),
+        random_group(
+            "verify-random",
+            "Random signatures, valid or tampered",
+            RANDOM_VERIFY,
+            count=12,
+            seed_value=6_004,
+        ),
+    ),
+    mistakes=MISTAKES,
 )

@@ -24,7 +24,6 @@ from edu_chain.grading.spec import (
     Mistake,
     expect,
     random_group,
-    register,
 )
 from edu_chain.pow.target import bits_to_target, block_work, target_to_bits
 
@@ -164,34 +163,31 @@ MISTAKES = (
     ),
 )
 
-SPEC = register(
-    ExerciseSpec(
-        exercise_id="fork_choice",
-        version=1,
-        functions=("block_work", "chain_work", "best_chain"),
-        groups=(
-            CheckGroup(
-                "work-known", "Bitcoin's genesis bits and edge targets", _work_known, public=True
-            ),
-            random_group("work-random", "Random bits", RANDOM_WORK, count=30, seed_value=12_001),
-            CheckGroup("chain-work", "Sums over small chains", _chain_work, public=True),
-            random_group(
-                "chain-work-random", "Random chains", RANDOM_CHAIN_WORK, count=20, seed_value=12_002
-            ),
-            CheckGroup(
-                "best-known",
-                "Heavier beats longer; ties go to the first seen",
-                _best_known,
-                public=True,
-            ),
-            random_group(
-                "best-random",
-                "Random competing chains, with ties",
-                RANDOM_BEST,
-                count=30,
-                seed_value=12_003,
-            ),
+SPEC = ExerciseSpec(
+    exercise_id="fork_choice",
+    version=1,
+    groups=(
+        CheckGroup(
+            "work-known", "Bitcoin's genesis bits and edge targets", _work_known, public=True
         ),
-        mistakes=MISTAKES,
-    )
+        random_group("work-random", "Random bits", RANDOM_WORK, count=30, seed_value=12_001),
+        CheckGroup("chain-work", "Sums over small chains", _chain_work, public=True),
+        random_group(
+            "chain-work-random", "Random chains", RANDOM_CHAIN_WORK, count=20, seed_value=12_002
+        ),
+        CheckGroup(
+            "best-known",
+            "Heavier beats longer; ties go to the first seen",
+            _best_known,
+            public=True,
+        ),
+        random_group(
+            "best-random",
+            "Random competing chains, with ties",
+            RANDOM_BEST,
+            count=30,
+            seed_value=12_003,
+        ),
+    ),
+    mistakes=MISTAKES,
 )

@@ -16,7 +16,6 @@ from edu_chain.grading.spec import (
     Mistake,
     expect,
     random_group,
-    register,
 )
 from edu_chain.grading.specs.merkle_root import leaves
 from edu_chain.merkle import merkle_proof, merkle_root, verify_merkle_proof
@@ -113,23 +112,20 @@ MISTAKES = (
     ),
 )
 
-SPEC = register(
-    ExerciseSpec(
-        exercise_id="merkle_proof",
-        version=1,
-        functions=("merkle_proof", "verify_merkle_proof"),
-        groups=(
-            CheckGroup("build-known", "Proofs for small trees", _build_known, public=True),
-            CheckGroup("build-all", "Every index of trees with 2 to 9 leaves", _build_all),
-            CheckGroup("verify-known", "A valid and a wrong proof", _verify_known, public=True),
-            random_group(
-                "verify-valid", "Valid proofs verify", RANDOM_VERIFY, count=25, seed_value=2_002
-            ),
-            random_group(
-                "build-random", "Proofs in random trees", RANDOM_BUILD, count=20, seed_value=2_003
-            ),
-            CheckGroup("verify-tampered", "Tampered proofs are rejected", _verify_tampered),
+SPEC = ExerciseSpec(
+    exercise_id="merkle_proof",
+    version=1,
+    groups=(
+        CheckGroup("build-known", "Proofs for small trees", _build_known, public=True),
+        CheckGroup("build-all", "Every index of trees with 2 to 9 leaves", _build_all),
+        CheckGroup("verify-known", "A valid and a wrong proof", _verify_known, public=True),
+        random_group(
+            "verify-valid", "Valid proofs verify", RANDOM_VERIFY, count=25, seed_value=2_002
         ),
-        mistakes=MISTAKES,
-    )
+        random_group(
+            "build-random", "Proofs in random trees", RANDOM_BUILD, count=20, seed_value=2_003
+        ),
+        CheckGroup("verify-tampered", "Tampered proofs are rejected", _verify_tampered),
+    ),
+    mistakes=MISTAKES,
 )

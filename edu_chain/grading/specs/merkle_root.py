@@ -19,7 +19,6 @@ from edu_chain.grading.spec import (
     Raises,
     expect,
     random_group,
-    register,
 )
 from edu_chain.hashing import from_display_hex, sha256d
 from edu_chain.merkle import merkle_root
@@ -130,19 +129,14 @@ MISTAKES = (
     ),
 )
 
-SPEC = register(
-    ExerciseSpec(
-        exercise_id="merkle_root",
-        version=1,
-        functions=("merkle_root",),
-        groups=(
-            CheckGroup("known-vectors", "Real Bitcoin blocks and two leaves", _known, public=True),
-            CheckGroup("odd-levels", "Levels with an odd number of hashes", _odd),
-            CheckGroup("empty", "An empty list raises ValueError", _empty, public=True),
-            random_group(
-                "random", "Random lists of 1 to 24 txids", RANDOM, count=30, seed_value=1_001
-            ),
-        ),
-        mistakes=MISTAKES,
-    )
+SPEC = ExerciseSpec(
+    exercise_id="merkle_root",
+    version=1,
+    groups=(
+        CheckGroup("known-vectors", "Real Bitcoin blocks and two leaves", _known, public=True),
+        CheckGroup("odd-levels", "Levels with an odd number of hashes", _odd),
+        CheckGroup("empty", "An empty list raises ValueError", _empty, public=True),
+        random_group("random", "Random lists of 1 to 24 txids", RANDOM, count=30, seed_value=1_001),
+    ),
+    mistakes=MISTAKES,
 )

@@ -23,7 +23,6 @@ from edu_chain.grading.spec import (
     Mistake,
     expect,
     random_group,
-    register,
 )
 from edu_chain.hashing import sha256d
 
@@ -115,16 +114,13 @@ MISTAKES = (
     ),
 )
 
-SPEC = register(
-    ExerciseSpec(
-        exercise_id="mine",
-        version=1,
-        functions=("mine",),
-        groups=(
-            CheckGroup("known-jobs", "Easy targets and an impossible one", _known, public=True),
-            CheckGroup("boundaries", "target == hash, stop excluded, empty range", _boundaries),
-            random_group("random", "Random jobs", RANDOM, count=25, seed_value=5_005),
-        ),
-        mistakes=MISTAKES,
-    )
+SPEC = ExerciseSpec(
+    exercise_id="mine",
+    version=1,
+    groups=(
+        CheckGroup("known-jobs", "Easy targets and an impossible one", _known, public=True),
+        CheckGroup("boundaries", "target == hash, stop excluded, empty range", _boundaries),
+        random_group("random", "Random jobs", RANDOM, count=25, seed_value=5_005),
+    ),
+    mistakes=MISTAKES,
 )

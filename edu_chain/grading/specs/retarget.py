@@ -28,7 +28,6 @@ from edu_chain.grading.spec import (
     Mistake,
     expect,
     random_group,
-    register,
 )
 from edu_chain.pow.target import bits_to_target, target_to_bits
 
@@ -173,19 +172,14 @@ MISTAKES = (
     ),
 )
 
-SPEC = register(
-    ExerciseSpec(
-        exercise_id="retarget",
-        version=1,
-        functions=("retarget",),
-        groups=(
-            CheckGroup("known-vectors", "Bitcoin Core's retarget tests", _known, public=True),
-            CheckGroup("clamp", "Timespans around the factor-4 clamp", _clamp),
-            CheckGroup("pow-limit", "Results capped at the proof-of-work limit", _limit),
-            random_group(
-                "random", "Random windows and targets", RANDOM, count=40, seed_value=5_001
-            ),
-        ),
-        mistakes=MISTAKES,
-    )
+SPEC = ExerciseSpec(
+    exercise_id="retarget",
+    version=1,
+    groups=(
+        CheckGroup("known-vectors", "Bitcoin Core's retarget tests", _known, public=True),
+        CheckGroup("clamp", "Timespans around the factor-4 clamp", _clamp),
+        CheckGroup("pow-limit", "Results capped at the proof-of-work limit", _limit),
+        random_group("random", "Random windows and targets", RANDOM, count=40, seed_value=5_001),
+    ),
+    mistakes=MISTAKES,
 )

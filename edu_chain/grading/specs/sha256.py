@@ -19,7 +19,6 @@ from edu_chain.grading.spec import (
     Mistake,
     expect,
     random_group,
-    register,
 )
 
 
@@ -61,55 +60,33 @@ def _is_padding_length(case: Case, actual: object) -> bool:
     return len(case.args[0]) % 64 in range(55, 64) or len(case.args[0]) % 64 == 0
 
 
-SPEC = register(
-    ExerciseSpec(
-        exercise_id="sha256",
-        version=1,
-        functions=("sha256",),
-        groups=(
-            CheckGroup("known-vectors", "FIPS 180-4 example messages", _known, public=True),
-            CheckGroup("padding", "Messages around the 55/56/64-byte padding boundaries", _padding),
-            random_group(
-                "random", "Random messages up to 300 bytes", RANDOM, count=40, seed_value=256_001
-            ),
+SPEC = ExerciseSpec(
+    exercise_id="sha256",
+    version=1,
+    groups=(
+        CheckGroup("known-vectors", "FIPS 180-4 example messages", _known, public=True),
+        CheckGroup("padding", "Messages around the 55/56/64-byte padding boundaries", _padding),
+        random_group(
+            "random", "Random messages up to 300 bytes", RANDOM, count=40, seed_value=256_001
         ),
-        mistakes=(
-            Mistake(
-                "bytes-reversed",
-                "Your digest is the right one with its bytes reversed: write each 32-bit "
-                "state word big-endian (word.to_bytes(4, 'big')) and keep the words in order.",
-                variant=lambda data: _reference(data)[::-1],
-            ),
-            Mistake(
-                "double-sha256",
-                "You return SHA-256 applied twice (sha256d). This exercise is single SHA-256.",
-                variant=lambda data: _reference(_reference(data)),
-            ),
-            Mistake(
-                "padding-boundary",
-                "Wrong only near a block boundary: after the 0x80 byte you need room for the "
-                "8-byte big-endian bit length; when it does not fit, pad a whole extra block.",
-                matches=_is_padding_length,
-            ),
+    ),
+    mistakes=(
+        Mistake(
+            "bytes-reversed",
+            "Your digest is the right one with its bytes reversed: write each 32-bit "
+            "state word big-endian (word.to_bytes(4, 'big')) and keep the words in order.",
+            variant=lambda data: _reference(data)[::-1],
         ),
-        banned_modules=(
-            "hashlib",
-            "_hashlib",
-            "_sha256",
-            "_sha2",
-            "_sha1",
-            "_sha512",
-            "_sha3",
-            "_md5",
-            "_blake2",
-            "hmac",
-            "_hmac",
-            "secrets",
-            "random",
-            "ssl",
-            "_ssl",
-            "crypt",
-            "_crypt",
+        Mistake(
+            "double-sha256",
+            "You return SHA-256 applied twice (sha256d). This exercise is single SHA-256.",
+            variant=lambda data: _reference(_reference(data)),
         ),
-    )
+        Mistake(
+            "padding-boundary",
+            "Wrong only near a block boundary: after the 0x80 byte you need room for the "
+            "8-byte big-endian bit length; when it does not fit, pad a whole extra block.",
+            matches=_is_padding_length,
+        ),
+    ),
 )

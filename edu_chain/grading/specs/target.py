@@ -17,7 +17,6 @@ from edu_chain.grading.spec import (
     Mistake,
     expect,
     random_group,
-    register,
 )
 from edu_chain.pow import bits_to_target, target_to_bits
 
@@ -97,21 +96,14 @@ MISTAKES = (
     ),
 )
 
-SPEC = register(
-    ExerciseSpec(
-        exercise_id="target",
-        version=1,
-        functions=("bits_to_target", "target_to_bits"),
-        groups=(
-            CheckGroup("known-vectors", "Real Bitcoin bits values", _known, public=True),
-            CheckGroup(
-                "small-exponent", "Exponents 0 to 4 (mantissa shifted right)", _small_exponent
-            ),
-            CheckGroup("sign-bit", "The sign bit, negative and overflowing bits", _sign_bit),
-            random_group(
-                "round-trip", "Random targets both ways", RANDOM, count=60, seed_value=3_003
-            ),
-        ),
-        mistakes=MISTAKES,
-    )
+SPEC = ExerciseSpec(
+    exercise_id="target",
+    version=1,
+    groups=(
+        CheckGroup("known-vectors", "Real Bitcoin bits values", _known, public=True),
+        CheckGroup("small-exponent", "Exponents 0 to 4 (mantissa shifted right)", _small_exponent),
+        CheckGroup("sign-bit", "The sign bit, negative and overflowing bits", _sign_bit),
+        random_group("round-trip", "Random targets both ways", RANDOM, count=60, seed_value=3_003),
+    ),
+    mistakes=MISTAKES,
 )

@@ -40,7 +40,6 @@ from edu_chain.grading.spec import (
     Mistake,
     expect,
     random_group,
-    register,
 )
 from edu_chain.hashing import sha256d
 from edu_chain.merkle import merkle_root
@@ -257,20 +256,17 @@ MISTAKES = (
     ),
 )
 
-SPEC = register(
-    ExerciseSpec(
-        exercise_id="validate_block",
-        version=1,
-        functions=("validate_block",),
-        groups=(
-            CheckGroup("valid", "Valid blocks return None", _valid, public=True),
-            CheckGroup("proof-of-work", "bad-diffbits and high-hash", _pow, public=True),
-            CheckGroup("structure", "Coinbase, Merkle root, duplicates", _structure),
-            CheckGroup("size", "The size limit, at and over", _size),
-            random_group(
-                "random", "Random blocks with planted faults", RANDOM, count=30, seed_value=10_001
-            ),
+SPEC = ExerciseSpec(
+    exercise_id="validate_block",
+    version=1,
+    groups=(
+        CheckGroup("valid", "Valid blocks return None", _valid, public=True),
+        CheckGroup("proof-of-work", "bad-diffbits and high-hash", _pow, public=True),
+        CheckGroup("structure", "Coinbase, Merkle root, duplicates", _structure),
+        CheckGroup("size", "The size limit, at and over", _size),
+        random_group(
+            "random", "Random blocks with planted faults", RANDOM, count=30, seed_value=10_001
         ),
-        mistakes=MISTAKES,
-    )
+    ),
+    mistakes=MISTAKES,
 )
