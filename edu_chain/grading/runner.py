@@ -28,9 +28,9 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, find, settings
 
+from edu_chain.grading.diagnose import explain, unused_step_warnings
 from edu_chain.grading.manifest import Exercise
 from edu_chain.grading.sandbox import MAX_REPORT_BYTES, VIOLATION_EXIT, WorkerRun, WorkerSession
-from edu_chain.grading.diagnose import explain, unused_step_warnings
 from edu_chain.grading.spec import Case, Evidence, Outcome, Raises, decode, encode, same, show
 
 VIOLATION_MESSAGES = {

@@ -17,8 +17,8 @@ from edu_chain.grading.spec import (
     draw_examples,
     encode,
     get_spec,
-    spec_ids,
     same,
+    spec_ids,
 )
 from edu_chain.grading.specs import merkle_root as merkle_spec
 from edu_chain.grading.specs import mine as mine_spec
