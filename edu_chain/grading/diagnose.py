@@ -5,11 +5,12 @@ self-check (:func:`edu_chain.grading.check.check`), so both show the same words.
 
 For a failing check group, the hint is, in order:
 
-1. **a wrong step**: the first step function the student defined (``rotr``, ``pad``...) that
-   fails its own smallest case: "step `rotr`: `rotr(0x1, 1)` should be `0x80000000`, got
-   `0x2`".  Only steps the student wrote are checked; they never change the points;
-2. **a diagnosed mistake**: a :class:`~edu_chain.grading.spec.Mistake` whose symptom shows on
-   the failing case *and* whose premise holds on every outcome (scored cases and probes);
+1. **a diagnosed mistake**: a :class:`~edu_chain.grading.spec.Mistake` whose symptom shows on
+   the failing case *and* whose premise holds on every outcome (scored cases and probes),
+   followed by the first wrong step when there is one;
+2. **a wrong step**: the first step function the student defined (``rotr``, ``pad``...) that
+   fails its own smallest case: "Step `rotr` is wrong: `rotr(1, 1)` should be `0x80000000`,
+   got `2`".  Only steps the student wrote are checked; they never change the points;
 3. otherwise **what the failing inputs have in common**, stated as an observation, never as a
    cause ("every input fails, the smallest too", "only inputs that must raise ValueError").
 """
@@ -68,19 +69,18 @@ def explain(
     returned: bool,
 ) -> Diagnosis:
     """The hint for a failing group whose shown case is ``case`` (see the module docstring)."""
-    steps = step_failures(spec, evidence)
-    if steps:
-        name, failed = steps[0]
-        return Diagnosis(step_text(name, failed) + " Fix this step first.", f"step-{name}")
+    mistake = None
     if returned:
         mistake = spec.diagnose(case, actual, evidence)
-        if mistake is not None:
-            return Diagnosis(mistake.hint, mistake.code)
-    else:
+    else:  # the call raised: only diagnoses that rest on the whole evidence can apply
         evidence_only = [m for m in spec.mistakes if m.variant is None and m.matches is None]
-        for mistake in evidence_only:
-            if mistake.diagnosed(case, actual, evidence):
-                return Diagnosis(mistake.hint, mistake.code)
+        mistake = next((m for m in evidence_only if m.diagnosed(case, actual, evidence)), None)
+    steps = step_failures(spec, evidence)
+    step = step_text(*steps[0]) if steps else ""
+    if mistake is not None:
+        return Diagnosis(" ".join(filter(None, [mistake.hint, step])), mistake.code)
+    if step:
+        return Diagnosis(step + " Fix this step first.", f"step-{steps[0][0]}")
     common = in_common(evidence.of(case.function))
     return Diagnosis(OBSERVATION + common if common else "")
 

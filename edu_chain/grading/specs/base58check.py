@@ -77,8 +77,36 @@ def _flip_last(text: str) -> str:
 INVALID = Raises("ValueError")
 
 
+def _address_where(good) -> str:
+    """The first deterministic 21-byte address whose text satisfies ``good``."""
+    for i in range(10_000):
+        text = base58check_encode(b"\x00" + hashlib.sha256(i.to_bytes(4, "big")).digest()[:20])
+        if good(text):
+            return text
+    raise AssertionError("no such address")  # pragma: no cover - found within a few tries
+
+
+def _bad_characters_that_keep_the_checksum() -> list[Case]:
+    """Bad characters a checksum cannot catch: a decoder that skips them, reads them as '1'
+    (``dict.get(c, 0)``) or as -1 (``str.find``) gets a valid payload back, so only an
+    alphabet check rejects these."""
+    inner_one = _address_where(lambda t: "1" in t.lstrip("1")[1:])
+    cut = inner_one.index("1", len(inner_one) - len(inner_one.lstrip("1")) + 1)
+    ends_z = _address_where(lambda t: t[-1] == "z" and t[-2] != "z")
+    plus_one = BASE58_ALPHABET[BASE58_ALPHABET.index(ends_z[-2]) + 1]
+    middle = len(GENESIS_ADDRESS) // 2
+    texts = [
+        (GENESIS_ADDRESS[:middle] + "0" + GENESIS_ADDRESS[middle:], "'0' is not Base58 (skipped)"),
+        (inner_one[:cut] + "I" + inner_one[cut + 1 :], "'I' is not Base58 (read as 0)"),
+        (ends_z[:-2] + plus_one + "l", "'l' is not Base58 (read as -1)"),
+        (GENESIS_ADDRESS + " ", "' ' is not Base58 (skipped)"),
+    ]
+    return [Case(DECODE, (text,), Raises("ValueError"), label) for text, label in texts]
+
+
 def _decode_invalid() -> list[Case]:
     return [
+        *_bad_characters_that_keep_the_checksum(),
         Case(DECODE, (_flip_last(GENESIS_ADDRESS),), Raises("ValueError"), "bad checksum"),
         Case(DECODE, (_flip_last(EDU_ZERO_ADDRESS),), Raises("ValueError"), "bad checksum"),
         Case(
@@ -194,7 +222,7 @@ MISTAKES = (
 
 SPEC = ExerciseSpec(
     exercise_id="base58check",
-    version=1,
+    version=2,
     groups=(
         CheckGroup("encode-known", "Real addresses", _encode_known, public=True),
         CheckGroup("leading-zeros", "Leading zero bytes <-> leading '1's", _leading_zeros),

@@ -77,11 +77,28 @@ def _verify_tampered() -> list[Case]:
         ]
         if len(proof) > 1:
             variants.append(((leaf, index, proof[:-1], root), "a proof one level short"))
+        # Same low bits, so the same path: only the check index < 2**len(proof) rejects it
+        # (a verifier without it accepts a proof for a leaf position the tree does not have).
+        variants.append(((leaf, index + 2 ** len(proof), proof, root), "an index beyond the tree"))
+        variants.append(((leaf, -(2 ** len(proof)) + index, proof, root), "a negative index"))
         cases += [expect("verify_merkle_proof", verify_merkle_proof, a, lbl) for a, lbl in variants]
     return cases
 
 
+def _beyond_the_tree(case: Case, actual: object) -> bool:
+    _, index, proof, _ = case.args
+    return actual is True and not 0 <= index < 2 ** len(proof)
+
+
 MISTAKES = (
+    Mistake(
+        "index-not-bounded",
+        "Your verifier accepted an index that does not fit the proof's depth: a proof with d "
+        "siblings is for a tree of at most 2**d leaves, so check 0 <= index < 2**len(proof) "
+        "first (otherwise one proof 'proves' the leaf at many positions).",
+        matches=_beyond_the_tree,
+        functions=("verify_merkle_proof",),
+    ),
     Mistake(
         "proof-root-first",
         "Your siblings are in root-to-leaf order: list them from the leaf level upwards.",
@@ -114,7 +131,7 @@ MISTAKES = (
 
 SPEC = ExerciseSpec(
     exercise_id="merkle_proof",
-    version=1,
+    version=2,
     groups=(
         CheckGroup("build-known", "Proofs for small trees", _build_known, public=True),
         CheckGroup("build-all", "Every index of trees with 2 to 9 leaves", _build_all),

@@ -1,0 +1,170 @@
+"""Feedback that diagnoses (issue 17): the cross-check matrix of mistakes and hints.
+
+Oracles: each fixture under ``tests/fixtures/submissions/mistakes/`` is a real submission with
+one typical mistake; the table below says the score band it must get and the one mistake code
+its hints must name.  Every correct fixture scores full marks with no hint, the untouched
+starter scores 0 with "Not started", and the fixed (unsalted) groups alone catch every
+mistake, so a cohort's salt cannot change whether a mistake is caught.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from edu_chain.grading import grade_cells, load_exercises
+from edu_chain.grading.check import check
+from edu_chain.grading.diagnose import OBSERVATION
+from edu_chain.grading.spec import Case, Evidence, Outcome, get_spec
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "submissions"
+EXERCISES = {e.exercise_id: e for e in load_exercises(ROOT / "exercises")}
+
+# fixture -> (exercise, lowest and highest score, the mistake code its hints must name)
+MATRIX = {
+    "sha256_bytes_reversed": ("sha256", 0, 0, "bytes-reversed"),
+    "sha256_words_little": ("sha256", 0, 0, "words-little-endian"),
+    "sha256_double": ("sha256", 0, 0, "double-sha256"),
+    "sha256_rotate_left": ("sha256", 0, 0, "rotate-left"),
+    "sha256_shift_rotated": ("sha256", 0, 0, "shift-rotated"),
+    "sha256_length_little": ("sha256", 0, 0, "length-little-endian"),
+    "sha256_length_bytes": ("sha256", 0, 0, "length-in-bytes"),
+    "sha256_no_feed_forward": ("sha256", 0, 0, "no-feed-forward"),
+    "sha256_padding": ("sha256", 0, 4, "padding-boundary"),
+    "merkle_proof_index_unbounded": ("merkle_proof", 8, 8, "index-not-bounded"),
+    "base58check_find_accepts_bad_chars": ("base58check", 8, 8, "bad-character-accepted"),
+    "base58check_skips_bad_chars": ("base58check", 8, 8, "bad-character-accepted"),
+}
+# The words each hint must use: the mistake's own vocabulary.
+WORDS = {
+    "rotate-left": "rotate RIGHT",
+    "length-little-endian": "big-endian",
+    "length-in-bytes": "BITS",
+    "shift-rotated": "SHIFT",
+    "words-little-endian": "big-endian",
+    "no-feed-forward": "ADD",
+    "padding-boundary": "block boundary",
+    "index-not-bounded": "2**len(proof)",
+    "bad-character-accepted": "alphabet",
+}
+FULLY_DIAGNOSED = {"sha256"}  # every failing group names the mistake (others: at least one)
+
+
+def _grade(exercise_id: str, source: str, salt: int = 0):
+    return grade_cells(EXERCISES[exercise_id], [source], salt=salt)
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_each_mistake_gets_its_own_hint_and_no_other(name):
+    exercise_id, low, high, code = MATRIX[name]
+    result = _grade(exercise_id, (FIXTURES / "mistakes" / f"{name}.py").read_text())
+    assert result.status == "graded", result.message
+    assert low <= result.points <= high < result.max_points
+    codes = {g.failure.mistake for g in result.groups if g.failure}
+    others = {c for _, _, _, c in MATRIX.values()} | {
+        m.code for spec in map(get_spec, EXERCISES) for m in spec.mistakes
+    }
+    assert code in codes, codes
+    assert not (codes - {code, ""}) & others, codes
+    if exercise_id in FULLY_DIAGNOSED:
+        assert codes == {code}
+    hint = next(g.failure.hint for g in result.groups if g.failure and g.failure.mistake == code)
+    assert WORDS.get(code, "") in hint
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_the_fixed_groups_alone_catch_each_mistake_under_any_salt(name):
+    """Salt-independence: a mistake loses points in a group the salt does not redraw."""
+    exercise_id, *_ = MATRIX[name]
+    source = (FIXTURES / "mistakes" / f"{name}.py").read_text()
+    for salt in (0, 987_654_321):
+        result = _grade(exercise_id, source, salt)
+        spec = EXERCISES[exercise_id].spec
+        fixed_failures = [
+            g for g in result.groups if g.failure and spec.group(g.name).salted is None
+        ]
+        assert fixed_failures, (name, salt)
+
+
+@pytest.mark.parametrize("exercise_id", sorted(EXERCISES))
+def test_correct_fixture_full_marks_no_hint_and_starter_not_started(exercise_id):
+    exercise = EXERCISES[exercise_id]
+    result = _grade(exercise_id, (FIXTURES / "correct" / f"{exercise_id}.py").read_text())
+    assert result.points == result.max_points
+    assert all(g.failure is None for g in result.groups)
+    assert not any("Step `" in w for w in result.warnings)  # its step functions are right
+    starter = _grade(exercise_id, (exercise.directory / "starter.py").read_text())
+    assert starter.points == 0 and starter.message.startswith("Not started")
+
+
+def test_every_mistake_fixture_of_a_fully_diagnosed_exercise_is_in_the_matrix():
+    for exercise_id in FULLY_DIAGNOSED:
+        names = {p.stem for p in (FIXTURES / "mistakes").glob(f"{exercise_id}_*.py")}
+        assert len(names) >= 6
+        assert names <= set(MATRIX), names - set(MATRIX)
+
+
+def test_a_hint_whose_premise_the_evidence_contradicts_is_not_shown():
+    """Issue 17's example: fails on every length, b"" included, so "wrong only near a block
+    boundary" must not be said, even though the failing case shown has such a length."""
+    spec = get_spec("sha256")
+    boundary = next(m for m in spec.mistakes if m.code == "padding-boundary")
+    case = Case("sha256", (bytes(56),), b"x" * 32)
+    everywhere = Evidence(
+        [Outcome(Case("sha256", (bytes(n),), b"x"), False, b"y") for n in (0, 3, 56, 70)]
+    )
+    assert not boundary.diagnosed(case, b"y", everywhere)
+    only_there = Evidence(
+        [
+            Outcome(Case("sha256", (bytes(n),), b"x"), n % 64 in range(55, 64), b"y")
+            for n in (0, 3, 56, 70)
+        ]
+    )
+    assert not boundary.diagnosed(case, b"y", only_there)  # inverted: passes only there
+    right = Evidence(
+        [
+            Outcome(Case("sha256", (bytes(n),), b"x"), n % 64 not in range(55, 64), b"y")
+            for n in (0, 3, 56, 70)
+        ]
+    )
+    assert boundary.diagnosed(case, b"y", right)
+
+
+def test_an_unknown_mistake_gets_an_observation_not_a_guess():
+    """Wrong round constants: no modelled mistake explains it, so no diagnosis is claimed;
+    the feedback says what the failing inputs share (every one fails)."""
+    source = (FIXTURES / "correct" / "sha256.py").read_text().replace("0x428A2F98", "0x428A2F99")
+    result = _grade("sha256", source)
+    assert result.points == 0
+    for group in result.groups:
+        assert group.failure.mistake == ""
+        assert (
+            group.failure.hint.startswith(OBSERVATION) and "the smallest too" in group.failure.hint
+        )
+
+
+def test_a_wrong_step_is_named_with_its_own_smallest_input():
+    source = (FIXTURES / "correct" / "sha256.py").read_text()
+    broken = source + "\n\ndef message_schedule(block):\n    return [0] * 64\n"
+    result = _grade("sha256", broken)
+    assert result.points == 10  # steps guide; the points stay on the contract
+    assert any("Step `message_schedule` is wrong" in w for w in result.warnings)
+    left = (FIXTURES / "mistakes" / "sha256_rotate_left.py").read_text()
+    hint = _grade("sha256", left).groups[0].failure.hint
+    assert "Step `rotr` is wrong: `rotr(1, 1)` should be 0x80000000, got 2." in hint
+
+
+def test_check_in_a_notebook_reports_the_graders_score_and_diagnosis():
+    namespace: dict = {}
+    exec((FIXTURES / "mistakes" / "sha256_padding.py").read_text(), namespace)
+    report = check("sha256", namespace["sha256"])
+    graded = _grade("sha256", (FIXTURES / "mistakes" / "sha256_padding.py").read_text())
+    assert (report.points, report.max_points) == (graded.points, graded.max_points)
+    assert {line.failure.mistake for line in report.lines if line.failure} == {"padding-boundary"}
+    starter: dict = {}
+    exec((ROOT / "exercises" / "sha256" / "starter.py").read_text(), starter)
+    not_started = check("sha256", starter["sha256"])
+    assert (not_started.points, not_started.max_points) == (0, 10)
+    assert not_started.message.startswith("Not started") and len(not_started.lines) == 3
