@@ -208,6 +208,7 @@ class Mistake:
     matches: Callable[[Case, Any], bool] | None = None
     functions: tuple[str, ...] = ()
     premise: Callable[[Evidence], bool] | None = None
+    whole_evidence: bool = False  # the variant models every input (see consistent())
 
     def recognises(self, case: Case, actual: Any) -> bool:
         """The symptom on one failing case (the value the submission returned)."""
@@ -223,8 +224,14 @@ class Mistake:
         return self.premise is not None
 
     def consistent(self, evidence: Evidence) -> bool:
-        """No outcome contradicts the variant (inputs the variant cannot run are skipped)."""
-        if self.variant is None:
+        """No outcome contradicts the variant (inputs the variant cannot run are skipped).
+
+        Only with ``whole_evidence`` (a variant that models every input, as sha256's model
+        does): then every outcome counts, right where the mistake would be wrong, raising
+        where it returns, or wrong another way.  Mistakes written as one symptom (variants
+        that do not model every input) are recognised on the case shown, plus ``premise``.
+        """
+        if self.variant is None or not self.whole_evidence:
             return True
         explained = False
         for outcome in evidence.of(*self.functions):

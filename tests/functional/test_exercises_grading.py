@@ -203,7 +203,7 @@ def test_the_library_itself_passes_the_public_checks_in_a_notebook():
     report = check("ecdsa", point_add, scalar_mult, lambda d, z, k: (sign(d, z, k)[0], 1), verify)
     assert not report
     failures = [line.failure for line in report.lines if line.failure]
-    assert [f.call.split("(")[0] for f in failures] == ["sign"]
+    assert {f.call.split("(")[0] for f in failures} == {"sign"}
 
 
 @pytest.mark.parametrize("library", ["ecdsa", "coincurve", "cryptography.hazmat"])

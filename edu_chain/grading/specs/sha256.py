@@ -232,6 +232,7 @@ SPEC = ExerciseSpec(
             "state word big-endian (word.to_bytes(4, 'big')) and keep the words in order.",
             variant=lambda data: _reference(data)[::-1],
             functions=("sha256",),
+            whole_evidence=True,
         ),
         Mistake(
             "words-little-endian",
@@ -239,12 +240,14 @@ SPEC = ExerciseSpec(
             "word.to_bytes(4, 'big'), not 'little'.",
             variant=lambda data: model(data, word_order="little"),
             functions=("sha256",),
+            whole_evidence=True,
         ),
         Mistake(
             "double-sha256",
             "You return SHA-256 applied twice (sha256d). This exercise is single SHA-256.",
             variant=lambda data: _reference(_reference(data)),
             functions=("sha256",),
+            whole_evidence=True,
         ),
         Mistake(
             "rotate-left",
@@ -252,6 +255,7 @@ SPEC = ExerciseSpec(
             "((x >> n) | (x << (32 - n))) & 0xFFFFFFFF.",
             variant=lambda data: model(data, left=True),
             functions=("sha256",),
+            whole_evidence=True,
         ),
         Mistake(
             "shift-rotated",
@@ -259,6 +263,7 @@ SPEC = ExerciseSpec(
             "(w >> 3, w >> 10), not a rotation.",
             variant=lambda data: model(data, rotate_shift=True),
             functions=("sha256",),
+            whole_evidence=True,
         ),
         Mistake(
             "length-little-endian",
@@ -266,12 +271,14 @@ SPEC = ExerciseSpec(
             "(8 * len(data)).to_bytes(8, 'big').",
             variant=lambda data: model(data, pad_options={"length_order": "little"}),
             functions=("sha256",),
+            whole_evidence=True,
         ),
         Mistake(
             "length-in-bytes",
             "The padding ends with the message length in BITS (8 * len(data)), not in bytes.",
             variant=lambda data: model(data, pad_options={"length_unit": 1}),
             functions=("sha256",),
+            whole_evidence=True,
         ),
         Mistake(
             "no-feed-forward",
@@ -279,6 +286,7 @@ SPEC = ExerciseSpec(
             "block: step 5; your digest is the bare round output.",
             variant=lambda data: model(data, feed_forward=False),
             functions=("sha256",),
+            whole_evidence=True,
         ),
         Mistake(
             "padding-boundary",
@@ -287,6 +295,7 @@ SPEC = ExerciseSpec(
             "when it does not fit, pad a whole extra block.",
             premise=_only_near_a_block_boundary,
             functions=("sha256",),
+            whole_evidence=True,
         ),
     ),
 )
