@@ -33,6 +33,15 @@ MATRIX = {
     "sha256_length_bytes": ("sha256", 0, 0, "length-in-bytes"),
     "sha256_no_feed_forward": ("sha256", 0, 0, "no-feed-forward"),
     "sha256_padding": ("sha256", 0, 4, "padding-boundary"),
+    "merkle_root_reversed": ("merkle_root", 1, 1, "bytes-reversed"),
+    "merkle_root_leaves_reversed": ("merkle_root", 1, 1, "leaves-reversed"),
+    "merkle_root_single_sha": ("merkle_root", 1, 1, "single-sha256"),
+    "merkle_root_no_duplicate": ("merkle_root", 4, 4, "odd-level-not-duplicated"),
+    "merkle_root_hashed_alone": ("merkle_root", 4, 4, "odd-level-hashed-alone"),
+    "merkle_root_zero_pad": ("merkle_root", 4, 4, "odd-level-zero-padded"),
+    "merkle_root_pair_swapped": ("merkle_root", 1, 1, "pair-order-swapped"),
+    "merkle_root_single_hashed": ("merkle_root", 4, 4, "single-leaf-hashed"),
+    "merkle_root_empty_accepted": ("merkle_root", 9, 9, "empty-not-rejected"),
     "merkle_proof_index_unbounded": ("merkle_proof", 8, 8, "index-not-bounded"),
     "base58check_find_accepts_bad_chars": ("base58check", 8, 8, "bad-character-accepted"),
     "base58check_skips_bad_chars": ("base58check", 8, 8, "bad-character-accepted"),
@@ -48,8 +57,15 @@ WORDS = {
     "padding-boundary": "block boundary",
     "index-not-bounded": "2**len(proof)",
     "bad-character-accepted": "alphabet",
+    "odd-level-zero-padded": "duplicate the last hash",
+    "pair-order-swapped": "left + right",
+    "single-sha256": "sha256d",
+    "empty-not-rejected": "ValueError",
 }
-FULLY_DIAGNOSED = {"sha256"}  # every failing group names the mistake (others: at least one)
+FULLY_DIAGNOSED = {
+    "sha256",
+    "merkle_root",
+}  # every failing group names the mistake (others: at least one)
 
 
 def _grade(exercise_id: str, source: str, salt: int = 0):
@@ -154,6 +170,11 @@ def test_a_wrong_step_is_named_with_its_own_smallest_input():
     left = (FIXTURES / "mistakes" / "sha256_rotate_left.py").read_text()
     hint = _grade("sha256", left).groups[0].failure.hint
     assert "Step `rotr` is wrong: `rotr(1, 1)` should be 0x80000000, got 2." in hint
+    root = (FIXTURES / "correct" / "merkle_root.py").read_text()
+    swapped = root + "\n\ndef hash_pair(left, right):\n    return sha256d(right + left)\n"
+    result = _grade("merkle_root", swapped)
+    assert result.points == 10
+    assert any(w.startswith("Step `hash_pair` is wrong: `hash_pair(") for w in result.warnings)
 
 
 def test_check_in_a_notebook_reports_the_graders_score_and_diagnosis():
