@@ -43,6 +43,11 @@ MATRIX = {
     "merkle_root_single_hashed": ("merkle_root", 4, 4, "single-leaf-hashed"),
     "merkle_root_empty_accepted": ("merkle_root", 9, 9, "empty-not-rejected"),
     "merkle_proof_index_unbounded": ("merkle_proof", 8, 8, "index-not-bounded"),
+    "merkle_proof_root_first": ("merkle_proof", 5, 5, "proof-root-first"),
+    "merkle_proof_sides_swapped": ("merkle_proof", 5, 5, "sibling-side"),
+    "merkle_proof_verify_single_sha": ("merkle_proof", 5, 5, "verify-single-sha256"),
+    "merkle_proof_odd_not_duplicated": ("merkle_proof", 5, 5, "proof-odd-level-not-duplicated"),
+    "merkle_proof_includes_root": ("merkle_proof", 5, 5, "proof-includes-leaf-or-root"),
     "base58check_find_accepts_bad_chars": ("base58check", 8, 8, "bad-character-accepted"),
     "base58check_skips_bad_chars": ("base58check", 8, 8, "bad-character-accepted"),
 }
@@ -61,6 +66,10 @@ WORDS = {
     "pair-order-swapped": "left + right",
     "single-sha256": "sha256d",
     "empty-not-rejected": "ValueError",
+    "sibling-side": "LEFT",
+    "verify-single-sha256": "sha256d",
+    "proof-odd-level-not-duplicated": "COPY",
+    "proof-root-first": "leaf level upwards",
 }
 FULLY_DIAGNOSED = {
     "sha256",
