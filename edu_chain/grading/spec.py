@@ -316,8 +316,10 @@ class ExerciseSpec:
         return self._cache[key]
 
     def hint_for(self, case: Case, actual: Any) -> Mistake | None:
-        """The first mistake whose symptom ``actual`` shows on ``case`` (premises unchecked)."""
-        return next((m for m in self.mistakes if m.recognises(case, actual)), None)
+        """The first mistake whose symptom ``actual`` shows on ``case`` (premises unchecked;
+        mistakes known only from the whole evidence are not considered)."""
+        symptomatic = [m for m in self.mistakes if m.variant or m.matches]
+        return next((m for m in symptomatic if m.recognises(case, actual)), None)
 
     def diagnose(self, case: Case, actual: Any, evidence: Evidence) -> Mistake | None:
         """The first mistake shown on ``case`` whose premise the whole evidence supports."""

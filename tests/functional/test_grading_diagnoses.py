@@ -49,6 +49,21 @@ MATRIX = {
     "merkle_proof_odd_not_duplicated": ("merkle_proof", 5, 5, "proof-odd-level-not-duplicated"),
     "merkle_proof_includes_root": ("merkle_proof", 5, 5, "proof-includes-leaf-or-root"),
     "base58check_find_accepts_bad_chars": ("base58check", 8, 8, "bad-character-accepted"),
+    "base58check_checksum_kept": ("base58check", 6, 6, "checksum-not-removed"),
+    "base58check_checksum_unchecked": ("base58check", 8, 8, "checksum-not-verified"),
+    "base58check_decode_no_zeros": ("base58check", 7, 7, "leading-zeros-dropped"),
+    "base58check_encode_no_ones": ("base58check", 6, 6, "leading-zeros-dropped"),
+    "base58check_leading_zeros": ("base58check", 5, 5, "leading-zeros-dropped"),
+    "base58check_digits_reversed": ("base58check", 4, 4, "digits-reversed"),
+    "base58check_no_checksum": ("base58check", 4, 4, "checksum-missing"),
+    "base58check_single_sha": ("base58check", 4, 4, "single-sha256-checksum"),
+    # Two mistakes in one file: each is named, in its own group.
+    "base58check_single_sha_unchecked": (
+        "base58check",
+        2,
+        2,
+        ("single-sha256-checksum", "checksum-not-verified"),
+    ),
     "base58check_skips_bad_chars": ("base58check", 8, 8, "bad-character-accepted"),
 }
 # The words each hint must use: the mistake's own vocabulary.
@@ -70,6 +85,10 @@ WORDS = {
     "verify-single-sha256": "sha256d",
     "proof-odd-level-not-duplicated": "COPY",
     "proof-root-first": "leaf level upwards",
+    "leading-zeros-dropped": "leading zero byte",
+    "checksum-not-verified": "raise",
+    "single-sha256-checksum": "sha256d",
+    "digits-reversed": "reverse",
 }
 FULLY_DIAGNOSED = {
     "sha256",
@@ -84,19 +103,21 @@ def _grade(exercise_id: str, source: str, salt: int = 0):
 @pytest.mark.parametrize("name", sorted(MATRIX))
 def test_each_mistake_gets_its_own_hint_and_no_other(name):
     exercise_id, low, high, code = MATRIX[name]
+    own = set(code) if isinstance(code, tuple) else {code}
     result = _grade(exercise_id, (FIXTURES / "mistakes" / f"{name}.py").read_text())
     assert result.status == "graded", result.message
     assert low <= result.points <= high < result.max_points
     codes = {g.failure.mistake for g in result.groups if g.failure}
-    others = {c for _, _, _, c in MATRIX.values()} | {
-        m.code for spec in map(get_spec, EXERCISES) for m in spec.mistakes
-    }
-    assert code in codes, codes
-    assert not (codes - {code, ""}) & others, codes
+    others = {m.code for spec in map(get_spec, EXERCISES) for m in spec.mistakes}
+    assert own <= codes, codes
+    assert not (codes - own - {""}) & others, codes  # no other mistake's hint
     if exercise_id in FULLY_DIAGNOSED:
-        assert codes == {code}
-    hint = next(g.failure.hint for g in result.groups if g.failure and g.failure.mistake == code)
-    assert WORDS.get(code, "") in hint
+        assert codes == own  # every failing group names it
+    for mistake in own:
+        hint = next(
+            g.failure.hint for g in result.groups if g.failure and g.failure.mistake == mistake
+        )
+        assert WORDS.get(mistake, "") in hint
 
 
 @pytest.mark.parametrize("name", sorted(MATRIX))

@@ -26,6 +26,7 @@ from edu_chain.encoding import (
 from edu_chain.grading.spec import (
     Case,
     CheckGroup,
+    Evidence,
     ExerciseSpec,
     Mistake,
     Raises,
@@ -165,6 +166,18 @@ def _decode_keep_checksum(text: str) -> bytes:
     return payload + sha256d(payload)[:4]
 
 
+def _fails_only_with_leading_ones(evidence: Evidence) -> bool:
+    """Premise of the decoder's "leading-zeros-dropped": the valid texts it gets wrong all
+    start with '1', and it decodes valid texts that do not."""
+    valid = [o for o in evidence.of(DECODE) if isinstance(o.case.expected, bytes)]
+    failing = [o for o in valid if not o.passed]
+    return (
+        bool(failing)
+        and all(o.case.args[0].startswith("1") for o in failing)
+        and any(o.passed and not o.case.args[0].startswith("1") for o in valid)
+    )
+
+
 MISTAKES = (
     Mistake(
         "leading-zeros-dropped",
@@ -178,6 +191,14 @@ MISTAKES = (
         "Each leading '1' of the text is one leading zero byte of the payload: count them and "
         "put the zero bytes back in front of the decoded number.",
         variant=_decode_drop_zeros,
+        functions=(DECODE,),
+    ),
+    Mistake(
+        "leading-zeros-dropped",
+        "Your decoder fails exactly on texts with leading '1's: each one is a leading zero "
+        "byte of the payload, lost when the number is turned back into bytes; count the '1's "
+        "and put the zero bytes back in front (then check the checksum).",
+        premise=_fails_only_with_leading_ones,
         functions=(DECODE,),
     ),
     Mistake(
