@@ -70,6 +70,13 @@ MATRIX = {
     "mine_single_sha": ("mine", 0, 0, "single-sha256"),
     "mine_stop_included": ("mine", 6, 6, "stop-included"),
     "mine_strict_less": ("mine", 6, 6, "strict-less-than"),
+    "retarget_divide_first": ("retarget", 0, 0, "divided-first"),
+    "retarget_float_ratio": ("retarget", 8, 8, "float-ratio"),
+    "retarget_inverted": ("retarget", 0, 0, "ratio-inverted"),
+    "retarget_no_clamp": ("retarget", 2, 2, "no-clamp"),
+    "retarget_no_limit": ("retarget", 5, 5, "pow-limit-ignored"),
+    "retarget_returns_target": ("retarget", 0, 0, "returns-target"),
+    "retarget_upper_clamp_only": ("retarget", 2, 2, "clamp-upper-only"),
     # Two mistakes in one file: each is named, in its own group.
     "base58check_single_sha_unchecked": (
         "base58check",
@@ -114,6 +121,13 @@ WORDS = {
     "nonce-big-endian": "LITTLE-endian",
     "start-ignored": "range(start, stop)",
     "none-not-returned": "None",
+    "divided-first": "Multiply before you divide",
+    "float-ratio": "integers only",
+    "ratio-inverted": "SMALLER",
+    "no-clamp": "factor of 4",
+    "pow-limit-ignored": "proof-of-work limit",
+    "returns-target": "target_to_bits",
+    "clamp-upper-only": "BOTH sides",
 }
 FULLY_DIAGNOSED = {
     "sha256",
