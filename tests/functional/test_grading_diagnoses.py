@@ -77,6 +77,18 @@ MATRIX = {
     "retarget_no_limit": ("retarget", 5, 5, "pow-limit-ignored"),
     "retarget_returns_target": ("retarget", 0, 0, "returns-target"),
     "retarget_upper_clamp_only": ("retarget", 2, 2, "clamp-upper-only"),
+    "fork_choice_bits_as_target": ("fork_choice", 0, 0, "bits-used-as-target"),
+    "fork_choice_float_work": ("fork_choice", 7, 7, "float-division"),
+    "fork_choice_longest": ("fork_choice", 5, 5, "longest-chain"),
+    "fork_choice_sum_targets": ("fork_choice", 3, 3, "sum-of-targets"),
+    "fork_choice_tie_last": ("fork_choice", 5, 5, "tie-goes-to-last"),
+    "fork_choice_work_off_by_one": ("fork_choice", 5, 5, "work-off-by-one"),
+    "fork_choice_tie_off_by_one": (
+        "fork_choice",
+        0,
+        0,
+        ("work-off-by-one", "tie-goes-to-last"),
+    ),
     # Two mistakes in one file: each is named, in its own group.
     "base58check_single_sha_unchecked": (
         "base58check",
@@ -128,6 +140,12 @@ WORDS = {
     "pow-limit-ignored": "proof-of-work limit",
     "returns-target": "target_to_bits",
     "clamp-upper-only": "BOTH sides",
+    "bits-used-as-target": "bits_to_target(bits)",
+    "float-division": "integer division",
+    "longest-chain": "WORK",
+    "sum-of-targets": "WORK",
+    "tie-goes-to-last": "FIRST",
+    "work-off-by-one": "target + 1",
 }
 FULLY_DIAGNOSED = {
     "sha256",

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from edu_chain.grading.spec import (
     Case,
     CheckGroup,
+    Evidence,
     ExerciseSpec,
     Mistake,
     expect,
@@ -113,6 +114,12 @@ def _lowest_target_sum(chains: list[list[int]]) -> int:
     return min(range(len(chains)), key=lambda i: (sum(bits_to_target(b) for b in chains[i]), i))
 
 
+def _chain_work_right(evidence: Evidence) -> bool:
+    """best_chain's own mistakes are diagnosed only when chain_work is right: a wrong
+    chain_work (tiny works, say) can make a right comparison look like another rule."""
+    return bool(evidence.of("chain_work")) and not evidence.failing("chain_work")
+
+
 MISTAKES = (
     Mistake(
         "work-off-by-one",
@@ -126,6 +133,28 @@ MISTAKES = (
         "A block's work is 2**256 // (target + 1), not 2**256 // target: the number of hashes "
         "at or below the target is target + 1.",
         variant=lambda bits_list: sum(2**256 // bits_to_target(b) for b in bits_list),
+        functions=("chain_work",),
+    ),
+    Mistake(
+        "float-division",
+        "Use integer division: 2**256 // (target + 1). With / the quotient is a float of 53 "
+        "bits, and a chain's work must be exact.",
+        variant=lambda bits: int(2**256 / (bits_to_target(bits) + 1)),
+        functions=("block_work",),
+        whole_evidence=True,
+    ),
+    Mistake(
+        "float-division",
+        "Use integer division: 2**256 // (target + 1). With / the quotient is a float of 53 "
+        "bits, and a chain's work must be exact.",
+        variant=lambda bits_list: sum(int(2**256 / (bits_to_target(b) + 1)) for b in bits_list),
+        functions=("chain_work",),
+        whole_evidence=True,
+    ),
+    Mistake(
+        "bits-used-as-target",
+        "Decode bits first: the target is bits_to_target(bits), not the number bits itself.",
+        variant=lambda bits_list: sum(2**256 // (b + 1) for b in bits_list),
         functions=("chain_work",),
     ),
     Mistake(
@@ -147,6 +176,7 @@ MISTAKES = (
         "hard blocks can outweigh many easy ones (otherwise an attacker mines easy blocks).",
         variant=_longest,
         functions=("best_chain",),
+        premise=_chain_work_right,
     ),
     Mistake(
         "tie-goes-to-last",
@@ -160,12 +190,13 @@ MISTAKES = (
         "Compare chains by total work (sum of 2**256 // (target + 1)), not by their targets.",
         variant=_lowest_target_sum,
         functions=("best_chain",),
+        premise=_chain_work_right,
     ),
 )
 
 SPEC = ExerciseSpec(
     exercise_id="fork_choice",
-    version=1,
+    version=2,
     groups=(
         CheckGroup(
             "work-known", "Bitcoin's genesis bits and edge targets", _work_known, public=True
