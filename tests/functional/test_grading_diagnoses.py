@@ -78,7 +78,7 @@ MATRIX = {
     "retarget_returns_target": ("retarget", 0, 0, "returns-target"),
     "retarget_upper_clamp_only": ("retarget", 2, 2, "clamp-upper-only"),
     "fork_choice_bits_as_target": ("fork_choice", 0, 0, "bits-used-as-target"),
-    "fork_choice_float_work": ("fork_choice", 7, 7, "float-division"),
+    "fork_choice_float_work": ("fork_choice", 5, 5, "float-division"),
     "fork_choice_longest": ("fork_choice", 5, 5, "longest-chain"),
     "fork_choice_sum_targets": ("fork_choice", 3, 3, "sum-of-targets"),
     "fork_choice_tie_last": ("fork_choice", 5, 5, "tie-goes-to-last"),
@@ -89,6 +89,12 @@ MATRIX = {
         0,
         ("work-off-by-one", "tie-goes-to-last"),
     ),
+    "double_spend_duplicate_unchecked": ("double_spend", 4, 4, "duplicate-not-detected"),
+    "double_spend_missing_first": ("double_spend", 7, 7, "checks-in-wrong-order"),
+    "double_spend_no_chaining": ("double_spend", 2, 2, "created-outputs-not-added"),
+    "double_spend_not_removed": ("double_spend", 4, 4, "spent-not-removed"),
+    "double_spend_one_based": ("double_spend", 2, 2, "position-off-by-one"),
+    "double_spend_own_reason": ("double_spend", 2, 2, "reason-code"),
     # Two mistakes in one file: each is named, in its own group.
     "base58check_single_sha_unchecked": (
         "base58check",
@@ -146,6 +152,12 @@ WORDS = {
     "sum-of-targets": "WORK",
     "tie-goes-to-last": "FIRST",
     "work-off-by-one": "target + 1",
+    "duplicate-not-detected": "listed twice",
+    "checks-in-wrong-order": "BEFORE",
+    "created-outputs-not-added": "later transaction",
+    "spent-not-removed": "Remove",
+    "position-off-by-one": "from 0",
+    "reason-code": "reason codes",
 }
 FULLY_DIAGNOSED = {
     "sha256",

@@ -48,6 +48,7 @@ def _work_known() -> list[Case]:
         Case("block_work", (TEST_BITS,), 2, "0x207fffff: half of all hashes qualify"),
         Case("block_work", (0x03000001,), 2**255, "target 1"),
         expect("block_work", block_work, [0x1F00FFFF], "edu-regtest pow limit"),
+        expect("block_work", block_work, [0x04123456], "work of 232 bits: beyond a float"),
     ]
 
 
@@ -196,7 +197,7 @@ MISTAKES = (
 
 SPEC = ExerciseSpec(
     exercise_id="fork_choice",
-    version=2,
+    version=3,
     groups=(
         CheckGroup(
             "work-known", "Bitcoin's genesis bits and edge targets", _work_known, public=True
