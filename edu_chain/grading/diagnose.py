@@ -11,7 +11,9 @@ For a failing check group, the hint is, in order:
 2. **a wrong step**: the first step function the student defined (``rotr``, ``pad``...) that
    fails its own smallest case: "Step `rotr` is wrong: `rotr(1, 1)` should be `0x80000000`,
    got `2`".  Only steps the student wrote are checked; they never change the points;
-3. otherwise **what the failing inputs have in common**, stated as an observation, never as a
+3. when a function the failing one is built on fails too (``scalar_mult`` on ``point_add``),
+   to fix that one first;
+4. otherwise **what the failing inputs have in common**, stated as an observation, never as a
    cause ("every input fails, the smallest too", "only inputs that must raise ValueError").
 """
 
@@ -81,6 +83,14 @@ def explain(
         return Diagnosis(" ".join(filter(None, [mistake.hint, step])), mistake.code)
     if step:
         return Diagnosis(step + " Fix this step first.", f"step-{steps[0][0]}")
+    below = [f for f in spec.builds_on.get(case.function, ()) if evidence.failing(f)]
+    if below:
+        names = " and ".join(f"`{name}`" for name in below)
+        verb = "fails its" if len(below) == 1 else "fail their"
+        return Diagnosis(
+            f"`{case.function}` is usually built on {names}, which {verb} own checks too: "
+            "fix that first, then look at this one again."
+        )
     common = in_common(evidence.of(case.function))
     return Diagnosis(OBSERVATION + common if common else "")
 

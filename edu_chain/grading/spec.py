@@ -294,6 +294,9 @@ class ExerciseSpec:
     # The step functions a student may define (names in exercise.toml's [[steps]]): their own
     # cases, smallest first.  Checked when defined; they guide, the points stay on the contract.
     steps: dict[str, Callable[[], Sequence[Case]]] = field(default_factory=dict)
+    # Which contract functions a function is usually built on ("scalar_mult": ("point_add",)):
+    # when those fail too, the feedback says to fix them first instead of guessing.
+    builds_on: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _cache: dict[str, tuple[Case, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def group(self, name: str) -> CheckGroup:

@@ -95,6 +95,13 @@ MATRIX = {
     "double_spend_not_removed": ("double_spend", 4, 4, "spent-not-removed"),
     "double_spend_one_based": ("double_spend", 2, 2, "position-off-by-one"),
     "double_spend_own_reason": ("double_spend", 2, 2, "reason-code"),
+    "ecdsa_doubling_chord": ("ecdsa", 1, 1, "doubling-uses-chord"),
+    "ecdsa_high_s": ("ecdsa", 8, 8, "high-s-not-normalised"),
+    "ecdsa_infinity": ("ecdsa", 3, 3, "infinity-not-neutral"),
+    "ecdsa_inverse_mod_p": ("ecdsa", 8, 8, "inverse-mod-p"),
+    "ecdsa_mod_p": ("ecdsa", 8, 8, "mod-p-instead-of-n"),
+    "ecdsa_opposite_points": ("ecdsa", 8, 8, "opposite-points-not-infinity"),
+    "ecdsa_verify_mod_p": ("ecdsa", 8, 8, "verify-arithmetic"),
     # Two mistakes in one file: each is named, in its own group.
     "base58check_single_sha_unchecked": (
         "base58check",
@@ -158,6 +165,13 @@ WORDS = {
     "spent-not-removed": "Remove",
     "position-off-by-one": "from 0",
     "reason-code": "reason codes",
+    "doubling-uses-chord": "tangent",
+    "high-s-not-normalised": "n - s",
+    "infinity-not-neutral": "neutral element",
+    "inverse-mod-p": "modulo n",
+    "mod-p-instead-of-n": "modulo n",
+    "opposite-points-not-infinity": "infinity",
+    "verify-arithmetic": "mod n",
 }
 FULLY_DIAGNOSED = {
     "sha256",
@@ -258,6 +272,16 @@ def test_an_unknown_mistake_gets_an_observation_not_a_guess():
         assert (
             group.failure.hint.startswith(OBSERVATION) and "the smallest too" in group.failure.hint
         )
+
+
+def test_a_function_built_on_a_failing_one_says_to_fix_that_first():
+    """ecdsa with a point_add that mishandles infinity: scalar_mult, sign and verify fail
+    too, and their feedback points at point_add instead of guessing a mistake of their own."""
+    result = _grade("ecdsa", (FIXTURES / "mistakes" / "ecdsa_infinity.py").read_text())
+    hints = {g.name: g.failure.hint for g in result.groups if g.failure}
+    assert hints["add-edges"].startswith("The point at infinity (None) is the neutral element")
+    for name in ("mult-known", "sign-known", "verify-known"):
+        assert "`point_add`" in hints[name] and "fix that first" in hints[name]
 
 
 def test_a_wrong_step_is_named_with_its_own_smallest_input():

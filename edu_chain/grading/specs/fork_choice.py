@@ -222,4 +222,5 @@ SPEC = ExerciseSpec(
         ),
     ),
     mistakes=MISTAKES,
+    builds_on={"chain_work": ("block_work",), "best_chain": ("chain_work",)},
 )
