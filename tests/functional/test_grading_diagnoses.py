@@ -9,6 +9,7 @@ mistake, so a cohort's salt cannot change whether a mistake is caught.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -312,3 +313,21 @@ def test_check_in_a_notebook_reports_the_graders_score_and_diagnosis():
     not_started = check("sha256", starter["sha256"])
     assert (not_started.points, not_started.max_points) == (0, 10)
     assert not_started.message.startswith("Not started") and len(not_started.lines) == 3
+
+
+def test_the_exercises_readme_lists_every_diagnosed_mistake_and_step():
+    """The table in exercises/README.md says, per exercise, what the specs really diagnose."""
+    text = (ROOT / "exercises" / "README.md").read_text()
+    rows = {
+        line.split("|")[1].strip().strip("`"): line
+        for line in text.splitlines()
+        if line.startswith("| `")
+    }
+    for exercise_id, exercise in EXERCISES.items():
+        row = rows[exercise_id].split("|")
+        assert len(row) == 5, exercise_id  # the mistakes table, not the curriculum map
+        codes = {m.code for m in exercise.spec.mistakes}
+        listed = set(re.findall(r"`([a-z0-9-]+)`", row[3]))
+        assert codes == listed, (exercise_id, codes ^ listed)
+        steps = [s.strip("` ") for s in row[2].split(",") if s.strip() not in ("-", "")]
+        assert steps == exercise.step_names, exercise_id
