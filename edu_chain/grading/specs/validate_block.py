@@ -212,7 +212,47 @@ def _said(code: str, *, unless: str | None = None):
     return matches
 
 
+def _missed(rule: str):
+    """A block breaking only ``rule`` judged valid (the check for ``rule`` is missing)."""
+
+    def matches(case: Case, actual: Any) -> bool:
+        return case.expected == rule and actual is None
+
+    return matches
+
+
 MISTAKES = (
+    Mistake(
+        "duplicate-not-detected",
+        "A transaction listed twice must be refused (bad-txns-duplicate): compare the txids, "
+        "len(set(txids)) != len(txids). Its Merkle root can still match (CVE-2012-2459).",
+        matches=_missed("bad-txns-duplicate"),
+    ),
+    Mistake(
+        "second-coinbase-accepted",
+        "Only the FIRST transaction may be a coinbase: any other one is bad-cb-multiple.",
+        matches=_missed("bad-cb-multiple"),
+    ),
+    Mistake(
+        "coinbase-position-not-checked",
+        "The first transaction must be a coinbase (bad-cb-missing), even when a coinbase "
+        "appears later in the list or there is none at all.",
+        matches=lambda case, actual: (
+            case.expected == "bad-cb-missing"
+            and actual
+            in (
+                None,
+                "bad-cb-multiple",
+            )
+            and bool(case.args[1])
+        ),
+    ),
+    Mistake(
+        "size-limit-off-by-one",
+        "A block of exactly max_block_size bytes is valid: refuse only a size strictly "
+        "greater than the limit (>, not >=).",
+        matches=lambda case, actual: actual == "bad-blk-length" and case.expected is None,
+    ),
     Mistake(
         "pow-limit-not-checked",
         "Check the target against the chain's limit first: bits that decode to a target above "
@@ -258,7 +298,7 @@ MISTAKES = (
 
 SPEC = ExerciseSpec(
     exercise_id="validate_block",
-    version=1,
+    version=2,
     groups=(
         CheckGroup("valid", "Valid blocks return None", _valid, public=True),
         CheckGroup("proof-of-work", "bad-diffbits and high-hash", _pow, public=True),
