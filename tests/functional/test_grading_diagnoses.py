@@ -23,7 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "submissions"
 EXERCISES = {e.exercise_id: e for e in load_exercises(ROOT / "exercises")}
 
-# fixture -> (exercise, lowest and highest score, the mistake code its hints must name)
+# fixture -> (exercise, lowest and highest score, the mistake code its hints must name).
+# Where the random groups may or may not also catch a mistake (they only add), the band is as
+# wide as their points; the fixed groups always catch it (test below).
 MATRIX = {
     "sha256_bytes_reversed": ("sha256", 0, 0, "bytes-reversed"),
     "sha256_words_little": ("sha256", 0, 0, "words-little-endian"),
@@ -69,10 +71,10 @@ MATRIX = {
     "mine_nonce_big_endian": ("mine", 0, 0, "nonce-big-endian"),
     "mine_returns_minus_one": ("mine", 0, 0, "none-not-returned"),
     "mine_single_sha": ("mine", 0, 0, "single-sha256"),
-    "mine_stop_included": ("mine", 6, 6, "stop-included"),
-    "mine_strict_less": ("mine", 6, 6, "strict-less-than"),
+    "mine_stop_included": ("mine", 3, 6, "stop-included"),
+    "mine_strict_less": ("mine", 3, 6, "strict-less-than"),
     "retarget_divide_first": ("retarget", 0, 0, "divided-first"),
-    "retarget_float_ratio": ("retarget", 8, 8, "float-ratio"),
+    "retarget_float_ratio": ("retarget", 5, 8, "float-ratio"),
     "retarget_inverted": ("retarget", 0, 0, "ratio-inverted"),
     "retarget_no_clamp": ("retarget", 2, 2, "no-clamp"),
     "retarget_no_limit": ("retarget", 5, 5, "pow-limit-ignored"),
@@ -91,7 +93,7 @@ MATRIX = {
         ("work-off-by-one", "tie-goes-to-last"),
     ),
     "double_spend_duplicate_unchecked": ("double_spend", 4, 4, "duplicate-not-detected"),
-    "double_spend_missing_first": ("double_spend", 7, 7, "checks-in-wrong-order"),
+    "double_spend_missing_first": ("double_spend", 4, 7, "checks-in-wrong-order"),
     "double_spend_no_chaining": ("double_spend", 2, 2, "created-outputs-not-added"),
     "double_spend_not_removed": ("double_spend", 4, 4, "spent-not-removed"),
     "double_spend_one_based": ("double_spend", 2, 2, "position-off-by-one"),
@@ -103,11 +105,11 @@ MATRIX = {
     "ecdsa_mod_p": ("ecdsa", 8, 8, "mod-p-instead-of-n"),
     "ecdsa_opposite_points": ("ecdsa", 8, 8, "opposite-points-not-infinity"),
     "ecdsa_verify_mod_p": ("ecdsa", 8, 8, "verify-arithmetic"),
-    "validate_block_coinbase_anywhere": ("validate_block", 7, 7, "coinbase-position-not-checked"),
+    "validate_block_coinbase_anywhere": ("validate_block", 5, 7, "coinbase-position-not-checked"),
     "validate_block_duplicate_unchecked": ("validate_block", 5, 5, "duplicate-not-detected"),
     "validate_block_no_limit": ("validate_block", 6, 6, "pow-limit-not-checked"),
     "validate_block_second_coinbase": ("validate_block", 5, 5, "second-coinbase-accepted"),
-    "validate_block_strict_size": ("validate_block", 9, 9, "size-limit-off-by-one"),
+    "validate_block_strict_size": ("validate_block", 7, 9, "size-limit-off-by-one"),
     "validate_block_big_endian_size": (
         "validate_block",
         2,
@@ -244,10 +246,14 @@ def test_correct_fixture_full_marks_no_hint_and_starter_not_started(exercise_id)
     assert starter.points == 0 and starter.message.startswith("Not started")
 
 
-def test_every_mistake_fixture_of_a_fully_diagnosed_exercise_is_in_the_matrix():
-    for exercise_id in FULLY_DIAGNOSED:
+# Their teaching transaction format is to be replaced by Bitcoin's: their mistakes come then.
+TEACHING_FORMAT = {"tx_serialize", "sighash_sign"}
+
+
+def test_every_exercise_has_six_typical_mistakes_in_the_matrix():
+    for exercise_id in set(EXERCISES) - TEACHING_FORMAT:
         names = {p.stem for p in (FIXTURES / "mistakes").glob(f"{exercise_id}_*.py")}
-        assert len(names) >= 6
+        assert len(names) >= 6, exercise_id
         assert names <= set(MATRIX), names - set(MATRIX)
 
 
