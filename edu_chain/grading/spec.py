@@ -24,9 +24,11 @@ expected value.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import pkgutil
-from collections.abc import Callable, Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -354,8 +356,37 @@ def expect(
     return Case(function, args, expected, label)
 
 
+_DRAW_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _without_local_constants() -> Iterator[None]:
+    """Hypothesis (6.13x and later) mixes in constants found in the *local modules imported so
+    far* (5% of draws), so the same seed gave other cases in ``educhain check``, a notebook
+    and ``educhain grade``, whatever each had imported.  Cases must depend on the seed alone:
+    while drawing, that pool is empty.  (A private hook; without it, nothing is patched.)"""
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:  # pragma: no cover - a Hypothesis without the module
+        yield
+        return
+    original = getattr(providers, "_get_local_constants", None)
+    if original is None or not hasattr(providers, "Constants"):  # pragma: no cover
+        yield
+        return
+    empty = providers.Constants()
+    providers._get_local_constants = lambda: empty
+    providers.CONSTANTS_CACHE.cache.clear()
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        providers.CONSTANTS_CACHE.cache.clear()
+
+
 def draw_examples(strategy: st.SearchStrategy[Any], count: int, seed_value: int) -> list[Any]:
-    """``count`` values from a Hypothesis strategy, identical on every run for one seed."""
+    """``count`` values from a Hypothesis strategy, identical on every run for one seed
+    (whatever else the process has imported: see :func:`_without_local_constants`)."""
     found: list[Any] = []
 
     @settings(
@@ -370,7 +401,8 @@ def draw_examples(strategy: st.SearchStrategy[Any], count: int, seed_value: int)
     def collect(value: Any) -> None:
         found.append(value)
 
-    collect()
+    with _DRAW_LOCK, _without_local_constants():
+        collect()
     return found
 
 

@@ -106,7 +106,7 @@ MATRIX = {
     "ecdsa_opposite_points": ("ecdsa", 8, 8, "opposite-points-not-infinity"),
     "ecdsa_verify_mod_p": ("ecdsa", 8, 8, "verify-arithmetic"),
     "validate_block_coinbase_anywhere": ("validate_block", 5, 7, "coinbase-position-not-checked"),
-    "validate_block_duplicate_unchecked": ("validate_block", 5, 5, "duplicate-not-detected"),
+    "validate_block_duplicate_unchecked": ("validate_block", 5, 7, "duplicate-not-detected"),
     "validate_block_no_limit": ("validate_block", 6, 6, "pow-limit-not-checked"),
     "validate_block_second_coinbase": ("validate_block", 5, 5, "second-coinbase-accepted"),
     "validate_block_strict_size": ("validate_block", 7, 9, "size-limit-off-by-one"),

@@ -74,7 +74,7 @@ MISTAKES = {
     "target_no_sign_fix": ("target", 2, "sign-bit-not-handled"),
     "target_negative_accepted": ("target", 8, "negative-not-rejected"),
     "mine_strict_less": ("mine", 6, "strict-less-than"),
-    "mine_stop_included": ("mine", 6, "stop-included"),
+    "mine_stop_included": ("mine", 3, "stop-included"),
 }
 
 

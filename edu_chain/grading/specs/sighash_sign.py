@@ -284,7 +284,7 @@ MISTAKES = (
 
 SPEC = ExerciseSpec(
     exercise_id="sighash_sign",
-    version=1,
+    version=2,
     groups=(
         CheckGroup("sighash-known", "A payment's two inputs", _sighash_known, public=True),
         random_group(

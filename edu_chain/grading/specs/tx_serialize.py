@@ -267,7 +267,7 @@ MISTAKES = (
 
 SPEC = ExerciseSpec(
     exercise_id="tx_serialize",
-    version=1,
+    version=2,
     groups=(
         CheckGroup(
             "serialize-known",

@@ -36,6 +36,7 @@ from edu_chain.errors import ValidationError
 from edu_chain.grading.spec import (
     Case,
     CheckGroup,
+    Evidence,
     ExerciseSpec,
     Mistake,
     expect,
@@ -221,6 +222,18 @@ def _missed(rule: str):
     return matches
 
 
+def _checks_every_rule_it_skips(evidence: Evidence) -> bool:
+    """Premise of "rule-order": each rule the submission skipped in favour of a later one is
+    one it does detect on other blocks (so it has the check, in the wrong place)."""
+    skipped = {
+        o.case.expected
+        for o in evidence.failing("validate_block")
+        if o.value in RULES and o.case.expected in RULES
+    }
+    detected = {o.case.expected for o in evidence.passing("validate_block")}
+    return bool(skipped) and skipped <= detected
+
+
 MISTAKES = (
     Mistake(
         "duplicate-not-detected",
@@ -293,6 +306,7 @@ MISTAKES = (
         matches=lambda case, actual: (
             actual in RULES and actual != case.expected and case.expected is not None
         ),
+        premise=lambda evidence: _checks_every_rule_it_skips(evidence),
     ),
 )
 
