@@ -1,4 +1,4 @@
-"""``educhain check``: a student's self-check of exercise files, with the public examples."""
+"""``educhain check``: a student's self-check of exercise files, scored as the grader does."""
 
 from __future__ import annotations
 
@@ -30,10 +30,11 @@ def _targets(path: Path, exercise_id: str | None, folder: Path) -> list[tuple[Pa
     return found
 
 
-def _check_one(path: Path, exercise_id: str, folder: Path, run_all: bool) -> ExerciseResult:
+def _check_one(path: Path, exercise_id: str, folder: Path) -> ExerciseResult:
     if not (folder / exercise_id / "exercise.toml").is_file():
+        known = sorted(p.parent.name for p in folder.glob("*/exercise.toml"))
         raise click.UsageError(
-            f"unknown exercise {exercise_id!r}: pass --exercise ID (and --exercises DIR)"
+            f"unknown exercise {exercise_id!r}: pass --exercise ID, one of {', '.join(known)}"
         )
     try:
         exercise = load_exercise(folder / exercise_id)
@@ -46,9 +47,8 @@ def _check_one(path: Path, exercise_id: str, folder: Path, run_all: bool) -> Exe
             cells, notebook = [path.read_text(encoding="utf-8")], False
     except (SubmissionError, UnicodeDecodeError) as exc:
         raise click.UsageError(str(exc)) from None
-    return grade_cells(
-        exercise, cells, notebook=notebook, public_only=not run_all, source=path.name
-    )
+    # Every group, as `educhain grade` runs them: the score shown is the grade's.
+    return grade_cells(exercise, cells, notebook=notebook, source=path.name)
 
 
 @click.command()
@@ -62,13 +62,19 @@ def _check_one(path: Path, exercise_id: str, folder: Path, run_all: bool) -> Exe
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Folder of exercises (default: ./exercises or a parent's, else the bundled set).",
 )
-@click.option("--all", "run_all", is_flag=True, help="Also run the hidden check groups.")
+@click.option(
+    "--all",
+    "run_all",
+    is_flag=True,
+    help="Kept for old scripts: every check group always runs now.",
+)
 def check(path: Path, exercise_id: str | None, exercises_dir: Path | None, run_all: bool) -> None:
-    """Check PATH against the public examples of its exercise.
+    """Check PATH against every check of its exercise, scored as `educhain grade` does.
 
     PATH is a file named <exercise_id>.py, a notebook (with --exercise), or a folder: every
     <exercise_id>.py in it is checked. The code runs in the same sandbox as the grader.
-    Exit status 0 when every check passes, 1 when some fail.
+    The score is the grade with the published inputs (a cohort's secret salt redraws only
+    the random groups). Exit status 0 when every check passes, 1 when some fail.
 
     \b
     Example:
@@ -81,17 +87,12 @@ def check(path: Path, exercise_id: str | None, exercises_dir: Path | None, run_a
         raise click.UsageError("no exercises found: pass --exercises DIR")
     all_pass = True
     for file, exercise in _targets(path, exercise_id, folder):
-        result = _check_one(file, exercise, folder, run_all)
+        result = _check_one(file, exercise, folder)
         click.echo(student_text(result))
         passed = result.status == "graded" and result.points == result.max_points
         all_pass = all_pass and passed
         if passed:
-            suffix = (
-                ""
-                if run_all
-                else f" The grader also runs hidden checks: educhain check --all {file}"
-            )
-            click.secho(f"{exercise}: all checks pass.{suffix}", fg="green")
+            click.secho(f"{exercise}: all checks pass.", fg="green")
         click.echo()
     if not all_pass:
         raise SystemExit(1)

@@ -30,7 +30,7 @@ from edu_chain.grading.spec import Mistake as Mistake
 from edu_chain.grading.spec import Raises as Raises
 from edu_chain.grading.spec import draw_examples as draw_examples
 from edu_chain.grading.spec import expect as expect
-from edu_chain.grading.spec import register as register
+from edu_chain.grading.spec import get_spec as get_spec
 
 __all__ = [
     "Case",
@@ -48,9 +48,9 @@ __all__ = [
     "draw_examples",
     "expect",
     "find_exercises_dir",
+    "get_spec",
     "grade_cells",
     "grade_cohort",
     "load_exercise",
     "load_exercises",
-    "register",
 ]

@@ -1,15 +1,17 @@
-"""``check()``: a student's instant self-check in a notebook, with the public examples.
+"""``check()``: a student's instant self-check in a notebook, scored like the grader.
 
     >>> from edu_chain.grading import check
     >>> check("merkle_root", merkle_root)          # doctest: +SKIP
-    merkle_root: 2 of 3 public checks pass ...
+    merkle_root: 6/10  6 of 10 points. ...
 
 It runs in the student's own kernel (it is their code on their machine, so no sandbox is
-needed) on the *public* check groups only.  Since nothing stops a banned import here, the report
+needed) on every check group with the published inputs, so its score is the one
+``educhain grade`` gives (a cohort's secret salt redraws only the random groups, and the fixed
+groups alone catch every typical mistake).  Since nothing stops a banned import here, the report
 warns when a function reaches a module the grader refuses (``hashlib`` for ``sha256``, or
 ``edu_chain`` itself): such code passes here and scores 0 under ``educhain grade``.  It shows
 the smallest failing input, expected vs actual and a hint for known mistakes.  In Jupyter the
-result renders as an HTML table.  The hidden checks run only under ``educhain grade``.
+result renders as an HTML table.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from edu_chain.errors import GradingError
-from edu_chain.grading.manifest import ALWAYS_BANNED
-from edu_chain.grading.runner import Failure
-from edu_chain.grading.spec import Case, ExerciseSpec, Raises, encode, get_spec, same, show
+from edu_chain.grading.diagnose import explain, unused_step_warnings
+from edu_chain.grading.manifest import Exercise, find_exercises_dir, load_exercise
+from edu_chain.grading.runner import NOT_STARTED, Failure
+from edu_chain.grading.spec import Case, Evidence, Outcome, Raises, encode, same, show
 
 
 @dataclass(frozen=True)
@@ -34,15 +37,24 @@ class CheckLine:
     passed: int
     total: int
     failure: Failure | None
+    points: float = 0.0
+    max_points: float = 0.0
 
 
 @dataclass(frozen=True)
 class CheckReport:
-    """The result of :func:`check`; truthy when every public check passes."""
+    """The result of :func:`check`; truthy when every check passes.
+
+    ``points`` out of ``max_points`` is what ``educhain grade`` gives for the same code with
+    the published inputs (a cohort's salt redraws only the random groups).
+    """
 
     exercise_id: str
     lines: tuple[CheckLine, ...]
     warnings: tuple[str, ...] = ()  # banned modules the functions reach (the grader scores 0)
+    points: float = 0.0
+    max_points: float = 0.0
+    message: str = ""
 
     @property
     def passed(self) -> bool:
@@ -52,11 +64,13 @@ class CheckReport:
         return self.passed
 
     def __str__(self) -> str:
-        ok = sum(1 for line in self.lines if line.failure is None)
-        out = [f"{self.exercise_id}: {ok} of {len(self.lines)} public checks pass"]
+        out = [f"{self.exercise_id}: {self.points:g}/{self.max_points:g}  {self.message}"]
         for line in self.lines:
             mark = "PASS" if line.failure is None else "FAIL"
-            out.append(f"  [{mark}] {line.group}: {line.description}")
+            out.append(
+                f"  [{mark}] {line.group} ({line.points:g}/{line.max_points:g}) "
+                f"{line.passed}/{line.total} cases: {line.description}"
+            )
             if line.failure:
                 f = line.failure
                 out.append(f"      smallest failing input: {f.call}")
@@ -65,8 +79,6 @@ class CheckReport:
                 if f.hint:
                     out.append(f"      hint: {f.hint}")
         out.extend(f"  WARNING: {warning}" for warning in self.warnings)
-        if self.passed:
-            out.append("All public checks pass. The grader also runs hidden checks.")
         return "\n".join(out)
 
     __repr__ = __str__
@@ -93,15 +105,16 @@ class CheckReport:
             rows.append(
                 f"<tr><td style='font-size:1.2em'>{mark}</td><td><b>{esc(line.group)}</b><br>"
                 f"{esc(line.description)}</td><td>{line.passed}/{line.total}</td>"
+                f"<td>{line.points:g}/{line.max_points:g}</td>"
                 f"<td style='text-align:left'>{detail}</td></tr>"
             )
-        title = "all public checks pass" if self.passed else "some checks fail"
+        title = f"{self.points:g}/{self.max_points:g} {esc(self.message)}"
         warnings = "".join(
             f"<div style='color:#cf222e'><b>warning</b> {esc(w)}</div>" for w in self.warnings
         )
         return (
             f"<div><h4 style='color:{colour}'>{esc(self.exercise_id)}: {title}</h4>{warnings}"
-            "<table><tr><th></th><th>check</th><th>cases</th><th>details</th></tr>"
+            "<table><tr><th></th><th>check</th><th>cases</th><th>points</th><th>details</th></tr>"
             + "".join(rows)
             + "</table></div>"
         )
@@ -135,79 +148,124 @@ def banned_references(function: Callable[..., Any], banned: tuple[str, ...]) -> 
     return sorted(found)
 
 
-def _run_case(function: Callable[..., Any], case: Case) -> tuple[bool, str, Any]:
-    """(passed, actual text, actual value) for one case, run in-process."""
+def _run_case(function: Callable[..., Any], case: Case) -> Outcome:
+    """One case, run in-process: the outcome the diagnosis and the score use."""
     try:
         value = function(*[list(a) if isinstance(a, list) else a for a in case.args])
     except Exception as exc:  # the student's error is the feedback
         raised = [cls.__name__ for cls in type(exc).__mro__]
         ok = isinstance(case.expected, Raises) and case.expected.exception in raised
-        return ok, f"raised {type(exc).__name__}: {exc}", None
+        return Outcome(case, ok, f"raised {type(exc).__name__}: {exc}", type(exc).__name__)
     if isinstance(case.expected, Raises):
-        return False, show(value), value
+        return Outcome(case, False, value)
     try:
         ok = same(encode(value), encode(case.expected))
     except TypeError:
         ok = False
-    return ok, show(value), value
+    return Outcome(case, ok, value)
 
 
-def _functions(spec: ExerciseSpec, positional: tuple, named: dict) -> dict[str, Callable]:
-    functions = dict(zip(spec.functions, positional, strict=False))
+def load_checked_exercise(exercise_id: str) -> Exercise:
+    """The exercise ``exercise_id`` (its manifest and spec); an unknown id lists the valid ones."""
+    folder = find_exercises_dir()
+    if folder is None:
+        raise GradingError("no exercises found (no exercises/ folder and none bundled)")
+    known = sorted(p.parent.name for p in folder.glob("*/exercise.toml"))
+    if exercise_id not in known:
+        raise GradingError(
+            f"unknown exercise {exercise_id!r}; the exercises are: {', '.join(known)}"
+        )
+    return load_exercise(folder / exercise_id)
+
+
+def _functions(exercise: Exercise, positional: tuple, named: dict) -> dict[str, Callable]:
+    names = exercise.function_names
+    functions = dict(zip(names, positional, strict=False))
     functions.update(named)
-    missing = [name for name in spec.functions if not callable(functions.get(name))]
+    missing = [name for name in names if not callable(functions.get(name))]
     if missing:
         raise GradingError(
-            f"check({spec.exercise_id!r}, ...) needs the function(s) "
-            + ", ".join(spec.functions)
+            f"check({exercise.exercise_id!r}, ...) needs the function(s) "
+            + ", ".join(names)
             + f"; missing {', '.join(missing)}"
         )
+    # Step functions: passed by name, or defined next to the first function (a notebook cell).
+    home = getattr(functions[names[0]], "__globals__", {})
+    for step in exercise.step_names:
+        if step not in functions and callable(home.get(step)):
+            functions[step] = home[step]
     return functions
+
+
+def _line(
+    exercise: Exercise, name: str, outcomes: list[Outcome], evidence: Evidence, points: float
+) -> CheckLine:
+    group = exercise.spec.group(name)
+    failing = [o for o in outcomes if not o.passed]
+    failure = None
+    if failing:
+        first = failing[0]
+        case = first.case
+        returned = not first.raised
+        diagnosis = explain(exercise.spec, case, first.value, evidence, returned=returned)
+        expected = (
+            f"raises {case.expected.exception}"
+            if isinstance(case.expected, Raises)
+            else show(case.expected)
+        )
+        actual = first.value if first.raised else show(first.value)
+        failure = Failure(
+            case.call_text(), expected, actual, case.label, diagnosis.hint, diagnosis.code
+        )
+    return CheckLine(
+        name,
+        group.description,
+        len(outcomes) - len(failing),
+        len(outcomes),
+        failure,
+        0.0 if failing else points,
+        points,
+    )
 
 
 def check(
     exercise_id: str, *functions: Callable[..., Any], **named: Callable[..., Any]
 ) -> CheckReport:
-    """Run the public checks of ``exercise_id`` on your functions, in this process.
+    """Run every check of ``exercise_id`` on your functions, in this process.
 
     Pass the functions in the order of the exercise's contract, or by name:
-    ``check("merkle_proof", merkle_proof, verify_merkle_proof)``.
+    ``check("merkle_proof", merkle_proof, verify_merkle_proof)``.  Step functions
+    (``rotr``, ``hash_pair``...) are checked too when you pass them by name or define them in
+    the same notebook.  The score is the one ``educhain grade`` gives with the published
+    inputs.
     """
-    spec = get_spec(exercise_id)
-    if spec is None:
-        raise GradingError(f"unknown exercise {exercise_id!r}")
-    by_name = _functions(spec, functions, named)
-    lines = []
-    for group in spec.groups:
-        if not group.public:
-            continue
-        cases = sorted(spec.cases(group.name), key=lambda c: c.size)
-        failure = None
-        passed = 0
-        for case in cases:
-            ok, actual_text, actual = _run_case(by_name[case.function], case)
-            if ok:
-                passed += 1
-            elif failure is None:
-                mistake = spec.hint_for(case, actual) if actual is not None else None
-                expected = (
-                    f"raises {case.expected.exception}"
-                    if isinstance(case.expected, Raises)
-                    else show(case.expected)
-                )
-                failure = Failure(
-                    case.call_text(),
-                    expected,
-                    actual_text,
-                    case.label,
-                    mistake.hint if mistake else "",
-                    mistake.code if mistake else "",
-                )
-        lines.append(CheckLine(group.name, group.description, passed, len(cases), failure))
-    banned = (*ALWAYS_BANNED, *spec.banned_modules)
+    exercise = load_checked_exercise(exercise_id)
+    spec = exercise.spec
+    by_name = _functions(exercise, functions, named)
+    scored: dict[str, list[Outcome]] = {}
+    for check_spec in exercise.checks:
+        cases = sorted(spec.cases(check_spec.name), key=lambda c: c.size)
+        scored[check_spec.name] = [_run_case(by_name[c.function], c) for c in cases]
+    extra = [
+        _run_case(by_name[c.function], c) for c in spec.diagnostic_cases() if c.function in by_name
+    ]
+    evidence = Evidence([*(o for outs in scored.values() for o in outs), *extra])
+    lines = tuple(
+        _line(exercise, c.name, scored[c.name], evidence, c.points) for c in exercise.checks
+    )
+    points = sum(line.points for line in lines)
+    raised = [o.raised for outs in scored.values() for o in outs]
+    if raised and all(name == "NotImplementedError" for name in raised):
+        message = NOT_STARTED
+    elif points == exercise.max_points:
+        message = "All checks pass."
+    else:
+        message = f"{points:g} of {exercise.max_points:g} points."
     warnings = [
         f"{name}() uses {module}, which the grader refuses for this exercise: it would score 0"
         for name, function in by_name.items()
-        for module in banned_references(function, banned)
+        for module in banned_references(function, exercise.banned_modules)
     ]
-    return CheckReport(exercise_id, tuple(lines), tuple(warnings))
+    if points == exercise.max_points:
+        warnings += unused_step_warnings(spec, evidence)
+    return CheckReport(exercise_id, lines, tuple(warnings), points, exercise.max_points, message)

@@ -13,6 +13,10 @@ Schema (every key shown; ``[limits]`` and ``banned_modules`` are optional)::
     name = "merkle_root"
     signature = "merkle_root(txids: list[bytes]) -> bytes"
 
+    [[steps]]                                # optional: step functions, checked when the
+    name = "hash_pair"                       # student defines them (feedback, no points)
+    signature = "hash_pair(left: bytes, right: bytes) -> bytes"
+
     [[checks]]                               # one table per check group, in order
     name = "known-vectors"                   # must match a group of the exercise's spec
     points = 2
@@ -85,6 +89,11 @@ class Exercise:
     spec: ExerciseSpec
     manifest_sha256: str
     order: int = 0
+    steps: tuple[FunctionSpec, ...] = ()  # optional step functions, checked when defined
+
+    @property
+    def step_names(self) -> list[str]:
+        return [s.name for s in self.steps]
 
     @property
     def max_points(self) -> float:
@@ -139,6 +148,13 @@ def load_exercise(directory: Path | str) -> Exercise:
         functions.append(
             FunctionSpec(_field(entry, "name", str, path), _field(entry, "signature", str, path))
         )
+    steps = []
+    for entry in data.get("steps", []):
+        if not isinstance(entry, dict):
+            raise ManifestError("manifest-field", path, "each [[steps]] must be a table")
+        steps.append(
+            FunctionSpec(_field(entry, "name", str, path), _field(entry, "signature", str, path))
+        )
     checks = []
     for entry in _field(data, "checks", list, path):
         if not isinstance(entry, dict):
@@ -168,12 +184,21 @@ def load_exercise(directory: Path | str) -> Exercise:
         raise ManifestError(
             "manifest-no-spec", path, f"no hidden checks are registered for {exercise_id!r}"
         )
-    names = [f.name for f in functions]
-    if tuple(names) != spec.functions:
+    # The public groups are small and fixed: enough to catch a misspelt function name
+    # (tests/functional/test_exercises_grading.py checks every group).
+    names = {f.name for f in functions}
+    called = {c.function for g in spec.groups if g.public for c in spec.cases(g.name)}
+    if called - names:
         raise ManifestError(
             "manifest-spec-mismatch",
             path,
-            f"functions {names} differ from the spec's {list(spec.functions)}",
+            f"the spec checks {sorted(called - names)}, which [[functions]] does not list",
+        )
+    if [s.name for s in steps] != list(spec.steps):
+        raise ManifestError(
+            "manifest-spec-mismatch",
+            path,
+            f"steps {[s.name for s in steps]} differ from the spec's {list(spec.steps)}",
         )
     spec_groups = {g.name for g in spec.groups}
     for check in checks:
@@ -183,7 +208,7 @@ def load_exercise(directory: Path | str) -> Exercise:
                 path,
                 f"check {check.name!r} is not a group of the spec (groups: {sorted(spec_groups)})",
             )
-    all_banned = tuple(dict.fromkeys([*ALWAYS_BANNED, *spec.banned_modules, *banned]))
+    all_banned = tuple(dict.fromkeys([*ALWAYS_BANNED, *banned]))
     return Exercise(
         exercise_id=exercise_id,
         title=_field(data, "title", str, path),
@@ -196,6 +221,7 @@ def load_exercise(directory: Path | str) -> Exercise:
         spec=spec,
         manifest_sha256=hashlib.sha256(raw).hexdigest(),
         order=int(data.get("order", 0)),
+        steps=tuple(steps),
     )
 
 

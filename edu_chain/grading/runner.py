@@ -30,6 +30,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, find, settings
 
+from edu_chain.grading.diagnose import explain, unused_step_warnings
 from edu_chain.grading.manifest import Exercise
 from edu_chain.grading.sandbox import (
     MAX_REPORT_BYTES,
@@ -39,7 +40,7 @@ from edu_chain.grading.sandbox import (
     WorkerRun,
     WorkerSession,
 )
-from edu_chain.grading.spec import Case, Raises, decode, encode, same, show
+from edu_chain.grading.spec import Case, Evidence, Outcome, Raises, decode, encode, same, show
 
 VIOLATION_MESSAGES = {
     "reference-import": "imports the reference implementation ({detail}); write your own",
@@ -47,6 +48,12 @@ VIOLATION_MESSAGES = {
     "file-access": "tried to access a file outside its scratch directory ({detail})",
     "forbidden-call": "did something the grader does not allow ({detail})",
 }
+
+
+NOT_STARTED = (
+    "Not started yet: your functions still raise NotImplementedError. Follow the "
+    "numbered steps in the starter, then run `educhain check` for feedback."
+)
 
 
 @dataclass(frozen=True)
@@ -186,6 +193,7 @@ def grade_cells(
     with WorkerSession(
         cells=cells,
         functions=exercise.function_names,
+        optional=exercise.step_names,
         calls=calls,
         banned=list(exercise.banned_modules),
         limits=exercise.limits,
@@ -228,6 +236,8 @@ def _plan_and_calls(
     key = (exercise.exercise_id, exercise.fingerprint, public_only, salt)
     if key not in _PLANS:
         plan = planned_cases(exercise, public_only=public_only, salt=salt)
+        # Probes and step checks ride along (group ""): feedback only, never points.
+        plan += [("", case) for case in exercise.spec.diagnostic_cases()]
         calls = [
             {"id": i, "function": case.function, "args": [encode(a) for a in case.args]}
             for i, (_, case) in enumerate(plan)
@@ -378,6 +388,7 @@ def evaluate(
         return zero(exercise, "crashed", f"{reason} Scored 0 for this exercise.", **extra)
 
     results = run.results
+    evidence = evidence_from(plan, results)
     if any("KeyboardInterrupt" in r.get("raised", ()) for r in results.values()):
         extra["interference"] = "had a call interrupted (KeyboardInterrupt: a SIGINT)"
     groups = []
@@ -393,16 +404,16 @@ def evaluate(
             result = results.get(index)
             if shrunk and check.name in shrunk:  # Hypothesis's minimal example wins
                 case, result = shrunk[check.name]
-            mistake = None
-            if result is not None and "value" in result:
-                mistake = exercise.spec.hint_for(case, decode(result["value"]))
+            returned = result is not None and "value" in result
+            value = decode(result["value"]) if returned else None
+            diagnosis = explain(exercise.spec, case, value, evidence, returned=returned)
             failure = Failure(
                 call=case.call_text(),
                 expected=_expected_text(case),
                 actual=_actual_text(result),
                 label=case.label,
-                hint=mistake.hint if mistake else "",
-                mistake=mistake.code if mistake else "",
+                hint=diagnosis.hint,
+                mistake=diagnosis.code,
             )
         points = check.points if not failing else 0.0
         groups.append(
@@ -419,19 +430,32 @@ def evaluate(
     total = sum(g.points for g in groups)
     maximum = sum(g.max_points for g in groups)
     message = "All checks passed." if total == maximum else f"{total:g} of {maximum:g} points."
-    raised = [r.get("raised", [""])[0] for r in results.values()]
+    if total == maximum:
+        extra["warnings"] = (*warnings, *unused_step_warnings(exercise.spec, evidence))
+    scored = [results[i] for i, (name, _) in enumerate(plan) if name and i in results]
+    raised = [r.get("raised", [""])[0] for r in scored]
     if raised and all(name == "NotImplementedError" for name in raised):
-        message = (
-            "Not started yet: your functions still raise NotImplementedError. Follow the "
-            "numbered steps in the starter, then run `educhain check` for feedback."
-        )
+        message = NOT_STARTED
         # A starter may stub helpers to paste from earlier exercises: say which one is left.
-        todo = sorted({str(r.get("message", "")) for r in results.values()} - {""})
+        todo = sorted({str(r.get("message", "")) for r in scored} - {""})
         if todo:
             message += " Still to do: " + "; ".join(todo)[:300] + "."
     return ExerciseResult(
         exercise.exercise_id, total, maximum, "graded", message, tuple(groups), **extra
     )
+
+
+def evidence_from(plan: list[tuple[str, Case]], results: dict[int, dict[str, Any]]) -> Evidence:
+    """Every call that ran (absent step functions did not), as outcomes for the diagnosis."""
+    outcomes = []
+    for index, (_, case) in enumerate(plan):
+        result = results.get(index)
+        if result is None or result.get("absent"):
+            continue
+        raised = result.get("raised", [""])[0] if "raised" in result else ""
+        value = decode(result["value"]) if "value" in result else None
+        outcomes.append(Outcome(case, _matches(case, result), value, raised))
+    return Evidence(outcomes)
 
 
 def _death_reason(exit_code: int | None, exercise: Exercise) -> str:

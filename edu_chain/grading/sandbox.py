@@ -1,6 +1,7 @@
 """Run submissions in sandboxed worker processes and collect what they reported.
 
-The trust model (DESIGN.md section 8): student code is untrusted.  The layers, from outside in:
+The trust model (docs/architecture.md#grading-and-the-trust-model): student code is untrusted.  The
+layers, from outside in:
 
 - :class:`Isolation` says which layers protect a run (:func:`resolve_isolation`); by default
   every student's :class:`Sandbox` runs in bubblewrap (``bwrap.py``: user, pid, net, ipc and
@@ -495,6 +496,7 @@ class WorkerSession:
         interactive: bool = False,
         isolation: Isolation | None = None,
         sandbox: Sandbox | None = None,
+        optional: list[str] | tuple[str, ...] = (),
     ) -> None:
         self.limits = limits
         self.run = WorkerRun()
@@ -536,6 +538,7 @@ class WorkerSession:
             "source_path": f"{scratch}/{module_name}.py",
             "module_name": module_name,
             "functions": functions,
+            "optional": list(optional),  # step functions: called only when defined
             "calls": calls,
             "banned": banned,
             "scratch": scratch,

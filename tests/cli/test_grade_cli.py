@@ -108,6 +108,29 @@ def test_check_unknown_exercise_is_a_usage_error(tmp_path):
     result = CliRunner().invoke(main, ["check", str(stray), "--exercises", str(EXERCISES)])
     assert result.exit_code == 2
     assert "--exercise" in result.output
+    assert "merkle_root, merkle_proof" not in result.output  # sorted, complete list instead
+    assert "base58check, double_spend, ecdsa" in result.output and "validate_block" in result.output
+
+
+def test_check_scores_like_grade_starter_and_load_error_alike(tmp_path):
+    """Issue 21: the untouched starter and a file that fails to load both show 0/10 with the
+    exercise's four groups, as `educhain grade` does; a partial submission shows grade's
+    score, not a score out of the public groups only."""
+    starter = tmp_path / "sha256.py"
+    shutil.copy(EXERCISES / "sha256" / "starter.py", starter)
+    broken = tmp_path / "broken" / "sha256.py"
+    broken.parent.mkdir()
+    broken.write_text("def sha256(data):\n    return (\n")
+    partial = tmp_path / "partial" / "sha256.py"
+    partial.parent.mkdir()
+    shutil.copy(FIXTURES / "mistakes" / "sha256_padding.py", partial)
+    for path, score in ((starter, "0/10"), (broken, "0/10"), (partial, "4/10")):
+        args = ["check", str(path), "--exercises", str(EXERCISES)]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1
+        assert result.output.startswith(f"sha256: {score}"), result.output
+        assert result.output.count("] ") == 3, result.output  # the three check groups
+    assert "Not started yet" in CliRunner().invoke(main, ["check", str(starter)]).output
 
 
 def test_check_a_notebook_with_magics(tmp_path):

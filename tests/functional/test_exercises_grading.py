@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from edu_chain.grading import grade_cells, load_exercises
-from edu_chain.grading.spec import Raises, encode, get_spec
+from edu_chain.grading.spec import Evidence, Outcome, Raises, encode, get_spec, same
 from edu_chain.grading.specs import (
     base58check,
     double_spend,
@@ -156,30 +156,48 @@ def test_public_and_hidden_groups(exercise_id):
     public = [g for g in spec.groups if g.public]
     assert public and len(public) < len(spec.groups)
     checked = {case.function for g in public for case in spec.cases(g.name)}
-    assert checked == set(spec.functions)  # every function gets public feedback
+    assert checked == set(EXERCISES[exercise_id].function_names)  # public feedback for each
+    everywhere = {case.function for g in spec.groups for case in spec.cases(g.name)}
+    assert everywhere == set(EXERCISES[exercise_id].function_names)
     assert any(g.shrink is not None for g in spec.groups)  # a Hypothesis group, shrinkable
 
 
 @pytest.mark.parametrize("exercise_id", sorted(REFERENCES))
 def test_every_variant_hint_can_fire(exercise_id):
-    """Each mistake given as a variant is recognised on at least one of the fixed cases where
-    it gives a wrong answer (no hint is shadowed by another or unreachable)."""
+    """Each mistake given as a variant, simulated on every fixed case (a submission that
+    behaves exactly like it), is diagnosed as itself on at least one case where it gives a
+    wrong answer: no hint is shadowed by another or unreachable."""
     spec = get_spec(exercise_id)
-    cases = [c for g in spec.groups for c in spec.cases(g.name)]
+    cases = [c for g in spec.groups if g.salted is None for c in spec.cases(g.name)]
+    cases += list(spec.diagnostic_cases())
     for mistake in spec.mistakes:
         if mistake.variant is None:
             continue
-        fired = False
+        outcomes = []
         for case in cases:
             if mistake.functions and case.function not in mistake.functions:
+                reference = REFERENCES[exercise_id].get(case.function)
+                behaviour = reference
+            else:
+                behaviour = mistake.variant
+            if behaviour is None:
                 continue
             try:
-                wrong = mistake.variant(*case.args)
-            except Exception:
-                continue
-            if encode(wrong) != encode(case.expected) and spec.hint_for(case, wrong) is mistake:
-                fired = True
-                break
+                value, raised = behaviour(*case.args), ""
+            except Exception as exc:
+                value, raised = None, type(exc).__name__
+            if raised:
+                passed = isinstance(case.expected, Raises) and raised != ""
+            else:
+                passed = not isinstance(case.expected, Raises) and same(
+                    encode(value), encode(case.expected)
+                )
+            outcomes.append(Outcome(case, passed, value, raised))
+        evidence = Evidence(outcomes)
+        fired = any(
+            not o.passed and o.returned and spec.diagnose(o.case, o.value, evidence) is mistake
+            for o in outcomes
+        )
         assert fired, mistake.code
 
 
@@ -201,7 +219,7 @@ def test_the_library_itself_passes_the_public_checks_in_a_notebook():
     report = check("ecdsa", point_add, scalar_mult, lambda d, z, k: (sign(d, z, k)[0], 1), verify)
     assert not report
     failures = [line.failure for line in report.lines if line.failure]
-    assert [f.call.split("(")[0] for f in failures] == ["sign"]
+    assert {f.call.split("(")[0] for f in failures} == {"sign"}
 
 
 @pytest.mark.parametrize("library", ["ecdsa", "coincurve", "cryptography.hazmat"])

@@ -17,8 +17,8 @@ from edu_chain.grading.spec import (
     draw_examples,
     encode,
     get_spec,
-    registered_ids,
     same,
+    spec_ids,
 )
 from edu_chain.grading.specs import merkle_root as merkle_spec
 from edu_chain.grading.specs import mine as mine_spec
@@ -111,4 +111,33 @@ def test_mistake_variants_are_recognised_and_the_right_answer_is_not():
 
 
 def test_all_five_core_specs_are_registered():
-    assert {"sha256", "merkle_root", "merkle_proof", "target", "mine"} <= set(registered_ids())
+    assert {"sha256", "merkle_root", "merkle_proof", "target", "mine"} <= set(spec_ids())
+
+
+def test_cases_depend_on_the_seed_alone_not_on_what_was_imported():
+    """Hypothesis mixes constants from imported local modules into its draws; the published
+    cases must not change with what a process (check, a notebook, grade) has imported."""
+    import subprocess
+    import sys
+
+    script = (
+        "import hashlib, json\n"
+        "{extra}"
+        "from edu_chain.grading.spec import encode, get_spec\n"
+        "spec = get_spec('validate_block')\n"
+        "print(hashlib.sha256(json.dumps([encode(list(c.args)) for c in spec.cases('random')])"
+        ".encode()).hexdigest())\n"
+    )
+    extra = "import edu_chain.cli, edu_chain.grading.specs.sha256, tests.bitcoin_data\n"
+    root = str(__import__("pathlib").Path(__file__).resolve().parents[2])
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", script.format(extra=imports)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=root,
+        ).stdout
+        for imports in ("", extra)
+    }
+    assert len(digests) == 1, digests

@@ -1,23 +1,8 @@
 """The hidden checks of every exercise, one module per exercise id.
 
-Importing this package registers every spec (see :func:`edu_chain.grading.spec.register`).
-To add an exercise: write ``<exercise_id>.py`` here that calls ``register(ExerciseSpec(...))``
-and add its name to the import list below; then write ``exercises/<exercise_id>/exercise.toml``
-whose functions and check names match the spec.
+Module ``<exercise_id>.py`` defines ``SPEC = ExerciseSpec(...)``;
+:func:`edu_chain.grading.spec.get_spec` imports it from the id, so adding an exercise is
+adding its module here and its folder ``exercises/<exercise_id>/`` (whose ``exercise.toml``
+names the functions, the check groups with their points and the banned modules).  Modules
+whose name starts with ``_`` are shared helpers, not exercises.
 """
-
-from edu_chain.grading.specs import (  # noqa: F401 - imported for their registration
-    base58check,
-    double_spend,
-    ecdsa,
-    fork_choice,
-    merkle_proof,
-    merkle_root,
-    mine,
-    retarget,
-    sha256,
-    sighash_sign,
-    target,
-    tx_serialize,
-    validate_block,
-)

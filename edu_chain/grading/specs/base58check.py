@@ -26,12 +26,12 @@ from edu_chain.encoding import (
 from edu_chain.grading.spec import (
     Case,
     CheckGroup,
+    Evidence,
     ExerciseSpec,
     Mistake,
     Raises,
     expect,
     random_group,
-    register,
 )
 from edu_chain.hashing import sha256d
 
@@ -78,8 +78,36 @@ def _flip_last(text: str) -> str:
 INVALID = Raises("ValueError")
 
 
+def _address_where(good) -> str:
+    """The first deterministic 21-byte address whose text satisfies ``good``."""
+    for i in range(10_000):
+        text = base58check_encode(b"\x00" + hashlib.sha256(i.to_bytes(4, "big")).digest()[:20])
+        if good(text):
+            return text
+    raise AssertionError("no such address")  # pragma: no cover - found within a few tries
+
+
+def _bad_characters_that_keep_the_checksum() -> list[Case]:
+    """Bad characters a checksum cannot catch: a decoder that skips them, reads them as '1'
+    (``dict.get(c, 0)``) or as -1 (``str.find``) gets a valid payload back, so only an
+    alphabet check rejects these."""
+    inner_one = _address_where(lambda t: "1" in t.lstrip("1")[1:])
+    cut = inner_one.index("1", len(inner_one) - len(inner_one.lstrip("1")) + 1)
+    ends_z = _address_where(lambda t: t[-1] == "z" and t[-2] != "z")
+    plus_one = BASE58_ALPHABET[BASE58_ALPHABET.index(ends_z[-2]) + 1]
+    middle = len(GENESIS_ADDRESS) // 2
+    texts = [
+        (GENESIS_ADDRESS[:middle] + "0" + GENESIS_ADDRESS[middle:], "'0' is not Base58 (skipped)"),
+        (inner_one[:cut] + "I" + inner_one[cut + 1 :], "'I' is not Base58 (read as 0)"),
+        (ends_z[:-2] + plus_one + "l", "'l' is not Base58 (read as -1)"),
+        (GENESIS_ADDRESS + " ", "' ' is not Base58 (skipped)"),
+    ]
+    return [Case(DECODE, (text,), Raises("ValueError"), label) for text, label in texts]
+
+
 def _decode_invalid() -> list[Case]:
     return [
+        *_bad_characters_that_keep_the_checksum(),
         Case(DECODE, (_flip_last(GENESIS_ADDRESS),), Raises("ValueError"), "bad checksum"),
         Case(DECODE, (_flip_last(EDU_ZERO_ADDRESS),), Raises("ValueError"), "bad checksum"),
         Case(
@@ -138,6 +166,18 @@ def _decode_keep_checksum(text: str) -> bytes:
     return payload + sha256d(payload)[:4]
 
 
+def _fails_only_with_leading_ones(evidence: Evidence) -> bool:
+    """Premise of the decoder's "leading-zeros-dropped": the valid texts it gets wrong all
+    start with '1', and it decodes valid texts that do not."""
+    valid = [o for o in evidence.of(DECODE) if isinstance(o.case.expected, bytes)]
+    failing = [o for o in valid if not o.passed]
+    return (
+        bool(failing)
+        and all(o.case.args[0].startswith("1") for o in failing)
+        and any(o.passed and not o.case.args[0].startswith("1") for o in valid)
+    )
+
+
 MISTAKES = (
     Mistake(
         "leading-zeros-dropped",
@@ -151,6 +191,14 @@ MISTAKES = (
         "Each leading '1' of the text is one leading zero byte of the payload: count them and "
         "put the zero bytes back in front of the decoded number.",
         variant=_decode_drop_zeros,
+        functions=(DECODE,),
+    ),
+    Mistake(
+        "leading-zeros-dropped",
+        "Your decoder fails exactly on texts with leading '1's: each one is a leading zero "
+        "byte of the payload, lost when the number is turned back into bytes; count the '1's "
+        "and put the zero bytes back in front (then check the checksum).",
+        premise=_fails_only_with_leading_ones,
         functions=(DECODE,),
     ),
     Mistake(
@@ -193,25 +241,18 @@ MISTAKES = (
     ),
 )
 
-SPEC = register(
-    ExerciseSpec(
-        exercise_id="base58check",
-        version=1,
-        functions=(ENCODE, DECODE),
-        groups=(
-            CheckGroup("encode-known", "Real addresses", _encode_known, public=True),
-            CheckGroup("leading-zeros", "Leading zero bytes <-> leading '1's", _leading_zeros),
-            random_group(
-                "encode-random", "Random payloads", RANDOM_ENCODE, count=30, seed_value=7_001
-            ),
-            CheckGroup("decode-known", "Real addresses", _decode_known, public=True),
-            CheckGroup(
-                "decode-invalid", "Bad checksum, bad characters, too short", _decode_invalid
-            ),
-            random_group(
-                "decode-random", "Random round trips", RANDOM_DECODE, count=30, seed_value=7_002
-            ),
+SPEC = ExerciseSpec(
+    exercise_id="base58check",
+    version=2,
+    groups=(
+        CheckGroup("encode-known", "Real addresses", _encode_known, public=True),
+        CheckGroup("leading-zeros", "Leading zero bytes <-> leading '1's", _leading_zeros),
+        random_group("encode-random", "Random payloads", RANDOM_ENCODE, count=30, seed_value=7_001),
+        CheckGroup("decode-known", "Real addresses", _decode_known, public=True),
+        CheckGroup("decode-invalid", "Bad checksum, bad characters, too short", _decode_invalid),
+        random_group(
+            "decode-random", "Random round trips", RANDOM_DECODE, count=30, seed_value=7_002
         ),
-        mistakes=MISTAKES,
-    )
+    ),
+    mistakes=MISTAKES,
 )

@@ -33,11 +33,11 @@ from edu_chain.errors import TxValidationError
 from edu_chain.grading.spec import (
     Case,
     CheckGroup,
+    Evidence,
     ExerciseSpec,
     Mistake,
     expect,
     random_group,
-    register,
 )
 from edu_chain.hashing import sha256d
 from edu_chain.teaching_tx import OutPoint, Transaction, TxIn, TxOut
@@ -101,6 +101,10 @@ def _scenarios() -> dict[str, list[tuple[list[Any], str]]]:
             (
                 [pay, plain_tx([c, [pay[0], 0]], 1), plain_tx([[pay[0], 0]], 1)],
                 "a new coin spent twice",
+            ),
+            (
+                [plain_tx([_outpoint("gone"), _outpoint("gone")], 1)],
+                "a missing coin listed twice: the duplicate check comes first",
             ),
         ],
         "missing": [
@@ -176,18 +180,22 @@ def _variant(
     add: bool = True,
     duplicates: bool = True,
     check_first: bool = False,
+    missing_first: bool = False,
+    base: int = 0,
 ) -> list[Any] | None:
     """The walk with one step left out (to recognise what a student forgot)."""
     unspent = {(bytes(t), i) for t, i in utxos}
     for position, (txid, spends, n_outputs) in enumerate(txs):
         keys = [(bytes(t), i) for t, i in spends]
+        if missing_first and any(k not in unspent for k in keys):
+            return [position + base, MISSING]
         if duplicates and len(set(keys)) != len(keys):
-            return [position, DUPLICATE]
+            return [position + base, DUPLICATE]
         if check_first and any(k not in unspent for k in keys):
-            return [position, MISSING]
+            return [position + base, MISSING]
         for key in keys:
-            if key not in unspent:
-                return [position, MISSING]
+            if key not in unspent and not check_first:
+                return [position + base, MISSING]
             if remove:
                 unspent.discard(key)
         if add:
@@ -213,26 +221,70 @@ MISTAKES = (
         "Check each transaction for an outpoint listed twice in its own inputs FIRST, and "
         "report it as bad-txns-inputs-duplicate.",
         variant=lambda u, t: _variant(u, t, duplicates=False),
+        premise=lambda evidence: _no_duplicate_found(evidence),
+    ),
+    Mistake(
+        "duplicate-not-detected",
+        "Check each transaction for an outpoint listed twice in its own inputs FIRST, and "
+        "report it as bad-txns-inputs-duplicate (your set of outpoints hides the second copy).",
+        variant=lambda u, t: _variant(u, t, duplicates=False, check_first=True),
+        premise=lambda evidence: _no_duplicate_found(evidence),
     ),
 )
 
-SPEC = register(
-    ExerciseSpec(
-        exercise_id="double_spend",
-        version=1,
-        functions=("find_double_spend",),
-        groups=(
-            CheckGroup(
-                "valid", "Valid lists, chained spends", lambda: _group("valid"), public=True
-            ),
-            CheckGroup(
-                "conflicts", "One coin spent twice", lambda: _group("conflicts"), public=True
-            ),
-            CheckGroup("missing", "Coins that are not there", lambda: _group("missing")),
-            random_group(
-                "random", "Random UTXO sets and spends", RANDOM, count=60, seed_value=11_001
-            ),
-        ),
-        mistakes=MISTAKES,
+
+def _no_duplicate_found(evidence: Evidence) -> bool:
+    """Premise of "duplicate-not-detected": no expected duplicate is ever reported."""
+    duplicates = [
+        o
+        for o in evidence.of("find_double_spend")
+        if isinstance(o.case.expected, list) and o.case.expected[1] == DUPLICATE
+    ]
+    return bool(duplicates) and not any(o.passed for o in duplicates)
+
+
+def _other_reason(case: Case, actual: Any) -> bool:
+    expected = case.expected
+    return (
+        isinstance(expected, list)
+        and isinstance(actual, list)
+        and len(actual) == 2
+        and actual[0] == expected[0]
+        and actual[1] not in (DUPLICATE, MISSING)
     )
+
+
+MISTAKES = (
+    *MISTAKES,
+    Mistake(
+        "checks-in-wrong-order",
+        "Check for an outpoint listed twice in the same transaction BEFORE looking the "
+        "outpoints up: a missing coin listed twice is bad-txns-inputs-duplicate.",
+        variant=lambda u, t: _variant(u, t, missing_first=True),
+        whole_evidence=True,
+    ),
+    Mistake(
+        "position-off-by-one",
+        "Positions count from 0: the first transaction of the list is position 0.",
+        variant=lambda u, t: _variant(u, t, base=1),
+        whole_evidence=True,
+    ),
+    Mistake(
+        "reason-code",
+        "Report Bitcoin Core's reason codes exactly: 'bad-txns-inputs-duplicate' or "
+        "'bad-txns-inputs-missingorspent'.",
+        matches=_other_reason,
+    ),
+)
+
+SPEC = ExerciseSpec(
+    exercise_id="double_spend",
+    version=2,
+    groups=(
+        CheckGroup("valid", "Valid lists, chained spends", lambda: _group("valid"), public=True),
+        CheckGroup("conflicts", "One coin spent twice", lambda: _group("conflicts"), public=True),
+        CheckGroup("missing", "Coins that are not there", lambda: _group("missing")),
+        random_group("random", "Random UTXO sets and spends", RANDOM, count=60, seed_value=11_001),
+    ),
+    mistakes=MISTAKES,
 )

@@ -23,11 +23,11 @@ from hypothesis import strategies as st
 from edu_chain.grading.spec import (
     Case,
     CheckGroup,
+    Evidence,
     ExerciseSpec,
     Mistake,
     expect,
     random_group,
-    register,
 )
 from edu_chain.keys.curve import G, N, point_add, point_neg, scalar_mult
 from edu_chain.keys.ecdsa import HALF_N, sign, verify
@@ -241,7 +241,74 @@ def _scalar_bits_reversed(k: int, p: Any) -> Any:
     return ref_scalar_mult(int(bin(k)[:1:-1], 2), p) if k > 0 else None
 
 
+def _sign_inverse_mod_p(private_key: int, z: int, k: int) -> list[int]:
+    r = scalar_mult(k, G)[0] % N
+    s = pow(k, -1, P) * (z + r * private_key) % N
+    return [r, min(s, N - s)]
+
+
+def _verify_rejects_all_valid(evidence: Evidence) -> bool:
+    """Premise of "verify-arithmetic": the point arithmetic is right, verify refuses every
+    valid signature (low and high s alike)."""
+    valid = [o for o in evidence.of("verify") if o.case.expected is True]
+    arithmetic = evidence.of("point_add", "scalar_mult")
+    return (
+        bool(valid)
+        and not any(o.passed for o in valid)
+        and bool(arithmetic)
+        and all(o.passed for o in arithmetic)
+    )
+
+
+def _accepts_every_low_s(evidence: Evidence) -> bool:
+    """Premise of "verify-rejects-high-s": every valid low-s signature is accepted."""
+    low = [
+        o for o in evidence.of("verify") if o.case.expected is True and o.case.args[2][1] <= HALF_N
+    ]
+    return bool(low) and all(o.passed for o in low)
+
+
+def ref_point_double(p: Any) -> list[int] | None:
+    return ref_point_add(p, p)
+
+
+def ref_inverse_mod(a: int, m: int) -> int:
+    return pow(a, -1, m)
+
+
+def _point_double_cases() -> list[Case]:
+    return [
+        expect("point_double", ref_point_double, [as_list(G)], "2G"),
+        expect("point_double", ref_point_double, [None], "2 * infinity"),
+        expect("point_double", ref_point_double, [multiple(5)], "2 * 5G"),
+    ]
+
+
+def _inverse_mod_cases() -> list[Case]:
+    return [
+        expect("inverse_mod", ref_inverse_mod, [3, 7]),
+        expect("inverse_mod", ref_inverse_mod, [2, P]),
+        expect("inverse_mod", ref_inverse_mod, [0x1234, N]),
+    ]
+
+
 MISTAKES = (
+    Mistake(
+        "inverse-mod-p",
+        "k^-1 must be the inverse modulo n, the order of G: pow(k, -1, n). You took it modulo "
+        "p (the field size); everything in a signature after R.x is mod n.",
+        variant=_sign_inverse_mod_p,
+        functions=("sign",),
+    ),
+    Mistake(
+        "verify-arithmetic",
+        "Your point arithmetic is right but verify refuses every valid signature: check "
+        "verify's own steps, all mod n: w = pow(s, -1, n), u1 = z*w mod n, u2 = r*w mod n, "
+        "R = u1*G + u2*Q, and accept when R.x mod n == r.",
+        matches=lambda case, actual: actual is False and case.expected is True,
+        premise=_verify_rejects_all_valid,
+        functions=("verify",),
+    ),
     Mistake(
         "high-s-not-normalised",
         "Your s is the 'high' one: when s > n // 2 return n - s instead. (r, s) and (r, n - s) "
@@ -299,66 +366,68 @@ MISTAKES = (
     ),
     Mistake(
         "verify-rejects-high-s",
-        "This valid signature has a high s (s > n // 2). If your verify accepts (r, n - s) but "
-        "not (r, s), it is refusing high s: verify is the textbook ECDSA check and must accept "
-        "both (the low-s rule is a transaction policy). If it refuses both, check point_add "
-        "and scalar_mult first.",
+        "This valid signature has a high s (s > n // 2) and your verify refuses it, while it "
+        "accepts valid low-s ones: verify is the textbook ECDSA check and must accept both "
+        "(the low-s rule is a transaction policy).",
         matches=lambda case, actual: (
             case.function == "verify"
             and case.expected is True
             and actual is False
             and case.args[2][1] > HALF_N
         ),
+        premise=lambda evidence: _accepts_every_low_s(evidence),
     ),
 )
 
-SPEC = register(
-    ExerciseSpec(
-        exercise_id="ecdsa",
-        version=1,
-        functions=("point_add", "scalar_mult", "sign", "verify"),
-        groups=(
-            CheckGroup("add-known", "G + G and G + 2G (SEC 2 values)", _add_known, public=True),
-            CheckGroup("add-edges", "Infinity, P + (-P), doubling", _add_edges),
-            random_group(
-                "add-random", "Random multiples of G added", RANDOM_ADD, count=10, seed_value=6_001
-            ),
-            CheckGroup("mult-known", "k = 0, 1, 2, 3, n - 1, n", _mult_known, public=True),
-            random_group(
-                "mult-random",
-                "Random 256-bit scalars times random points",
-                RANDOM_MULT,
-                count=8,
-                seed_value=6_002,
-            ),
-            CheckGroup(
-                "sign-known", "Fixed signatures, including high raw s", _sign_known, public=True
-            ),
-            CheckGroup(
-                "sign-invalid", "A key or nonce outside [1, n-1] raises ValueError", _sign_invalid
-            ),
-            random_group(
-                "sign-random",
-                "Random keys, digests, nonces",
-                RANDOM_SIGN,
-                count=10,
-                seed_value=6_003,
-            ),
-            CheckGroup(
-                "verify-known",
-                "One signature, valid and tampered in each way",
-                _verify_known,
-                public=True,
-            ),
-            random_group(
-                "verify-random",
-                "Random signatures, valid or tampered",
-                RANDOM_VERIFY,
-                count=12,
-                seed_value=6_004,
-            ),
+SPEC = ExerciseSpec(
+    exercise_id="ecdsa",
+    version=2,
+    groups=(
+        CheckGroup("add-known", "G + G and G + 2G (SEC 2 values)", _add_known, public=True),
+        CheckGroup("add-edges", "Infinity, P + (-P), doubling", _add_edges),
+        random_group(
+            "add-random", "Random multiples of G added", RANDOM_ADD, count=10, seed_value=6_001
         ),
-        mistakes=MISTAKES,
-        banned_modules=("ecdsa", "coincurve", "cryptography", "_cffi_backend"),
-    )
+        CheckGroup("mult-known", "k = 0, 1, 2, 3, n - 1, n", _mult_known, public=True),
+        random_group(
+            "mult-random",
+            "Random 256-bit scalars times random points",
+            RANDOM_MULT,
+            count=8,
+            seed_value=6_002,
+        ),
+        CheckGroup(
+            "sign-known", "Fixed signatures, including high raw s", _sign_known, public=True
+        ),
+        CheckGroup(
+            "sign-invalid", "A key or nonce outside [1, n-1] raises ValueError", _sign_invalid
+        ),
+        random_group(
+            "sign-random",
+            "Random keys, digests, nonces",
+            RANDOM_SIGN,
+            count=10,
+            seed_value=6_003,
+        ),
+        CheckGroup(
+            "verify-known",
+            "One signature, valid and tampered in each way",
+            _verify_known,
+            public=True,
+        ),
+        random_group(
+            "verify-random",
+            "Random signatures, valid or tampered",
+            RANDOM_VERIFY,
+            count=12,
+            seed_value=6_004,
+        ),
+    ),
+    mistakes=MISTAKES,
+    steps={"point_double": _point_double_cases, "inverse_mod": _inverse_mod_cases},
+    builds_on={
+        "scalar_mult": ("point_add",),
+        "sign": ("scalar_mult", "point_add"),
+        "verify": ("scalar_mult", "point_add"),
+    },
 )

@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 from edu_chain.grading.spec import (
     Case,
     CheckGroup,
+    Evidence,
     ExerciseSpec,
     Mistake,
     expect,
     random_group,
-    register,
 )
 from edu_chain.pow.target import bits_to_target, block_work, target_to_bits
 
@@ -48,6 +48,7 @@ def _work_known() -> list[Case]:
         Case("block_work", (TEST_BITS,), 2, "0x207fffff: half of all hashes qualify"),
         Case("block_work", (0x03000001,), 2**255, "target 1"),
         expect("block_work", block_work, [0x1F00FFFF], "edu-regtest pow limit"),
+        expect("block_work", block_work, [0x04123456], "work of 232 bits: beyond a float"),
     ]
 
 
@@ -114,6 +115,12 @@ def _lowest_target_sum(chains: list[list[int]]) -> int:
     return min(range(len(chains)), key=lambda i: (sum(bits_to_target(b) for b in chains[i]), i))
 
 
+def _chain_work_right(evidence: Evidence) -> bool:
+    """best_chain's own mistakes are diagnosed only when chain_work is right: a wrong
+    chain_work (tiny works, say) can make a right comparison look like another rule."""
+    return bool(evidence.of("chain_work")) and not evidence.failing("chain_work")
+
+
 MISTAKES = (
     Mistake(
         "work-off-by-one",
@@ -127,6 +134,28 @@ MISTAKES = (
         "A block's work is 2**256 // (target + 1), not 2**256 // target: the number of hashes "
         "at or below the target is target + 1.",
         variant=lambda bits_list: sum(2**256 // bits_to_target(b) for b in bits_list),
+        functions=("chain_work",),
+    ),
+    Mistake(
+        "float-division",
+        "Use integer division: 2**256 // (target + 1). With / the quotient is a float of 53 "
+        "bits, and a chain's work must be exact.",
+        variant=lambda bits: int(2**256 / (bits_to_target(bits) + 1)),
+        functions=("block_work",),
+        whole_evidence=True,
+    ),
+    Mistake(
+        "float-division",
+        "Use integer division: 2**256 // (target + 1). With / the quotient is a float of 53 "
+        "bits, and a chain's work must be exact.",
+        variant=lambda bits_list: sum(int(2**256 / (bits_to_target(b) + 1)) for b in bits_list),
+        functions=("chain_work",),
+        whole_evidence=True,
+    ),
+    Mistake(
+        "bits-used-as-target",
+        "Decode bits first: the target is bits_to_target(bits), not the number bits itself.",
+        variant=lambda bits_list: sum(2**256 // (b + 1) for b in bits_list),
         functions=("chain_work",),
     ),
     Mistake(
@@ -148,6 +177,7 @@ MISTAKES = (
         "hard blocks can outweigh many easy ones (otherwise an attacker mines easy blocks).",
         variant=_longest,
         functions=("best_chain",),
+        premise=_chain_work_right,
     ),
     Mistake(
         "tie-goes-to-last",
@@ -161,37 +191,36 @@ MISTAKES = (
         "Compare chains by total work (sum of 2**256 // (target + 1)), not by their targets.",
         variant=_lowest_target_sum,
         functions=("best_chain",),
+        premise=_chain_work_right,
     ),
 )
 
-SPEC = register(
-    ExerciseSpec(
-        exercise_id="fork_choice",
-        version=1,
-        functions=("block_work", "chain_work", "best_chain"),
-        groups=(
-            CheckGroup(
-                "work-known", "Bitcoin's genesis bits and edge targets", _work_known, public=True
-            ),
-            random_group("work-random", "Random bits", RANDOM_WORK, count=30, seed_value=12_001),
-            CheckGroup("chain-work", "Sums over small chains", _chain_work, public=True),
-            random_group(
-                "chain-work-random", "Random chains", RANDOM_CHAIN_WORK, count=20, seed_value=12_002
-            ),
-            CheckGroup(
-                "best-known",
-                "Heavier beats longer; ties go to the first seen",
-                _best_known,
-                public=True,
-            ),
-            random_group(
-                "best-random",
-                "Random competing chains, with ties",
-                RANDOM_BEST,
-                count=30,
-                seed_value=12_003,
-            ),
+SPEC = ExerciseSpec(
+    exercise_id="fork_choice",
+    version=3,
+    groups=(
+        CheckGroup(
+            "work-known", "Bitcoin's genesis bits and edge targets", _work_known, public=True
         ),
-        mistakes=MISTAKES,
-    )
+        random_group("work-random", "Random bits", RANDOM_WORK, count=30, seed_value=12_001),
+        CheckGroup("chain-work", "Sums over small chains", _chain_work, public=True),
+        random_group(
+            "chain-work-random", "Random chains", RANDOM_CHAIN_WORK, count=20, seed_value=12_002
+        ),
+        CheckGroup(
+            "best-known",
+            "Heavier beats longer; ties go to the first seen",
+            _best_known,
+            public=True,
+        ),
+        random_group(
+            "best-random",
+            "Random competing chains, with ties",
+            RANDOM_BEST,
+            count=30,
+            seed_value=12_003,
+        ),
+    ),
+    mistakes=MISTAKES,
+    builds_on={"chain_work": ("block_work",), "best_chain": ("chain_work",)},
 )

@@ -20,7 +20,6 @@ from edu_chain.grading.spec import (
     Raises,
     expect,
     random_group,
-    register,
 )
 from edu_chain.hashing import from_display_hex, sha256d
 from edu_chain.merkle import merkle_root
@@ -69,16 +68,24 @@ def _single(data: bytes) -> bytes:
 
 
 def root_with(
-    txids: list[bytes], *, parent: Callable[[bytes], bytes], odd: str = "duplicate"
+    txids: list[bytes],
+    *,
+    parent: Callable[[bytes], bytes] = sha256d,
+    odd: str = "duplicate",
+    swap: bool = False,
 ) -> bytes:
-    """A Merkle root computed a (possibly mistaken) way, to recognise mistakes."""
+    """A Merkle root computed a (possibly mistaken) way, to recognise mistakes by behaviour."""
     level = list(txids)
     if not level:
         raise ValueError("empty")
+    if swap:
+        return root_with(txids, parent=lambda pair: parent(pair[32:] + pair[:32]), odd=odd)
     while len(level) > 1:
         if len(level) % 2 == 1:
             if odd == "duplicate":
                 level.append(level[-1])
+            elif odd == "zero":
+                level.append(bytes(32))
             elif odd == "carry":  # the last hash moves up unchanged
                 carried = level.pop()
                 level = [parent(level[i] + level[i + 1]) for i in range(0, len(level), 2)]
@@ -99,51 +106,97 @@ MISTAKES = (
         "Your root has its bytes reversed: keep hashes in internal byte order throughout "
         "and only reverse for display.",
         variant=lambda txids: merkle_root(txids)[::-1],
+        whole_evidence=True,
     ),
     Mistake(
         "leaves-reversed",
         "You reversed each txid before hashing: the list you get is already in internal byte "
         "order (the order sha256d returns), so hash the leaves as they are.",
         variant=lambda txids: merkle_root([t[::-1] for t in txids])[::-1],
+        whole_evidence=True,
     ),
     Mistake(
         "single-sha256",
         "You hash pairs with a single SHA-256. Bitcoin's Merkle tree uses sha256d "
         "(SHA-256 twice) for every parent.",
         variant=lambda txids: root_with(txids, parent=_single),
+        whole_evidence=True,
+    ),
+    Mistake(
+        "odd-level-zero-padded",
+        "An odd level must duplicate the last hash (pair it with a copy of itself), not pad "
+        "with a zero hash.",
+        variant=lambda txids: root_with(txids, odd="zero"),
+        whole_evidence=True,
+    ),
+    Mistake(
+        "pair-order-swapped",
+        "Each parent is sha256d(left + right), the left child first: you concatenate the "
+        "pair in the wrong order.",
+        variant=lambda txids: root_with(txids, swap=True),
+        whole_evidence=True,
     ),
     Mistake(
         "odd-level-not-duplicated",
         "An odd level must duplicate its last hash and pair it with itself; you carried the "
         "last hash up unchanged (or hashed it alone).",
         variant=lambda txids: root_with(txids, parent=sha256d, odd="carry"),
+        whole_evidence=True,
     ),
     Mistake(
         "odd-level-hashed-alone",
         "An odd level must pair its last hash with a copy of itself: sha256d(last + last), "
         "not sha256d(last).",
         variant=lambda txids: root_with(txids, parent=sha256d, odd="hash-alone"),
+        whole_evidence=True,
     ),
     Mistake(
         "single-leaf-hashed",
         "A single transaction is its own Merkle root: return it unchanged.",
         matches=lambda case, actual: len(case.args[0]) == 1 and actual == sha256d(case.args[0][0]),
     ),
+    Mistake(
+        "empty-not-rejected",
+        "An empty list has no Merkle root: raise ValueError instead of returning a value.",
+        matches=lambda case, actual: case.args == ([],),
+    ),
 )
 
-SPEC = register(
-    ExerciseSpec(
-        exercise_id="merkle_root",
-        version=1,
-        functions=("merkle_root",),
-        groups=(
-            CheckGroup("known-vectors", "Real Bitcoin blocks and two leaves", _known, public=True),
-            CheckGroup("odd-levels", "Levels with an odd number of hashes", _odd),
-            CheckGroup("empty", "An empty list raises ValueError", _empty, public=True),
-            random_group(
-                "random", "Random lists of 1 to 24 txids", RANDOM, count=30, seed_value=1_001
-            ),
-        ),
-        mistakes=MISTAKES,
-    )
+
+def hash_pair(left: bytes, right: bytes) -> bytes:
+    return sha256d(left + right)
+
+
+def next_level(level: list[bytes]) -> list[bytes]:
+    level = list(level)
+    if len(level) % 2:
+        level.append(level[-1])
+    return [hash_pair(level[i], level[i + 1]) for i in range(0, len(level), 2)]
+
+
+def _hash_pair_cases() -> list[Case]:
+    a, b = leaves(2, 77)
+    return [expect("hash_pair", hash_pair, args) for args in ((a, b), (b, a))]
+
+
+def _next_level_cases() -> list[Case]:
+    return [expect("next_level", next_level, [leaves(n, 80 + n)]) for n in (1, 2, 3, 4, 5)]
+
+
+def _probes() -> list[Case]:
+    return [expect("merkle_root", merkle_root, [leaves(n, 90 + n)]) for n in range(1, 18)]
+
+
+SPEC = ExerciseSpec(
+    exercise_id="merkle_root",
+    version=2,
+    groups=(
+        CheckGroup("known-vectors", "Real Bitcoin blocks and two leaves", _known, public=True),
+        CheckGroup("odd-levels", "Levels with an odd number of hashes", _odd),
+        CheckGroup("empty", "An empty list raises ValueError", _empty, public=True),
+        random_group("random", "Random lists of 1 to 24 txids", RANDOM, count=30, seed_value=1_001),
+    ),
+    mistakes=MISTAKES,
+    probes=_probes,
+    steps={"hash_pair": _hash_pair_cases, "next_level": _next_level_cases},
 )

@@ -14,6 +14,8 @@ off-by-one errors: ``<`` instead of ``<=`` (the target equals a hash exactly) an
 
 from __future__ import annotations
 
+import hashlib
+
 from hypothesis import strategies as st
 
 from edu_chain.grading.spec import (
@@ -23,7 +25,6 @@ from edu_chain.grading.spec import (
     Mistake,
     expect,
     random_group,
-    register,
 )
 from edu_chain.hashing import sha256d
 
@@ -97,34 +98,89 @@ RANDOM = st.tuples(
 ).map(lambda job: expect("mine", mine_reference, [job[0], job[1], job[2], job[2] + job[3]]))
 
 
+def mine_with(
+    header76: bytes,
+    target: int,
+    start: int = 0,
+    stop: int = 2**32,
+    *,
+    nonce_order: str = "little",
+    single: bool = False,
+    best: bool = False,
+    from_zero: bool = False,
+) -> int | None:
+    """A miner with the typical mistakes as switches (all off: the reference)."""
+    found = []
+    for nonce in range(0 if from_zero else start, min(stop, 2**32)):
+        data = header76 + nonce.to_bytes(4, nonce_order)  # type: ignore[arg-type]
+        digest = hashlib.sha256(data).digest() if single else sha256d(data)
+        value = int.from_bytes(digest, "little")
+        if value <= target:
+            if not best:
+                return nonce
+            found.append((value, nonce))
+    return min(found)[1] if found else None
+
+
 MISTAKES = (
     Mistake(
         "strict-less-than",
         "A hash EQUAL to the target is valid: compare with <=, not <.",
         variant=_mine_strict,
+        whole_evidence=True,
     ),
     Mistake(
         "stop-included",
         "stop is excluded: search range(start, stop), the nonces start, ..., stop - 1.",
         variant=_mine_inclusive,
+        whole_evidence=True,
     ),
     Mistake(
         "hash-read-big-endian",
         "Read the hash as a little-endian number: int.from_bytes(digest, 'little').",
         variant=_mine_big_endian,
+        whole_evidence=True,
+    ),
+    Mistake(
+        "nonce-big-endian",
+        "The nonce is the header's last 4 bytes in LITTLE-endian order: "
+        "nonce.to_bytes(4, 'little').",
+        variant=lambda *job: mine_with(*job, nonce_order="big"),
+        whole_evidence=True,
+    ),
+    Mistake(
+        "single-sha256",
+        "A block hash is sha256d, SHA-256 applied twice; you hash the header once.",
+        variant=lambda *job: mine_with(*job, single=True),
+        whole_evidence=True,
+    ),
+    Mistake(
+        "best-not-first",
+        "Return the FIRST (lowest) nonce whose hash is <= target, not the one with the "
+        "smallest hash: stop searching at the first winner.",
+        variant=lambda *job: mine_with(*job, best=True),
+        whole_evidence=True,
+    ),
+    Mistake(
+        "start-ignored",
+        "Start the search at start, not at 0: the nonces tried are range(start, stop).",
+        variant=lambda *job: mine_with(*job, from_zero=True),
+        whole_evidence=True,
+    ),
+    Mistake(
+        "none-not-returned",
+        "When no nonce in the range wins, return None (not -1, 0 or False).",
+        matches=lambda case, actual: case.expected is None and actual is not None,
     ),
 )
 
-SPEC = register(
-    ExerciseSpec(
-        exercise_id="mine",
-        version=1,
-        functions=("mine",),
-        groups=(
-            CheckGroup("known-jobs", "Easy targets and an impossible one", _known, public=True),
-            CheckGroup("boundaries", "target == hash, stop excluded, empty range", _boundaries),
-            random_group("random", "Random jobs", RANDOM, count=25, seed_value=5_005),
-        ),
-        mistakes=MISTAKES,
-    )
+SPEC = ExerciseSpec(
+    exercise_id="mine",
+    version=2,
+    groups=(
+        CheckGroup("known-jobs", "Easy targets and an impossible one", _known, public=True),
+        CheckGroup("boundaries", "target == hash, stop excluded, empty range", _boundaries),
+        random_group("random", "Random jobs", RANDOM, count=25, seed_value=5_005),
+    ),
+    mistakes=MISTAKES,
 )

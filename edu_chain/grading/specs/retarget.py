@@ -28,7 +28,6 @@ from edu_chain.grading.spec import (
     Mistake,
     expect,
     random_group,
-    register,
 )
 from edu_chain.pow.target import bits_to_target, target_to_bits
 
@@ -92,6 +91,10 @@ def _clamp() -> list[Case]:
     cases = []
     for actual in (1, 24, 25, 26, 100, 399, 400, 401, 10_000, 0, -50):
         cases.append(_case(0x1C0FFFFF, actual, 100, 0x1F00FFFF, f"actual {actual} s of 100"))
+    # Windows where a float ratio (53 bits) rounds to other compact bits than the exact
+    # integer rule: found by a seeded search over the random group's strategy.
+    for old, actual, timespan in ((169308968, 1990, 910), (221482358, 3591, 3430)):
+        cases.append(_case(old, actual, timespan, 0x1F00FFFF, "exact integer arithmetic"))
     return cases
 
 
@@ -147,7 +150,46 @@ def _target_not_bits(old: int, actual: int, timespan: int, limit: int) -> int:
     return min(bits_to_target(old) * clamped // timespan, _limit_target(limit))
 
 
+def _clamp_upper_only(old: int, actual: int, timespan: int, limit: int) -> int:
+    clamped = min(actual, timespan * CLAMP)
+    return target_to_bits(min(bits_to_target(old) * clamped // timespan, _limit_target(limit)))
+
+
+def _divide_first(old: int, actual: int, timespan: int, limit: int) -> int:
+    clamped = max(timespan // CLAMP, min(actual, timespan * CLAMP))
+    return target_to_bits(min(bits_to_target(old) // timespan * clamped, _limit_target(limit)))
+
+
+def _float_ratio(old: int, actual: int, timespan: int, limit: int) -> int:
+    clamped = max(timespan // CLAMP, min(actual, timespan * CLAMP))
+    new = int(bits_to_target(old) * (clamped / timespan))
+    return target_to_bits(min(new, _limit_target(limit)))
+
+
 MISTAKES = (
+    Mistake(
+        "clamp-upper-only",
+        "Clamp the timespan on BOTH sides: at least target_timespan // 4 as well as at most "
+        "target_timespan * 4 (a window four times too fast changes the difficulty by 4, no more).",
+        variant=_clamp_upper_only,
+        premise=lambda evidence: any(
+            o.passed and o.case.args[1] > 4 * o.case.args[2] for o in evidence.of("retarget")
+        ),
+    ),
+    Mistake(
+        "divided-first",
+        "Multiply before you divide: old_target * timespan // target_timespan. Dividing first "
+        "throws away the low bits of the target.",
+        variant=_divide_first,
+        whole_evidence=True,
+    ),
+    Mistake(
+        "float-ratio",
+        "Use integers only: the ratio actual / target_timespan as a float has 53 bits, a target "
+        "has up to 256, so old_target * timespan // target_timespan.",
+        variant=_float_ratio,
+        whole_evidence=True,
+    ),
     Mistake(
         "returns-target",
         "Return the new target in compact form: target_to_bits(new_target), not the number.",
@@ -173,19 +215,14 @@ MISTAKES = (
     ),
 )
 
-SPEC = register(
-    ExerciseSpec(
-        exercise_id="retarget",
-        version=1,
-        functions=("retarget",),
-        groups=(
-            CheckGroup("known-vectors", "Bitcoin Core's retarget tests", _known, public=True),
-            CheckGroup("clamp", "Timespans around the factor-4 clamp", _clamp),
-            CheckGroup("pow-limit", "Results capped at the proof-of-work limit", _limit),
-            random_group(
-                "random", "Random windows and targets", RANDOM, count=40, seed_value=5_001
-            ),
-        ),
-        mistakes=MISTAKES,
-    )
+SPEC = ExerciseSpec(
+    exercise_id="retarget",
+    version=2,
+    groups=(
+        CheckGroup("known-vectors", "Bitcoin Core's retarget tests", _known, public=True),
+        CheckGroup("clamp", "Timespans around the factor-4 clamp; exact integer ratios", _clamp),
+        CheckGroup("pow-limit", "Results capped at the proof-of-work limit", _limit),
+        random_group("random", "Random windows and targets", RANDOM, count=40, seed_value=5_001),
+    ),
+    mistakes=MISTAKES,
 )

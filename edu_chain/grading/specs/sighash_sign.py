@@ -31,7 +31,6 @@ from edu_chain.grading.spec import (
     Mistake,
     expect,
     random_group,
-    register,
 )
 from edu_chain.grading.specs._tx_plain import (
     PLAIN_OUTPUT,
@@ -283,30 +282,24 @@ MISTAKES = (
     ),
 )
 
-SPEC = register(
-    ExerciseSpec(
-        exercise_id="sighash_sign",
-        version=1,
-        functions=("sighash", "der_encode", "sign_input"),
-        groups=(
-            CheckGroup("sighash-known", "A payment's two inputs", _sighash_known, public=True),
-            random_group(
-                "sighash-random", "Random transactions", RANDOM_SIGHASH, count=20, seed_value=9_001
-            ),
-            CheckGroup("der-known", "Padding and lengths", _der_known, public=True),
-            random_group("der-random", "Random (r, s)", RANDOM_DER, count=20, seed_value=9_002),
-            CheckGroup(
-                "sign-known", "A signature that verifies; high raw s", _sign_known, public=True
-            ),
-            random_group(
-                "sign-random",
-                "Random keys, nonces, transactions",
-                RANDOM_SIGN,
-                count=8,
-                seed_value=9_003,
-            ),
+SPEC = ExerciseSpec(
+    exercise_id="sighash_sign",
+    version=2,
+    groups=(
+        CheckGroup("sighash-known", "A payment's two inputs", _sighash_known, public=True),
+        random_group(
+            "sighash-random", "Random transactions", RANDOM_SIGHASH, count=20, seed_value=9_001
         ),
-        mistakes=MISTAKES,
-        banned_modules=("ecdsa", "coincurve", "cryptography", "_cffi_backend"),
-    )
+        CheckGroup("der-known", "Padding and lengths", _der_known, public=True),
+        random_group("der-random", "Random (r, s)", RANDOM_DER, count=20, seed_value=9_002),
+        CheckGroup("sign-known", "A signature that verifies; high raw s", _sign_known, public=True),
+        random_group(
+            "sign-random",
+            "Random keys, nonces, transactions",
+            RANDOM_SIGN,
+            count=8,
+            seed_value=9_003,
+        ),
+    ),
+    mistakes=MISTAKES,
 )

@@ -13,11 +13,12 @@ from hypothesis import strategies as st
 from edu_chain.grading.spec import (
     Case,
     CheckGroup,
+    Evidence,
     ExerciseSpec,
     Mistake,
+    Outcome,
     expect,
     random_group,
-    register,
 )
 from edu_chain.pow import bits_to_target, target_to_bits
 
@@ -70,7 +71,54 @@ def _exponent_off_by_one(bits: int) -> int:
     return (bits & 0x007FFFFF) << (8 * ((bits >> 24) - 2)) if bits >> 24 >= 2 else -1
 
 
+def _size_rounded_down(target: int) -> int:
+    size = target.bit_length() // 8
+    mantissa = target << (8 * (3 - size)) if size <= 3 else target >> (8 * (size - 3))
+    if mantissa & 0x00800000:
+        mantissa >>= 8
+        size += 1
+    return (size << 24) | mantissa
+
+
+def _exponent(outcome: Outcome) -> int:
+    return outcome.case.args[0] >> 24
+
+
+def _fails_only_below_exponent_3(evidence: Evidence) -> bool:
+    """Premise of "small-exponent": every bits value decoded wrong has an exponent below 3,
+    and some with an exponent of 3 or more decode right."""
+    decoded = evidence.of("bits_to_target")
+    failing = [o for o in decoded if not o.passed]
+    return (
+        bool(failing)
+        and all(_exponent(o) < 3 for o in failing)
+        and any(o.passed and _exponent(o) >= 3 for o in decoded)
+    )
+
+
 MISTAKES = (
+    Mistake(
+        "small-exponent",
+        "Wrong only for exponents below 3: there the mantissa has more bytes than the target, "
+        "so shift it RIGHT by 8 * (3 - exponent) bits (a negative left shift raises).",
+        premise=_fails_only_below_exponent_3,
+        functions=("bits_to_target",),
+    ),
+    Mistake(
+        "size-rounded-down",
+        "The exponent is the target's size in whole bytes, rounded UP: "
+        "(target.bit_length() + 7) // 8.",
+        variant=_size_rounded_down,
+        functions=("target_to_bits",),
+        whole_evidence=True,
+    ),
+    Mistake(
+        "overflow-not-rejected",
+        "These bits encode a target that does not fit in 256 bits: raise ValueError "
+        "(Bitcoin Core's overflow flag) instead of returning a huge number.",
+        matches=lambda case, actual: case.label == "overflows 256 bits" and isinstance(actual, int),
+        functions=("bits_to_target",),
+    ),
     Mistake(
         "sign-bit-not-handled",
         "When the mantissa's top bit (0x00800000) would be set, shift it right one byte and "
@@ -97,21 +145,14 @@ MISTAKES = (
     ),
 )
 
-SPEC = register(
-    ExerciseSpec(
-        exercise_id="target",
-        version=1,
-        functions=("bits_to_target", "target_to_bits"),
-        groups=(
-            CheckGroup("known-vectors", "Real Bitcoin bits values", _known, public=True),
-            CheckGroup(
-                "small-exponent", "Exponents 0 to 4 (mantissa shifted right)", _small_exponent
-            ),
-            CheckGroup("sign-bit", "The sign bit, negative and overflowing bits", _sign_bit),
-            random_group(
-                "round-trip", "Random targets both ways", RANDOM, count=60, seed_value=3_003
-            ),
-        ),
-        mistakes=MISTAKES,
-    )
+SPEC = ExerciseSpec(
+    exercise_id="target",
+    version=2,
+    groups=(
+        CheckGroup("known-vectors", "Real Bitcoin bits values", _known, public=True),
+        CheckGroup("small-exponent", "Exponents 0 to 4 (mantissa shifted right)", _small_exponent),
+        CheckGroup("sign-bit", "The sign bit, negative and overflowing bits", _sign_bit),
+        random_group("round-trip", "Random targets both ways", RANDOM, count=60, seed_value=3_003),
+    ),
+    mistakes=MISTAKES,
 )

@@ -27,7 +27,6 @@ from edu_chain.grading.spec import (
     Raises,
     expect,
     random_group,
-    register,
 )
 from edu_chain.grading.specs._tx_plain import PLAIN_TX, from_plain, to_plain
 from edu_chain.hashing import hash160, sha256d
@@ -266,37 +265,34 @@ MISTAKES = (
     ),
 )
 
-SPEC = register(
-    ExerciseSpec(
-        exercise_id="tx_serialize",
-        version=1,
-        functions=(SERIALIZE, PARSE, TXID),
-        groups=(
-            CheckGroup(
-                "serialize-known",
-                "Genesis coinbase, a signed payment",
-                _serialize_known,
-                public=True,
-            ),
-            CheckGroup("serialize-varint", "Lengths and counts of 253 and more", _serialize_varint),
-            random_group(
-                "serialize-random",
-                "Random transactions",
-                RANDOM_SERIALIZE,
-                count=25,
-                seed_value=8_001,
-            ),
-            CheckGroup("parse-known", "The same transactions parsed", _parse_known, public=True),
-            random_group(
-                "parse-random",
-                "Random transactions parsed",
-                RANDOM_PARSE,
-                count=25,
-                seed_value=8_002,
-            ),
-            CheckGroup("parse-invalid", "Truncated, trailing, non-canonical data", _parse_invalid),
-            CheckGroup("txid", "sha256d of the serialization, internal order", _txid, public=True),
+SPEC = ExerciseSpec(
+    exercise_id="tx_serialize",
+    version=2,
+    groups=(
+        CheckGroup(
+            "serialize-known",
+            "Genesis coinbase, a signed payment",
+            _serialize_known,
+            public=True,
         ),
-        mistakes=MISTAKES,
-    )
+        CheckGroup("serialize-varint", "Lengths and counts of 253 and more", _serialize_varint),
+        random_group(
+            "serialize-random",
+            "Random transactions",
+            RANDOM_SERIALIZE,
+            count=25,
+            seed_value=8_001,
+        ),
+        CheckGroup("parse-known", "The same transactions parsed", _parse_known, public=True),
+        random_group(
+            "parse-random",
+            "Random transactions parsed",
+            RANDOM_PARSE,
+            count=25,
+            seed_value=8_002,
+        ),
+        CheckGroup("parse-invalid", "Truncated, trailing, non-canonical data", _parse_invalid),
+        CheckGroup("txid", "sha256d of the serialization, internal order", _txid, public=True),
+    ),
+    mistakes=MISTAKES,
 )

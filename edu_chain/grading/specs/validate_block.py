@@ -36,11 +36,11 @@ from edu_chain.errors import ValidationError
 from edu_chain.grading.spec import (
     Case,
     CheckGroup,
+    Evidence,
     ExerciseSpec,
     Mistake,
     expect,
     random_group,
-    register,
 )
 from edu_chain.hashing import sha256d
 from edu_chain.merkle import merkle_root
@@ -213,7 +213,59 @@ def _said(code: str, *, unless: str | None = None):
     return matches
 
 
+def _missed(rule: str):
+    """A block breaking only ``rule`` judged valid (the check for ``rule`` is missing)."""
+
+    def matches(case: Case, actual: Any) -> bool:
+        return case.expected == rule and actual is None
+
+    return matches
+
+
+def _checks_every_rule_it_skips(evidence: Evidence) -> bool:
+    """Premise of "rule-order": each rule the submission skipped in favour of a later one is
+    one it does detect on other blocks (so it has the check, in the wrong place)."""
+    skipped = {
+        o.case.expected
+        for o in evidence.failing("validate_block")
+        if o.value in RULES and o.case.expected in RULES
+    }
+    detected = {o.case.expected for o in evidence.passing("validate_block")}
+    return bool(skipped) and skipped <= detected
+
+
 MISTAKES = (
+    Mistake(
+        "duplicate-not-detected",
+        "A transaction listed twice must be refused (bad-txns-duplicate): compare the txids, "
+        "len(set(txids)) != len(txids). Its Merkle root can still match (CVE-2012-2459).",
+        matches=_missed("bad-txns-duplicate"),
+    ),
+    Mistake(
+        "second-coinbase-accepted",
+        "Only the FIRST transaction may be a coinbase: any other one is bad-cb-multiple.",
+        matches=_missed("bad-cb-multiple"),
+    ),
+    Mistake(
+        "coinbase-position-not-checked",
+        "The first transaction must be a coinbase (bad-cb-missing), even when a coinbase "
+        "appears later in the list or there is none at all.",
+        matches=lambda case, actual: (
+            case.expected == "bad-cb-missing"
+            and actual
+            in (
+                None,
+                "bad-cb-multiple",
+            )
+            and bool(case.args[1])
+        ),
+    ),
+    Mistake(
+        "size-limit-off-by-one",
+        "A block of exactly max_block_size bytes is valid: refuse only a size strictly "
+        "greater than the limit (>, not >=).",
+        matches=lambda case, actual: actual == "bad-blk-length" and case.expected is None,
+    ),
     Mistake(
         "pow-limit-not-checked",
         "Check the target against the chain's limit first: bits that decode to a target above "
@@ -254,23 +306,21 @@ MISTAKES = (
         matches=lambda case, actual: (
             actual in RULES and actual != case.expected and case.expected is not None
         ),
+        premise=lambda evidence: _checks_every_rule_it_skips(evidence),
     ),
 )
 
-SPEC = register(
-    ExerciseSpec(
-        exercise_id="validate_block",
-        version=1,
-        functions=("validate_block",),
-        groups=(
-            CheckGroup("valid", "Valid blocks return None", _valid, public=True),
-            CheckGroup("proof-of-work", "bad-diffbits and high-hash", _pow, public=True),
-            CheckGroup("structure", "Coinbase, Merkle root, duplicates", _structure),
-            CheckGroup("size", "The size limit, at and over", _size),
-            random_group(
-                "random", "Random blocks with planted faults", RANDOM, count=30, seed_value=10_001
-            ),
+SPEC = ExerciseSpec(
+    exercise_id="validate_block",
+    version=2,
+    groups=(
+        CheckGroup("valid", "Valid blocks return None", _valid, public=True),
+        CheckGroup("proof-of-work", "bad-diffbits and high-hash", _pow, public=True),
+        CheckGroup("structure", "Coinbase, Merkle root, duplicates", _structure),
+        CheckGroup("size", "The size limit, at and over", _size),
+        random_group(
+            "random", "Random blocks with planted faults", RANDOM, count=30, seed_value=10_001
         ),
-        mistakes=MISTAKES,
-    )
+    ),
+    mistakes=MISTAKES,
 )
