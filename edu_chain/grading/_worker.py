@@ -83,6 +83,10 @@ def _set_limits(limits):
 def _make_hook(request, report):
     """Build the audit hook.  Everything it uses is bound now, before student code runs.
 
+    Long because it is one closure on purpose: every name the hook calls must be captured
+    here, in this frame, before any student code exists; helpers at module level could be
+    replaced by the student's code through the module's globals.
+
     Student code may later replace builtins (``any``, ``isinstance``...) or functions in
     ``os``/``posixpath``; the hook only calls the references captured here, and normalises
     paths lexically without calling any patchable Python function.  Paths must be absolute
@@ -318,6 +322,12 @@ def _json_writer():
 
 
 def main():
+    """Serve one student: read requests, run the calls, report, until told to stop.
+
+    Long because the order of its steps is the sandbox's guarantee (limits, then the hook,
+    then student code; every reference bound before the first call) and reads best in one
+    place, top to bottom.
+    """
     read_line = sys.stdin.buffer.readline
     # The C scanner and bytes.decode, bound now: json.loads looks up builtins and module
     # globals at call time, which student code could have replaced by the next batch.

@@ -126,7 +126,11 @@ def _field(data: dict[str, Any], key: str, kind: type | tuple[type, ...], path: 
 
 
 def load_exercise(directory: Path | str) -> Exercise:
-    """Load and validate ``directory/exercise.toml`` against the registered spec."""
+    """Load and validate ``directory/exercise.toml`` against the registered spec.
+
+    Long because it checks the manifest field by field in the file's own order, each with its
+    own error message and reason code, so an instructor's typo is named exactly.
+    """
     directory = Path(directory)
     path = directory / "exercise.toml"
     if not path.is_file():

@@ -337,6 +337,10 @@ def evaluate(
 ) -> ExerciseResult:
     """Turn a worker run into points and feedback (all comparisons happen here).
 
+    Long because it is the grading rule in one readable pass: violations first, then each
+    group's cases compared with the reference, points, and the feedback in the order a student
+    reads it.
+
     ``shrunk`` maps a group to a smaller failing case found by shrinking; it only changes
     which input the feedback shows, never the points.
     """
