@@ -475,6 +475,11 @@ def _death_reason(exit_code: int | None, exercise: Exercise) -> str:
         if signal_number == 9:
             return "The worker was killed (memory or CPU limit, or a runaway process)."
         return f"The worker died from signal {signal_number}."
+    if exit_code is None:
+        return (
+            "Your code ended the worker early, and the sandbox around it with it (for example "
+            "by signalling its parent process): no exit status came back."
+        )
     return (
         f"Your code ended the worker early (exit status {exit_code}), for example with "
         "os._exit() or sys.exit() inside a function, or ran out of memory "

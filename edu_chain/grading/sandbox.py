@@ -658,7 +658,9 @@ class WorkerSession:
         if self._exit_code is None:
             self._exit_code = self.sandbox.exit_code(self.worker, until=wait_until)
         if self._exit_code is None:
-            if not self.run.flooded:
+            # Only a worker still running at the deadline timed out; one whose pipe closed
+            # early died (its sandbox's zygote may be gone too, so no exit code comes back).
+            if not self.run.flooded and time.perf_counter() >= self.deadline:
                 self.run.timed_out = self.run.timed_out or 0 not in self._batches_done
             self.sandbox.kill(self.worker)
             self._exit_code = self.sandbox.exit_code(self.worker, until=time.perf_counter() + 5)

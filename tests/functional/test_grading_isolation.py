@@ -67,7 +67,9 @@ def _scratch_full(stdout: str) -> bool:
 
 # case -> (allowed statuses, what the attack's own output must show)
 REDTEAM = {
-    "pidfd_signal_grader": (("graded",), _no_host_process),
+    # Its own parent is the student's zygote, inside the same sandbox: killing it may end the
+    # worker before it answers ("crashed"); either way no host process is reachable.
+    "pidfd_signal_grader": (("graded", "crashed"), _no_host_process),
     "signal_by_pid": (("violation",), lambda out: "os.kill" in out or "PermissionError" in out),
     "probe_host_files": (("graded",), lambda out: "EXISTS: []" in out),
     "read_proc": (("violation",), _only_own_pids),
