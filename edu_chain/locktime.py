@@ -18,12 +18,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from edu_chain.errors import TxValidationError
-from edu_chain.tx import SEQUENCE_FINAL, Transaction
+from edu_chain.script.checker import (
+    LOCKTIME_THRESHOLD,
+    SEQUENCE_FINAL,
+    SEQUENCE_LOCKTIME_DISABLE_FLAG,
+    SEQUENCE_LOCKTIME_MASK,
+    SEQUENCE_LOCKTIME_TYPE_FLAG,
+)
+from edu_chain.tx import Transaction
 
-LOCKTIME_THRESHOLD = 500_000_000
-SEQUENCE_LOCKTIME_DISABLE_FLAG = 1 << 31
-SEQUENCE_LOCKTIME_TYPE_FLAG = 1 << 22
-SEQUENCE_LOCKTIME_MASK = 0x0000FFFF
 SEQUENCE_LOCKTIME_GRANULARITY = 9  # time locks count units of 2**9 = 512 seconds
 
 

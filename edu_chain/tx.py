@@ -62,10 +62,12 @@ from edu_chain.encoding import UINT32_MAX, ByteReader, encode_varint, require_in
 from edu_chain.errors import DecodeError, TxValidationError
 from edu_chain.hashing import HASH_SIZE, display_hex, sha256d
 from edu_chain.keys import PrivateKey
+from edu_chain.script.checker import SEQUENCE_FINAL
 from edu_chain.script.script import script_asm
 from edu_chain.script.sighash import SighashCache
 from edu_chain.script.sign import sign_single_key
 from edu_chain.script.signature import SIGHASH_ALL
+from edu_chain.script.sigops import WITNESS_SCALE_FACTOR
 from edu_chain.script.standard import classify
 
 COIN = 100_000_000
@@ -75,8 +77,6 @@ MAX_MONEY = 21_000_000 * COIN
 COINBASE_INDEX = 0xFFFFFFFF
 """``prev_index`` of a coinbase input (its ``prev_txid`` is 32 zero bytes)."""
 NULL_TXID = bytes(HASH_SIZE)
-SEQUENCE_FINAL = 0xFFFFFFFF
-WITNESS_SCALE_FACTOR = 4
 MAX_BLOCK_WEIGHT = 4_000_000
 MIN_INPUT_SIZE = HASH_SIZE + 4 + 1 + 4  # empty scriptSig
 MIN_OUTPUT_SIZE = 8 + 1  # empty scriptPubKey

@@ -1,4 +1,5 @@
-"""The code base stays `ruff check` and `ruff format` clean (STYLE.md), checked in CI."""
+"""The code base stays `ruff check` and `ruff format` clean (rules in pyproject.toml's
+[tool.ruff]), checked in CI."""
 
 import shutil
 import subprocess

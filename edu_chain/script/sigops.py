@@ -18,11 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from edu_chain.script.interpreter import MAX_PUBKEYS_PER_MULTISIG
 from edu_chain.script.opcodes import Opcode
 from edu_chain.script.script import read_op
 from edu_chain.script.verify import is_p2sh, witness_program
 
-MAX_PUBKEYS_PER_MULTISIG = 20
 WITNESS_SCALE_FACTOR = 4
 MAX_BLOCK_SIGOPS_COST = 80_000
 
