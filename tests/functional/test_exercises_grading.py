@@ -64,6 +64,7 @@ MISTAKES = {
     "sighash_sign_z_little": ("sighash_sign", 6, {"z-little-endian"}),
     "double_spend_not_removed": ("double_spend", 4, {"spent-not-removed"}),
     "double_spend_no_chaining": ("double_spend", 2, {"created-outputs-not-added"}),
+    "double_spend_wtxid": ("double_spend", 0, {"txid-includes-witness"}),
     "validate_block_big_endian_size": (
         "validate_block",
         2,
