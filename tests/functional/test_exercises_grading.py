@@ -65,12 +65,9 @@ MISTAKES = {
     "double_spend_not_removed": ("double_spend", 4, {"spent-not-removed"}),
     "double_spend_no_chaining": ("double_spend", 2, {"created-outputs-not-added"}),
     "double_spend_wtxid": ("double_spend", 0, {"txid-includes-witness"}),
-    "validate_block_big_endian_size": (
-        "validate_block",
-        2,
-        {"hash-read-big-endian", "size-without-header"},
-    ),
-    "validate_block_no_limit": ("validate_block", 6, {"pow-limit-not-checked"}),
+    "validate_block_big_endian_hash": ("validate_block", 0, {"hash-read-big-endian"}),
+    "validate_block_no_limit": ("validate_block", 7, {"pow-limit-not-checked"}),
+    "validate_block_wtxid_merkle": ("validate_block", 3, {"txid-includes-witness"}),
     "fork_choice_longest": ("fork_choice", 5, {"longest-chain"}),
     "fork_choice_tie_off_by_one": ("fork_choice", 0, {"work-off-by-one", "tie-goes-to-last"}),
 }

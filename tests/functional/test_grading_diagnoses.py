@@ -108,17 +108,22 @@ MATRIX = {
     "ecdsa_mod_p": ("ecdsa", 8, 8, "mod-p-instead-of-n"),
     "ecdsa_opposite_points": ("ecdsa", 8, 8, "opposite-points-not-infinity"),
     "ecdsa_verify_mod_p": ("ecdsa", 8, 8, "verify-arithmetic"),
-    "validate_block_coinbase_anywhere": ("validate_block", 5, 7, "coinbase-position-not-checked"),
-    "validate_block_duplicate_unchecked": ("validate_block", 5, 7, "duplicate-not-detected"),
-    "validate_block_no_limit": ("validate_block", 6, 6, "pow-limit-not-checked"),
-    "validate_block_second_coinbase": ("validate_block", 5, 5, "second-coinbase-accepted"),
-    "validate_block_strict_size": ("validate_block", 7, 9, "size-limit-off-by-one"),
-    "validate_block_big_endian_size": (
+    "validate_block_amount_unsigned": ("validate_block", 8, 8, "amount-read-unsigned"),
+    "validate_block_big_endian_hash": ("validate_block", 0, 2, "hash-read-big-endian"),
+    "validate_block_coinbase_anywhere": ("validate_block", 6, 8, "coinbase-position-not-checked"),
+    "validate_block_duplicate_unchecked": ("validate_block", 6, 8, "duplicate-not-detected"),
+    "validate_block_full_weight": ("validate_block", 7, 9, "witness-not-discounted"),
+    "validate_block_input_duplicate_unchecked": (
         "validate_block",
-        2,
-        2,
-        ("hash-read-big-endian", "size-without-header"),
+        7,
+        9,
+        "input-duplicate-not-detected",
     ),
+    "validate_block_no_limit": ("validate_block", 7, 9, "pow-limit-not-checked"),
+    "validate_block_second_coinbase": ("validate_block", 6, 8, "second-coinbase-accepted"),
+    "validate_block_strict_size": ("validate_block", 7, 9, "size-limit-off-by-one"),
+    "validate_block_total_unchecked": ("validate_block", 8, 8, "output-total-not-checked"),
+    "validate_block_wtxid_merkle": ("validate_block", 3, 5, "txid-includes-witness"),
     # Two mistakes in one file: each is named, in its own group.
     "base58check_single_sha_unchecked": (
         "base58check",
@@ -196,6 +201,10 @@ WORDS = {
     "second-coinbase-accepted": "FIRST",
     "size-limit-off-by-one": ">=",
     "pow-limit-not-checked": "limit",
+    "witness-not-discounted": "witness byte once",
+    "amount-read-unsigned": "SIGNED",
+    "output-total-not-checked": "running total",
+    "input-duplicate-not-detected": "outpoint twice",
 }
 FULLY_DIAGNOSED = {
     "sha256",
