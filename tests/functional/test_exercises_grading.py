@@ -242,3 +242,43 @@ def test_a_helper_left_to_paste_is_named_in_the_message():
     assert result.points == 0
     assert "paste bits_to_target from the target exercise" in result.message
     assert "retarget: follow steps" not in result.message
+
+
+def _real_transactions() -> list[bytes]:
+    """Real transactions (rust-bitcoin's tests: legacy, segwit, P2SH-P2WSH multisig) and the
+    genesis coinbase: what the starters' given reader must handle like the library."""
+    import json
+
+    from edu_chain.grading.specs.validate_block import GENESIS_COINBASE
+
+    data = json.loads((ROOT / "tests" / "fixtures" / "real_transactions.json").read_text())
+    hexes = [entry["hex"] for entry in data["with_ids"]]
+    hexes += [data["mainnet_spend"]["spending"], *data["mainnet_spend"]["spent"]]
+    hexes += [entry["hex"] for entry in data["with_weights"]["transactions"]]
+    return [GENESIS_COINBASE, *map(bytes.fromhex, hexes)]
+
+
+@pytest.mark.parametrize("exercise_id", ["double_spend", "validate_block"])
+def test_the_starters_given_transaction_reader_agrees_with_the_library(exercise_id):
+    """The starters hand students a stdlib parse_tx / serialize_legacy: on real transactions
+    its fields, its txid (without witness) and the weight it implies are the library's."""
+    from edu_chain.tx import Transaction
+
+    starter: dict[str, Any] = {}
+    exec((ROOT / "exercises" / exercise_id / "starter.py").read_text(), starter)
+    for raw in _real_transactions():
+        tx = Transaction.parse(raw)
+        fields = starter["parse_tx"](raw)
+        assert fields["segwit"] == tx.has_witness
+        assert fields["inputs"] == [
+            [i.outpoint.txid, i.outpoint.index, i.script_sig, i.sequence] for i in tx.inputs
+        ]
+        assert fields["outputs"] == [[o.amount, o.script_pubkey] for o in tx.outputs]
+        assert fields["witnesses"] == (
+            [list(i.witness) for i in tx.inputs] if tx.has_witness else []
+        )
+        legacy = starter["serialize_legacy"](fields)
+        assert legacy == tx.serialize_legacy()
+        assert 3 * len(legacy) + len(raw) == tx.weight
+        if exercise_id == "double_spend":
+            assert starter["txid"](raw) == tx.txid
