@@ -16,13 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import pytest
+from edu_chain.chain.signatures import parallel_signature_verifier, serial_signature_verifier
 
 from edu_chain.block import Block
 from edu_chain.chain.builder import ChainBuilder
 from edu_chain.chain.coins import Coin
 from edu_chain.chain.params import ChainParams
 from edu_chain.chain.rules import check_tx_inputs
-from edu_chain.chain.signatures import parallel_signature_verifier, serial_signature_verifier
 from edu_chain.errors import BlockValidationError, TxValidationError, ValidationError
 from edu_chain.keys import N, PrivateKey, Signature
 from edu_chain.mempool import Mempool

@@ -18,7 +18,8 @@ from edu_chain.chain.params import ChainParams
 from edu_chain.errors import BlockValidationError
 from edu_chain.pow import mine
 from edu_chain.pow.target import block_work
-from edu_chain.teaching_tx import OutPoint
+from edu_chain.script.standard import p2wpkh
+from edu_chain.tx import OutPoint
 
 HARDER = replace(ChainParams.for_tests(), genesis_bits=0x1F7FFFFF, genesis_nonce=0)
 
@@ -44,9 +45,9 @@ def test_connecting_blocks_updates_tip_work_and_utxos(builder: ChainBuilder):
     assert chain.tip.chainwork == sum(block_work(b.header.bits) for b in blocks) + block_work(
         chain.params.genesis_bits
     )
-    assert chain.balance(builder.pubkey_hash) == 3 * chain.params.block_subsidy(1)
+    assert chain.balance(builder.script_pubkey) == 3 * chain.params.block_subsidy(1)
     for height, block in enumerate(blocks, start=1):
-        coin = chain.get_coin(OutPoint(block.transactions[0].txid(), 0))
+        coin = chain.get_coin(OutPoint(block.transactions[0].txid, 0))
         assert coin is not None and coin.height == height and coin.is_coinbase
     assert chain.block_at(2) == blocks[1]
     assert chain.check_consistency().ok
@@ -217,7 +218,7 @@ def test_median_time_past_is_the_median_of_eleven(builder: ChainBuilder):
 def test_block_template_mines_into_a_valid_block(builder: ChainBuilder):
     builder.mine_blocks(1)
     chain = builder.chain
-    template = chain.block_template(builder.pubkey_hash, extra=b"template")
+    template = chain.block_template(builder.script_pubkey, extra=b"template")
     assert template.header.prev_hash == chain.tip.hash
     assert template.header.bits == chain.next_bits(chain.tip)
     assert template.header.timestamp > chain.median_time_past(chain.tip)
@@ -228,11 +229,11 @@ def test_block_template_mines_into_a_valid_block(builder: ChainBuilder):
 
 def test_find_tx_and_address_index(builder: ChainBuilder):
     builder.mine_blocks(4)
-    tx = builder.pay(b"\x11" * 20, 12_345)
+    tx = builder.pay(p2wpkh(b"\x11" * 20), 12_345)
     block = builder.mine_block([tx])
-    found, entry = builder.chain.find_tx(tx.txid())
+    found, entry = builder.chain.find_tx(tx.txid)
     assert found == tx and entry.hash == block.hash()
-    assert builder.chain.balance(b"\x11" * 20) == 12_345
+    assert builder.chain.balance(p2wpkh(b"\x11" * 20)) == 12_345
     assert builder.chain.find_tx(bytes(32)) is None
 
 
@@ -314,8 +315,8 @@ def test_readers_and_a_writer_in_threads(builder: ChainBuilder):
                 chain.fork_tree()
                 chain.stale_tips()
                 render_fork_tree(chain)
-                pool.block_template(builder.pubkey_hash)
-                chain.utxos_for(builder.pubkey_hash)
+                pool.block_template(builder.script_pubkey)
+                chain.utxos_for(builder.script_pubkey)
         except BaseException as exc:  # reported to the main thread
             errors.append(exc)
 
