@@ -14,19 +14,22 @@ code                               meaning
                                    (first seen wins; no replace-by-fee here)
 ``non-final``                      its locktime is not reached by the next block
 ``non-BIP68-final``                a relative lock (BIP68) of an input has not expired
-``version``, ``tx-size``,          relay policy (:mod:`edu_chain.policy`): standard output
-``scriptpubkey``, ``dust``, ...    templates, dust, push-only scriptSigs of standard size...
+``scriptpubkey``                   an output is not a standard template (policy.py)
+``dust``                           an output is worth less than spending it would cost
+``scriptsig-not-pushonly``         a scriptSig runs opcodes instead of pushing data
 ``bad-txns-nonstandard-inputs``    a spent output is non-standard (policy.py)
-``non-mandatory-script-verify-     the scripts pass the consensus flags but not the policy
-flag (...)``                       ones (STANDARD_FLAGS: LOW_S, NULLFAIL, CLEANSTACK...)
+non-mandatory-script-verify-flag   the scripts pass the consensus flags but not the policy
+(...)                              ones (STANDARD_FLAGS: LOW_S, NULLFAIL, CLEANSTACK...)
 ``min-relay-fee-not-met``          fee rate below ``min_fee_rate`` satoshis per virtual byte
 ``mempool-full``                   the pool reached ``max_bytes`` and the newcomer does not
                                    pay a higher fee rate than what it would evict
 =================================  ========================================================
 
 plus every consensus code of :mod:`edu_chain.chain.rules` (``bad-txns-...``,
-``mandatory-script-verify-flag-failed (...)``), with the same meaning as in a block.  Fee
-rates are per *virtual* byte (``tx.vsize``: witness bytes count a quarter), as in Core.
+``mandatory-script-verify-flag-failed (...)``), with the same meaning as in a block, and
+the rest of relay policy's codes (see :mod:`edu_chain.policy`: ``version``, the size limits
+``tx-size`` and ``scriptsig-size``, ``multi-op-return`` and ``bad-witness-nonstandard``).
+Fee rates are per *virtual* byte (``tx.vsize``: witness bytes count a quarter), as in Core.
 
 The pool follows the chain through its events (:class:`~edu_chain.chain.ChainEvent`): a connected
 block removes its transactions and everything that conflicts with them; a reorg puts the
@@ -175,14 +178,15 @@ class Mempool:
                 "transaction of a block, never on their own",
             )
         if self.require_standard:
-            policy.check_standard(tx)
+            self._policy(tx, policy.check_standard, tx)
         tip = self.chain.tip
         tip_median_time = self.chain.median_time_past(tip)
         if not rules.is_final(tx, tip.height + 1, tip_median_time):
             raise TxValidationError(
                 "non-final",
                 f"transaction {tx.id} locktime {tx.locktime} is not reached by the next block "
-                f"(height {tip.height + 1}, median-time-past {tip_median_time})",
+                f"(height {tip.height + 1}, median-time-past {tip_median_time}): expected a "
+                "locktime below those, or every input's sequence 0xffffffff",
             )
         txid = tx.txid
         if txid in self.entries:
@@ -208,7 +212,7 @@ class Mempool:
             )
         coins = rules.spent_coins(tx, self)
         if self.require_standard:
-            policy.check_standard_inputs(tx, [coin.output for coin in coins])
+            self._policy(tx, policy.check_standard_inputs, tx, [c.output for c in coins])
         fee = rules.check_tx_inputs(tx, coins, tip.height + 1, self.params)
         self._check_sequence_locks(tx, coins)
         size, vsize = tx.size, tx.vsize
@@ -227,6 +231,14 @@ class Mempool:
         for tx_in in tx.inputs:
             self.spenders[tx_in.outpoint] = txid
         return entry
+
+    @staticmethod
+    def _policy(tx: Transaction, check: Callable, *args) -> None:
+        """Run a policy.py check; its refusal names the transaction, as every refusal does."""
+        try:
+            check(*args)
+        except TxValidationError as exc:
+            raise TxValidationError(exc.code, f"transaction {tx.id}: {exc.message}") from None
 
     def _check_sequence_locks(self, tx: Transaction, coins: list[Coin]) -> None:
         """BIP68 for the next block: ``non-BIP68-final`` while a relative lock holds."""

@@ -50,9 +50,7 @@ class Coin:
 
     def serialize(self) -> bytes:
         return (
-            self.output.serialize()
-            + uint32_le(self.height)
-            + bytes([1 if self.is_coinbase else 0])
+            self.output.serialize() + uint32_le(self.height) + bytes([1 if self.is_coinbase else 0])
         )
 
     @classmethod

@@ -51,6 +51,7 @@ from edu_chain.block import Block, BlockHeader
 from edu_chain.chain import segwit
 from edu_chain.chain.coins import Coin, CoinView
 from edu_chain.chain.params import ChainParams
+from edu_chain.encoding import encode_varint
 from edu_chain.errors import BlockValidationError, TxValidationError, ValidationError
 from edu_chain.hashing import display_hex
 from edu_chain.merkle import merkle_root
@@ -278,11 +279,12 @@ def check_block(block: Block, params: ChainParams) -> None:
                 f"position {position}): expected every transaction at most once",
             )
         seen.add(txid)
-    size = len(block.serialize())
+    size = 80 + len(encode_varint(len(txs))) + sum(_stripped_size(tx) for tx in txs)
     if size > params.max_block_size:
         raise BlockValidationError(
             "bad-blk-length",
-            f"block {block.id} is {size} bytes: expected at most {params.max_block_size}",
+            f"block {block.id} is {size} bytes without witnesses: expected at most "
+            f"{params.max_block_size}",
         )
     if not txs[0].is_coinbase():
         raise BlockValidationError(
@@ -445,7 +447,9 @@ def script_failure(
     """Core's reject reason for a failed script: ``mandatory-script-verify-flag-failed (...)``
     for a consensus flag, ``non-mandatory-script-verify-flag (...)`` for a policy-only one,
     with Core's sentence for the script error in the brackets."""
-    prefix = "mandatory-script-verify-flag-failed" if mandatory else "non-mandatory-script-verify-flag"
+    prefix = (
+        "mandatory-script-verify-flag-failed" if mandatory else "non-mandatory-script-verify-flag"
+    )
     why = SCRIPT_ERRORS.get(code, code)
     return TxValidationError(
         f"{prefix} ({why})",

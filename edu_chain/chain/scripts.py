@@ -19,6 +19,7 @@ computed once per transaction, not once per input.  Both verifiers give the same
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -95,33 +96,60 @@ def serial_script_verifier(
     return _verify_chunk(_group_by_transaction(jobs), flags)
 
 
+class ParallelScriptVerifier:
+    """Spreads script checks over a pool of workers that lives as long as the verifier (so a
+    node pays for starting processes once, not once per block).  See
+    :func:`parallel_script_verifier`."""
+
+    def __init__(self, workers: int, executor: str, flags: frozenset[str], min_jobs: int):
+        self.workers, self.executor, self.flags, self.min_jobs = workers, executor, flags, min_jobs
+        self._pool: ThreadPoolExecutor | ProcessPoolExecutor | None = None
+
+    def __call__(self, jobs: Sequence[ScriptJob]) -> list[ScriptFailure | None]:
+        groups = _group_by_transaction(jobs)
+        if self.executor == "serial" or self.workers <= 1 or len(jobs) < self.min_jobs:
+            return [
+                r
+                for chunk in _chunks(groups, len(jobs), self.workers * 4)
+                for r in _verify_chunk(chunk, self.flags)
+            ]
+        if self._pool is None:
+            pool_class = ThreadPoolExecutor if self.executor == "thread" else ProcessPoolExecutor
+            self._pool = pool_class(max_workers=self.workers)
+            weakref.finalize(self, self._pool.shutdown, wait=False, cancel_futures=True)
+        chunks = _chunks(groups, len(jobs), self.workers * 4)
+        results = self._pool.map(_verify_chunk, chunks, [self.flags] * len(chunks))
+        return [result for chunk in results for result in chunk]
+
+    def close(self) -> None:
+        """Stop the workers (they also stop when the verifier is garbage-collected)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
 def parallel_script_verifier(
     workers: int | None = None,
     *,
     executor: str = "auto",
     flags: frozenset[str] = CONSENSUS_FLAGS,
-) -> Verifier:
+    min_jobs: int = _MIN_PARALLEL,
+) -> ParallelScriptVerifier:
     """A verifier that spreads a block's script checks over ``workers`` (default: every CPU).
 
     ``executor``: ``"process"`` (the interpreter is Python and holds the GIL, so ``"auto"``
-    means processes), ``"thread"`` or ``"serial"`` (one chunk after another in this process:
-    the same chunking without the parallelism, for measuring).  Answers never depend on it.
+    means processes), ``"thread"`` or ``"serial"`` (the same chunks, one after another in
+    this process: the chunking without the parallelism, for measuring).  Answers never
+    depend on it.  Fewer than ``min_jobs`` inputs are checked here, in this process: handing
+    them to workers would cost more than it saves.  The workers start at the first large
+    block and are reused for the next ones.
     """
     if executor not in _EXECUTORS:
         raise ValueError(f"executor must be one of {', '.join(_EXECUTORS)}, got {executor!r}")
     count = workers or os.cpu_count() or 1
-
-    def verify(jobs: Sequence[ScriptJob]) -> list[ScriptFailure | None]:
-        groups = _group_by_transaction(jobs)
-        if executor == "serial" or count <= 1 or len(jobs) < _MIN_PARALLEL:
-            return _verify_chunk(groups, flags)
-        chunks = _chunks(groups, len(jobs), count * 4)
-        pool_class = ThreadPoolExecutor if executor == "thread" else ProcessPoolExecutor
-        with pool_class(max_workers=count) as pool:
-            results = pool.map(_verify_chunk, chunks, [flags] * len(chunks))
-            return [result for chunk in results for result in chunk]
-
-    return verify
+    return ParallelScriptVerifier(
+        count, "process" if executor == "auto" else executor, flags, min_jobs
+    )
 
 
 def _chunks(groups: list, total: int, pieces: int) -> list[list]:
