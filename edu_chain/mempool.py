@@ -217,10 +217,11 @@ class Mempool:
         self._check_sequence_locks(tx, coins)
         size, vsize = tx.size, tx.vsize
         if not bypass_limits and fee < self.min_fee_rate * vsize:
+            least = math.ceil(self.min_fee_rate * vsize)
             raise TxValidationError(
                 "min-relay-fee-not-met",
                 f"transaction {tx.id} pays a fee of {fee} for {vsize} virtual bytes: expected "
-                f"at least {self.min_fee_rate:g} per vbyte = {math.ceil(self.min_fee_rate * vsize)}",
+                f"at least {self.min_fee_rate:g} per vbyte = {least}",
             )
         self._check_scripts(tx, coins)
         if not bypass_limits:

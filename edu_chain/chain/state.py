@@ -12,10 +12,11 @@ This is Bitcoin Core's ``ChainstateManager`` in miniature (``src/validation.cpp`
 * **Orphans.**  A block whose parent is unknown is kept in memory (up to ``max_orphans``) and
   processed as soon as the parent arrives.
 * **Connecting** a block checks it against the UTXO set (inputs exist, maturity, amounts,
-  BIP68 relative locks, sigop cost, every input's scripts, coinbase amount), then spends its inputs and adds its outputs, saving the spent
-  coins as *undo data*.  **Disconnecting** reverses that with the undo data.  The bookkeeping
-  of one block lives in :mod:`~edu_chain.chain.connect`; this module decides which blocks to
-  connect and commits each one's changes.
+  BIP68 relative locks, sigop cost, every input's scripts, coinbase amount), then spends its
+  inputs and adds its outputs, saving the spent coins as *undo data*.  **Disconnecting**
+  reverses that with the undo data.  The bookkeeping of one block lives in
+  :mod:`~edu_chain.chain.connect`; this module decides which blocks to connect and commits
+  each one's changes.
 * **Reorg.**  When another branch gets more work, the node disconnects blocks back to the fork
   point and connects the other branch.  If a block of that branch turns out invalid it is
   marked invalid (with its descendants) and the node returns to the best valid chain.

@@ -1,7 +1,8 @@
 """``benchmarks/chain.py`` runs from a checkout and prints the JSON keys its docstring lists.
 
-A smoke test at a tiny size (2 blocks of 5 transactions of 2 segwit inputs): the figures are for people, the
-script's own assertion checks that every verifier connected the same blocks to the same tip.
+A smoke test at a tiny size (2 blocks of 5 transactions of 2 segwit inputs): the figures are
+for people, the script's own assertion checks that every verifier connected the same blocks to
+the same tip.
 """
 
 from __future__ import annotations
