@@ -40,6 +40,7 @@ from edu_chain.wallet.multisig import multisig_coins as multisig_coins
 from edu_chain.wallet.selection import DEFAULT_FEE_RATE as DEFAULT_FEE_RATE
 from edu_chain.wallet.selection import MAX_DATA_SIZE as MAX_DATA_SIZE
 from edu_chain.wallet.selection import OwnedCoin as OwnedCoin
+from edu_chain.wallet.selection import data_script as data_script
 from edu_chain.wallet.selection import estimate_vsize as estimate_vsize
 from edu_chain.wallet.selection import fee_for as fee_for
 from edu_chain.wallet.selection import select_coins as select_coins
@@ -64,6 +65,7 @@ __all__ = [
     "Wallet",
     "WalletError",
     "create_psbt",
+    "data_script",
     "decode_address",
     "estimate_vsize",
     "fee_for",

@@ -139,6 +139,7 @@ class Multisig:
             "type": self.address_type,
             "pubkeys": [key.hex() for key in self.pubkeys],
             "address": self.address,
+            "script_pubkey": self.script_pubkey.hex(),
             "script": self.script.hex(),
         }
         if self.redeem_script is not None:
