@@ -336,3 +336,36 @@ def test_readers_and_a_writer_in_threads(builder: ChainBuilder):
             thread.join()
     assert errors == []
     assert chain.check_consistency().ok
+
+
+def test_wallet_spends_from_the_real_chain_state():
+    """The wallet plugged into the chain's UTXO set (owner index by script_pubkey): immature
+    coinbases are skipped, and its segwit payment is accepted into a block (the consensus
+    rules, scripts included, are the oracle)."""
+    from edu_chain.keys import PrivateKey
+    from edu_chain.wallet import InsufficientFundsError, Wallet
+
+    alice, bob = PrivateKey(0xA11CE), PrivateKey(0xB0B)
+    wallet = Wallet("unused.json", [alice])
+    builder = ChainBuilder(ChainParams.for_tests(), key=alice)
+    assert builder.script_pubkey == wallet.script_pubkeys[0]  # both P2WPKH of Alice's key
+    params = builder.params
+    builder.mine_blocks(params.coinbase_maturity + 2)  # some coinbases mature, some not
+    chain = builder.chain
+    every = wallet.coins(chain)
+    spendable = wallet.coins(chain, spendable_only=True)
+    assert len(every) == chain.height  # one coinbase per block after genesis
+    assert len(spendable) == chain.height + 1 - params.coinbase_maturity
+    assert wallet.balance(chain) == sum(c.amount for c in every) == chain.balance(
+        builder.script_pubkey
+    )
+    amount = sum(c.amount for c in spendable) - 5_000  # needs every mature coin
+    bob_wallet = Wallet("unused-too.json", [bob])
+    tx = wallet.build_payment(chain, bob_wallet.address, amount, fee=5_000)
+    assert {i.outpoint for i in tx.inputs} == {c.outpoint for c in spendable}
+    assert all(len(i.witness) == 2 for i in tx.inputs)  # P2WPKH: signature, public key
+    block = builder.mine_block([tx])
+    assert chain.tip.hash == block.hash()
+    assert bob_wallet.balance(chain) == amount
+    with pytest.raises(InsufficientFundsError):
+        wallet.build_payment(chain, bob_wallet.address, every[0].amount * chain.height)
