@@ -32,7 +32,8 @@ from edu_chain.chain.builder import ChainBuilder
 from edu_chain.keys import PrivateKey
 from edu_chain.mempool import Mempool
 from edu_chain.node.service import CHAIN_FILE
-from edu_chain.teaching_tx import OutPoint, Transaction
+from edu_chain.script.standard import p2wpkh
+from edu_chain.tx import OutPoint, Transaction
 from tests.functional.harness import NodeProcess, wait_until
 
 FANOUT = 100  # outputs per fan-out transaction (stays under the unit-test max_tx_size)
@@ -52,13 +53,13 @@ def build_chain(path: Path, blocks: int, txs: int) -> tuple[list[Transaction], l
     for outpoint, coin in coins[:fanouts_needed]:
         fee = 10_000
         share = (coin.amount - fee) // FANOUT
-        fanouts.append(builder.spend([(outpoint, coin)], [(builder.pubkey_hash, share)] * FANOUT))
+        fanouts.append(builder.spend([(outpoint, coin)], [(builder.script_pubkey, share)] * FANOUT))
     made.append(builder.mine_block(fanouts))
     made.append(builder.mine_block())
-    payee = PrivateKey(0xB0B).public_key.pubkey_hash()
+    payee = p2wpkh(PrivateKey(0xB0B).public_key.pubkey_hash())
     spends = []
     for fanout in fanouts:
-        txid = fanout.txid()
+        txid = fanout.txid
         for index, output in enumerate(fanout.outputs):
             if len(spends) == txs:
                 break
@@ -134,7 +135,7 @@ def measure(blocks: int, txs: int, repeats: int) -> dict:
             wait_until(lambda: b.tip()["hash"] == a.tip()["hash"], timeout=600, what="sync")
             started = time.perf_counter()
             for tx in spends:
-                a.post("/api/tx", {"hex": tx.hex()})
+                a.post("/api/tx", {"hex": tx.serialize().hex()})
             submit_seconds = time.perf_counter() - started
             wait_until(
                 lambda: len(b.get("/api/mempool")["transactions"]) == len(spends),

@@ -278,8 +278,9 @@ def _hexish(value: object) -> str:
 def transaction_html(tx: Any) -> str:
     """A transaction's id, inputs (the outpoints they spend) and outputs (amount, recipient).
 
-    Read by duck typing: ``txid()``, ``inputs`` with ``outpoint`` (``txid``, ``index``) and
-    ``outputs`` with ``amount`` and ``pubkey_hash`` (or ``address``).
+    Read by duck typing: ``txid``, ``inputs`` with ``outpoint`` (``txid``, ``index``) and
+    ``script_sig`` / ``witness`` (or a teaching-format ``signature``), and ``outputs`` with
+    ``amount`` and ``address`` (or the ``script_pubkey`` when it has no address).
     """
     inputs = list(_first_attr(tx, ("inputs", "vin"), ()))
     outputs = list(_first_attr(tx, ("outputs", "vout"), ()))
@@ -291,11 +292,14 @@ def transaction_html(tx: Any) -> str:
             continue
         spent = _first_attr(outpoint, ("txid", "hash"), "?")
         vout = _first_attr(outpoint, ("index", "vout", "n"), "?")
-        signed = "signed" if _first_attr(txin, ("signature",), b"") else "NOT signed"
+        proof = [_first_attr(txin, (name,), b"") for name in ("signature", "script_sig", "witness")]
+        signed = "signed" if any(proof) else "NOT signed"
         rows.append((f"in {index}", f"spends {_hexish(spent)}:{vout}", signed))
     for index, txout in enumerate(outputs):
         amount = _first_attr(txout, ("amount", "value"), "?")
-        to = _first_attr(txout, ("address", "pubkey_hash", "pkh"), "?")
+        to = _first_attr(txout, ("address", "pubkey_hash", "pkh"), None)
+        if to is None:
+            to = _first_attr(txout, ("script_pubkey",), "?")
         rows.append(
             (
                 f"out {index}",
@@ -303,7 +307,7 @@ def transaction_html(tx: Any) -> str:
                 f"{amount:,}" if isinstance(amount, int) else amount,
             )
         )
-    txid = tx.txid()
+    txid = _first_attr(tx, ("txid",), "?")
     return table_html(rows, header=("", "", "amount"), title=f"Transaction {_hexish(txid)}")
 
 
@@ -318,7 +322,9 @@ def utxo_set_html(coins: Iterable[tuple[Any, Any]], *, title: str = "Unspent out
         output = getattr(coin, "output", coin)
         amount = _first_attr(output, ("amount", "value"), 0)
         total += amount if isinstance(amount, int) else 0
-        owner = _first_attr(output, ("address", "pubkey_hash"), "?")
+        owner = _first_attr(output, ("address", "pubkey_hash"), None)
+        if owner is None:
+            owner = _first_attr(output, ("script_pubkey",), "?")
         origin = "coinbase" if getattr(coin, "is_coinbase", False) else ""
         height = getattr(coin, "height", "")
         rows.append((str(outpoint), _hexish(owner), f"{amount:,}", height, origin))

@@ -14,7 +14,7 @@ the wrong content".
      +-- KeyFormatError (+ ValueError)    a key, signature or address is malformed
      +-- MiningError                      the miner cannot run the job it was given
      +-- StoreError                       (chain/store.py) the chain database is unusable
-     +-- WalletError                      (wallet.py) keystore or payment problems
+     +-- WalletError                      (wallet/) keystore or payment problems
      +-- NodeError                        a node, peer or testnet operation failed
      |                                    (TestnetError, PeerError, FaucetError in node/)
      +-- GradingError                     an exercise manifest or submission set is unusable

@@ -12,13 +12,24 @@ code                               meaning
 ``txn-already-known``              the transaction is already confirmed
 ``txn-mempool-conflict``           another pool transaction already spends one of its inputs
                                    (first seen wins; no replace-by-fee here)
-``min-relay-fee-not-met``          fee rate below ``min_fee_rate`` base units per byte
+``non-final``                      its locktime is not reached by the next block
+``non-BIP68-final``                a relative lock (BIP68) of an input has not expired
+``scriptpubkey``                   an output is not a standard template (policy.py)
+``dust``                           an output is worth less than spending it would cost
+``scriptsig-not-pushonly``         a scriptSig runs opcodes instead of pushing data
+``bad-txns-nonstandard-inputs``    a spent output is non-standard (policy.py)
+non-mandatory-script-verify-flag   the scripts pass the consensus flags but not the policy
+(...)                              ones (STANDARD_FLAGS: LOW_S, NULLFAIL, CLEANSTACK...)
+``min-relay-fee-not-met``          fee rate below ``min_fee_rate`` satoshis per virtual byte
 ``mempool-full``                   the pool reached ``max_bytes`` and the newcomer does not
                                    pay a higher fee rate than what it would evict
 =================================  ========================================================
 
 plus every consensus code of :mod:`edu_chain.chain.rules` (``bad-txns-...``,
-``bad-signature...``), with the same meaning as in a block.
+``mandatory-script-verify-flag-failed (...)``), with the same meaning as in a block, and
+the rest of relay policy's codes (see :mod:`edu_chain.policy`: ``version``, the size limits
+``tx-size`` and ``scriptsig-size``, ``multi-op-return`` and ``bad-witness-nonstandard``).
+Fee rates are per *virtual* byte (``tx.vsize``: witness bytes count a quarter), as in Core.
 
 The pool follows the chain through its events (:class:`~edu_chain.chain.ChainEvent`): a connected
 block removes its transactions and everything that conflicts with them; a reorg puts the
@@ -26,7 +37,7 @@ transactions of disconnected blocks back if they are still valid on the new chai
 only: a block already held them, so the relay fee and the size limit are waived, and the pool
 is trimmed to size afterwards, as Bitcoin Core does).
 
-:meth:`Mempool.block_template` picks transactions by fee rate (fee per byte, highest first),
+:meth:`Mempool.block_template` picks transactions by fee rate (fee per vbyte, highest first),
 never before a pool parent it depends on, until the block is full.
 """
 
@@ -38,16 +49,21 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from edu_chain import policy
 from edu_chain.chain import rules
 from edu_chain.chain.coins import Coin
 from edu_chain.chain.index import ChainEvent
+from edu_chain.chain.scripts import check_input_script
 from edu_chain.chain.state import ChainState
 from edu_chain.errors import TxValidationError
 from edu_chain.hashing import display_hex
+from edu_chain.script.flags import CONSENSUS_FLAGS, STANDARD_FLAGS
+from edu_chain.script.sighash import SighashCache
+from edu_chain.tx import OutPoint
 
 if TYPE_CHECKING:  # pragma: no cover
     from edu_chain.block import Block
-    from edu_chain.teaching_tx import OutPoint, Transaction
+    from edu_chain.tx import Transaction
 
 TEMPLATE_RESERVED_BYTES = 1_000  # room for the header and the coinbase in a block template
 
@@ -59,20 +75,22 @@ class MempoolEntry:
     tx: Transaction
     txid: bytes  # internal order
     fee: int  # base units: inputs - outputs
-    size: int  # bytes of serialization
+    size: int  # bytes of serialization (witnesses included)
     accepted_at: int  # unix time
     sequence: int  # arrival order
+    vsize: int = 0  # virtual bytes (weight / 4): what the fee rate is per
 
     @property
     def fee_rate(self) -> float:
-        """Fee per byte, the miner's sort key."""
-        return self.fee / self.size
+        """Fee per virtual byte, the miner's sort key."""
+        return self.fee / (self.vsize or self.size)
 
     def to_dict(self) -> dict:
         return {
             "txid": display_hex(self.txid),
             "fee": self.fee,
             "size": self.size,
+            "vsize": self.vsize,
             "fee_rate": round(self.fee_rate, 3),
             "accepted_at": self.accepted_at,
         }
@@ -88,8 +106,10 @@ class Mempool:
         min_fee_rate: float = 1.0,
         max_bytes: int = 5_000_000,
         clock: Callable[[], float] | None = None,
+        require_standard: bool = True,
     ) -> None:
         self.chain = chain
+        self.require_standard = require_standard  # Core's -acceptnonstdtxs=0
         self.params = chain.params
         self.min_fee_rate = min_fee_rate
         self.max_bytes = max_bytes
@@ -157,9 +177,18 @@ class Mempool:
                 f"transaction {tx.id} is a coinbase: those are only valid as the first "
                 "transaction of a block, never on their own",
             )
+        if self.require_standard:
+            self._policy(tx, policy.check_standard, tx)
         tip = self.chain.tip
-        rules.check_final(tx, tip.height + 1, self.chain.median_time_past(tip))
-        txid = tx.txid()
+        tip_median_time = self.chain.median_time_past(tip)
+        if not rules.is_final(tx, tip.height + 1, tip_median_time):
+            raise TxValidationError(
+                "non-final",
+                f"transaction {tx.id} locktime {tx.locktime} is not reached by the next block "
+                f"(height {tip.height + 1}, median-time-past {tip_median_time}): expected a "
+                "locktime below those, or every input's sequence 0xffffffff",
+            )
+        txid = tx.txid
         if txid in self.entries:
             raise TxValidationError(
                 "txn-already-in-mempool", f"transaction {tx.id} is already in the mempool"
@@ -182,23 +211,64 @@ class Mempool:
                 f"at height {height}",
             )
         coins = rules.spent_coins(tx, self)
+        if self.require_standard:
+            self._policy(tx, policy.check_standard_inputs, tx, [c.output for c in coins])
         fee = rules.check_tx_inputs(tx, coins, tip.height + 1, self.params)
-        size = tx.size()
-        if not bypass_limits and fee < self.min_fee_rate * size:
+        self._check_sequence_locks(tx, coins)
+        size, vsize = tx.size, tx.vsize
+        if not bypass_limits and fee < self.min_fee_rate * vsize:
+            least = math.ceil(self.min_fee_rate * vsize)
             raise TxValidationError(
                 "min-relay-fee-not-met",
-                f"transaction {tx.id} pays a fee of {fee} for {size} bytes: expected at least "
-                f"{self.min_fee_rate:g} per byte = {math.ceil(self.min_fee_rate * size)}",
+                f"transaction {tx.id} pays a fee of {fee} for {vsize} virtual bytes: expected "
+                f"at least {self.min_fee_rate:g} per vbyte = {least}",
             )
-        rules.check_input_signatures(tx, coins)
+        self._check_scripts(tx, coins)
         if not bypass_limits:
-            self._make_room(tx, size, fee / size)
-        entry = MempoolEntry(tx, txid, fee, size, int(self.clock()), self._sequence)
+            self._make_room(tx, size, fee / vsize)
+        entry = MempoolEntry(tx, txid, fee, size, int(self.clock()), self._sequence, vsize)
         self._sequence += 1
         self.entries[txid] = entry
         for tx_in in tx.inputs:
             self.spenders[tx_in.outpoint] = txid
         return entry
+
+    @staticmethod
+    def _policy(tx: Transaction, check: Callable, *args) -> None:
+        """Run a policy.py check; its refusal names the transaction, as every refusal does."""
+        try:
+            check(*args)
+        except TxValidationError as exc:
+            raise TxValidationError(exc.code, f"transaction {tx.id}: {exc.message}") from None
+
+    def _check_sequence_locks(self, tx: Transaction, coins: list[Coin]) -> None:
+        """BIP68 for the next block: ``non-BIP68-final`` while a relative lock holds."""
+        active = self.chain.active
+
+        def median_time_at(height: int) -> int:
+            return self.chain.median_time_past(active[min(height, len(active) - 1)])
+
+        try:
+            rules.check_sequence_locks(tx, coins, self.chain.height + 1, median_time_at)
+        except TxValidationError as exc:
+            raise TxValidationError("non-BIP68-final", exc.message) from None
+
+    def _check_scripts(self, tx: Transaction, coins: list[Coin]) -> None:
+        """Every input's scripts with the policy flags (STANDARD_FLAGS); a failure is then
+        re-checked with the consensus flags alone, as Core does, to tell a policy refusal
+        (``non-mandatory-script-verify-flag``) from an invalid spend (``mandatory-...``)."""
+        flags = STANDARD_FLAGS if self.require_standard else CONSENSUS_FLAGS
+        cache = SighashCache(tx)
+        for index, coin in enumerate(coins):
+            failure = check_input_script(tx, index, coin, flags, cache)
+            if failure is None:
+                continue
+            consensus = check_input_script(tx, index, coin, CONSENSUS_FLAGS, cache)
+            if consensus is None:
+                raise rules.script_failure(
+                    tx, index, failure.code, failure.message, mandatory=False
+                )
+            raise rules.script_failure(tx, index, consensus.code, consensus.message)
 
     def _ancestors(self, tx: Transaction) -> set[bytes]:
         """Pool transactions ``tx`` depends on, directly or through other pool transactions."""
@@ -259,8 +329,6 @@ class Mempool:
                     if self.spenders.get(tx_in.outpoint) == current:
                         del self.spenders[tx_in.outpoint]
                 if with_descendants:
-                    from edu_chain.teaching_tx import OutPoint
-
                     for index in range(len(entry.tx.outputs)):
                         child = self.spenders.get(OutPoint(current, index))
                         if child is not None:
@@ -287,7 +355,7 @@ class Mempool:
 
     def _remove_for_block(self, block: Block) -> None:
         for tx in block.transactions[1:]:
-            self.remove(tx.txid(), with_descendants=False)
+            self.remove(tx.txid, with_descendants=False)
             for tx_in in tx.inputs:  # anything else spending the same coins is now invalid
                 conflict = self.spenders.get(tx_in.outpoint)
                 if conflict is not None:
@@ -343,7 +411,7 @@ class Mempool:
             return chosen, fees
 
     def block_template(
-        self, pubkey_hash: bytes, *, timestamp: int | None = None, extra: bytes = b""
+        self, script_pubkey: bytes, *, timestamp: int | None = None, extra: bytes = b""
     ) -> Block:
         """An unmined block on the tip with the best-paying pool transactions.
 
@@ -353,7 +421,7 @@ class Mempool:
         with self._lock:
             txs, fees = self.select_transactions()
             return self.chain.block_template(
-                pubkey_hash, txs, fees=fees, timestamp=timestamp, extra=extra
+                script_pubkey, txs, fees=fees, timestamp=timestamp, extra=extra
             )
 
     def to_list(self) -> list[dict]:
@@ -362,7 +430,7 @@ class Mempool:
 
 def mine_next_block(
     pool: Mempool,
-    pubkey_hash: bytes,
+    script_pubkey: bytes,
     *,
     backend: str = "auto",
     threads: int | None = None,
@@ -383,7 +451,7 @@ def mine_next_block(
 
     for extra_nonce in range(1_000):
         tag = extra + (extra_nonce.to_bytes(4, "little") if extra_nonce else b"")
-        template = pool.block_template(pubkey_hash, extra=tag)
+        template = pool.block_template(script_pubkey, extra=tag)
         solved = mine(template.header, backend=backend, threads=threads)
         if solved is not None:
             block = replace(template, header=solved)

@@ -175,6 +175,14 @@ class TxOut:
         amount = int.from_bytes(reader.read(8, "amount"), "little", signed=True)
         return cls(amount, reader.var_bytes("script_pubkey"))
 
+    @property
+    def address(self) -> str | None:
+        """The classroom (regtest) address of the script, None when it has none (OP_RETURN,
+        bare multisig, non-standard scripts): see script/address.py."""
+        from edu_chain.script.address import REGTEST, script_pubkey_to_address
+
+        return script_pubkey_to_address(self.script_pubkey, REGTEST)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "value": self.amount / COIN,
@@ -208,6 +216,11 @@ class Transaction:
         for output in self.outputs:
             if not isinstance(output, TxOut):
                 raise TypeError(f"outputs must be TxOut, got {type(output).__name__}")
+
+    def _repr_html_(self) -> str:  # Jupyter's rich display; the drawing lives in display.py
+        from edu_chain.display import transaction_html
+
+        return transaction_html(self)
 
     # --- bytes -----------------------------------------------------------------------------
 

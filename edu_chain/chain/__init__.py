@@ -5,8 +5,10 @@ Modules, lowest first:
     params.py     ChainParams: every consensus constant, the deterministic genesis block
     retarget.py   the difficulty retarget rule (factor-4 clamp)
     coins.py      Coin (an unspent output and its origin), undo data
+    segwit.py     BIP141: witness commitment, block weight, sigop cost
+    coinbase.py   the coinbase transaction (BIP34 height, witness commitment)
     rules.py      header / block / transaction checks with stable reason codes
-    signatures.py checking a block's signatures one by one or in parallel (verify_batch)
+    scripts.py    every input's scripts, one by one or in parallel (consensus flags)
     store.py      ChainStore: SQLite (WAL), one transaction per connected block
     connect.py    how one block changes the UTXO set (spent, created, fees) and back
     index.py      BlockIndexEntry (height, chainwork, status), ChainEvent, SubmitResult
@@ -25,8 +27,8 @@ from edu_chain.chain.index import BlockIndexEntry as BlockIndexEntry
 from edu_chain.chain.index import ChainEvent as ChainEvent
 from edu_chain.chain.index import SubmitResult as SubmitResult
 from edu_chain.chain.params import ChainParams as ChainParams
-from edu_chain.chain.signatures import parallel_signature_verifier as parallel_signature_verifier
-from edu_chain.chain.signatures import serial_signature_verifier as serial_signature_verifier
+from edu_chain.chain.scripts import parallel_script_verifier as parallel_script_verifier
+from edu_chain.chain.scripts import serial_script_verifier as serial_script_verifier
 from edu_chain.chain.state import ChainState as ChainState
 from edu_chain.chain.store import ChainStore as ChainStore
 from edu_chain.chain.store import ConsistencyReport as ConsistencyReport
@@ -40,6 +42,6 @@ __all__ = [
     "Coin",
     "ConsistencyReport",
     "SubmitResult",
-    "parallel_signature_verifier",
-    "serial_signature_verifier",
+    "parallel_script_verifier",
+    "serial_script_verifier",
 ]

@@ -7,12 +7,17 @@ The builder does them all, so a test or a lab can focus on the one thing it brea
 >>> from edu_chain.chain import ChainParams
 >>> from edu_chain.chain.builder import ChainBuilder
 >>> builder = ChainBuilder(ChainParams.for_tests())
->>> blocks = builder.mine_blocks(4)           # 4 blocks paying the builder's key
+>>> blocks = builder.mine_blocks(4)           # 4 blocks paying the builder's key (P2WPKH)
 >>> builder.chain.height
 4
->>> tx = builder.pay(builder.pubkey_hash, 10_000, fee=1_000)   # spends a mature coinbase
+>>> tx = builder.pay(builder.script_pubkey, 10_000, fee=1_000)   # spends a mature coinbase
 >>> builder.mine_block([tx]).transactions[1] == tx
 True
+>>> tx.inputs[0].witness[1] == builder.key.public_key.sec()   # a segwit spend: <sig> <pubkey>
+True
+
+Coins are paid to the key's P2WPKH script (``builder.script_pubkey``) unless a test asks
+for another script; spends are signed with ``Transaction.sign_input`` (script/sign.py).
 
 Timestamps are deterministic (parent timestamp + ``target_spacing``), so difficulty stays at
 the genesis level unless a test passes its own timestamps.  The key is a fixed, well-known
@@ -26,6 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from edu_chain.block import Block, BlockHeader
+from edu_chain.chain.coinbase import coinbase_transaction
 from edu_chain.chain.coins import Coin
 from edu_chain.chain.params import ChainParams
 from edu_chain.chain.state import BlockIndexEntry, ChainState
@@ -33,7 +39,9 @@ from edu_chain.errors import MiningError
 from edu_chain.keys import PrivateKey
 from edu_chain.pow import mine
 from edu_chain.pow.target import bits_to_target
-from edu_chain.teaching_tx import OutPoint, Transaction, TxIn, TxOut
+from edu_chain.script.checker import SEQUENCE_FINAL
+from edu_chain.script.standard import p2wpkh
+from edu_chain.tx import OutPoint, Transaction, TxIn, TxOut
 
 TEST_KEY_SECRET = 0xED0C4A1  # a public, well-known secret: test coins only
 
@@ -53,6 +61,7 @@ class ChainBuilder:
         self.chain = chain or ChainState(self.params, clock=self._clock)
         self.key = key or PrivateKey(TEST_KEY_SECRET)
         self.pubkey_hash = self.key.public_key.pubkey_hash()
+        self.script_pubkey = p2wpkh(self.pubkey_hash)
         self.backend = backend or ("python" if self.params.name == "unit-test" else "auto")
 
     def _clock(self) -> float:
@@ -85,7 +94,7 @@ class ChainBuilder:
         timestamp: int | None = None,
         fees: int | None = None,
         coinbase_amount: int | None = None,
-        pubkey_hash: bytes | None = None,
+        script_pubkey: bytes | None = None,
         extra: bytes = b"",
         mutate: Callable[[Block], Block] | None = None,
         solve: bool = True,
@@ -104,7 +113,8 @@ class ChainBuilder:
         amount = (
             self.params.block_subsidy(height) + fees if coinbase_amount is None else coinbase_amount
         )
-        coinbase = Transaction.coinbase(height, pubkey_hash or self.pubkey_hash, amount, extra)
+        payee = self.script_pubkey if script_pubkey is None else script_pubkey
+        coinbase = coinbase_transaction(height, payee, amount, extra, transactions)
         header = BlockHeader(
             version=1,
             prev_hash=entry.hash,
@@ -166,7 +176,7 @@ class ChainBuilder:
                 else:
                     return 0  # not computable here: the block will say what is wrong
             fees += max(0, total_in - sum(out.amount for out in tx.outputs))
-            txid = tx.txid()
+            txid = tx.txid
             for index, output in enumerate(tx.outputs):
                 created[OutPoint(txid, index)] = output.amount
         return fees
@@ -179,7 +189,7 @@ class ChainBuilder:
         spend_height = self.chain.height + 1
         return [
             (outpoint, coin)
-            for outpoint, coin in self.chain.utxos_for(key.public_key.pubkey_hash())
+            for outpoint, coin in self.chain.utxos_for(p2wpkh(key.public_key.pubkey_hash()))
             if not coin.is_coinbase or spend_height - coin.height >= self.params.coinbase_maturity
         ]
 
@@ -190,32 +200,36 @@ class ChainBuilder:
         *,
         key: PrivateKey | None = None,
         locktime: int = 0,
+        sequence: int = SEQUENCE_FINAL,
+        version: int = 2,
         sign: bool = True,
     ) -> Transaction:
-        """A transaction spending ``coins`` to ``outputs`` = [(pubkey_hash, amount)], signed."""
+        """A transaction spending ``coins`` to ``outputs`` = [(script_pubkey, amount)], each
+        input signed by ``key`` (which must own the coin: P2WPKH, P2PKH, P2PK or P2SH-P2WPKH)."""
         key = key or self.key
         tx = Transaction(
-            1,
-            tuple(TxIn(outpoint) for outpoint, _ in coins),
-            tuple(TxOut(amount, pkh) for pkh, amount in outputs),
+            version,
+            tuple(TxIn(outpoint, sequence=sequence) for outpoint, _ in coins),
+            tuple(TxOut(amount, script) for script, amount in outputs),
             locktime,
         )
         if sign:
             for index, (_, coin) in enumerate(coins):
                 output = coin.output if isinstance(coin, Coin) else coin
-                tx = tx.sign_input(index, key, output)
+                tx = tx.sign_input(index, key, output.script_pubkey, output.amount)
         return tx
 
     def pay(
         self,
-        pubkey_hash: bytes,
+        script_pubkey: bytes,
         amount: int,
         *,
         fee: int = 1_000,
         key: PrivateKey | None = None,
         exclude: set[OutPoint] | None = None,
     ) -> Transaction:
-        """Pay ``amount`` to ``pubkey_hash`` from ``key``'s mature coins, change back to it."""
+        """Pay ``amount`` to ``script_pubkey`` from ``key``'s mature coins, change back to its
+        P2WPKH script."""
         key = key or self.key
         chosen, total = [], 0
         for outpoint, coin in self.spendable_coins(key):
@@ -227,7 +241,7 @@ class ChainBuilder:
                 break
         if total < amount + fee:
             raise ValueError(f"the key owns {total} spendable base units, needs {amount + fee}")
-        outputs = [(pubkey_hash, amount)]
+        outputs = [(script_pubkey, amount)]
         if total > amount + fee:
-            outputs.append((key.public_key.pubkey_hash(), total - amount - fee))
+            outputs.append((p2wpkh(key.public_key.pubkey_hash()), total - amount - fee))
         return self.spend(chosen, outputs, key=key)

@@ -3,7 +3,7 @@
 A *coin* is an unspent transaction output plus the two facts consensus needs about where it
 came from (Bitcoin Core's ``Coin`` in ``src/coins.h``): the height of the block that created
 it (for coinbase maturity) and whether it was a coinbase output.  The UTXO set maps an
-:class:`~edu_chain.teaching_tx.OutPoint` (txid, output index) to its coin.
+:class:`~edu_chain.tx.OutPoint` (txid, output index) to its coin.
 
 Undo data is the list of coins a block spent, in the order its inputs spend them.  Removing
 the block from the chain ("disconnecting") deletes the coins it created and puts these back,
@@ -11,10 +11,12 @@ which is how a reorg rewinds the UTXO set without replaying the chain from genes
 
 Serialization of one coin (used for undo data and the SQLite store)::
 
-    amount       uint64 LE   base units
-    pubkey_hash  20 bytes    hash160 of the owner's compressed public key
-    height       uint32 LE   height of the block that created the output
-    is_coinbase  uint8       1 for a coinbase output, else 0 (any other value is refused)
+    amount         int64 LE      satoshis (as in the output)
+    script_pubkey  CompactSize length + bytes: the output's locking script
+    height         uint32 LE     height of the block that created the output
+    is_coinbase    uint8         1 for a coinbase output, else 0 (any other value is refused)
+
+The first two fields are exactly the output's own serialization (``TxOut.serialize``).
 """
 
 from __future__ import annotations
@@ -23,20 +25,22 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from edu_chain.encoding import ByteReader, encode_varint, uint32_le, uint64_le
+from edu_chain.block import txid_of
+from edu_chain.encoding import ByteReader, encode_varint, uint32_le
 from edu_chain.errors import DecodeError
+from edu_chain.tx import OutPoint, TxOut
 
 if TYPE_CHECKING:  # pragma: no cover
-    from edu_chain.teaching_tx import OutPoint, Transaction, TxOut
+    from edu_chain.tx import Transaction
 
-COIN_SIZE = 8 + 20 + 4 + 1
+COIN_SIZE = 8 + 1 + 4 + 1  # the smallest coin: an empty script_pubkey
 
 
 @dataclass(frozen=True)
 class Coin:
     """An unspent output and where it was created."""
 
-    output: TxOut  # amount and owner
+    output: TxOut  # amount and the script_pubkey that locks it
     height: int  # height of the block that created it
     is_coinbase: bool  # coinbase outputs must mature before they can be spent
 
@@ -46,18 +50,12 @@ class Coin:
 
     def serialize(self) -> bytes:
         return (
-            uint64_le(self.output.amount)
-            + self.output.pubkey_hash
-            + uint32_le(self.height)
-            + bytes([1 if self.is_coinbase else 0])
+            self.output.serialize() + uint32_le(self.height) + bytes([1 if self.is_coinbase else 0])
         )
 
     @classmethod
     def read(cls, reader: ByteReader) -> Coin:
-        from edu_chain.teaching_tx import TxOut
-
-        amount = reader.uint64("amount")
-        pubkey_hash = reader.read(20, "pubkey_hash")
+        output = TxOut.read(reader)
         height = reader.uint32("height")
         flag = reader.read(1, "is_coinbase")[0]
         if flag > 1:  # one coin, one encoding: 2..255 would not serialize back the same
@@ -66,7 +64,7 @@ class Coin:
                 f"coin field is_coinbase at offset {reader.offset - 1}: expected 0 or 1, "
                 f"got {flag}",
             )
-        return cls(TxOut(amount, pubkey_hash), height, flag == 1)
+        return cls(output, height, flag == 1)
 
     @classmethod
     def parse(cls, raw: bytes) -> Coin:
@@ -94,12 +92,13 @@ class DictCoinView:
 
 def coins_created(tx: Transaction, height: int) -> Iterable[tuple[OutPoint, Coin]]:
     """The (outpoint, coin) pairs a confirmed transaction adds to the UTXO set."""
-    from edu_chain.teaching_tx import OutPoint
-
-    txid = tx.txid()
+    # The outpoints are of the transaction's own kind: exercise specs still built on the
+    # retired teaching format (teaching_tx.py) use its OutPoint class.
+    outpoint_class = type(tx.inputs[0].outpoint) if tx.inputs else OutPoint
+    txid = txid_of(tx)
     coinbase = tx.is_coinbase()
     for index, output in enumerate(tx.outputs):
-        yield OutPoint(txid, index), Coin(output, height, coinbase)
+        yield outpoint_class(txid, index), Coin(output, height, coinbase)
 
 
 def serialize_undo(spent: list[Coin]) -> bytes:

@@ -8,8 +8,10 @@ changes, and the chain state commits them to SQLite and to memory together.
 
 **Connecting** (:func:`connect_changes`) walks the transactions in order.  Each input must
 spend a coin of the UTXO set or an output created earlier *in the same block*, and no coin
-may be spent twice; amounts, maturity and signatures are checked with the rules of
-:mod:`~edu_chain.chain.rules`.  The result lists
+may be spent twice; amounts, maturity and BIP68 relative locks are checked with the rules of
+:mod:`~edu_chain.chain.rules`, the block's sigop cost is added up (``bad-blk-sigops``), and
+last, every input's scripts run with the consensus flags (:mod:`~edu_chain.chain.scripts`,
+in parallel if the verifier says so).  The result lists
 
 * ``spent``: the coins taken from the UTXO set, in input order: exactly the block's *undo
   data* (see :mod:`~edu_chain.chain.coins`);
@@ -24,20 +26,18 @@ that spent them in the same order.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from edu_chain.block import Block
-from edu_chain.chain import rules
+from edu_chain.chain import rules, segwit
 from edu_chain.chain.coins import Coin, coins_created
 from edu_chain.chain.params import ChainParams
-from edu_chain.chain.signatures import SignatureJob, Verifier
+from edu_chain.chain.scripts import ScriptJob, Verifier
 from edu_chain.chain.store import StoreError
 from edu_chain.errors import BlockValidationError, TxValidationError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from edu_chain.teaching_tx import OutPoint
+from edu_chain.script.flags import CONSENSUS_FLAGS
+from edu_chain.tx import OutPoint
 
 
 @dataclass(frozen=True)
@@ -54,20 +54,26 @@ def connect_changes(
     height: int,
     utxos: Mapping[OutPoint, Coin],
     params: ChainParams,
-    verify_signatures: Verifier,
+    verify_scripts: Verifier,
+    median_time_at: Callable[[int], int] | None = None,
 ) -> BlockChanges:
     """Check ``block`` at ``height`` against ``utxos`` and return its changes.
 
     Raises :class:`~edu_chain.errors.BlockValidationError` with the rule's code when an input
-    is missing or spent twice, an amount rule fails or a signature does not verify.  The
-    coinbase amount is the caller's check (it needs ``fees``).
+    is missing or spent twice, an amount rule or a relative lock fails, the sigop cost is
+    too high or a script fails.  ``median_time_at(h)`` gives the median-time-past of the
+    chain's block at height ``h`` (for BIP68 time locks; without it they are not checked).
+    The coinbase amount is the caller's check (it needs ``fees``).
     """
     created: dict[OutPoint, Coin] = {}
     spent: list[tuple[OutPoint, Coin]] = []
     spent_set: set[OutPoint] = set()
-    jobs: list[SignatureJob] = []
+    jobs: list[ScriptJob] = []
     fees = 0
+    sigop_cost = 0
     for position, tx in enumerate(block.transactions):
+        if position == 0:
+            sigop_cost += segwit.transaction_sigop_cost(tx, [], CONSENSUS_FLAGS)
         if position > 0:
             coins = []
             for index, tx_in in enumerate(tx.inputs):
@@ -84,24 +90,26 @@ def connect_changes(
                 jobs.append((tx, index, coin))
             try:
                 fees += rules.check_tx_inputs(tx, coins, height, params)
+                if median_time_at is not None:
+                    rules.check_sequence_locks(tx, coins, height, median_time_at)
             except TxValidationError as exc:
                 raise rules.as_block_error(exc, block, position) from None
+            spent_outputs = [coin.output for coin in coins]
+            sigop_cost += segwit.transaction_sigop_cost(tx, spent_outputs, CONSENSUS_FLAGS)
+            try:
+                segwit.check_block_sigops(sigop_cost)
+            except BlockValidationError as exc:
+                raise BlockValidationError(exc.code, f"block {block.id}: {exc.message}") from None
         if height > 0:  # the genesis coinbase is not spendable (see params.py)
             created.update(coins_created(tx, height))
-    # Signatures last, all at once: the most expensive check, and a verifier may spread the
-    # batch over every core (signatures.py).
-    results = verify_signatures(jobs)
-    if not all(results):
-        tx, index, coin = jobs[results.index(False)]
-        position = block.transactions.index(tx)
-        try:  # ask the readable check which rule failed, for a precise reason code
-            rules.check_one_signature(tx, index, coin.output)
-        except TxValidationError as exc:
-            raise rules.as_block_error(exc, block, position) from None
-        raise BlockValidationError(
-            "bad-signature",
-            f"block {block.id} transaction {position} input {index}: the signature does not verify",
-        )
+    # Scripts last, all at once: the most expensive check, and a verifier may spread the
+    # jobs over every core (scripts.py).  The first failing input, in block order, is reported.
+    results = verify_scripts(jobs)
+    for (tx, index, _), failure in zip(jobs, results, strict=True):
+        if failure is not None:
+            position = block.transactions.index(tx)
+            error = rules.script_failure(tx, index, failure.code, failure.message)
+            raise rules.as_block_error(error, block, position)
     return BlockChanges(
         spent=[(op, coin) for op, coin in spent if op not in created],
         created=[(op, coin) for op, coin in created.items() if op not in spent_set],

@@ -27,10 +27,11 @@ from functools import cached_property
 
 from edu_chain.block import Block, BlockHeader
 from edu_chain.pow.target import bits_to_target
-from edu_chain.teaching_tx import COIN, Transaction
+from edu_chain.script.standard import p2wpkh
+from edu_chain.tx import COIN, Transaction
 
 GENESIS_MESSAGE = b"edu_chain genesis 2026-01-01: read the code, mine a block, break it, learn"
-GENESIS_PUBKEY_HASH = bytes(20)  # no key hashes to twenty zero bytes: unspendable on purpose
+GENESIS_SCRIPT_PUBKEY = p2wpkh(bytes(20))  # no key hashes to twenty zero bytes: unspendable
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class ChainParams:
     genesis_timestamp: int
     genesis_nonce: int
     genesis_message: bytes = GENESIS_MESSAGE
-    genesis_pubkey_hash: bytes = GENESIS_PUBKEY_HASH
+    genesis_script_pubkey: bytes = GENESIS_SCRIPT_PUBKEY
     _cache: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -147,8 +148,10 @@ class ChainParams:
 
     def genesis_coinbase(self) -> Transaction:
         """The genesis block's only transaction: it pays the unspendable all-zero key hash."""
-        return Transaction.coinbase(
-            0, self.genesis_pubkey_hash, self.initial_subsidy, extra=self.genesis_message
+        from edu_chain.chain.coinbase import coinbase_transaction
+
+        return coinbase_transaction(
+            0, self.genesis_script_pubkey, self.initial_subsidy, extra=self.genesis_message
         )
 
     def genesis_block(self, nonce: int | None = None) -> Block:
@@ -182,5 +185,5 @@ def find_genesis_nonce(params: ChainParams, backend: str = "auto") -> int:
 
 
 # Found with find_genesis_nonce(); a test re-checks them against the target.
-EDU_REGTEST_GENESIS_NONCE = 32773835
+EDU_REGTEST_GENESIS_NONCE = 6677537
 UNIT_TEST_GENESIS_NONCE = 0

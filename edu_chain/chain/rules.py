@@ -23,13 +23,16 @@ check_block                    the block only: ``bad-merkle-root``, ``bad-txns-d
                                ``bad-blk-length``, ``bad-cb-missing``, ``bad-cb-multiple``,
                                and check_transaction for each tx
 check_block_context            its height and parent's median time: ``bad-cb-height``,
-                               ``bad-txns-nonfinal``
+                               ``bad-txns-nonfinal``, the BIP141 witness commitment
+                               (``bad-witness-nonce-size``, ``bad-witness-merkle-match``,
+                               ``unexpected-witness``) and ``bad-blk-weight``
 check_tx_inputs                the UTXO set: ``bad-txns-inputs-missingorspent``,
                                ``bad-txns-premature-spend-of-coinbase``,
                                ``bad-txns-inputvalues-outofrange``, ``bad-txns-in-belowout``
-check_input_signatures         the spent outputs: ``bad-txns-pubkey-mismatch``,
-                               ``bad-signature-encoding``, ``bad-signature-high-s``,
-                               ``bad-signature``
+check_sequence_locks           BIP68 relative locks of the coins spent: ``bad-txns-nonfinal``
+script checks (connect.py)     every input's scripts with the consensus flags:
+                               ``mandatory-script-verify-flag-failed (<why>)``; the block's
+                               sigop cost: ``bad-blk-sigops``
 check_coinbase_amount          subsidy and fees: ``bad-cb-amount``
 =============================  ============================================================
 
@@ -40,22 +43,28 @@ parent) and ``bad-prevblk`` (parent is invalid); the mempool adds its policy cod
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from edu_chain import locktime
 from edu_chain.block import Block, BlockHeader
+from edu_chain.chain import segwit
 from edu_chain.chain.coins import Coin, CoinView
 from edu_chain.chain.params import ChainParams
+from edu_chain.encoding import encode_varint
 from edu_chain.errors import BlockValidationError, TxValidationError, ValidationError
 from edu_chain.hashing import display_hex
 from edu_chain.merkle import merkle_root
 from edu_chain.pow.target import bits_to_target
-from edu_chain.teaching_tx import COIN, COINBASE_DATA_MAX, COINBASE_DATA_MIN, MAX_MONEY
+from edu_chain.script.checker import LOCKTIME_THRESHOLD as LOCKTIME_THRESHOLD
+from edu_chain.script.errors import SCRIPT_ERRORS
+from edu_chain.script.script import push_int
+from edu_chain.tx import COIN, MAX_MONEY
 
 if TYPE_CHECKING:  # pragma: no cover
-    from edu_chain.teaching_tx import Transaction, TxOut
+    from edu_chain.tx import Transaction
 
-LOCKTIME_THRESHOLD = 500_000_000  # below: a block height; at or above: a unix time (as Bitcoin)
+COINBASE_DATA_MIN, COINBASE_DATA_MAX = 2, 100  # bytes of coinbase scriptSig (Core's bad-cb-length)
 
 
 def _coins(amount: int) -> str:
@@ -155,11 +164,12 @@ def check_transaction(tx: Transaction, params: ChainParams) -> None:
         raise TxValidationError(
             "bad-txns-vout-empty", f"transaction {txid} has no outputs: expected at least 1, got 0"
         )
-    size = tx.size()
+    size = _stripped_size(tx)
     if size > params.max_tx_size:
         raise TxValidationError(
             "bad-txns-oversize",
-            f"transaction {txid} is {size} bytes: expected at most {params.max_tx_size}",
+            f"transaction {txid} is {size} bytes without its witnesses: expected at most "
+            f"{params.max_tx_size}",
         )
     total = 0
     for index, output in enumerate(tx.outputs):
@@ -194,11 +204,11 @@ def check_transaction(tx: Transaction, params: ChainParams) -> None:
             )
         seen.add(tx_in.outpoint)
     if tx.is_coinbase():
-        data = tx.inputs[0].signature
+        data = _coinbase_data(tx)
         if not COINBASE_DATA_MIN <= len(data) <= COINBASE_DATA_MAX:
             raise TxValidationError(
                 "bad-cb-length",
-                f"coinbase {txid} data is {len(data)} bytes: expected "
+                f"coinbase {txid} scriptSig is {len(data)} bytes: expected "
                 f"{COINBASE_DATA_MIN}..{COINBASE_DATA_MAX}",
             )
     else:
@@ -212,17 +222,26 @@ def check_transaction(tx: Transaction, params: ChainParams) -> None:
                 )
 
 
+def _stripped_size(tx: Transaction) -> int:
+    """Bytes without witnesses (Core's size limit); a retired teaching-format transaction,
+    still used by some exercise specs, has no witnesses."""
+    legacy = getattr(tx, "serialize_legacy", None)
+    return len(legacy() if legacy is not None else tx.serialize())
+
+
+def _coinbase_data(tx: Transaction) -> bytes:
+    """The coinbase input's scriptSig (the teaching format called it ``signature``)."""
+    tx_in = tx.inputs[0]
+    return tx_in.script_sig if hasattr(tx_in, "script_sig") else tx_in.signature
+
+
 def is_final(tx: Transaction, height: int, median_time: int) -> bool:
     """Locktime rule: 0, or a height/time already passed (as Bitcoin's ``IsFinalTx``)."""
-    if tx.locktime == 0:
-        return True
-    limit = height if tx.locktime < LOCKTIME_THRESHOLD else median_time
-    if tx.locktime < limit:
-        return True
-    return all(tx_in.sequence == 0xFFFFFFFF for tx_in in tx.inputs)
+    return locktime.is_final(tx, height, median_time)
 
 
 def check_final(tx: Transaction, height: int, median_time: int) -> None:
+    """:func:`is_final`, or ``bad-txns-nonfinal`` naming the height or time awaited."""
     if not is_final(tx, height, median_time):
         kind = "height" if tx.locktime < LOCKTIME_THRESHOLD else "median time"
         now = height if kind == "height" else median_time
@@ -260,11 +279,12 @@ def check_block(block: Block, params: ChainParams) -> None:
                 f"position {position}): expected every transaction at most once",
             )
         seen.add(txid)
-    size = len(block.serialize())
+    size = 80 + len(encode_varint(len(txs))) + sum(_stripped_size(tx) for tx in txs)
     if size > params.max_block_size:
         raise BlockValidationError(
             "bad-blk-length",
-            f"block {block.id} is {size} bytes: expected at most {params.max_block_size}",
+            f"block {block.id} is {size} bytes without witnesses: expected at most "
+            f"{params.max_block_size}",
         )
     if not txs[0].is_coinbase():
         raise BlockValidationError(
@@ -291,26 +311,59 @@ def as_block_error(exc: ValidationError, block: Block, position: int) -> BlockVa
     return BlockValidationError(exc.code, f"block {block.id} transaction {position}: {exc.message}")
 
 
+def coinbase_height_prefix(height: int) -> bytes:
+    """What a coinbase scriptSig at ``height`` starts with (BIP34): the height pushed as a
+    script number, as Core's ``CScript() << height`` writes it."""
+    return push_int(height)
+
+
 def coinbase_height(tx: Transaction) -> int | None:
-    """The height a coinbase commits to (its data's first 4 bytes, little-endian)."""
-    data = tx.inputs[0].signature
-    return int.from_bytes(data[:4], "little") if len(data) >= 4 else None
+    """The height the coinbase scriptSig's first push commits to (None if it starts with
+    something else)."""
+    from edu_chain.script.number import decode_num
+    from edu_chain.script.script import read_op
+
+    data = _coinbase_data(tx)
+    op = read_op(data, 0) if data else None
+    if op is None:
+        return None
+    opcode, pushed, _ = op
+    if pushed is not None:
+        try:
+            return decode_num(pushed, max_size=8)
+        except ValueError:
+            return None
+    if opcode == 0:
+        return 0
+    if 0x51 <= opcode <= 0x60:  # OP_1..OP_16
+        return opcode - 0x50
+    return None
 
 
 def check_block_context(block: Block, height: int, median_time: int) -> None:
-    """Rules that need the block's height: coinbase height (BIP 34 style) and locktimes."""
-    committed = coinbase_height(block.transactions[0])
-    if committed != height:
+    """Core's ``ContextualCheckBlock``: the coinbase starts with the height (BIP34), every
+    transaction is final, the coinbase commits to the witnesses (BIP141), and the block's
+    weight is at most 4,000,000."""
+    data = _coinbase_data(block.transactions[0])
+    prefix = coinbase_height_prefix(height)
+    if not data.startswith(prefix):
+        found = coinbase_height(block.transactions[0])
         raise BlockValidationError(
             "bad-cb-height",
-            f"block {block.id} coinbase data must start with the block height as 4 "
-            f"little-endian bytes: expected {height}, got {committed}",
+            f"block {block.id} coinbase scriptSig must start with the block height pushed as "
+            f"a script number (BIP34): expected {height} ({prefix.hex()}...), got {found} "
+            f"({data[:6].hex()}...)",
         )
     for position, tx in enumerate(block.transactions):
         try:
             check_final(tx, height, median_time)
         except TxValidationError as exc:
             raise as_block_error(exc, block, position) from None
+    try:
+        segwit.check_witness_commitment(block.transactions)
+        segwit.check_block_weight(block.transactions)
+    except BlockValidationError as exc:
+        raise BlockValidationError(exc.code, f"block {block.id}: {exc.message}") from None
 
 
 # --- transactions against the UTXO set ---------------------------------------------------
@@ -372,15 +425,36 @@ def check_tx_inputs(
     return total_in - total_out
 
 
-def check_input_signatures(tx: Transaction, coins: Sequence[Coin]) -> None:
-    """Every input's key matches the output it spends and its signature is valid."""
-    for index, coin in enumerate(coins):
-        check_one_signature(tx, index, coin.output)
+def check_sequence_locks(
+    tx: Transaction,
+    coins: Sequence[Coin],
+    height: int,
+    median_time_at: Callable[[int], int],
+) -> None:
+    """BIP68: the relative locks of ``tx``'s inputs have expired in a block at ``height``.
+    ``median_time_at(h)`` is the median-time-past of the active block at height ``h``
+    (below ``height``)."""
+    locks = locktime.sequence_locks(tx, [coin.height for coin in coins], median_time_at)
+    try:
+        locktime.check_sequence_locks(tx, locks, height, median_time_at(height - 1))
+    except TxValidationError as exc:
+        raise TxValidationError(exc.code, f"transaction {tx.id}: {exc.message}") from None
 
 
-def check_one_signature(tx: Transaction, index: int, spent_output: TxOut) -> None:
-    """Input ``index`` proves ownership of ``spent_output`` (see ``Transaction.input_check``)."""
-    tx.input_check(index, spent_output)
+def script_failure(
+    tx: Transaction, index: int, code: str, message: str, *, mandatory: bool = True
+) -> TxValidationError:
+    """Core's reject reason for a failed script: ``mandatory-script-verify-flag-failed (...)``
+    for a consensus flag, ``non-mandatory-script-verify-flag (...)`` for a policy-only one,
+    with Core's sentence for the script error in the brackets."""
+    prefix = (
+        "mandatory-script-verify-flag-failed" if mandatory else "non-mandatory-script-verify-flag"
+    )
+    why = SCRIPT_ERRORS.get(code, code)
+    return TxValidationError(
+        f"{prefix} ({why})",
+        f"transaction {tx.id} input {index}: the scripts fail with {code}: {message}",
+    )
 
 
 def check_coinbase_amount(block: Block, height: int, fees: int, params: ChainParams) -> None:

@@ -12,10 +12,11 @@ This is Bitcoin Core's ``ChainstateManager`` in miniature (``src/validation.cpp`
 * **Orphans.**  A block whose parent is unknown is kept in memory (up to ``max_orphans``) and
   processed as soon as the parent arrives.
 * **Connecting** a block checks it against the UTXO set (inputs exist, maturity, amounts,
-  signatures, coinbase amount), then spends its inputs and adds its outputs, saving the spent
-  coins as *undo data*.  **Disconnecting** reverses that with the undo data.  The bookkeeping
-  of one block lives in :mod:`~edu_chain.chain.connect`; this module decides which blocks to
-  connect and commits each one's changes.
+  BIP68 relative locks, sigop cost, every input's scripts, coinbase amount), then spends its
+  inputs and adds its outputs, saving the spent coins as *undo data*.  **Disconnecting**
+  reverses that with the undo data.  The bookkeeping of one block lives in
+  :mod:`~edu_chain.chain.connect`; this module decides which blocks to connect and commits
+  each one's changes.
 * **Reorg.**  When another branch gets more work, the node disconnects blocks back to the fork
   point and connects the other branch.  If a block of that branch turns out invalid it is
   marked invalid (with its descendants) and the node returns to the best valid chain.
@@ -60,14 +61,14 @@ from edu_chain.chain.index import (
     SubmitResult,
 )
 from edu_chain.chain.params import ChainParams
-from edu_chain.chain.signatures import Verifier, serial_signature_verifier
+from edu_chain.chain.scripts import Verifier, serial_script_verifier
 from edu_chain.chain.store import ChainStore, ConsistencyReport, StoreError
 from edu_chain.errors import BlockValidationError, ValidationError
 from edu_chain.hashing import display_hex
 from edu_chain.pow.target import block_work
 
 if TYPE_CHECKING:  # pragma: no cover
-    from edu_chain.teaching_tx import OutPoint, Transaction
+    from edu_chain.tx import OutPoint, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +77,10 @@ class ChainState:
     """The node's view of the chain: block index, active chain, UTXO set, on SQLite.
 
     ``store`` is a path to a database file, a :class:`ChainStore`, or None (in memory).
-    ``clock`` returns the current unix time (tests pass a fixed one).  ``verify_signatures``
-    takes a list of ``(tx, input index, spent coin)`` and returns one bool per entry; the
-    default checks them one by one; ``parallel_signature_verifier()`` (signatures.py) uses
-    every core.
+    ``clock`` returns the current unix time (tests pass a fixed one).  ``verify_scripts``
+    takes a list of ``(tx, input index, spent coin)`` and returns one failure or None per
+    entry; the default checks them one by one; ``parallel_script_verifier()`` (scripts.py)
+    uses every core.
     """
 
     def _repr_html_(self) -> str:  # Jupyter's rich display: the block tree, stale branches too
@@ -93,7 +94,7 @@ class ChainState:
         store: ChainStore | str | Path | None = None,
         *,
         clock: Callable[[], float] = time.time,
-        verify_signatures: Verifier | None = None,
+        verify_scripts: Verifier | None = None,
         max_orphans: int = 100,
     ) -> None:
         self.params = params or ChainParams.edu_regtest()
@@ -104,7 +105,7 @@ class ChainState:
             store = ChainStore(store or ":memory:", chain_name=self.params.name)
         self.store = store
         self.clock = clock
-        self.verify_signatures = verify_signatures or serial_signature_verifier
+        self.verify_scripts = verify_scripts or serial_script_verifier
         self.max_orphans = max_orphans
         self.index: dict[bytes, BlockIndexEntry] = {}
         self.active: list[BlockIndexEntry] = []  # active chain by height
@@ -204,11 +205,12 @@ class ChainState:
         """The unspent output at ``outpoint`` on the active chain, or None."""
         return self.utxos.get(outpoint)
 
-    def utxos_for(self, pubkey_hash: bytes) -> list[tuple[OutPoint, Coin]]:
-        return self.store.utxos_for(pubkey_hash)
+    def utxos_for(self, script_pubkey: bytes) -> list[tuple[OutPoint, Coin]]:
+        """The unspent outputs locked by exactly ``script_pubkey`` (the owner index)."""
+        return self.store.utxos_for(script_pubkey)
 
-    def balance(self, pubkey_hash: bytes) -> int:
-        return sum(coin.amount for _, coin in self.utxos_for(pubkey_hash))
+    def balance(self, script_pubkey: bytes) -> int:
+        return sum(coin.amount for _, coin in self.utxos_for(script_pubkey))
 
     def get_entry(self, block_hash: bytes) -> BlockIndexEntry | None:
         return self.index.get(block_hash)
@@ -321,7 +323,7 @@ class ChainState:
 
     def block_template(
         self,
-        pubkey_hash: bytes,
+        script_pubkey: bytes,
         transactions: Sequence[Transaction] = (),
         *,
         fees: int = 0,
@@ -329,21 +331,21 @@ class ChainState:
         extra: bytes = b"",
         version: int = 1,
     ) -> Block:
-        """An unmined block on the tip: coinbase paying subsidy + ``fees`` to ``pubkey_hash``.
+        """An unmined block on the tip: coinbase paying subsidy + ``fees`` to ``script_pubkey``
+        (with the witness commitment when a transaction has a witness).
 
         The header has nonce 0; run :func:`~edu_chain.pow.mine` on it, then
         :meth:`submit_block`.  The timestamp is the clock, but at least median time + 1.
         """
-        from edu_chain.teaching_tx import Transaction
+        from edu_chain.chain.coinbase import coinbase_transaction
 
         with self._lock:
             parent = self.tip
             height = parent.height + 1
             earliest = self.median_time_past(parent) + 1
             when = int(self.clock()) if timestamp is None else timestamp
-            coinbase = Transaction.coinbase(
-                height, pubkey_hash, self.params.block_subsidy(height) + fees, extra=extra
-            )
+            amount = self.params.block_subsidy(height) + fees
+            coinbase = coinbase_transaction(height, script_pubkey, amount, extra, transactions)
             header = BlockHeader(
                 version=version,
                 prev_hash=parent.hash,
@@ -561,7 +563,14 @@ class ChainState:
         block = self.get_block(entry.hash)
         assert block is not None and entry.parent is self.tip
         height = entry.height
-        changes = connect_changes(block, height, self.utxos, self.params, self.verify_signatures)
+        active = self.active  # up to the parent: the heights BIP68 asks about are all below
+
+        def median_time_at(h: int) -> int:
+            return self.median_time_past(active[h])
+
+        changes = connect_changes(
+            block, height, self.utxos, self.params, self.verify_scripts, median_time_at
+        )
         rules.check_coinbase_amount(block, height, changes.fees, self.params)
         # Disk first, in one SQLite transaction; memory follows only once it committed.
         self.store.connect_block(block, height, changes.spent, changes.created)

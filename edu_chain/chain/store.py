@@ -30,17 +30,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from edu_chain.block import Block, BlockHeader
 from edu_chain.chain.coins import Coin, coins_created, parse_undo, serialize_undo
 from edu_chain.errors import EduChainError
 from edu_chain.hashing import display_hex
+from edu_chain.tx import OutPoint, TxOut
 
-if TYPE_CHECKING:  # pragma: no cover
-    from edu_chain.teaching_tx import OutPoint, TxOut
-
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: real Bitcoin transactions, coins keyed by script_pubkey
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -61,12 +58,12 @@ CREATE TABLE IF NOT EXISTS utxos (
     txid BLOB NOT NULL,
     idx INTEGER NOT NULL,
     amount INTEGER NOT NULL,
-    pubkey_hash BLOB NOT NULL,
+    script_pubkey BLOB NOT NULL,
     height INTEGER NOT NULL,
     coinbase INTEGER NOT NULL,
     PRIMARY KEY (txid, idx)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS utxos_owner ON utxos(pubkey_hash);
+CREATE INDEX IF NOT EXISTS utxos_owner ON utxos(script_pubkey);
 CREATE TABLE IF NOT EXISTS undo (hash BLOB PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS txindex (
     txid BLOB PRIMARY KEY, block_hash BLOB NOT NULL, height INTEGER NOT NULL,
@@ -145,8 +142,14 @@ class ChainStore:
             raise StoreError(
                 f"database {self.path} belongs to chain {rows.get('chain')!r}, not {chain_name!r}"
             )
-        if int(rows.get("schema", "0")) > SCHEMA_VERSION:
+        schema = int(rows.get("schema", "0"))
+        if schema > SCHEMA_VERSION:
             raise StoreError(f"database {self.path} has a newer schema {rows['schema']}")
+        if schema < SCHEMA_VERSION:
+            raise StoreError(
+                f"database {self.path} has schema {schema}, from before the chain ran on real "
+                f"Bitcoin transactions (schema {SCHEMA_VERSION}); start a new data directory"
+            )
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -251,7 +254,7 @@ class ChainStore:
             )
             db.executemany(
                 "INSERT OR REPLACE INTO txindex VALUES (?, ?, ?, ?)",
-                [(tx.txid(), block_hash, height, i) for i, tx in enumerate(block.transactions)],
+                [(tx.txid, block_hash, height, i) for i, tx in enumerate(block.transactions)],
             )
             db.execute("INSERT INTO chain VALUES (?, ?)", (height, block_hash))
             db.execute(
@@ -284,27 +287,23 @@ class ChainStore:
             )
             db.executemany(
                 "DELETE FROM txindex WHERE txid = ? AND block_hash = ?",
-                [(tx.txid(), block.hash()) for tx in block.transactions],
+                [(tx.txid, block.hash()) for tx in block.transactions],
             )
             db.execute("DELETE FROM chain WHERE height = ?", (height,))
 
     # --- the UTXO set ---------------------------------------------------------------------
 
     def load_utxos(self) -> dict[OutPoint, Coin]:
-        from edu_chain.teaching_tx import OutPoint
-
         with self._lock:
             rows = self._db.execute("SELECT * FROM utxos").fetchall()
         return {OutPoint(bytes(r[0]), r[1]): _row_coin(r) for r in rows}
 
-    def utxos_for(self, pubkey_hash: bytes) -> list[tuple[OutPoint, Coin]]:
-        """Unspent outputs paying ``pubkey_hash`` (the explorer's address page)."""
-        from edu_chain.teaching_tx import OutPoint
-
+    def utxos_for(self, script_pubkey: bytes) -> list[tuple[OutPoint, Coin]]:
+        """Unspent outputs locked by ``script_pubkey`` (the explorer's address page)."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT * FROM utxos WHERE pubkey_hash = ? ORDER BY height, txid, idx",
-                (pubkey_hash,),
+                "SELECT * FROM utxos WHERE script_pubkey = ? ORDER BY height, txid, idx",
+                (script_pubkey,),
             ).fetchall()
         return [(OutPoint(bytes(r[0]), r[1]), _row_coin(r)) for r in rows]
 
@@ -371,13 +370,11 @@ def _coin_row(outpoint: OutPoint, coin: Coin) -> tuple:
         outpoint.txid,
         outpoint.index,
         output.amount,
-        output.pubkey_hash,
+        output.script_pubkey,
         coin.height,
         int(coin.is_coinbase),
     )
 
 
 def _row_coin(row: tuple) -> Coin:
-    from edu_chain.teaching_tx import TxOut
-
     return Coin(TxOut(row[2], bytes(row[3])), row[4], bool(row[5]))

@@ -41,7 +41,10 @@ def _register() -> None:
     from edu_chain.cli.testnet import testnet
     from edu_chain.cli.tx import tx
     from edu_chain.cli.wallet import wallet
+    from edu_chain.cli.wallet_psbt import multisig, psbt
 
+    wallet.add_command(multisig)
+    wallet.add_command(psbt)
     for command in (bench, check, demo, exercises, grade, mine, node, testnet, tx, wallet):
         main.add_command(command)
 

@@ -1,12 +1,14 @@
-"""``educhain wallet``: create keys, show addresses, ask a node for the balance, send coins.
+"""``educhain wallet``: keys, addresses, balance, payments; multisig and PSBT in wallet_psbt.py.
 
-A thin layer over :mod:`edu_chain.wallet`.  ``balance`` and ``send`` talk to a node's HTTP
-API through :class:`~edu_chain.node.client.NodeClient`, the fixed endpoints:
+A thin layer over :mod:`edu_chain.wallet`.  ``new``, ``address`` and ``pubkey`` work offline;
+``balance`` and ``send`` talk to a node's HTTP API through
+:class:`~edu_chain.node.client.NodeClient`, the fixed endpoints:
 
 * ``GET /api/address/{address}`` -> ``{"balance": int, "utxos": [{"txid": displayed hex,
-  "index": int, "amount": int}, ...]}`` (``"outpoint": "txid:index"`` may replace txid and
-  index; an entry with ``"spendable": false``, e.g. an immature coinbase, or with a
-  ``"spent_in_mempool"`` txid, already spent by a pending payment, is not spent);
+  "index": int, "amount": int}, ...]}`` (``"vout"`` may replace index, ``"outpoint":
+  "txid:index"`` both; an entry with ``"spendable": false``, e.g. an immature coinbase, or
+  with a ``"spent_in_mempool"`` txid, already spent by a pending payment, is not spent).
+  The output's scriptPubKey is the address's, so the wallet rebuilds each coin itself;
 * ``POST /api/tx`` with ``{"hex": raw transaction hex}`` -> ``{"txid": ...}`` or a 4xx
   ``{"error": {"code": ..., "message": ...}}``.
 """
@@ -21,16 +23,19 @@ import click
 import httpx
 
 from edu_chain.cli.errors import CliError
-from edu_chain.errors import KeyFormatError
-from edu_chain.keys import address_to_pubkey_hash
+from edu_chain.errors import EduChainError
+from edu_chain.hashing import from_display_hex
 from edu_chain.node.client import NodeClient, NodeClientError, NodeUnreachableError
-from edu_chain.teaching_tx import OutPoint, TxOut
+from edu_chain.tx import OutPoint, Transaction, TxOut
 from edu_chain.wallet import (
-    DEFAULT_FEE,
+    ADDRESS_TYPES,
+    DEFAULT_FEE_RATE,
     InsufficientFundsError,
     KeystoreExistsError,
     Wallet,
     WalletError,
+    data_script,
+    decode_address,
     format_coins,
     parse_coins,
 )
@@ -43,7 +48,10 @@ TIMEOUT_SECONDS = 10.0
 _TRANSPORT: httpx.BaseTransport | None = None
 
 
-def _wallet_option(function: Any) -> Any:
+# --- options shared by the wallet commands (wallet_psbt.py uses them too) -------------------
+
+
+def wallet_option(function: Any) -> Any:
     return click.option(
         "--wallet",
         "wallet_path",
@@ -55,7 +63,7 @@ def _wallet_option(function: Any) -> Any:
     )(function)
 
 
-def _node_option(function: Any) -> Any:
+def node_option(function: Any) -> Any:
     return click.option(
         "--node",
         "node_url",
@@ -66,13 +74,33 @@ def _node_option(function: Any) -> Any:
     )(function)
 
 
-def _json_option(function: Any) -> Any:
+def json_option(function: Any) -> Any:
     return click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")(
         function
     )
 
 
-def _load(path: Path) -> Wallet:
+def fee_options(function: Any) -> Any:
+    function = click.option(
+        "--fee-rate",
+        type=float,
+        default=None,
+        help=f"Fee in satoshis per virtual byte [default: {DEFAULT_FEE_RATE}].",
+    )(function)
+    return click.option(
+        "--fee", default=None, help="Fee in coins, instead of a fee rate (e.g. 0.0001)."
+    )(function)
+
+
+def data_option(function: Any) -> Any:
+    return click.option(
+        "--data",
+        default=None,
+        help="Text to record in an OP_RETURN output (at most 80 bytes of UTF-8).",
+    )(function)
+
+
+def load_wallet(path: Path) -> Wallet:
     try:
         return Wallet.load(path.expanduser())
     except WalletError as error:
@@ -80,14 +108,42 @@ def _load(path: Path) -> Wallet:
         raise CliError(f"{error}{hint}") from None
 
 
+def parse_payment_arguments(
+    to_address: str | None, amount: str | None, fee: str | None, fee_rate: float | None
+) -> tuple[int | None, int | None]:
+    """Check the address, amount and fee before anything else happens; (amount, fee) in
+    base units."""
+    try:
+        if to_address is not None:
+            decode_address(to_address)
+        amount_units = parse_coins(amount) if amount is not None else None
+        fee_units = parse_coins(fee) if fee is not None else None
+    except WalletError as error:
+        raise CliError(str(error)) from None
+    if fee is not None and fee_rate is not None:
+        raise CliError("give --fee or --fee-rate, not both")
+    return amount_units, fee_units
+
+
+def data_bytes(text: str | None) -> bytes | None:
+    """``--data`` as the bytes to record, checked (at most 80) before anything happens."""
+    if text is None:
+        return None
+    try:
+        data_script(text.encode("utf-8"))
+    except WalletError as error:
+        raise CliError(f"--data: {error}") from None
+    return text.encode("utf-8")
+
+
 # --- talking to a node ---------------------------------------------------------------------
 
 
-def _client(node_url: str) -> NodeClient:
+def client(node_url: str) -> NodeClient:
     return NodeClient(node_url, timeout=TIMEOUT_SECONDS, transport=_TRANSPORT)
 
 
-def _cli_error(error: NodeClientError) -> CliError:
+def node_error(error: NodeClientError) -> CliError:
     """A node failure as one line for the user (with a hint when no node answered)."""
     if isinstance(error, NodeUnreachableError):
         return CliError(
@@ -97,24 +153,45 @@ def _cli_error(error: NodeClientError) -> CliError:
     return CliError(error.message)
 
 
-def _address_info(node_url: str, address: str) -> tuple[int, dict[OutPoint, TxOut]]:
-    """(balance, spendable utxos) for one address, from ``GET /api/address/{address}``."""
-    pubkey_hash = address_to_pubkey_hash(address)
+def address_coins(node_url: str, address: str) -> tuple[int, dict[OutPoint, TxOut]]:
+    """(balance, spendable coins) of one address, from ``GET /api/address/{address}``."""
+    script_pubkey = decode_address(address)
     try:
-        with _client(node_url) as node:
-            coins = node.coins(address, pubkey_hash)
+        with client(node_url) as node:
+            reply = node.address(address)
     except NodeClientError as error:
-        raise _cli_error(error) from None
-    return coins.balance, coins.spendable
+        raise node_error(error) from None
+    try:
+        return _read_coins(reply, script_pubkey)
+    except (AttributeError, KeyError, TypeError, ValueError, EduChainError) as error:
+        raise CliError(f"the node's reply for {address} is malformed: {error!r:.200}") from None
 
 
-def _submit(node_url: str, tx_hex: str) -> str:
+def _read_coins(reply: Any, script_pubkey: bytes) -> tuple[int, dict[OutPoint, TxOut]]:
+    entries = reply.get("utxos", [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise TypeError(f"utxos must be a list of objects, got {entries!r:.80}")
+    spendable: dict[OutPoint, TxOut] = {}
+    for entry in entries:
+        if entry.get("spendable", True) is False or entry.get("spent_in_mempool"):
+            continue
+        if "txid" in entry:
+            txid, index = entry["txid"], entry["index"] if "index" in entry else entry["vout"]
+        else:  # "outpoint": "txid:index", as OutPoint.__str__ writes it
+            txid, index = entry["outpoint"].rsplit(":", 1)
+        outpoint = OutPoint(from_display_hex(txid), int(index))
+        spendable[outpoint] = TxOut(int(entry["amount"]), script_pubkey)
+    balance = int(reply.get("balance", sum(out.amount for out in spendable.values())))
+    return balance, spendable
+
+
+def submit(node_url: str, tx: Transaction) -> str:
     """``POST /api/tx``; the txid the node gives."""
     try:
-        with _client(node_url) as node:
-            return node.submit_tx(tx_hex).txid
+        with client(node_url) as node:
+            return node.submit_tx(tx.serialize().hex()).txid
     except NodeClientError as error:
-        raise _cli_error(error) from None
+        raise node_error(error) from None
 
 
 # --- commands ------------------------------------------------------------------------------
@@ -122,31 +199,40 @@ def _submit(node_url: str, tx_hex: str) -> str:
 
 @click.group()
 def wallet() -> None:
-    """Keys, addresses, balance and payments on the local testnet.
+    """Keys, addresses, balance and payments on the local testnet; multisig with PSBT.
+
+    Addresses are Bitcoin regtest ones: P2WPKH (bcrt1q..., the default) or P2PKH (m/n...).
 
     \b
     Examples:
       educhain wallet new                       # writes ~/.educhain/wallet.json (mode 0600)
       educhain wallet address
       educhain wallet balance --node http://127.0.0.1:8332
-      educhain wallet send mxyz... 1.5 --fee 0.0001
+      educhain wallet send bcrt1q... 1.5 --fee-rate 2
+      educhain wallet pubkey                    # share it to build a multisig address
+      educhain wallet multisig create 2 PUBKEY1 PUBKEY2 PUBKEY3 --out team.json
+      educhain wallet psbt create team.json bcrt1q... 1 --out pay.psbt
     """
 
 
 @wallet.command()
-@_wallet_option
+@wallet_option
 @click.option("--force", is_flag=True, help="Replace an existing keystore (its keys are lost).")
-@_json_option
-def new(wallet_path: Path, force: bool, as_json: bool) -> None:
+@click.option(
+    "--type", "address_type", type=click.Choice(ADDRESS_TYPES), default="p2wpkh", show_default=True
+)
+@json_option
+def new(wallet_path: Path, force: bool, address_type: str, as_json: bool) -> None:
     """Create a keystore with one fresh key and print its address.
 
     \b
-    Example:
+    Examples:
       educhain wallet new --wallet alice.json
+      educhain wallet new --wallet old-style.json --type p2pkh
     """
     path = wallet_path.expanduser()
     try:
-        created = Wallet.create(path, overwrite=force)
+        created = Wallet.create(path, overwrite=force, address_type=address_type)
     except KeystoreExistsError as error:
         raise CliError(str(error)) from None
     if as_json:
@@ -157,30 +243,63 @@ def new(wallet_path: Path, force: bool, as_json: bool) -> None:
 
 
 @wallet.command()
-@_wallet_option
+@wallet_option
 @click.option("--new", "add_new", is_flag=True, help="Add a fresh key first.")
-@_json_option
-def address(wallet_path: Path, add_new: bool, as_json: bool) -> None:
+@click.option(
+    "--type",
+    "address_type",
+    type=click.Choice(ADDRESS_TYPES),
+    default=None,
+    help="With --new: the new key's address type [default: p2wpkh]. Alone: list only this type.",
+)
+@json_option
+def address(wallet_path: Path, add_new: bool, address_type: str | None, as_json: bool) -> None:
     """Print the wallet's addresses (the first one receives change).
 
     \b
-    Example:
-      educhain wallet address --new
+    Examples:
+      educhain wallet address
+      educhain wallet address --new                # a fresh P2WPKH address
+      educhain wallet address --new --type p2pkh   # a fresh legacy address
     """
-    loaded = _load(wallet_path)
+    loaded = load_wallet(wallet_path)
     if add_new:
-        loaded.new_key()
+        loaded.new_key(address_type or "p2wpkh")
+    pairs = zip(loaded.addresses, loaded.address_types, strict=True)
+    shown = [addr for addr, kind in pairs if add_new or address_type in (None, kind)]
     if as_json:
-        click.echo(json.dumps({"addresses": loaded.addresses()}))
+        click.echo(json.dumps({"addresses": shown}))
         return
-    for line in loaded.addresses():
+    for line in shown:
         click.echo(line)
 
 
 @wallet.command()
-@_wallet_option
-@_node_option
-@_json_option
+@wallet_option
+@json_option
+def pubkey(wallet_path: Path, as_json: bool) -> None:
+    """Print the wallet's public keys (compressed, hex), to share for a multisig address.
+
+    A public key is safe to share: it lets others check signatures and build addresses that
+    need your signature, never to spend.
+
+    \b
+    Example:
+      educhain wallet pubkey --wallet alice.json
+    """
+    loaded = load_wallet(wallet_path)
+    keys = [key.hex() for key in loaded.public_keys]
+    if as_json:
+        click.echo(json.dumps({"pubkeys": keys, "addresses": loaded.addresses}))
+        return
+    for key in keys:
+        click.echo(key)
+
+
+@wallet.command()
+@wallet_option
+@node_option
+@json_option
 def balance(wallet_path: Path, node_url: str, as_json: bool) -> None:
     """Ask a node for the balance of every address in the wallet.
 
@@ -188,8 +307,8 @@ def balance(wallet_path: Path, node_url: str, as_json: bool) -> None:
     Example:
       educhain wallet balance --node http://127.0.0.1:8332
     """
-    loaded = _load(wallet_path)
-    per_address = {addr: _address_info(node_url, addr)[0] for addr in loaded.addresses()}
+    loaded = load_wallet(wallet_path)
+    per_address = {addr: address_coins(node_url, addr)[0] for addr in loaded.addresses}
     total = sum(per_address.values())
     if as_json:
         click.echo(json.dumps({"total": total, "addresses": per_address}))
@@ -202,48 +321,58 @@ def balance(wallet_path: Path, node_url: str, as_json: bool) -> None:
 @wallet.command()
 @click.argument("to_address")
 @click.argument("amount")
-@click.option(
-    "--fee",
-    default=format_coins(DEFAULT_FEE),
-    show_default=True,
-    help="Fee in coins, paid to the miner.",
-)
-@_wallet_option
-@_node_option
-@_json_option
+@fee_options
+@data_option
+@wallet_option
+@node_option
+@json_option
 def send(
-    to_address: str, amount: str, fee: str, wallet_path: Path, node_url: str, as_json: bool
+    to_address: str,
+    amount: str,
+    fee: str | None,
+    fee_rate: float | None,
+    data: str | None,
+    wallet_path: Path,
+    node_url: str,
+    as_json: bool,
 ) -> None:
     """Pay AMOUNT coins to TO_ADDRESS: build, sign and submit a transaction.
 
+    The fee is by size (--fee-rate satoshis per virtual byte) unless --fee gives it in coins.
+
     \b
-    Example:
-      educhain wallet send mfWxJ45yp2SFn7UciZyNpvDKrzbhyfKrY8 1.5 --fee 0.0001
+    Examples:
+      educhain wallet send bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080 1.5
+      educhain wallet send mfWxJ45yp2SFn7UciZyNpvDKrzbhyfKrY8 0.5 --fee 0.0001
+      educhain wallet send bcrt1q... 0.1 --fee-rate 5 --data "thanks for lunch"
     """
-    loaded = _load(wallet_path)
-    try:
-        address_to_pubkey_hash(to_address)
-        amount_units, fee_units = parse_coins(amount), parse_coins(fee)
-    except (KeyFormatError, WalletError) as error:
-        raise CliError(str(error)) from None
+    loaded = load_wallet(wallet_path)
+    amount_units, fee_units = parse_payment_arguments(to_address, amount, fee, fee_rate)
+    assert amount_units is not None
+    data_bytes(data)
     utxos: dict[OutPoint, TxOut] = {}
-    for addr in loaded.addresses():
-        utxos.update(_address_info(node_url, addr)[1])
+    for addr in loaded.addresses:
+        utxos.update(address_coins(node_url, addr)[1])
     try:
-        tx = loaded.build_payment(utxos, to_address, amount_units, fee_units)
+        tx = loaded.build_payment(
+            utxos, to_address, amount_units, fee_units, fee_rate=fee_rate, data=data_bytes(data)
+        )
     except InsufficientFundsError as error:
         raise CliError(
             f"{error} (coins spent by a payment still in the mempool, and its change, count "
             "once a block confirms it)"
         ) from None
-    except (WalletError, KeyFormatError) as error:
+    except WalletError as error:
         raise CliError(str(error)) from None
-    txid = _submit(node_url, tx.hex())
+    paid_fee = sum(utxos[i.outpoint].amount for i in tx.inputs) - sum(o.amount for o in tx.outputs)
+    txid = submit(node_url, tx)
     if as_json:
-        click.echo(json.dumps({"txid": txid, "hex": tx.hex(), "fee": fee_units}))
+        hex_tx = tx.serialize().hex()
+        click.echo(json.dumps({"txid": txid, "hex": hex_tx, "fee": paid_fee, "vsize": tx.vsize}))
         return
     click.echo(f"sent {format_coins(amount_units)} coins to {to_address}")
     click.echo(f"txid {txid}")
+    click.echo(f"fee {format_coins(paid_fee)} coins for {tx.vsize} vbytes")
     click.echo("balances change when a block includes it (it waits in the mempool until then)")
 
 

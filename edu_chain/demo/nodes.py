@@ -11,9 +11,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from edu_chain.errors import EduChainError
-from edu_chain.keys import address_to_pubkey_hash
 from edu_chain.node.client import NodeClient, NodeClientError
-from edu_chain.teaching_tx import OutPoint, TxOut
+from edu_chain.script.address import REGTEST, address_to_script_pubkey
+from edu_chain.tx import OutPoint, TxOut
 
 HTTP_TIMEOUT = 300.0  # seconds: mining a block on a busy laptop may take a while
 T = TypeVar("T")
@@ -52,8 +52,8 @@ class NodeApi:
     def spendable_coins(self, address: str) -> dict[OutPoint, TxOut]:
         """The address's unspent outputs a new payment may spend (mature, not already spent
         by a transaction waiting in the mempool)."""
-        pubkey_hash = address_to_pubkey_hash(address)
-        return self._call("GET /api/address", lambda c: c.coins(address, pubkey_hash)).spendable
+        script = address_to_script_pubkey(address, REGTEST)
+        return self._call("GET /api/address", lambda c: c.coins(address, script)).spendable
 
     def transaction(self, txid: str) -> dict:
         return self._call("GET /api/tx", lambda c: c.tx(txid))

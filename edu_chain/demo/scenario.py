@@ -120,10 +120,11 @@ def pay(say: Reporter, wallet: Any, node: NodeApi, to_address: str, amount: int)
     from edu_chain.wallet import format_coins
 
     tx = wallet.build_payment(node.spendable_coins(wallet.address), to_address, amount, fee=10_000)
-    reply = node.send_transaction(tx.hex())
+    reply = node.send_transaction(tx.serialize().hex())
     say.ok(
         f"signed and sent {format_coins(amount)} coins to {to_address[:12]}…: "
-        f"txid {reply['txid']} ({len(tx.inputs)} input(s), fee {reply.get('fee')})"
+        f"txid {reply['txid']} ({len(tx.inputs)} segwit input(s), {tx.vsize} vbytes, "
+        f"fee {reply.get('fee')})"
     )
     return reply["txid"]
 

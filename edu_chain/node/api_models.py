@@ -16,14 +16,16 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 MAX_MINE_COUNT = 1_000  # blocks per POST /api/mine
-MAX_ADDRESS_CHARS = 100  # a Base58Check address is ~34 characters
+MAX_ADDRESS_CHARS = 100  # Base58Check ~34 characters, bech32 (bcrt1...) 44 or 64
 MAX_PEER_CHARS = 300  # "host:port", hostnames up to 253 characters (also AnnounceBody.sender)
 
 # The patterns the OpenAPI document publishes, checked with the same regular expressions.
 HEX_PATTERN = r"^(?:[0-9a-fA-F]{2})+$"  # raw bytes: an even number of hex digits, at least 2
 HASH_PATTERN = r"^[0-9a-fA-F]{64}$"  # a displayed block hash or txid
-ADDRESS_PATTERN = r"^[1-9A-HJ-NP-Za-km-z]{25,35}$"  # Base58 (no 0, O, I, l); the checksum is
-# checked by the route (400 bad-address): a JSON schema cannot express it
+ADDRESS_PATTERN = (
+    r"^(?:[1-9A-HJ-NP-Za-km-z]{25,35}"  # Base58 (no 0, O, I, l): P2PKH m/n..., P2SH 2...
+    r"|bcrt1[02-9ac-hj-np-z]{8,87}|BCRT1[02-9AC-HJ-NP-Z]{8,87})$"  # bech32, one case
+)  # checksums are checked by the route (400 bad-address): a JSON schema cannot say them
 _PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
 PEER_PATTERN = r"^(?:http://)?(?:[A-Za-z0-9.\-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]):" + _PORT + r"/?$"
 PEER_PATH_PATTERN = r"^(?:[A-Za-z0-9.\-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]):" + _PORT + "$"
@@ -57,7 +59,7 @@ def constrained(
 _hex = constrained(HEX_PATTERN, "decode-bad-hex", "expected raw bytes as hex (pairs of 0-9a-f)")
 _hash = constrained(HASH_PATTERN, "decode-bad-hex", "expected a hash: 64 hex digits")
 _address = constrained(
-    ADDRESS_PATTERN, "bad-address", "expected a Base58Check address (25-35 characters)"
+    ADDRESS_PATTERN, "bad-address", "expected a regtest address (bcrt1... bech32, or Base58Check)"
 )
 _peer = constrained(
     PEER_PATTERN,
@@ -92,7 +94,12 @@ HashPath = Annotated[
 ]
 AddressPath = Annotated[
     str,
-    *constrained(ADDRESS_PATTERN, "bad-address", "expected a Base58Check address", in_path=True),
+    *constrained(
+        ADDRESS_PATTERN,
+        "bad-address",
+        "expected a regtest address (bcrt1... or Base58Check)",
+        in_path=True,
+    ),
 ]
 PeerPath = Annotated[
     str,

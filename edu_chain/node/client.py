@@ -35,7 +35,7 @@ import httpx
 
 from edu_chain.errors import EduChainError, NodeError
 from edu_chain.hashing import from_display_hex
-from edu_chain.teaching_tx import OutPoint, TxOut
+from edu_chain.tx import OutPoint, TxOut
 
 DEFAULT_TIMEOUT = 10.0
 TOKEN_HEADER = "X-EduChain-Token"
@@ -271,11 +271,11 @@ class NodeClient:
         """``GET /api/address/{address}`` as the node sent it."""
         return self.get(f"/api/address/{address}")
 
-    def coins(self, address: str, pubkey_hash: bytes) -> AddressCoins:
+    def coins(self, address: str, script_pubkey: bytes) -> AddressCoins:
         """The balance of ``address`` and the coins its wallet may spend now.
 
-        ``pubkey_hash`` is the address's (the caller has decoded it; the outputs are
-        rebuilt as :class:`TxOut` paying it).  Each utxo entry is ``{"txid", "index",
+        ``script_pubkey`` is the address's (the caller has decoded it; the outputs are
+        rebuilt as :class:`TxOut` locked by it).  Each utxo entry is ``{"txid", "index",
         "amount"}`` (``"vout"`` may replace index, ``"outpoint": "txid:index"`` both);
         ``"spendable": false`` and a ``"spent_in_mempool"`` txid exclude it.
         """
@@ -294,7 +294,7 @@ class NodeClient:
                 else:  # "outpoint": "txid:index", as OutPoint.__str__ writes it
                     txid, index = entry["outpoint"].rsplit(":", 1)
                 outpoint = OutPoint(from_display_hex(txid), int(index))
-                spendable[outpoint] = TxOut(int(entry["amount"]), pubkey_hash)
+                spendable[outpoint] = TxOut(int(entry["amount"]), script_pubkey)
             balance = int(reply.get("balance", sum(out.amount for out in spendable.values())))
         except (AttributeError, KeyError, TypeError, ValueError, EduChainError) as error:
             raise NodeReplyError(

@@ -25,7 +25,7 @@ from typing import Any
 from edu_chain.chain.coins import Coin
 from edu_chain.errors import NodeError
 from edu_chain.node.state import NodeState, parse_address
-from edu_chain.teaching_tx import OutPoint, Transaction
+from edu_chain.tx import OutPoint, Transaction
 from edu_chain.wallet import InsufficientFundsError, Wallet, format_coins
 
 
@@ -83,15 +83,15 @@ class SpendableView:
         self.params = state.params
         self.height = state.chain.height
 
-    def utxos_for(self, pubkey_hash: bytes) -> Iterable[tuple[OutPoint, Any]]:
+    def utxos_for(self, script_pubkey: bytes) -> Iterable[tuple[OutPoint, Any]]:
         mempool = self.state.mempool
-        for outpoint, coin in self.state.chain.utxos_for(pubkey_hash):
+        for outpoint, coin in self.state.chain.utxos_for(script_pubkey):
             if outpoint not in mempool.spenders:
                 yield outpoint, coin
         for entry in mempool:
             for index, output in enumerate(entry.tx.outputs):
                 outpoint = OutPoint(entry.txid, index)
-                if output.pubkey_hash == pubkey_hash and outpoint not in mempool.spenders:
+                if output.script_pubkey == script_pubkey and outpoint not in mempool.spenders:
                     yield outpoint, Coin(output, self.height + 1, False)
 
 

@@ -42,7 +42,7 @@ class _Interrupted(Exception):
 
 
 class Miner:
-    """Mines blocks paying ``pubkey_hash`` on the tip of ``state.chain`` (see the module
+    """Mines blocks paying ``script_pubkey`` on the tip of ``state.chain`` (see the module
     docstring).  What it needs from the node is passed in: ``submit_block`` (validate, store
     and relay a found block), ``template_timestamp`` (the next block's timestamp, None for the
     clock) and ``tag`` (the node's name, written into the coinbase)."""
@@ -54,7 +54,7 @@ class Miner:
         submit_block: Callable[[Block], object],
         template_timestamp: Callable[[], int | None] = lambda: None,
         tag: Callable[[], str] = lambda: "edu_chain",
-        pubkey_hash: bytes,
+        script_pubkey: bytes,
         backend: str = "auto",
         threads: int | None = None,
         interval: float = 0.0,
@@ -63,7 +63,7 @@ class Miner:
         self.submit_block = submit_block
         self.template_timestamp = template_timestamp
         self.tag = tag
-        self.pubkey_hash = pubkey_hash
+        self.script_pubkey = script_pubkey
         self.backend = backend
         self.threads = threads
         self.interval = interval  # pause between continuously mined blocks
@@ -99,13 +99,13 @@ class Miner:
         *,
         enabled: bool | None = None,
         threads: int | None = None,
-        pubkey_hash: bytes | None = None,
+        script_pubkey: bytes | None = None,
     ) -> None:
         """The instructor's switch: start or pause continuous mining, change threads/payout."""
         if threads is not None:
             self.threads = threads
-        if pubkey_hash is not None:
-            self.pubkey_hash = pubkey_hash
+        if script_pubkey is not None:
+            self.script_pubkey = script_pubkey
         if enabled is not None:
             self.enabled = enabled
         self._wake.set()
@@ -133,7 +133,7 @@ class Miner:
 
     # --- mining ---------------------------------------------------------------------------
 
-    def mine_now(self, count: int, pubkey_hash: bytes | None = None) -> list[Block]:
+    def mine_now(self, count: int, script_pubkey: bytes | None = None) -> list[Block]:
         """Mine ``count`` blocks on the tip now (the background miner steps aside)."""
         with self._demand_lock:
             self._demand += 1
@@ -143,7 +143,9 @@ class Miner:
                 while len(blocks) < count:
                     if self._stopping.is_set():
                         raise NodeError("the node is stopping; mining was interrupted")
-                    block = self._mine_one(pubkey_hash or self.pubkey_hash, self._stopping.is_set)
+                    block = self._mine_one(
+                        script_pubkey or self.script_pubkey, self._stopping.is_set
+                    )
                     if block is not None:
                         blocks.append(block)
                 return blocks
@@ -152,7 +154,7 @@ class Miner:
                 self._demand -= 1
             self._wake.set()
 
-    def _mine_one(self, pubkey_hash: bytes, should_stop: Callable[[], bool]) -> Block | None:
+    def _mine_one(self, script_pubkey: bytes, should_stop: Callable[[], bool]) -> Block | None:
         """One search on a fresh template; the submitted block, or None if interrupted."""
         state = self.state
         while True:
@@ -162,7 +164,7 @@ class Miner:
                 self._extra_nonce = (self._extra_nonce + 1) & 0xFFFFFFFF
                 extra = self.tag().encode()[:40] + b"/" + self._extra_nonce.to_bytes(4, "little")
                 template = state.mempool.block_template(
-                    pubkey_hash, timestamp=self.template_timestamp(), extra=extra
+                    script_pubkey, timestamp=self.template_timestamp(), extra=extra
                 )
                 generation = self._tip_generation
 
@@ -206,7 +208,7 @@ class Miner:
                 continue
             try:
                 block = self._mine_one(
-                    self.pubkey_hash,
+                    self.script_pubkey,
                     lambda: self._stopping.is_set() or not self.enabled or self._demand > 0,
                 )
             except Exception:  # never let one bad template kill the thread

@@ -65,7 +65,7 @@ from edu_chain.node.api_models import (
 )
 from edu_chain.node.client import NodeClient, NodeClientError
 from edu_chain.node.state import NodeState
-from edu_chain.teaching_tx import Transaction
+from edu_chain.tx import Transaction
 
 log = logging.getLogger(__name__)
 
@@ -282,7 +282,7 @@ class PeerManager:
         self._broadcast(("block", block.serialize().hex()), exclude)
 
     def broadcast_tx(self, tx: Transaction, exclude: str | None = None) -> None:
-        self._broadcast(("tx", tx.hex()), exclude)
+        self._broadcast(("tx", tx.serialize().hex()), exclude)
 
     def _broadcast(self, item: tuple[str, str], exclude: str | None) -> None:
         with self._lock:
@@ -297,7 +297,7 @@ class PeerManager:
         with self.node.lock:
             txs = [entry.tx for entry in sorted(self.node.mempool, key=lambda e: e.sequence)]
         for tx in txs:
-            peer.queue.append(("tx", tx.hex()))
+            peer.queue.append(("tx", tx.serialize().hex()))
 
     def request_sync(self, address: str) -> None:
         peer = self._get(address)

@@ -48,7 +48,7 @@ from edu_chain.node.faucet import Faucet
 from edu_chain.node.miner import Miner
 from edu_chain.node.p2p import LocalNode, PeerManager
 from edu_chain.node.state import NodeState, parse_address
-from edu_chain.teaching_tx import COIN, Transaction
+from edu_chain.tx import COIN, Transaction
 from edu_chain.wallet import Wallet
 
 log = logging.getLogger(__name__)
@@ -155,7 +155,7 @@ class Node:
             submit_block=self.submit_block,
             template_timestamp=self.template_timestamp,
             tag=lambda: self.name,
-            pubkey_hash=parse_address(payout),
+            script_pubkey=parse_address(payout),
             backend=config.backend or ("python" if self.simulated_time else "auto"),
             threads=config.threads,
             interval=config.mine_interval
@@ -286,7 +286,7 @@ class Node:
                 if exc.code == "duplicate":
                     return "duplicate", None
                 raise
-            readded = [tx for tx in self._readded if tx.txid() in self.mempool]
+            readded = [tx for tx in self._readded if tx.txid in self.mempool]
             self._readded = []
         if submitted.status == "orphan":
             if source is not None:

@@ -15,9 +15,9 @@ import threading
 from dataclasses import dataclass, field
 
 from edu_chain.chain import ChainParams, ChainState
-from edu_chain.errors import KeyFormatError, NodeError
-from edu_chain.keys import address_to_pubkey_hash
+from edu_chain.errors import DecodeError, KeyFormatError, NodeError
 from edu_chain.mempool import Mempool
+from edu_chain.script.address import REGTEST, address_to_script_pubkey
 
 
 @dataclass(frozen=True)
@@ -40,12 +40,13 @@ class NodeState:
 
 
 def parse_address(address: object) -> bytes:
-    """An address (Base58Check, P2PKH) -> its 20-byte public key hash; KeyFormatError if bad."""
+    """A classroom (regtest) address -> the script_pubkey it stands for: bech32 ``bcrt1...``
+    (P2WPKH, P2WSH) or Base58Check (P2PKH, P2SH); KeyFormatError (``bad-address``) if bad."""
     if not isinstance(address, str):
         raise NodeError("an address must be a string")
     try:
-        return address_to_pubkey_hash(address)
-    except (KeyFormatError, ValueError) as exc:
+        return address_to_script_pubkey(address, REGTEST)
+    except (DecodeError, KeyFormatError, ValueError) as exc:
         raise KeyFormatError(f"{address[:80]!r} is not a valid address: {exc}") from None
 
 

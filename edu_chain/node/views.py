@@ -16,11 +16,19 @@ from typing import TYPE_CHECKING
 from edu_chain.chain.index import BlockIndexEntry
 from edu_chain.hashing import display_hex
 from edu_chain.pow.target import bits_to_target, block_work
+from edu_chain.script.address import REGTEST, script_pubkey_to_address
+from edu_chain.script.standard import classify
 
 if TYPE_CHECKING:  # pragma: no cover
     from edu_chain.block import Block
     from edu_chain.node.service import Node
-    from edu_chain.teaching_tx import OutPoint, Transaction, TxOut
+    from edu_chain.tx import OutPoint, Transaction, TxOut
+
+
+def address_of(script_pubkey: bytes) -> str | None:
+    """The classroom (regtest) address of a script, None when it has none (OP_RETURN, bare
+    multisig, non-standard)."""
+    return script_pubkey_to_address(script_pubkey, REGTEST)
 
 
 def difficulty(node: Node, bits: int) -> float:
@@ -62,12 +70,18 @@ def block_json(node: Node, entry: BlockIndexEntry, block: Block) -> dict:
 
 
 def tx_summary(node: Node, tx: Transaction) -> dict:
-    """``tx.to_dict()`` with each input's spent amount and address when this node knows them,
-    and the fee (inputs - outputs) when every input is known."""
+    """The ``decoderawtransaction`` shape (``tx.to_dict()``: ``vin`` with scriptSig asm and
+    witness, ``vout`` with scriptPubKey asm and type) plus the raw ``hex``, each output's
+    regtest ``address``, each input's spent ``amount``, ``address`` and ``type`` when this
+    node knows them, and the fee (inputs - outputs) when every input is known."""
     data = tx.to_dict()
+    data["hex"] = tx.serialize().hex()
+    data["coinbase"] = tx.is_coinbase()
+    for output, shown in zip(tx.outputs, data["vout"], strict=True):
+        shown["address"] = address_of(output.script_pubkey)
     total_in = 0
     complete = not tx.is_coinbase()
-    for tx_in, shown in zip(tx.inputs, data["inputs"], strict=True):
+    for tx_in, shown in zip(tx.inputs, data["vin"], strict=True):
         if tx.is_coinbase():
             break
         spent = _spent_output(node, tx_in.outpoint)
@@ -75,7 +89,8 @@ def tx_summary(node: Node, tx: Transaction) -> dict:
             complete = False
             continue
         shown["amount"] = spent.amount
-        shown["address"] = spent.address
+        shown["address"] = address_of(spent.script_pubkey)
+        shown["type"] = classify(spent.script_pubkey)[0]
         total_in += spent.amount
     data["total_out"] = sum(out.amount for out in tx.outputs)
     data["fee"] = total_in - data["total_out"] if complete else None
@@ -116,12 +131,12 @@ def tx_json(node: Node, txid: bytes) -> dict | None:
     }
 
 
-def address_json(node: Node, address: str, pubkey_hash: bytes) -> dict:
+def address_json(node: Node, address: str, script_pubkey: bytes) -> dict:
     """Balance and unspent outputs of one address (what ``educhain wallet`` reads)."""
     chain, mempool = node.chain, node.mempool
     maturity = node.params.coinbase_maturity
     utxos = []
-    for outpoint, coin in chain.utxos_for(pubkey_hash):
+    for outpoint, coin in chain.utxos_for(script_pubkey):
         spendable = not coin.is_coinbase or chain.height + 1 - coin.height >= maturity
         utxos.append(
             {
@@ -141,18 +156,19 @@ def address_json(node: Node, address: str, pubkey_hash: bytes) -> dict:
         )
     pending = []
     for entry in mempool:
-        received = sum(o.amount for o in entry.tx.outputs if o.pubkey_hash == pubkey_hash)
+        received = sum(o.amount for o in entry.tx.outputs if o.script_pubkey == script_pubkey)
         spent = 0
         for tx_in in entry.tx.inputs:
             coin = mempool.get_coin(tx_in.outpoint)
-            if coin is not None and coin.output.pubkey_hash == pubkey_hash:
+            if coin is not None and coin.output.script_pubkey == script_pubkey:
                 spent += coin.amount
         if received or spent:
             pending.append({"txid": entry.tx.id, "received": received, "spent": spent})
     balance = sum(u["amount"] for u in utxos)
     return {
         "address": address,
-        "pubkey_hash": pubkey_hash.hex(),
+        "script_pubkey": script_pubkey.hex(),
+        "type": classify(script_pubkey)[0],
         "balance": balance,
         "spendable_balance": sum(u["amount"] for u in utxos if u["spendable"]),
         "unconfirmed_delta": sum(p["received"] - p["spent"] for p in pending),

@@ -2,7 +2,8 @@
 
 The node is an ``httpx.MockTransport`` speaking the fixed API of
 docs/architecture.md#node-and-testnet (``GET /api/address/{addr}``, ``POST /api/tx``);
-no socket is opened.
+no socket is opened.  It accepts a transaction only if every input passes ``verify_input``
+(standard flags) against the coin it spends: the script interpreter is the oracle.
 """
 
 import json
@@ -16,11 +17,16 @@ from edu_chain.cli import main
 from edu_chain.cli import wallet as wallet_cli
 from edu_chain.hashing import display_hex
 from edu_chain.keys import PrivateKey
-from edu_chain.teaching_tx import COIN, OutPoint, Transaction, TxOut
+from edu_chain.script import STANDARD_FLAGS, ScriptError, script_pubkey_to_address, verify_input
+from edu_chain.tx import COIN, OutPoint, Transaction, TxIn, TxOut
 from edu_chain.wallet import Wallet
 
 BOB = PrivateKey(0xB0B)
 ALICE = PrivateKey(0xA11CE)
+ALICE_SCRIPT = Wallet("a", [ALICE]).script_pubkeys[0]  # P2WPKH
+BOB_SCRIPT = Wallet("b", [BOB]).script_pubkeys[0]
+BOB_ADDRESS = Wallet("b", [BOB]).address
+ALICE_ADDRESS = Wallet("a", [ALICE]).address
 
 
 class FakeNode:
@@ -36,7 +42,11 @@ class FakeNode:
         self.requests.append(f"{request.method} {request.url.path}")
         if request.method == "GET" and request.url.path.startswith("/api/address/"):
             address = request.url.path.rsplit("/", 1)[1]
-            mine = [(op, out) for op, out in self.utxos.items() if out.address == address]
+            mine = [
+                (op, out)
+                for op, out in self.utxos.items()
+                if script_pubkey_to_address(out.script_pubkey, "regtest") == address
+            ]
             return httpx.Response(
                 200,
                 json={
@@ -54,13 +64,17 @@ class FakeNode:
                 },
             )
         if request.method == "POST" and request.url.path == "/api/tx":
-            tx = Transaction.from_hex(json.loads(request.content)["hex"])
+            tx = Transaction.parse(bytes.fromhex(json.loads(request.content)["hex"]))
             for index, tx_input in enumerate(tx.inputs):
                 spent = self.utxos.get(tx_input.outpoint)
-                if spent is None or not tx.verify_input(index, spent):
+                try:
+                    if spent is None:
+                        raise ScriptError("missing", f"input {index} spends nothing known")
+                    verify_input(tx, index, spent.script_pubkey, spent.amount, STANDARD_FLAGS)
+                except ScriptError as error:
                     return httpx.Response(
                         400,
-                        json={"error": {"code": "bad-signature", "message": f"input {index}"}},
+                        json={"error": {"code": "bad-signature", "message": str(error)}},
                     )
             self.accepted.append(tx)
             return httpx.Response(200, json={"txid": tx.id})
@@ -78,9 +92,9 @@ def keystore(tmp_path):
 def fake_node(monkeypatch):
     node = FakeNode(
         {
-            OutPoint(bytes([1]) * 32, 0): TxOut(3 * COIN, ALICE.public_key.pubkey_hash()),
-            OutPoint(bytes([2]) * 32, 1): TxOut(2 * COIN, ALICE.public_key.pubkey_hash()),
-            OutPoint(bytes([3]) * 32, 0): TxOut(9 * COIN, BOB.public_key.pubkey_hash()),
+            OutPoint(bytes([1]) * 32, 0): TxOut(3 * COIN, ALICE_SCRIPT),
+            OutPoint(bytes([2]) * 32, 1): TxOut(2 * COIN, ALICE_SCRIPT),
+            OutPoint(bytes([3]) * 32, 0): TxOut(9 * COIN, BOB_SCRIPT),
         }
     )
     monkeypatch.setattr(wallet_cli, "_TRANSPORT", httpx.MockTransport(node.handler))
@@ -91,7 +105,25 @@ def run(*args: str):
     return CliRunner().invoke(main, ["wallet", *args])
 
 
-@pytest.mark.parametrize("command", [[], ["new"], ["address"], ["balance"], ["send"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["new"],
+        ["address"],
+        ["pubkey"],
+        ["balance"],
+        ["send"],
+        ["multisig"],
+        ["multisig", "create"],
+        ["psbt"],
+        ["psbt", "create"],
+        ["psbt", "sign"],
+        ["psbt", "combine"],
+        ["psbt", "finalize"],
+        ["psbt", "decode"],
+    ],
+)
 def test_help_has_an_example(command):
     result = run(*command, "--help")
     assert result.exit_code == 0
@@ -113,6 +145,7 @@ def test_new_creates_a_0600_keystore_and_refuses_to_overwrite(tmp_path):
     forced = run("new", "--wallet", str(path), "--force", "--json")
     assert forced.exit_code == 0
     assert json.loads(forced.output)["address"] == Wallet.load(path).address != address
+    assert address.startswith("bcrt1q")
 
 
 def test_wallet_path_from_the_environment(tmp_path, monkeypatch):
@@ -140,10 +173,10 @@ def test_node_url_default_and_environment(keystore, monkeypatch):
 
 def test_address_lists_and_adds(keystore):
     result = run("address", "--wallet", str(keystore))
-    assert result.output.split() == [ALICE.public_key.address()]
+    assert result.output.split() == [ALICE_ADDRESS]
     result = run("address", "--wallet", str(keystore), "--new", "--json")
     addresses = json.loads(result.output)["addresses"]
-    assert len(addresses) == 2 and addresses == Wallet.load(keystore).addresses()
+    assert len(addresses) == 2 and addresses == Wallet.load(keystore).addresses
 
 
 def test_missing_wallet_is_a_clear_error(tmp_path):
@@ -157,29 +190,30 @@ def test_balance(keystore, fake_node):
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == {
         "total": 5 * COIN,
-        "addresses": {ALICE.public_key.address(): 5 * COIN},
+        "addresses": {ALICE_ADDRESS: 5 * COIN},
     }
     human = run("balance", "--wallet", str(keystore))
     assert "total  5.00000000 coins" in human.output
-    assert fake_node.requests[0] == f"GET /api/address/{ALICE.public_key.address()}"
+    assert fake_node.requests[0] == f"GET /api/address/{ALICE_ADDRESS}"
 
 
 def test_send_builds_signs_and_submits(keystore, fake_node):
-    bob = BOB.public_key.address()
+    bob = BOB_ADDRESS
     result = run("send", bob, "3.5", "--fee", "0.001", "--wallet", str(keystore), "--json")
     assert result.exit_code == 0, result.output
     (tx,) = fake_node.accepted
-    assert json.loads(result.output)["txid"] == tx.id
+    reply = json.loads(result.output)
+    assert reply["txid"] == tx.id and reply["fee"] == 100_000 and reply["vsize"] == tx.vsize
     assert tx.outputs == (
-        TxOut(350_000_000, BOB.public_key.pubkey_hash()),
-        TxOut(5 * COIN - 350_000_000 - 100_000, ALICE.public_key.pubkey_hash()),
+        TxOut(350_000_000, BOB_SCRIPT),
+        TxOut(5 * COIN - 350_000_000 - 100_000, ALICE_SCRIPT),
     )
     human = run("send", bob, "0.1", "--wallet", str(keystore))
     assert human.exit_code == 0 and "txid" in human.output
 
 
 def test_send_insufficient_funds_shows_amounts(keystore, fake_node):
-    result = run("send", BOB.public_key.address(), "5", "--wallet", str(keystore))
+    result = run("send", BOB_ADDRESS, "5", "--fee", "0.00001", "--wallet", str(keystore))
     assert result.exit_code == 2
     assert "insufficient funds" in result.output
     assert "5.00001000" in result.output and "5.00000000" in result.output
@@ -188,7 +222,7 @@ def test_send_insufficient_funds_shows_amounts(keystore, fake_node):
 
 def test_send_skips_unspendable_coins(keystore, fake_node):
     fake_node.spendable = False
-    result = run("send", BOB.public_key.address(), "1", "--wallet", str(keystore))
+    result = run("send", BOB_ADDRESS, "1", "--wallet", str(keystore))
     assert result.exit_code == 2 and "insufficient funds" in result.output
 
 
@@ -210,7 +244,7 @@ def test_send_skips_coins_already_spent_in_the_mempool(keystore, monkeypatch):
         return httpx.Response(200, json=reply)
 
     monkeypatch.setattr(wallet_cli, "_TRANSPORT", httpx.MockTransport(handler))
-    result = run("send", BOB.public_key.address(), "1", "--wallet", str(keystore))
+    result = run("send", BOB_ADDRESS, "1", "--wallet", str(keystore))
     assert result.exit_code == 2
     assert "insufficient funds" in result.output and "mempool" in result.output
     assert not any(r.startswith("POST") for r in requests)
@@ -219,9 +253,12 @@ def test_send_skips_coins_already_spent_in_the_mempool(keystore, monkeypatch):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["not-an-address", "1"], "malformed"),
-        ([BOB.public_key.address(), "1.000000001"], "8 decimal"),
-        ([BOB.public_key.address(), "lots"], "not an amount"),
+        (["not-an-address", "1"], "bad address: decode-"),
+        (["bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", "1"], "decode-wrong-network"),
+        ([BOB_ADDRESS, "1", "--fee", "0.1", "--fee-rate", "2"], "not both"),
+        ([BOB_ADDRESS, "1", "--data", "x" * 81], "at most 80"),
+        ([BOB_ADDRESS, "1.000000001"], "8 decimal"),
+        ([BOB_ADDRESS, "lots"], "not an amount"),
     ],
 )
 def test_send_bad_arguments(keystore, fake_node, args, message):
@@ -241,7 +278,7 @@ def test_node_rejection_is_reported(keystore, monkeypatch):
         )
 
     monkeypatch.setattr(wallet_cli, "_TRANSPORT", httpx.MockTransport(refuse))
-    result = run("send", BOB.public_key.address(), "0.5", "--wallet", str(keystore))
+    result = run("send", BOB_ADDRESS, "0.5", "--wallet", str(keystore))
     assert result.exit_code == 2
     assert "bad-txns-inputs-missingorspent: gone" in result.output
 
@@ -270,7 +307,7 @@ def test_no_node_answering(keystore, monkeypatch):
         raise httpx.ConnectError("connection refused", request=request)
 
     monkeypatch.setattr(wallet_cli, "_TRANSPORT", httpx.MockTransport(down))
-    for command in (["balance"], ["send", BOB.public_key.address(), "1"]):
+    for command in (["balance"], ["send", BOB_ADDRESS, "1"]):
         result = run(*command, "--wallet", str(keystore), "--node", "http://127.0.0.1:9")
         assert result.exit_code == 2
         assert "no node answered at http://127.0.0.1:9" in result.output
@@ -294,12 +331,244 @@ def test_utxos_may_be_given_as_outpoint_strings(keystore, monkeypatch):
         if request.method == "GET":
             utxo = {"outpoint": str(outpoint), "amount": 2 * COIN}
             return httpx.Response(200, json={"utxos": [utxo]})
-        tx = Transaction.from_hex(json.loads(request.content)["hex"])
+        tx = Transaction.parse(bytes.fromhex(json.loads(request.content)["hex"]))
         assert tx.inputs[0].outpoint == outpoint
+        verify_input(tx, 0, ALICE_SCRIPT, 2 * COIN, STANDARD_FLAGS)
         return httpx.Response(200, json={"txid": tx.id})
 
     monkeypatch.setattr(wallet_cli, "_TRANSPORT", httpx.MockTransport(node))
     balance = run("balance", "--wallet", str(keystore), "--json")
     assert json.loads(balance.output)["total"] == 2 * COIN
-    sent = run("send", BOB.public_key.address(), "1", "--wallet", str(keystore))
+    sent = run("send", BOB_ADDRESS, "1", "--wallet", str(keystore))
     assert sent.exit_code == 0, sent.output
+
+
+# --- address types and public keys -----------------------------------------------------------
+
+
+def test_address_types(keystore):
+    added = run("address", "--wallet", str(keystore), "--new", "--type", "p2pkh", "--json")
+    assert added.exit_code == 0, added.output
+    first, legacy = json.loads(added.output)["addresses"]
+    assert first == ALICE_ADDRESS and legacy[0] in "mn"
+    assert run("address", "--wallet", str(keystore), "--type", "p2pkh").output.split() == [legacy]
+    assert run("address", "--wallet", str(keystore), "--type", "p2wpkh").output.split() == [first]
+    bad = run("address", "--wallet", str(keystore), "--new", "--type", "p2tr")
+    assert bad.exit_code == 2 and len(Wallet.load(keystore).keys) == 2
+
+
+def test_new_with_a_p2pkh_address(tmp_path):
+    result = run("new", "--wallet", str(tmp_path / "w.json"), "--type", "p2pkh", "--json")
+    assert json.loads(result.output)["address"][0] in "mn"
+
+
+def test_pubkey(keystore):
+    result = run("pubkey", "--wallet", str(keystore))
+    assert result.output.split() == [ALICE.public_key.sec().hex()]
+
+
+# --- multisig and PSBT, three wallets on three "laptops" -----------------------------------
+
+CAROL = PrivateKey(0xCA401)
+
+
+@pytest.fixture
+def signers(tmp_path):
+    """Three keystores and the 2-of-3 description file built from their public keys."""
+    paths = {}
+    for name, key in (("alice", ALICE), ("bob", BOB), ("carol", CAROL)):
+        paths[name] = tmp_path / f"{name}.json"
+        Wallet.create(paths[name], keys=[key])
+    return paths
+
+
+def make_multisig(tmp_path, signers, kind="p2wsh"):
+    keys = [run("pubkey", "--wallet", str(path)).output.strip() for path in signers.values()]
+    out = tmp_path / f"team-{kind}.json"
+    result = run("multisig", "create", "2", *keys, "--type", kind, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    return out, json.loads(out.read_text())
+
+
+def test_multisig_create_prints_the_address_and_scripts(tmp_path, signers):
+    _, description = make_multisig(tmp_path, signers)
+    assert description["address"].startswith("bcrt1q") and description["required"] == 2
+    shown = run("multisig", "create", "2", *description["pubkeys"])
+    assert f"address: {description['address']}" in shown.output
+    assert f"witness script: {description['script']}" in shown.output
+    p2sh = run("multisig", "create", "2", *description["pubkeys"], "--type", "p2sh", "--json")
+    assert json.loads(p2sh.output)["address"][0] == "2"
+    assert "redeem_script" in json.loads(p2sh.output)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["3", "02" + "11" * 32], "required signatures must be 1..1"),
+        (["1", "zz"], "not hex"),
+        (["1", "02" + "00" * 32], "not on the curve"),
+        (["two", "02" + "11" * 32], "not a valid integer"),
+    ],
+)
+def test_multisig_create_bad_input_writes_nothing(tmp_path, args, message):
+    out = tmp_path / "team.json"
+    result = run("multisig", "create", *args, "--out", str(out))
+    assert result.exit_code == 2 and message in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def fund_multisig(node: FakeNode, script_pubkey: bytes, amounts) -> Transaction:
+    """A transaction paying ``amounts`` to the multisig, its outputs now coins of the node."""
+    funding = Transaction(
+        2, [TxIn(OutPoint(bytes([8]) * 32, 0), b"\x51")], [TxOut(a, script_pubkey) for a in amounts]
+    )
+    for n, output in enumerate(funding.outputs):
+        node.utxos[OutPoint(funding.txid, n)] = output
+    return funding
+
+
+def test_two_of_three_p2wsh_from_a_node_signed_on_two_laptops(tmp_path, signers, fake_node):
+    team, description = make_multisig(tmp_path, signers)
+    fund_multisig(fake_node, bytes.fromhex(description["script_pubkey"]), [2 * COIN, COIN])
+    unsigned = tmp_path / "pay.psbt"
+    created = run("psbt", "create", str(team), BOB_ADDRESS, "2.5", "--out", str(unsigned))
+    assert created.exit_code == 0, created.output
+    assert fake_node.requests[-1] == f"GET /api/address/{description['address']}"
+    decoded = run("psbt", "decode", str(unsigned), "--json")
+    report = json.loads(decoded.output)
+    assert [i["status"] for i in report["inputs"]] == ["0 of 2 signatures"] * 2
+    assert report["outputs"][0] == {
+        "address": BOB_ADDRESS,
+        "type": "witness_v0_keyhash",
+        "amount": 250_000_000,
+        "change": False,
+    }
+    assert report["outputs"][1]["change"] is True
+    assert report["complete"] is False and report["fee"] > 0
+    copies = []
+    for name in ("alice", "carol"):
+        copy = tmp_path / f"pay-{name}.psbt"
+        signed = run(
+            "psbt", "sign", str(unsigned), "--wallet", str(signers[name]), "--out", str(copy)
+        )
+        assert signed.exit_code == 0 and "2 signature(s) added" in signed.output, signed.output
+        copies.append(str(copy))
+    alone = run("psbt", "finalize", copies[0])
+    assert alone.exit_code == 2
+    assert "psbt-incomplete" in alone.output and "needs 2 signatures, has 1" in alone.output
+    merged = tmp_path / "pay-signed.psbt"
+    assert run("psbt", "combine", *copies, "--out", str(merged)).exit_code == 0
+    assert "complete: run psbt finalize" in run("psbt", "decode", str(merged)).output
+    sent = run("psbt", "finalize", str(merged), "--broadcast", "--json")
+    assert sent.exit_code == 0, sent.output
+    (tx,) = fake_node.accepted  # the fake node ran verify_input on every input
+    assert json.loads(sent.output)["txid"] == tx.id
+    assert tx.outputs[0] == TxOut(250_000_000, BOB_SCRIPT)
+
+
+def test_p2sh_offline_with_utxo_and_prev_tx(tmp_path, signers):
+    team, description = make_multisig(tmp_path, signers, "p2sh")
+    script = bytes.fromhex(description["script_pubkey"])
+    funding = Transaction(2, [TxIn(OutPoint(bytes([8]) * 32, 0), b"\x51")], [TxOut(COIN, script)])
+    utxo = f"{funding.id}:0:1"
+    unsigned = tmp_path / "pay.psbt"
+    missing = run(
+        "psbt", "create", str(team), BOB_ADDRESS, "0.5", "--utxo", utxo, "--out", str(unsigned)
+    )
+    assert missing.exit_code == 2 and "--prev-tx" in missing.output and not unsigned.exists()
+    prev = tmp_path / "funding.hex"
+    prev.write_text(funding.serialize().hex())
+    created = run(
+        "psbt",
+        "create",
+        str(team),
+        BOB_ADDRESS,
+        "0.5",
+        "--utxo",
+        utxo,
+        "--prev-tx",
+        str(prev),
+        "--fee-rate",
+        "1",
+        "--out",
+        str(unsigned),
+    )
+    assert created.exit_code == 0, created.output
+    for name in ("bob", "alice"):  # one file passed along
+        signed = run(
+            "psbt", "sign", str(unsigned), "--wallet", str(signers[name]), "--out", str(unsigned)
+        )
+        assert signed.exit_code == 0, signed.output
+    final = run("psbt", "finalize", str(unsigned))
+    assert final.exit_code == 0, final.output
+    tx = Transaction.parse(bytes.fromhex(final.stdout.strip()))
+    verify_input(tx, 0, script, COIN, STANDARD_FLAGS)
+    assert tx.inputs[0].script_sig and not tx.inputs[0].witness  # legacy P2SH
+
+
+def test_a_wallet_with_nothing_to_sign_is_told_so(tmp_path, signers):
+    team, _ = make_multisig(tmp_path, signers)
+    utxo = f"{'ab' * 32}:0:1"
+    unsigned = tmp_path / "pay.psbt"
+    run("psbt", "create", str(team), BOB_ADDRESS, "0.5", "--utxo", utxo, "--out", str(unsigned))
+    stranger = tmp_path / "dave.json"
+    Wallet.create(stranger, keys=[PrivateKey(0xDA7E)])
+    out = tmp_path / "out.psbt"
+    result = run("psbt", "sign", str(unsigned), "--wallet", str(stranger), "--out", str(out))
+    assert result.exit_code == 2 and "no input needs a signature" in result.output
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("this is not base64!", "decode-bad-base64"),
+        ("aGVsbG8=", "decode-psbt-magic"),
+        ("cHNidP8AAAA=", "decode-"),  # the magic, then garbage
+    ],
+)
+def test_malformed_psbt_files_are_one_line_errors(tmp_path, keystore, content, message):
+    bad = tmp_path / "bad.psbt"
+    bad.write_text(content)
+    out = tmp_path / "out.psbt"
+    for command in (
+        ["psbt", "decode", str(bad)],
+        ["psbt", "sign", str(bad), "--wallet", str(keystore), "--out", str(out)],
+        ["psbt", "combine", str(bad), str(bad), "--out", str(out)],
+        ["psbt", "finalize", str(bad), "--out", str(out)],
+    ):
+        result = run(*command)
+        assert result.exit_code == 2, (command, result.output)
+        assert message in result.output and "Traceback" not in result.output
+        assert len(result.output.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--utxo", "nothex:0:1"], "expected TXID:VOUT:AMOUNT"),
+        (["--utxo", f"{'ab' * 32}:0"], "expected TXID:VOUT:AMOUNT"),
+        (["--utxo", f"{'ab' * 32}:0:lots"], "not an amount"),
+        (["--utxo", f"{'ab' * 32}:0:1", "--change", "nope"], "bad address"),
+        (["--utxo", f"{'ab' * 32}:0:0.1"], "insufficient funds"),
+    ],
+)
+def test_psbt_create_bad_input(tmp_path, signers, extra, message):
+    team, _ = make_multisig(tmp_path, signers)
+    out = tmp_path / "pay.psbt"
+    result = run("psbt", "create", str(team), BOB_ADDRESS, "0.5", *extra, "--out", str(out))
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert not out.exists()
+
+
+def test_psbt_create_bad_prev_tx_and_multisig_file(tmp_path, signers):
+    team, _ = make_multisig(tmp_path, signers)
+    junk = tmp_path / "junk.hex"
+    junk.write_text("zz")
+    result = run("psbt", "create", str(team), BOB_ADDRESS, "0.5", "--prev-tx", str(junk))
+    assert result.exit_code == 2 and "decode-bad-hex" in result.output
+    not_multisig = tmp_path / "alice.json"  # a keystore, not a description
+    result = run("psbt", "create", str(not_multisig), BOB_ADDRESS, "0.5")
+    assert result.exit_code == 2 and "not an edu_chain multisig" in result.output

@@ -1,7 +1,8 @@
 """``benchmarks/chain.py`` runs from a checkout and prints the JSON keys its docstring lists.
 
-A smoke test at a tiny size (2 blocks of 5 transactions): the figures are for people, the
-script's own assertion checks that every verifier connected the same blocks to the same tip.
+A smoke test at a tiny size (2 blocks of 5 transactions of 2 segwit inputs): the figures are
+for people, the script's own assertion checks that every verifier connected the same blocks to
+the same tip.
 """
 
 from __future__ import annotations
@@ -15,19 +16,20 @@ SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "chain.py"
 DOCUMENTED_KEYS = {
     "blocks",
     "txs_per_block",
+    "inputs_per_tx",
     "inputs",
     "store",
     "workers",
-    "serial_s",
-    "parallel_s",
-    "serial_blocks_per_s",
-    "serial_tx_per_s",
-    "parallel_blocks_per_s",
-    "parallel_tx_per_s",
-    "batch_1w_s",
-    "parallel_speedup",
-    "thread_speedup",
     "signature_backend",
+    "serial_s",
+    "chunked_1w_s",
+    "parallel_s",
+    "serial_inputs_per_s",
+    "parallel_inputs_per_s",
+    "serial_blocks_per_s",
+    "parallel_blocks_per_s",
+    "parallel_speedup",
+    "worker_speedup",
 }
 
 
@@ -41,5 +43,5 @@ def test_chain_benchmark_prints_its_documented_json():
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert set(report) == DOCUMENTED_KEYS
-    assert report["inputs"] == 10 and report["store"] == "file"
+    assert report["inputs"] == 20 and report["store"] == "file"
     assert all(report[key] > 0 for key in ("serial_s", "parallel_s", "parallel_speedup"))

@@ -28,6 +28,7 @@ import os
 import sys
 from edu_chain.chain import ChainParams, ChainState
 from edu_chain.chain.builder import ChainBuilder
+from edu_chain.script.standard import p2wpkh
 
 params = ChainParams.for_tests()
 builder = ChainBuilder(chain=ChainState(params, sys.argv[1]))
@@ -37,8 +38,8 @@ while True:
     if coins:
         outpoint, coin = coins[0]
         half = coin.amount // 2
-        txs = [builder.spend([(outpoint, coin)], [(builder.pubkey_hash, half),
-                                                 (b"\x55" * 20, half - 1_000)])]
+        txs = [builder.spend([(outpoint, coin)], [(builder.script_pubkey, half),
+                                                 (p2wpkh(b"\x55" * 20), half - 1_000)])]
     block = builder.mine_block(txs)
     os.write(1, f"connected {builder.chain.height} {block.id}\n".encode())
 """

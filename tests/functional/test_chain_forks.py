@@ -27,10 +27,11 @@ from edu_chain.chain.builder import ChainBuilder
 from edu_chain.errors import BlockValidationError
 from edu_chain.keys import PrivateKey
 from edu_chain.mempool import Mempool
-from edu_chain.teaching_tx import OutPoint
+from edu_chain.script.standard import p2wpkh
+from edu_chain.tx import OutPoint
 
 log = logging.getLogger("feature_block")
-BOB = PrivateKey(0xB0B).public_key.pubkey_hash()
+BOB = p2wpkh(PrivateKey(0xB0B).public_key.pubkey_hash())
 
 
 def expect_reject(chain: ChainState, block, code: str) -> None:
@@ -84,24 +85,24 @@ def test_fork_tree_scenario(tmp_path):
     b6b = builder.make_block(parent=b5a, extra=b"b", fees=0)
     assert chain.submit_block(b6b).status == "active"  # b5a's branch now has more work
     assert [e.hash for e in chain.active[4:]] == [b4a.hash(), b5a.hash(), b6b.hash()]
-    assert pay_bob.txid() in pool, "the disconnected payment is back in the mempool"
+    assert pay_bob.txid in pool, "the disconnected payment is back in the mempool"
     b7b = builder.mine_block()
     assert chain.tip.hash == b7b.hash()
     assert chain.check_consistency().ok
     assert chain.balance(BOB) == 0  # Bob's coins exist only on the stale branch ...
 
     log.info("Spending an output that exists only on the reorged-out branch fails")
-    stale_output = OutPoint(pay_bob.txid(), 1)  # the change of pay_bob, created in b4
+    stale_output = OutPoint(pay_bob.txid, 1)  # the change of pay_bob, created in b4
     spend_stale = builder.spend(
         [(stale_output, pay_bob.outputs[1])], [(BOB, pay_bob.outputs[1].amount - 1_000)]
     )
-    pool.remove(pay_bob.txid())  # ... and without the mempool copy nobody can see it
+    pool.remove(pay_bob.txid)  # ... and without the mempool copy nobody can see it
     expect_reject(
         chain, builder.make_block([spend_stale], fees=0), "bad-txns-inputs-missingorspent"
     )
 
     log.info("Spending the newest coinbase before maturity fails")
-    newest = OutPoint(b7b.transactions[0].txid(), 0)
+    newest = OutPoint(b7b.transactions[0].txid, 0)
     premature = builder.spend([(newest, chain.get_coin(newest))], [(BOB, 1_000_000)])
     expect_reject(
         chain, builder.make_block([premature], fees=0), "bad-txns-premature-spend-of-coinbase"

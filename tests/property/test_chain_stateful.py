@@ -21,9 +21,10 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from edu_chain.chain import ChainParams, ChainState
 from edu_chain.chain.builder import ChainBuilder
 from edu_chain.errors import BlockValidationError
+from edu_chain.script.standard import p2wpkh
 
 PARAMS = ChainParams.for_tests()
-CAROL = b"\xca" * 20
+CAROL = p2wpkh(b"\xca" * 20)
 
 
 class ModelBlock:
@@ -73,8 +74,8 @@ class ChainMachine(RuleBasedStateMachine):
                     for tx_in in tx.inputs:
                         del utxos[(tx_in.outpoint.txid, tx_in.outpoint.index)]
                 for index, out in enumerate(tx.outputs):
-                    key = (tx.txid(), index)
-                    utxos[key] = (out.amount, out.pubkey_hash, node.height, tx.is_coinbase())
+                    key = (tx.txid, index)
+                    utxos[key] = (out.amount, out.script_pubkey, node.height, tx.is_coinbase())
         return utxos
 
     # --- rules ----------------------------------------------------------------------------
@@ -91,11 +92,11 @@ class ChainMachine(RuleBasedStateMachine):
             spendable = [
                 (key, value)
                 for key, value in sorted(self.replay(parent_hash).items())
-                if value[1] == self.builder.pubkey_hash
+                if value[1] == self.builder.script_pubkey
                 and (not value[3] or height - value[2] >= PARAMS.coinbase_maturity)
             ]
             if spendable:
-                from edu_chain.teaching_tx import OutPoint, TxOut
+                from edu_chain.tx import OutPoint, TxOut
 
                 (txid, index), (amount, pkh, _, _) = spendable[0]
                 fees = 1_000
@@ -104,7 +105,7 @@ class ChainMachine(RuleBasedStateMachine):
                         [(OutPoint(txid, index), TxOut(amount, pkh))],
                         [
                             (CAROL, amount // 3),
-                            (self.builder.pubkey_hash, amount - amount // 3 - fees),
+                            (self.builder.script_pubkey, amount - amount // 3 - fees),
                         ],
                     )
                 ]
@@ -152,7 +153,7 @@ class ChainMachine(RuleBasedStateMachine):
     @invariant()
     def utxos_match_the_replay(self) -> None:
         actual = {
-            (op.txid, op.index): (c.amount, c.output.pubkey_hash, c.height, c.is_coinbase)
+            (op.txid, op.index): (c.amount, c.output.script_pubkey, c.height, c.is_coinbase)
             for op, c in self.builder.chain.utxos.items()
         }
         assert actual == self.replay(self.model_tip())

@@ -11,12 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from edu_chain.chain.coins import COIN_SIZE, Coin, parse_undo, serialize_undo
+from edu_chain.encoding import encode_varint
 from edu_chain.errors import DecodeError
-from edu_chain.teaching_tx import TxOut
+from edu_chain.tx import TxOut
 
 coins = st.builds(
     Coin,
-    st.builds(TxOut, st.integers(0, 2**64 - 1), st.binary(min_size=20, max_size=20)),
+    st.builds(TxOut, st.integers(-(2**63), 2**63 - 1), st.binary(max_size=300)),
     st.integers(0, 2**32 - 1),
     st.booleans(),
 )
@@ -25,15 +26,14 @@ coins = st.builds(
 @given(coins)
 def test_coin_round_trip_and_layout(coin: Coin):
     raw = coin.serialize()
-    assert len(raw) == COIN_SIZE
+    script = coin.output.script_pubkey
+    prefix = encode_varint(len(script))
+    assert len(raw) == COIN_SIZE + len(prefix) - 1 + len(script)
     # The layout of the module docstring, decoded independently with struct.
-    amount, pubkey_hash, height, flag = struct.unpack("<Q20sIB", raw)
-    assert (amount, pubkey_hash, height, flag) == (
-        coin.amount,
-        coin.output.pubkey_hash,
-        coin.height,
-        int(coin.is_coinbase),
-    )
+    (amount,) = struct.unpack_from("<q", raw)
+    assert raw[8 : 8 + len(prefix) + len(script)] == prefix + script
+    height, flag = struct.unpack_from("<IB", raw, 8 + len(prefix) + len(script))
+    assert (amount, height, flag) == (coin.amount, coin.height, int(coin.is_coinbase))
     assert Coin.parse(raw) == coin
 
 

@@ -12,10 +12,11 @@ import pytest
 from edu_chain.chain.builder import ChainBuilder
 from edu_chain.chain.connect import connect_changes, disconnect_changes
 from edu_chain.chain.params import ChainParams
-from edu_chain.chain.signatures import serial_signature_verifier
+from edu_chain.chain.scripts import serial_script_verifier
 from edu_chain.chain.store import StoreError
 from edu_chain.errors import BlockValidationError
-from edu_chain.teaching_tx import OutPoint
+from edu_chain.script.standard import p2wpkh
+from edu_chain.tx import OutPoint
 
 PARAMS = ChainParams.for_tests()
 
@@ -37,10 +38,10 @@ def builder() -> ChainBuilder:
 
 def _block_with_a_chain_of_spends(builder: ChainBuilder):
     """A payment, and a second transaction spending the payment's change in the same block."""
-    first = builder.pay(b"\x22" * 20, 5_000)
+    first = builder.pay(p2wpkh(b"\x22" * 20), 5_000)
     change = first.outputs[1]
     second = builder.spend(
-        [(OutPoint(first.txid(), 1), change)], [(b"\x33" * 20, change.amount - 1_000)]
+        [(OutPoint(first.txid, 1), change)], [(p2wpkh(b"\x33" * 20), change.amount - 1_000)]
     )
     return builder.make_block([first, second]), first, second
 
@@ -50,10 +51,10 @@ def test_connect_matches_the_chain_and_disconnect_restores(builder: ChainBuilder
     before = dict(chain.utxos)
     block, first, _ = _block_with_a_chain_of_spends(builder)
     height = chain.height + 1
-    changes = connect_changes(block, height, before, PARAMS, serial_signature_verifier)
+    changes = connect_changes(block, height, before, PARAMS, serial_script_verifier)
     assert changes.fees == 1_000 + 1_000
     # The change output is created and spent inside the block: in neither list.
-    inner = OutPoint(first.txid(), 1)
+    inner = OutPoint(first.txid, 1)
     assert inner not in dict(changes.created) and inner not in dict(changes.spent)
     assert [op for op, _ in changes.spent] == [first.inputs[0].outpoint]
     after = apply(before, changes.spent, changes.created)
@@ -72,7 +73,7 @@ def test_connect_changes_nothing_it_is_given(builder: ChainBuilder):
     before = dict(builder.chain.utxos)
     block, _, _ = _block_with_a_chain_of_spends(builder)
     view = dict(before)
-    connect_changes(block, builder.chain.height + 1, view, PARAMS, serial_signature_verifier)
+    connect_changes(block, builder.chain.height + 1, view, PARAMS, serial_script_verifier)
     assert view == before
 
 
@@ -82,7 +83,7 @@ def test_spending_an_output_of_a_later_transaction_is_missing(builder: ChainBuil
     swapped = builder.make_block([second, first])
     chain = builder.chain
     with pytest.raises(BlockValidationError) as info:
-        connect_changes(swapped, chain.height + 1, chain.utxos, PARAMS, serial_signature_verifier)
+        connect_changes(swapped, chain.height + 1, chain.utxos, PARAMS, serial_script_verifier)
     assert info.value.code == "bad-txns-inputs-missingorspent"
     assert "transaction 1" in info.value.message
 

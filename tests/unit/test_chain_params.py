@@ -37,15 +37,15 @@ def test_genesis_is_deterministic(params: ChainParams):
     block = params.genesis_block()
     assert block.header.prev_hash == bytes(32)
     assert block.header.timestamp == params.genesis_timestamp
-    assert block.header.merkle_root == block.transactions[0].txid()  # one leaf is the root
+    assert block.header.merkle_root == block.transactions[0].txid  # one leaf is the root
     assert block.transactions[0].is_coinbase()
-    assert params.genesis_message in block.transactions[0].inputs[0].signature
+    assert params.genesis_message in block.transactions[0].inputs[0].script_sig
 
 
 def test_edu_regtest_genesis_id_is_pinned():
     """Changing any consensus field of the genesis changes this id: do it knowingly."""
     assert ChainParams.edu_regtest().genesis_block().id == (
-        "0000000eeb564f5dc2f7ead8dc2ff26828a38ddd4dca606b5cba90a16bf6c6d2"
+        "000000aa0fb68888dbc8096ce30c49cee9a5fa565de3bbf80e3cd2ab626f1e12"
     )
 
 

@@ -18,7 +18,8 @@ from edu_chain.chain.params import ChainParams
 from edu_chain.errors import BlockValidationError
 from edu_chain.pow import mine
 from edu_chain.pow.target import block_work
-from edu_chain.teaching_tx import OutPoint
+from edu_chain.script.standard import p2wpkh
+from edu_chain.tx import OutPoint
 
 HARDER = replace(ChainParams.for_tests(), genesis_bits=0x1F7FFFFF, genesis_nonce=0)
 
@@ -44,9 +45,9 @@ def test_connecting_blocks_updates_tip_work_and_utxos(builder: ChainBuilder):
     assert chain.tip.chainwork == sum(block_work(b.header.bits) for b in blocks) + block_work(
         chain.params.genesis_bits
     )
-    assert chain.balance(builder.pubkey_hash) == 3 * chain.params.block_subsidy(1)
+    assert chain.balance(builder.script_pubkey) == 3 * chain.params.block_subsidy(1)
     for height, block in enumerate(blocks, start=1):
-        coin = chain.get_coin(OutPoint(block.transactions[0].txid(), 0))
+        coin = chain.get_coin(OutPoint(block.transactions[0].txid, 0))
         assert coin is not None and coin.height == height and coin.is_coinbase
     assert chain.block_at(2) == blocks[1]
     assert chain.check_consistency().ok
@@ -217,7 +218,7 @@ def test_median_time_past_is_the_median_of_eleven(builder: ChainBuilder):
 def test_block_template_mines_into_a_valid_block(builder: ChainBuilder):
     builder.mine_blocks(1)
     chain = builder.chain
-    template = chain.block_template(builder.pubkey_hash, extra=b"template")
+    template = chain.block_template(builder.script_pubkey, extra=b"template")
     assert template.header.prev_hash == chain.tip.hash
     assert template.header.bits == chain.next_bits(chain.tip)
     assert template.header.timestamp > chain.median_time_past(chain.tip)
@@ -228,11 +229,11 @@ def test_block_template_mines_into_a_valid_block(builder: ChainBuilder):
 
 def test_find_tx_and_address_index(builder: ChainBuilder):
     builder.mine_blocks(4)
-    tx = builder.pay(b"\x11" * 20, 12_345)
+    tx = builder.pay(p2wpkh(b"\x11" * 20), 12_345)
     block = builder.mine_block([tx])
-    found, entry = builder.chain.find_tx(tx.txid())
+    found, entry = builder.chain.find_tx(tx.txid)
     assert found == tx and entry.hash == block.hash()
-    assert builder.chain.balance(b"\x11" * 20) == 12_345
+    assert builder.chain.balance(p2wpkh(b"\x11" * 20)) == 12_345
     assert builder.chain.find_tx(bytes(32)) is None
 
 
@@ -314,8 +315,8 @@ def test_readers_and_a_writer_in_threads(builder: ChainBuilder):
                 chain.fork_tree()
                 chain.stale_tips()
                 render_fork_tree(chain)
-                pool.block_template(builder.pubkey_hash)
-                chain.utxos_for(builder.pubkey_hash)
+                pool.block_template(builder.script_pubkey)
+                chain.utxos_for(builder.script_pubkey)
         except BaseException as exc:  # reported to the main thread
             errors.append(exc)
 
@@ -335,3 +336,38 @@ def test_readers_and_a_writer_in_threads(builder: ChainBuilder):
             thread.join()
     assert errors == []
     assert chain.check_consistency().ok
+
+
+def test_wallet_spends_from_the_real_chain_state():
+    """The wallet plugged into the chain's UTXO set (owner index by script_pubkey): immature
+    coinbases are skipped, and its segwit payment is accepted into a block (the consensus
+    rules, scripts included, are the oracle)."""
+    from edu_chain.keys import PrivateKey
+    from edu_chain.wallet import InsufficientFundsError, Wallet
+
+    alice, bob = PrivateKey(0xA11CE), PrivateKey(0xB0B)
+    wallet = Wallet("unused.json", [alice])
+    builder = ChainBuilder(ChainParams.for_tests(), key=alice)
+    assert builder.script_pubkey == wallet.script_pubkeys[0]  # both P2WPKH of Alice's key
+    params = builder.params
+    builder.mine_blocks(params.coinbase_maturity + 2)  # some coinbases mature, some not
+    chain = builder.chain
+    every = wallet.coins(chain)
+    spendable = wallet.coins(chain, spendable_only=True)
+    assert len(every) == chain.height  # one coinbase per block after genesis
+    assert len(spendable) == chain.height + 1 - params.coinbase_maturity
+    assert (
+        wallet.balance(chain)
+        == sum(c.amount for c in every)
+        == chain.balance(builder.script_pubkey)
+    )
+    amount = sum(c.amount for c in spendable) - 5_000  # needs every mature coin
+    bob_wallet = Wallet("unused-too.json", [bob])
+    tx = wallet.build_payment(chain, bob_wallet.address, amount, fee=5_000)
+    assert {i.outpoint for i in tx.inputs} == {c.outpoint for c in spendable}
+    assert all(len(i.witness) == 2 for i in tx.inputs)  # P2WPKH: signature, public key
+    block = builder.mine_block([tx])
+    assert chain.tip.hash == block.hash()
+    assert bob_wallet.balance(chain) == amount
+    with pytest.raises(InsufficientFundsError):
+        wallet.build_payment(chain, bob_wallet.address, every[0].amount * chain.height)

@@ -19,6 +19,7 @@ from edu_chain.chain import ChainState, ChainStore
 from edu_chain.chain.builder import ChainBuilder
 from edu_chain.chain.params import ChainParams
 from edu_chain.chain.store import StoreError
+from edu_chain.script.standard import p2wpkh
 
 PARAMS = ChainParams.for_tests()
 
@@ -33,7 +34,7 @@ def test_reopen_gives_the_same_tip_utxos_and_index(tmp_path):
     path = tmp_path / "chain.sqlite"
     builder = _builder_on(path)
     builder.mine_blocks(5)
-    builder.mine_block([builder.pay(b"\x22" * 20, 5_000)])
+    builder.mine_block([builder.pay(p2wpkh(b"\x22" * 20), 5_000)])
     fork = builder.chain.active[3]
     builder.chain.submit_block(builder.make_block(parent=fork, extra=b"stale", fees=0))
     chain = builder.chain
@@ -43,7 +44,7 @@ def test_reopen_gives_the_same_tip_utxos_and_index(tmp_path):
     reopened = ChainState(PARAMS, path)
     assert (reopened.tip.hash, reopened.utxos, reopened.fork_tree()) == before
     assert reopened.check_consistency().ok
-    assert reopened.balance(b"\x22" * 20) == 5_000
+    assert reopened.balance(p2wpkh(b"\x22" * 20)) == 5_000
 
 
 def test_journal_mode_is_wal(tmp_path):
@@ -160,7 +161,7 @@ def test_a_failure_inside_connect_changes_neither_memory_nor_disk(tmp_path):
     builder.mine_blocks(4)
     chain = builder.chain
     tip, utxos = chain.tip, dict(chain.utxos)
-    block = builder.make_block([builder.pay(b"\x22" * 20, 5_000)])
+    block = builder.make_block([builder.pay(p2wpkh(b"\x22" * 20), 5_000)])
     fault = inject_fault(chain, "INSERT INTO chain")
     with pytest.raises(sqlite3.OperationalError):
         chain.submit_block(block)
@@ -169,7 +170,7 @@ def test_a_failure_inside_connect_changes_neither_memory_nor_disk(tmp_path):
 
     fault.armed = False  # the disk recovers: the stored block connects on the next attempt
     chain.submit_block(builder.make_block(parent=block, fees=0))
-    assert chain.height == 6 and chain.find_tx(block.transactions[1].txid()) is not None
+    assert chain.height == 6 and chain.find_tx(block.transactions[1].txid) is not None
     assert_memory_matches_disk(chain)
     chain.close()
     assert_memory_matches_disk(ChainState(PARAMS, path))
@@ -208,7 +209,7 @@ def test_a_failure_between_disconnect_and_connect_of_a_reorg(tmp_path):
     chain = builder.chain
     pool = Mempool(chain)
     fork = chain.tip
-    payment = builder.pay(b"\x22" * 20, 5_000, fee=2_000)
+    payment = builder.pay(p2wpkh(b"\x22" * 20), 5_000, fee=2_000)
     builder.mine_block([payment])
     side = builder.make_block(parent=fork, extra=b"side", fees=0)
     chain.submit_block(side)
@@ -220,14 +221,14 @@ def test_a_failure_between_disconnect_and_connect_of_a_reorg(tmp_path):
     assert chain.tip is fork
     assert_memory_matches_disk(chain)
     assert [e.kind for e in events][-2:] == ["block_disconnected", "tip_changed"]
-    assert payment.txid() in pool, "the disconnected payment is back in the mempool"
+    assert payment.txid in pool, "the disconnected payment is back in the mempool"
 
     chain.store._db = chain.store._db.db  # the disk recovers
     last = builder.make_block(parent=chain.get_entry(side.hash()).children[0], extra=b"side")
     chain.submit_block(last)
     assert chain.tip.hash == last.hash() and chain.height == 7
     assert_memory_matches_disk(chain)
-    assert payment.txid() in pool
+    assert payment.txid in pool
 
 
 def test_a_database_of_another_genesis_is_refused(tmp_path):
@@ -242,7 +243,7 @@ def test_undo_data_that_does_not_match_its_block_is_a_store_error(tmp_path):
     path = tmp_path / "chain.sqlite"
     builder = _builder_on(path)
     builder.mine_blocks(4)
-    builder.mine_block([builder.pay(b"\x22" * 20, 5_000)])  # spends one coin: undo has one
+    builder.mine_block([builder.pay(p2wpkh(b"\x22" * 20), 5_000)])  # spends one coin: undo has one
     chain = builder.chain
     with chain.store.transaction() as db:
         db.execute("UPDATE undo SET data = ? WHERE hash = ?", (b"\x00", chain.tip.hash))

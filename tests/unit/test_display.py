@@ -218,10 +218,11 @@ def test_progress_counts_without_a_display():
 def test_real_transactions_and_utxo_set_from_a_test_chain():
     from edu_chain.chain.builder import ChainBuilder
     from edu_chain.display import utxo_set_html
+    from edu_chain.script.standard import p2wpkh
 
     builder = ChainBuilder()
     builder.mine_to_maturity()
-    tx = builder.pay(bytes(20), 5_000)
+    tx = builder.pay(p2wpkh(bytes(20)), 5_000)
     markup = transaction_html(tx)
     _parse(markup)
     assert tx.id in markup and ">signed<" in markup
@@ -229,13 +230,13 @@ def test_real_transactions_and_utxo_set_from_a_test_chain():
         assert output.address in markup and f"{output.amount:,}" in markup
     coinbase = builder.chain.block_at(1).transactions[0]
     assert "coinbase" in transaction_html(coinbase)
-    unsigned = builder.spend(builder.spendable_coins()[:1], [(bytes(20), 1)], sign=False)
+    unsigned = builder.spend(builder.spendable_coins()[:1], [(p2wpkh(bytes(20)), 1)], sign=False)
     assert "NOT signed" in transaction_html(unsigned)
 
-    coins = builder.chain.utxos_for(builder.pubkey_hash)
+    coins = builder.chain.utxos_for(builder.script_pubkey)
     table = utxo_set_html(coins)
     _parse(table)
-    assert f"{builder.chain.balance(builder.pubkey_hash):,}" in table  # the total row
+    assert f"{builder.chain.balance(builder.script_pubkey):,}" in table  # the total row
     for outpoint, _ in coins:
         assert str(outpoint) in table
 

@@ -17,10 +17,11 @@ from edu_chain.errors import TxValidationError
 from edu_chain.keys import PrivateKey
 from edu_chain.mempool import Mempool
 from edu_chain.pow import mine
-from edu_chain.teaching_tx import OutPoint
+from edu_chain.script.standard import p2wpkh
+from edu_chain.tx import OutPoint
 
 BOB = PrivateKey(0xB0B)
-BOB_PKH = BOB.public_key.pubkey_hash()
+BOB_PKH = p2wpkh(BOB.public_key.pubkey_hash())
 
 
 @pytest.fixture
@@ -46,17 +47,20 @@ def test_accept_records_fee_and_size(lab):
     entry = pool.accept(tx)
     assert entry.fee == 5_000
     assert entry.size == len(tx.serialize())
-    assert entry.fee_rate == pytest.approx(5_000 / entry.size)
-    assert tx.txid() in pool and len(pool) == 1
+    # BIP141: weight = 3 x size without witness + full size; fee rates are per vbyte.
+    vsize = -(-(3 * len(tx.serialize_legacy()) + len(tx.serialize())) // 4)
+    assert entry.vsize == vsize < entry.size
+    assert entry.fee_rate == pytest.approx(5_000 / vsize)
+    assert tx.txid in pool and len(pool) == 1
     assert pool.to_list()[0]["txid"] == tx.id
 
 
 def test_unconfirmed_chains_are_accepted_and_mined_parent_first(lab):
     builder, pool = lab
-    parent = _spend(builder, 0, fee=500, to=builder.pubkey_hash)
+    parent = _spend(builder, 0, fee=500, to=builder.script_pubkey)
     pool.accept(parent)
     out = parent.outputs[0]
-    child = builder.spend([(OutPoint(parent.txid(), 0), out)], [(BOB_PKH, out.amount - 50_000)])
+    child = builder.spend([(OutPoint(parent.txid, 0), out)], [(BOB_PKH, out.amount - 50_000)])
     pool.accept(child)  # spends an output that exists only in the pool
     assert pool.by_fee_rate()[0].tx == child  # the child pays more per byte...
     txs, fees = pool.select_transactions()
@@ -74,7 +78,7 @@ def test_fee_rate_ordering_in_templates(lab):
     assert selected == [txs[1], txs[2], txs[0]]
     assert total == sum(fees)
     # A block that only fits one transaction takes the best payer.
-    one, fee = pool.select_transactions(max_bytes=txs[1].size())
+    one, fee = pool.select_transactions(max_bytes=txs[1].size)
     assert one == [txs[1]] and fee == 9_000
     assert pool.select_transactions(max_bytes=0) == ([], 0)  # 0 means none, not the default
 
@@ -83,7 +87,7 @@ def test_template_mines_into_a_valid_block_paying_the_fees(lab):
     builder, pool = lab
     for i, fee in enumerate([2_000, 3_000]):
         pool.accept(_spend(builder, i, fee))
-    template = pool.block_template(builder.pubkey_hash)
+    template = pool.block_template(builder.script_pubkey)
     height = builder.chain.height + 1
     assert template.transactions[0].outputs[0].amount == (
         builder.params.block_subsidy(height) + 5_000
@@ -101,22 +105,22 @@ def test_conflict_first_seen_wins(lab):
     with pytest.raises(TxValidationError) as info:
         pool.accept(_spend(builder, 0, fee=99_000))
     assert info.value.code == "txn-mempool-conflict"
-    assert first.id[:8] in info.value.message or first.txid()[::-1].hex() in info.value.message
+    assert first.id[:8] in info.value.message or first.txid[::-1].hex() in info.value.message
 
 
 def test_block_conflict_evicts_pool_tx_and_descendants(lab):
     builder, pool = lab
-    parent = _spend(builder, 0, fee=1_000, to=builder.pubkey_hash)
+    parent = _spend(builder, 0, fee=1_000, to=builder.script_pubkey)
     pool.accept(parent)
     out = parent.outputs[0]
-    child = builder.spend([(OutPoint(parent.txid(), 0), out)], [(BOB_PKH, out.amount - 1_000)])
+    child = builder.spend([(OutPoint(parent.txid, 0), out)], [(BOB_PKH, out.amount - 1_000)])
     pool.accept(child)
     other = _spend(builder, 1, fee=1_000)
     pool.accept(other)
     double_spend = _spend(builder, 0, fee=7_000, to=b"\x33" * 20)  # never seen by the pool
     builder.mine_block([double_spend])
-    assert parent.txid() not in pool and child.txid() not in pool
-    assert other.txid() in pool
+    assert parent.txid not in pool and child.txid not in pool
+    assert other.txid in pool
 
 
 def test_reorg_returns_transactions_to_the_pool(lab):
@@ -131,9 +135,9 @@ def test_reorg_returns_transactions_to_the_pool(lab):
     chain.submit_block(a)
     b = builder.make_block(parent=a, extra=b"B", fees=0)
     chain.submit_block(b)  # the branch without tx wins
-    assert tx.txid() in pool
-    assert pool.get(tx.txid()).fee == 2_000
-    assert chain.find_tx(tx.txid()) is None  # no longer confirmed on the active chain
+    assert tx.txid in pool
+    assert pool.get(tx.txid).fee == 2_000
+    assert chain.find_tx(tx.txid) is None  # no longer confirmed on the active chain
 
 
 def test_reorg_drops_spends_of_outputs_that_vanished(lab):
@@ -142,19 +146,19 @@ def test_reorg_drops_spends_of_outputs_that_vanished(lab):
     chain = builder.chain
     fork = chain.tip
     coin = _coin(builder, 0)
-    funding = builder.spend([coin], [(builder.pubkey_hash, coin[1].amount - 1_000)])
+    funding = builder.spend([coin], [(builder.script_pubkey, coin[1].amount - 1_000)])
     builder.mine_block([funding])
     out = funding.outputs[0]
-    spend = builder.spend([(OutPoint(funding.txid(), 0), out)], [(BOB_PKH, out.amount - 1_000)])
+    spend = builder.spend([(OutPoint(funding.txid, 0), out)], [(BOB_PKH, out.amount - 1_000)])
     pool.accept(spend)
     # The other branch spends the same coin differently: funding can never come back.
-    rival = builder.spend([coin], [(b"\x44" * 20, coin[1].amount - 3_000)])
+    rival = builder.spend([coin], [(p2wpkh(b"\x44" * 20), coin[1].amount - 3_000)])
     a = builder.make_block([rival], parent=fork, extra=b"B", fees=3_000)
     chain.submit_block(a)
     b = builder.make_block(parent=a, extra=b"B", fees=0)
     chain.submit_block(b)
     assert chain.tip.hash == b.hash()
-    assert funding.txid() not in pool and spend.txid() not in pool
+    assert funding.txid not in pool and spend.txid not in pool
     with pytest.raises(TxValidationError) as info:
         pool.accept(spend)
     assert info.value.code == "bad-txns-inputs-missingorspent"
@@ -162,12 +166,12 @@ def test_reorg_drops_spends_of_outputs_that_vanished(lab):
 
 def test_remove_takes_descendants(lab):
     builder, pool = lab
-    parent = _spend(builder, 0, fee=1_000, to=builder.pubkey_hash)
+    parent = _spend(builder, 0, fee=1_000, to=builder.script_pubkey)
     pool.accept(parent)
     out = parent.outputs[0]
-    child = builder.spend([(OutPoint(parent.txid(), 0), out)], [(BOB_PKH, out.amount - 1_000)])
+    child = builder.spend([(OutPoint(parent.txid, 0), out)], [(BOB_PKH, out.amount - 1_000)])
     pool.accept(child)
-    assert pool.remove(parent.txid()) == [parent, child]
+    assert pool.remove(parent.txid) == [parent, child]
     assert len(pool) == 0 and pool.spenders == {}
 
 
@@ -183,21 +187,21 @@ def test_full_pool_evicts_the_cheapest_for_a_better_payer(lab):
     assert info.value.code == "mempool-full"
     rich = _spend(builder, 2, fee=9_000)
     pool.accept(rich)
-    assert cheap.txid() not in pool
-    assert middle.txid() in pool and rich.txid() in pool
+    assert cheap.txid not in pool
+    assert middle.txid in pool and rich.txid in pool
     assert pool.total_bytes <= pool.max_bytes
 
 
 def test_eviction_never_removes_the_newcomers_parent(lab):
     builder, pool = lab
-    parent = _spend(builder, 0, fee=500, to=builder.pubkey_hash)  # the cheapest entry
+    parent = _spend(builder, 0, fee=500, to=builder.script_pubkey)  # the cheapest entry
     pool.accept(parent)
     pool.accept(_spend(builder, 1, fee=800))
     pool.max_bytes = pool.total_bytes + 5
     out = parent.outputs[0]
-    child = builder.spend([(OutPoint(parent.txid(), 0), out)], [(BOB_PKH, out.amount - 20_000)])
+    child = builder.spend([(OutPoint(parent.txid, 0), out)], [(BOB_PKH, out.amount - 20_000)])
     pool.accept(child)
-    assert parent.txid() in pool and child.txid() in pool
+    assert parent.txid in pool and child.txid in pool
     assert len(pool) == 2  # the 800-fee transaction made room instead
 
 
@@ -231,9 +235,9 @@ def test_reorg_returns_transactions_below_the_relay_fee(lab):
     a = builder.make_block(parent=fork, extra=b"B", fees=0)
     chain.submit_block(a)
     chain.submit_block(builder.make_block(parent=a, extra=b"B", fees=0))
-    assert chain.find_tx(free.txid()) is None
-    assert free.txid() in pool
-    assert pool.get(free.txid()).fee == 0
+    assert chain.find_tx(free.txid) is None
+    assert free.txid in pool
+    assert pool.get(free.txid).fee == 0
 
 
 def test_reorg_readds_then_trims_the_pool_to_its_size(lab):
@@ -243,7 +247,7 @@ def test_reorg_readds_then_trims_the_pool_to_its_size(lab):
     fork = chain.tip
     cheap, rich = _spend(builder, 0, fee=1_000), _spend(builder, 1, fee=9_000)
     builder.mine_block([cheap, rich])
-    pool.max_bytes = rich.size()  # room for one of them
+    pool.max_bytes = rich.size  # room for one of them
     a = builder.make_block(parent=fork, extra=b"B", fees=0)
     chain.submit_block(a)
     chain.submit_block(builder.make_block(parent=a, extra=b"B", fees=0))
@@ -256,15 +260,15 @@ def test_reorg_returns_a_confirmed_parent_before_its_pool_child(lab):
     builder, pool = lab
     chain = builder.chain
     fork = chain.tip
-    parent = _spend(builder, 0, fee=1_000, to=builder.pubkey_hash)
+    parent = _spend(builder, 0, fee=1_000, to=builder.script_pubkey)
     builder.mine_block([parent])
     out = parent.outputs[0]
-    child = builder.spend([(OutPoint(parent.txid(), 0), out)], [(BOB_PKH, out.amount - 90_000)])
+    child = builder.spend([(OutPoint(parent.txid, 0), out)], [(BOB_PKH, out.amount - 90_000)])
     pool.accept(child)
     a = builder.make_block(parent=fork, extra=b"B", fees=0)
     chain.submit_block(a)
     chain.submit_block(builder.make_block(parent=a, extra=b"B", fees=0))
-    assert parent.txid() in pool and child.txid() in pool
+    assert parent.txid in pool and child.txid in pool
     assert pool.select_transactions()[0] == [parent, child]
     block = mine_next_block_python(pool, builder)
     assert list(block.transactions[1:]) == [parent, child] and len(pool) == 0
@@ -274,4 +278,4 @@ def test_reorg_returns_a_confirmed_parent_before_its_pool_child(lab):
 def mine_next_block_python(pool: Mempool, builder: ChainBuilder):
     from edu_chain.mempool import mine_next_block
 
-    return mine_next_block(pool, builder.pubkey_hash, backend="python")
+    return mine_next_block(pool, builder.script_pubkey, backend="python")

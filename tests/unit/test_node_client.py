@@ -23,6 +23,7 @@ from edu_chain.node.client import (
     NodeReplyError,
     NodeUnreachableError,
 )
+from edu_chain.script.standard import p2pkh
 
 PARAMS = ChainParams.for_tests()
 
@@ -68,15 +69,16 @@ def test_payments_faucet_mempool_and_coins(client, node):
     assert paid.amount == 5_000 and client.mempool_txids() == {paid.txid}
     assert client.tx(paid.txid)["status"] == "mempool"
     client.mine(1)
-    coins = client.coins(payee.address(), payee.pubkey_hash())
-    assert coins.balance == node.chain.balance(payee.pubkey_hash()) == 5_000
+    script = p2pkh(payee.pubkey_hash())  # a Base58 (P2PKH) address
+    coins = client.coins(payee.address(), script)
+    assert coins.balance == node.chain.balance(script) == 5_000
     ((outpoint, output),) = coins.spendable.items()
     assert display_hex(outpoint.txid) == paid.txid and output.amount == 5_000
     spend = node.wallet.build_payment(node.chain, payee.address(), 1_000, 1_000)
-    accepted = client.submit_tx(spend.hex())
+    accepted = client.submit_tx(spend.serialize().hex())
     assert accepted.txid == spend.id and accepted.fee == 1_000
     with pytest.raises(NodeRefusedError) as refused:
-        client.submit_tx(spend.hex())  # the same transaction again
+        client.submit_tx(spend.serialize().hex())  # the same transaction again
     assert refused.value.status == 400 and refused.value.code == "txn-already-in-mempool"
 
 

@@ -17,7 +17,8 @@ from edu_chain.chain.builder import ChainBuilder
 from edu_chain.keys import PrivateKey
 from edu_chain.node import Node, NodeConfig
 from edu_chain.node.api import create_app
-from edu_chain.teaching_tx import OutPoint
+from edu_chain.script.standard import p2wpkh
+from edu_chain.tx import OutPoint
 
 PARAMS = ChainParams.for_tests()
 
@@ -31,12 +32,14 @@ def test_concurrent_submissions_while_mining_lose_nothing():
         builder = ChainBuilder(chain=node.chain, key=owner)
         # Split one mature coinbase into 40 coins that can be spent independently.
         (coinbase_coin, *_) = builder.spendable_coins()
-        split = builder.spend([coinbase_coin], [(owner.public_key.pubkey_hash(), 1_000)] * 40)
-        assert client.post("/api/tx", json={"hex": split.hex()}).status_code == 200
+        split = builder.spend(
+            [coinbase_coin], [(p2wpkh(owner.public_key.pubkey_hash()), 1_000)] * 40
+        )
+        assert client.post("/api/tx", json={"hex": split.serialize().hex()}).status_code == 200
         client.post("/api/mine", json={"count": 1})
-        payee = PrivateKey(555).public_key.pubkey_hash()
+        payee = p2wpkh(PrivateKey(555).public_key.pubkey_hash())
         spends = [
-            builder.spend([(OutPoint(split.txid(), i), split.outputs[i])], [(payee, 500)])
+            builder.spend([(OutPoint(split.txid, i), split.outputs[i])], [(payee, 500)])
             for i in range(40)
         ]
 
@@ -45,7 +48,7 @@ def test_concurrent_submissions_while_mining_lose_nothing():
 
         def submit(chunk) -> None:
             for tx in chunk:
-                reply = client.post("/api/tx", json={"hex": tx.hex()})
+                reply = client.post("/api/tx", json={"hex": tx.serialize().hex()})
                 with lock:
                     statuses.append(reply.status_code)
 
@@ -61,13 +64,13 @@ def test_concurrent_submissions_while_mining_lose_nothing():
             worker.join()
 
         assert statuses == [200] * 40
-        confirmed = {tx.txid() for tx in spends if node.chain.find_tx(tx.txid()) is not None}
-        waiting = {tx.txid() for tx in spends if tx.txid() in node.mempool}
-        assert confirmed | waiting == {tx.txid() for tx in spends}
+        confirmed = {tx.txid for tx in spends if node.chain.find_tx(tx.txid) is not None}
+        waiting = {tx.txid for tx in spends if tx.txid in node.mempool}
+        assert confirmed | waiting == {tx.txid for tx in spends}
         assert not confirmed & waiting
         client.post("/api/mine", json={"count": 1})
         assert len(node.mempool) == 0
-        assert all(node.chain.find_tx(tx.txid()) is not None for tx in spends)
+        assert all(node.chain.find_tx(tx.txid) is not None for tx in spends)
         assert node.chain.check_consistency().ok
     finally:
         node.stop()

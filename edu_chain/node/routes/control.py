@@ -27,8 +27,8 @@ def get_info(node: NodeDep) -> dict:
 def post_mine(node: NodeDep, body: MineBody | None = None) -> dict:
     """Mine ``count`` blocks now (paying ``address``, default the node's wallet)."""
     body = body or MineBody()
-    pubkey_hash = None if body.address is None else node.parse_address(body.address)
-    blocks = node.miner.mine_now(body.count, pubkey_hash)
+    script_pubkey = None if body.address is None else node.parse_address(body.address)
+    blocks = node.miner.mine_now(body.count, script_pubkey)
     return {
         "blocks": [b.id for b in blocks],
         "count": len(blocks),
@@ -45,8 +45,8 @@ def post_mine(node: NodeDep, body: MineBody | None = None) -> dict:
 )
 def post_mining(body: MiningBody, node: NodeDep) -> dict:
     """Start or pause continuous mining; change threads or the payout address."""
-    pubkey_hash = None if body.address is None else node.parse_address(body.address)
-    node.miner.configure(enabled=body.enabled, threads=body.threads, pubkey_hash=pubkey_hash)
+    script_pubkey = None if body.address is None else node.parse_address(body.address)
+    node.miner.configure(enabled=body.enabled, threads=body.threads, script_pubkey=script_pubkey)
     if body.address is not None:
         node.mining_address = body.address
     return node.miner.status()

@@ -5,22 +5,29 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from edu_chain.encoding import parse_hex
-from edu_chain.hashing import from_display_hex
+from edu_chain.hashing import display_hex, from_display_hex
 from edu_chain.node import views
 from edu_chain.node.api_errors import ApiError, error_responses
 from edu_chain.node.api_models import HashPath, HexBody
 from edu_chain.node.routes.deps import NodeDep
-from edu_chain.teaching_tx import Transaction
+from edu_chain.tx import Transaction
 
 router = APIRouter(tags=["transactions"])
 
 
 @router.post("/api/tx", responses=error_responses(400, 413))
 def post_tx(body: HexBody, node: NodeDep) -> dict:
-    """Submit a raw transaction to the mempool; relayed to peers when accepted."""
+    """Submit a raw Bitcoin transaction (hex, segwit or legacy) to the mempool; relayed to
+    peers when accepted."""
     tx = Transaction.parse(parse_hex(body.hex, what="transaction hex"))
     entry = node.submit_tx(tx)
-    return {"txid": tx.id, "fee": entry.fee, "size": entry.size}
+    return {
+        "txid": tx.id,
+        "wtxid": display_hex(tx.wtxid),
+        "fee": entry.fee,
+        "size": entry.size,
+        "vsize": entry.vsize,
+    }
 
 
 @router.get("/api/tx/{txid}", responses=error_responses(400, 404))

@@ -15,9 +15,9 @@ router = APIRouter(tags=["wallet"])
 @router.get("/api/address/{address}", responses=error_responses(400))
 def get_address(address: AddressPath, node: NodeDep) -> dict:
     """Balance and unspent outputs of an address (``spendable`` false: immature)."""
-    pubkey_hash = node.parse_address(address)
+    script_pubkey = node.parse_address(address)
     with node.lock:
-        return views.address_json(node, address, pubkey_hash)
+        return views.address_json(node, address, script_pubkey)
 
 
 @router.post(
