@@ -51,6 +51,7 @@ MISTAKES = {
     "retarget_inverted": ("retarget", 0, {"ratio-inverted"}),
     "retarget_no_limit": ("retarget", 5, {"pow-limit-ignored"}),
     "tx_serialize_big_endian": ("tx_serialize", 3, {"big-endian-integers"}),
+    "tx_serialize_no_marker": ("tx_serialize", 5, {"segwit-marker-missing"}),
     "tx_serialize_trailing_reversed": (
         "tx_serialize",
         7,
@@ -116,6 +117,7 @@ REFERENCES: dict[str, dict[str, Any]] = {
         "serialize_tx": tx_serialize.ref_serialize,
         "parse_tx": tx_serialize.ref_parse,
         "txid": tx_serialize.ref_txid,
+        "wtxid": tx_serialize.ref_wtxid,
     },
     "sighash_sign": {
         "sighash": sighash_sign.ref_sighash,

@@ -105,6 +105,19 @@ MATRIX = {
     "ecdsa_mod_p": ("ecdsa", 8, 8, "mod-p-instead-of-n"),
     "ecdsa_opposite_points": ("ecdsa", 8, 8, "opposite-points-not-infinity"),
     "ecdsa_verify_mod_p": ("ecdsa", 8, 8, "verify-arithmetic"),
+    "tx_serialize_big_endian": ("tx_serialize", 3, 3, "big-endian-integers"),
+    "tx_serialize_marker_always": ("tx_serialize", 4, 4, "segwit-marker-always"),
+    "tx_serialize_no_marker": ("tx_serialize", 5, 5, "segwit-marker-missing"),
+    "tx_serialize_no_witness_count": ("tx_serialize", 5, 5, "witness-count-missing"),
+    "tx_serialize_superfluous_witness": ("tx_serialize", 8, 8, "superfluous-witness-accepted"),
+    "tx_serialize_txid_with_witness": ("tx_serialize", 9, 9, "txid-includes-witness"),
+    "tx_serialize_varint_one_byte": ("tx_serialize", 9, 9, "varint-one-byte"),
+    "tx_serialize_trailing_reversed": (
+        "tx_serialize",
+        7,
+        7,
+        ("trailing-bytes-accepted", "txid-reversed"),
+    ),
     "validate_block_coinbase_anywhere": ("validate_block", 5, 7, "coinbase-position-not-checked"),
     "validate_block_duplicate_unchecked": ("validate_block", 5, 7, "duplicate-not-detected"),
     "validate_block_no_limit": ("validate_block", 6, 6, "pow-limit-not-checked"),
@@ -190,6 +203,15 @@ WORDS = {
     "second-coinbase-accepted": "FIRST",
     "size-limit-off-by-one": ">=",
     "pow-limit-not-checked": "limit",
+    "big-endian-integers": "LITTLE-endian",
+    "segwit-marker-always": "ONLY when",
+    "segwit-marker-missing": "marker 00",
+    "witness-count-missing": "number of items",
+    "superfluous-witness-accepted": "superfluous witness",
+    "txid-includes-witness": "WITHOUT marker",
+    "varint-one-byte": "0xfd",
+    "trailing-bytes-accepted": "left over",
+    "txid-reversed": "internal byte order",
 }
 FULLY_DIAGNOSED = {
     "sha256",
@@ -247,7 +269,7 @@ def test_correct_fixture_full_marks_no_hint_and_starter_not_started(exercise_id)
 
 
 # Their teaching transaction format is to be replaced by Bitcoin's: their mistakes come then.
-TEACHING_FORMAT = {"tx_serialize", "sighash_sign"}
+TEACHING_FORMAT = {"sighash_sign"}
 
 
 def test_every_exercise_has_six_typical_mistakes_in_the_matrix():
