@@ -163,10 +163,7 @@ def known() -> list[tuple[str, bytes]]:
 
 
 def _serialize_known() -> list[Case]:
-    return [
-        Case(SERIALIZE, tuple(ref_parse(raw)), raw, label)
-        for label, raw in known()
-    ]
+    return [Case(SERIALIZE, tuple(ref_parse(raw)), raw, label) for label, raw in known()]
 
 
 def _long_fields() -> list[Transaction]:
@@ -445,9 +442,8 @@ MISTAKES = (
         "After the marker, at least one witness must hold an item, and the flag must be 01: "
         "raise ValueError otherwise (Core: superfluous witness record, unknown optional data).",
         matches=lambda case, actual: (
-            "superfluous" in case.label or "unknown flag" in case.label
-        )
-        and _is_value(actual),
+            ("superfluous" in case.label or "unknown flag" in case.label) and _is_value(actual)
+        ),
     ),
 )
 
