@@ -59,10 +59,10 @@ MISTAKES = {
     ),
     "sighash_sign_kept_unpadded": (
         "sighash_sign",
-        0,
-        {"signatures-not-emptied", "der-no-padding"},
+        2,
+        {"script-sigs-not-emptied", "der-no-padding"},
     ),
-    "sighash_sign_z_little": ("sighash_sign", 6, {"z-little-endian"}),
+    "sighash_sign_z_little": ("sighash_sign", 7, {"z-little-endian"}),
     "double_spend_not_removed": ("double_spend", 4, {"spent-not-removed"}),
     "double_spend_no_chaining": ("double_spend", 2, {"created-outputs-not-added"}),
     "validate_block_big_endian_size": (
@@ -120,7 +120,8 @@ REFERENCES: dict[str, dict[str, Any]] = {
         "wtxid": tx_serialize.ref_wtxid,
     },
     "sighash_sign": {
-        "sighash": sighash_sign.ref_sighash,
+        "sighash_legacy": sighash_sign.ref_sighash_legacy,
+        "sighash_segwit": sighash_sign.ref_sighash_segwit,
         "der_encode": sighash_sign.ref_der,
         "sign_input": sighash_sign.ref_sign_input,
     },

@@ -118,6 +118,21 @@ MATRIX = {
         7,
         ("trailing-bytes-accepted", "txid-reversed"),
     ),
+    "sighash_sign_acp_ignored": ("sighash_sign", 6, 8, "anyonecanpay-ignored"),
+    "sighash_sign_blanked_zero": ("sighash_sign", 6, 8, "single-blanked-outputs"),
+    "sighash_sign_high_s": ("sighash_sign", 7, 8, "high-s-not-normalised"),
+    "sighash_sign_no_amount": ("sighash_sign", 5, 5, "amount-not-committed"),
+    "sighash_sign_no_hash_type": ("sighash_sign", 3, 3, "hash-type-not-appended"),
+    "sighash_sign_no_hash_type_byte": ("sighash_sign", 7, 7, "hash-type-byte-missing"),
+    "sighash_sign_program_as_code": ("sighash_sign", 7, 7, "p2wpkh-script-code"),
+    "sighash_sign_single_bug": ("sighash_sign", 6, 8, "single-out-of-range-hashed"),
+    "sighash_sign_z_little": ("sighash_sign", 7, 7, "z-little-endian"),
+    "sighash_sign_kept_unpadded": (
+        "sighash_sign",
+        2,
+        4,
+        ("script-sigs-not-emptied", "der-no-padding"),
+    ),
     "validate_block_coinbase_anywhere": ("validate_block", 5, 7, "coinbase-position-not-checked"),
     "validate_block_duplicate_unchecked": ("validate_block", 5, 7, "duplicate-not-detected"),
     "validate_block_no_limit": ("validate_block", 6, 6, "pow-limit-not-checked"),
@@ -212,6 +227,16 @@ WORDS = {
     "varint-one-byte": "0xfd",
     "trailing-bytes-accepted": "left over",
     "txid-reversed": "internal byte order",
+    "anyonecanpay-ignored": "ANYONECANPAY",
+    "single-blanked-outputs": "amount -1",
+    "amount-not-committed": "AMOUNT",
+    "hash-type-not-appended": "hash type",
+    "hash-type-byte-missing": "hash type",
+    "p2wpkh-script-code": "P2PKH script",
+    "single-out-of-range-hashed": "the number 1",
+    "z-little-endian": "BIG-endian",
+    "script-sigs-not-emptied": "Empty EVERY",
+    "der-no-padding": "0x00",
 }
 FULLY_DIAGNOSED = {
     "sha256",
@@ -268,12 +293,8 @@ def test_correct_fixture_full_marks_no_hint_and_starter_not_started(exercise_id)
     assert starter.points == 0 and starter.message.startswith("Not started")
 
 
-# Their teaching transaction format is to be replaced by Bitcoin's: their mistakes come then.
-TEACHING_FORMAT = {"sighash_sign"}
-
-
 def test_every_exercise_has_six_typical_mistakes_in_the_matrix():
-    for exercise_id in set(EXERCISES) - TEACHING_FORMAT:
+    for exercise_id in EXERCISES:
         names = {p.stem for p in (FIXTURES / "mistakes").glob(f"{exercise_id}_*.py")}
         assert len(names) >= 6, exercise_id
         assert names <= set(MATRIX), names - set(MATRIX)
