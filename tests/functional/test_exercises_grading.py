@@ -31,6 +31,7 @@ from edu_chain.grading.specs import (
     double_spend,
     ecdsa,
     fork_choice,
+    multisig,
     retarget,
     script_eval,
     sighash_sign,
@@ -74,6 +75,8 @@ MISTAKES = {
     "sighash_sign_z_little": ("sighash_sign", 7, {"z-little-endian"}),
     "script_eval_concatenated": ("script_eval", 9, {"scripts-concatenated"}),
     "script_eval_sub_swapped": ("script_eval", 4, {"sub-operands-swapped"}),
+    "multisig_m_unchecked": ("multisig", 8, {"bad-m-accepted"}),
+    "multisig_p2pkh_version": ("multisig", 7, {"p2pkh-version-byte"}),
     "double_spend_not_removed": ("double_spend", 4, {"spent-not-removed"}),
     "double_spend_no_chaining": ("double_spend", 2, {"created-outputs-not-added"}),
     "validate_block_big_endian_size": (
@@ -139,6 +142,12 @@ REFERENCES: dict[str, dict[str, Any]] = {
     "script_eval": {
         "run_script": script_eval.ref_run_script,
         "verify_spend": script_eval.ref_verify_spend,
+    },
+    "multisig": {
+        "multisig_script": multisig.ref_multisig_script,
+        "p2sh_script_pubkey": multisig.p2sh_for,
+        "p2wsh_script_pubkey": multisig.p2wsh_for,
+        "p2sh_address": multisig.ref_p2sh_address,
     },
     "double_spend": {"find_double_spend": double_spend.ref_find_double_spend},
     "validate_block": {"validate_block": validate_block.ref_validate_block},
