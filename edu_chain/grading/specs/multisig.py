@@ -346,5 +346,4 @@ SPEC = ExerciseSpec(
     ),
     mistakes=MISTAKES,
     steps={"push_data": _push_cases, "hash160": _hash160_cases},
-    builds_on={ADDRESS: ("hash160",)},
 )
