@@ -20,6 +20,7 @@ that subset with switches (it equals the reference with every switch off: see
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import strategies as st
@@ -105,139 +106,140 @@ def ref_verify_spend(script_sig: bytes, script_pubkey: bytes, valid_signatures: 
 # --- the subset, modelled (with the typical mistakes as switches) ---------------------------
 
 
-def _model(
-    script: bytes,
-    stack: Any,
-    valid_signatures: Any,
-    *,
-    sub_swapped: bool = False,
-    twos_complement: bool = False,
-    negative_zero_true: bool = False,
-    false_branch_pushes: bool = False,
-    unbalanced_ok: bool = False,
-    equalverify_keeps: bool = False,
-) -> list[bytes]:
+@dataclass(frozen=True)
+class Misreading:
+    """Which typical mistakes the model makes (all off: the reference's behaviour)."""
+
+    sub_swapped: bool = False
+    twos_complement: bool = False
+    negative_zero_true: bool = False
+    false_branch_pushes: bool = False
+    unbalanced_ok: bool = False
+    equalverify_keeps: bool = False
+
+
+def _model(script: bytes, stack: Any, valid_signatures: Any, **mistakes: bool) -> list[bytes]:
     """The subset's interpreter (raises ValueError on failure), or a typical misreading."""
+    how = Misreading(**mistakes)
     stack = [bytes(item) for item in stack]
-    valid = {(bytes(s), bytes(p)) for s, p in valid_signatures}
+    valid = {(bytes(sig), bytes(pubkey)) for sig, pubkey in valid_signatures}
     conditions: list[bool] = []
-
-    def num(item: bytes) -> int:
-        if len(item) > 4:
-            raise ValueError("number operand longer than 4 bytes")
-        if twos_complement:
-            return int.from_bytes(item, "little", signed=True)
-        return decode_num(item)
-
-    def enc(value: int) -> bytes:
-        if twos_complement and value < 0:
-            size = 1
-            while not -(2 ** (8 * size - 1)) <= value:
-                size += 1
-            return value.to_bytes(size, "little", signed=True)
-        return encode_num(value)
-
-    def truth(item: bytes) -> bool:
-        return any(item) if negative_zero_true else cast_to_bool(item)
-
-    def pop() -> bytes:
-        if not stack:
-            raise ValueError("stack underflow")
-        return stack.pop()
-
     position = 0
     while position < len(script):
-        opcode = script[position]
-        position += 1
-        data = None
-        if opcode <= Op.OP_PUSHDATA1:
-            size = opcode
-            if opcode == Op.OP_PUSHDATA1:
-                if position >= len(script):
-                    raise ValueError("push past the end")
-                size = script[position]
-                position += 1
-            if position + size > len(script):
-                raise ValueError("push past the end")
-            data = script[position : position + size]
-            position += size
+        opcode, data, position = _read(script, position)
         running = all(conditions)
         if data is not None:
-            if running or false_branch_pushes:
+            if running or how.false_branch_pushes:
                 stack.append(data)
-            continue
-        if opcode in (Op.OP_IF, Op.OP_NOTIF):
-            value = False
-            if running:
-                value = truth(pop()) != (opcode == Op.OP_NOTIF)
-            conditions.append(value)
-        elif opcode == Op.OP_ELSE:
-            if not conditions:
-                if unbalanced_ok:
-                    continue
-                raise ValueError("OP_ELSE without OP_IF")
-            conditions[-1] = not conditions[-1]
-        elif opcode == Op.OP_ENDIF:
-            if not conditions:
-                if unbalanced_ok:
-                    continue
-                raise ValueError("OP_ENDIF without OP_IF")
-            conditions.pop()
-        elif not running:
-            continue
-        elif opcode == Op.OP_1NEGATE or Op.OP_1 <= opcode <= Op.OP_16:
-            stack.append(enc(opcode - Op.OP_1 + 1))
-        elif opcode == Op.OP_NOP:
-            pass
-        elif opcode == Op.OP_VERIFY:
-            if not truth(pop()):
-                raise ValueError("OP_VERIFY: false")
-        elif opcode == Op.OP_RETURN:
-            raise ValueError("OP_RETURN")
-        elif opcode == Op.OP_DROP:
-            pop()
-        elif opcode == Op.OP_DUP:
-            top = pop()
-            stack += [top, top]
-        elif opcode == Op.OP_SWAP:
-            b, a = pop(), pop()
-            stack += [b, a]
-        elif opcode in (Op.OP_EQUAL, Op.OP_EQUALVERIFY):
-            b, a = pop(), pop()
-            if opcode == Op.OP_EQUAL or equalverify_keeps:
-                stack.append(b"\x01" if a == b else b"")
-            if opcode == Op.OP_EQUALVERIFY and a != b:
-                raise ValueError("OP_EQUALVERIFY: not equal")
-        elif opcode in (Op.OP_1ADD, Op.OP_1SUB, Op.OP_NOT):
-            a = num(pop())
-            result = {Op.OP_1ADD: a + 1, Op.OP_1SUB: a - 1, Op.OP_NOT: int(a == 0)}[opcode]
-            stack.append(enc(result))
-        elif opcode in (Op.OP_ADD, Op.OP_SUB):
-            if len(stack) < 2:
-                raise ValueError("stack underflow")
-            b, a = num(pop()), num(pop())
-            if opcode == Op.OP_ADD:
-                stack.append(enc(a + b))
-            else:
-                stack.append(enc(b - a if sub_swapped else a - b))
-        elif opcode == Op.OP_SHA256:
-            stack.append(sha256(pop()))
-        elif opcode == Op.OP_HASH160:
-            stack.append(hash160(pop()))
-        elif opcode in (Op.OP_CHECKSIG, Op.OP_CHECKSIGVERIFY):
-            if len(stack) < 2:
-                raise ValueError("stack underflow")
-            pubkey, sig = pop(), pop()
-            ok = (sig, pubkey) in valid
-            if opcode == Op.OP_CHECKSIG:
-                stack.append(b"\x01" if ok else b"")
-            elif not ok:
-                raise ValueError("OP_CHECKSIGVERIFY: invalid signature")
-        else:
-            raise ValueError(f"opcode 0x{opcode:02x} is outside the subset")
-    if conditions and not unbalanced_ok:
+        elif opcode in (Op.OP_IF, Op.OP_NOTIF, Op.OP_ELSE, Op.OP_ENDIF):
+            _branch(opcode, stack, conditions, running, how)
+        elif running:
+            _operate(opcode, stack, valid, how)
+    if conditions and not how.unbalanced_ok:
         raise ValueError("OP_IF without OP_ENDIF")
     return stack
+
+
+def _read(script: bytes, position: int) -> tuple[int, bytes | None, int]:
+    """(opcode, pushed data or None, position after it)."""
+    opcode = script[position]
+    position += 1
+    if opcode > Op.OP_PUSHDATA1:
+        return opcode, None, position
+    size = opcode
+    if opcode == Op.OP_PUSHDATA1:
+        if position >= len(script):
+            raise ValueError("push past the end")
+        size = script[position]
+        position += 1
+    if position + size > len(script):
+        raise ValueError("push past the end")
+    return opcode, script[position : position + size], position + size
+
+
+def _pop(stack: list[bytes]) -> bytes:
+    if not stack:
+        raise ValueError("stack underflow")
+    return stack.pop()
+
+
+def _truth(item: bytes, how: Misreading) -> bool:
+    return any(item) if how.negative_zero_true else cast_to_bool(item)
+
+
+def _number(item: bytes, how: Misreading) -> int:
+    if len(item) > 4:
+        raise ValueError("number operand longer than 4 bytes")
+    return int.from_bytes(item, "little", signed=True) if how.twos_complement else decode_num(item)
+
+
+def _encode(value: int, how: Misreading) -> bytes:
+    if how.twos_complement and value < 0:
+        size = 1
+        while value < -(2 ** (8 * size - 1)):
+            size += 1
+        return value.to_bytes(size, "little", signed=True)
+    return encode_num(value)
+
+
+def _branch(
+    opcode: int, stack: list[bytes], conditions: list[bool], running: bool, how: Misreading
+) -> None:
+    if opcode in (Op.OP_IF, Op.OP_NOTIF):
+        value = running and _truth(_pop(stack), how) != (opcode == Op.OP_NOTIF)
+        conditions.append(value)
+    elif not conditions:
+        if not how.unbalanced_ok:
+            raise ValueError("OP_ELSE or OP_ENDIF without OP_IF")
+    elif opcode == Op.OP_ELSE:
+        conditions[-1] = not conditions[-1]
+    else:
+        conditions.pop()
+
+
+def _operate(opcode: int, stack: list[bytes], valid: set[Any], how: Misreading) -> None:
+    """Run one operation other than a push or a branch."""
+    if opcode == Op.OP_1NEGATE or Op.OP_1 <= opcode <= Op.OP_16:
+        stack.append(_encode(opcode - Op.OP_1 + 1, how))
+    elif opcode == Op.OP_VERIFY:
+        if not _truth(_pop(stack), how):
+            raise ValueError("OP_VERIFY: false")
+    elif opcode == Op.OP_RETURN:
+        raise ValueError("OP_RETURN")
+    elif opcode == Op.OP_DROP:
+        _pop(stack)
+    elif opcode == Op.OP_DUP:
+        stack += [_pop(stack)] * 2
+    elif opcode == Op.OP_SWAP:
+        b, a = _pop(stack), _pop(stack)
+        stack += [b, a]
+    elif opcode in (Op.OP_EQUAL, Op.OP_EQUALVERIFY):
+        b, a = _pop(stack), _pop(stack)
+        if opcode == Op.OP_EQUAL or how.equalverify_keeps:
+            stack.append(b"\x01" if a == b else b"")
+        if opcode == Op.OP_EQUALVERIFY and a != b:
+            raise ValueError("OP_EQUALVERIFY: not equal")
+    elif opcode in (Op.OP_1ADD, Op.OP_1SUB, Op.OP_NOT):
+        a = _number(_pop(stack), how)
+        result = {Op.OP_1ADD: a + 1, Op.OP_1SUB: a - 1, Op.OP_NOT: int(a == 0)}[opcode]
+        stack.append(_encode(result, how))
+    elif opcode in (Op.OP_ADD, Op.OP_SUB):
+        b, a = _number(_pop(stack), how), _number(_pop(stack), how)
+        if opcode == Op.OP_ADD:
+            stack.append(_encode(a + b, how))
+        else:
+            stack.append(_encode(b - a if how.sub_swapped else a - b, how))
+    elif opcode in (Op.OP_SHA256, Op.OP_HASH160):
+        stack.append((sha256 if opcode == Op.OP_SHA256 else hash160)(_pop(stack)))
+    elif opcode in (Op.OP_CHECKSIG, Op.OP_CHECKSIGVERIFY):
+        pubkey, sig = _pop(stack), _pop(stack)
+        ok = (sig, pubkey) in valid
+        if opcode == Op.OP_CHECKSIG:
+            stack.append(b"\x01" if ok else b"")
+        elif not ok:
+            raise ValueError("OP_CHECKSIGVERIFY: invalid signature")
+    elif opcode != Op.OP_NOP:
+        raise ValueError(f"opcode 0x{opcode:02x} is outside the subset")
 
 
 def _spend_model(
