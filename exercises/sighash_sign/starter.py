@@ -26,6 +26,11 @@ def sha256d(data: bytes) -> bytes:
     return hashlib.sha256(hashlib.sha256(data).digest()).digest()
 
 
+# Helpers you will want (README.md, "Step functions"): serialize_output(amount, script_pubkey)
+# -> bytes (amount as 8 SIGNED little-endian bytes, then the script with its length) and
+# der_integer(value) -> bytes (one DER INTEGER).
+
+
 def sign(private_key: int, z: int, k: int) -> tuple[int, int]:
     """Paste your sign (with point_add and scalar_mult) from the `ecdsa` exercise here."""
     raise NotImplementedError("paste sign from the ecdsa exercise")

@@ -293,6 +293,24 @@ def _sign_args(draw: Any) -> list[Any]:
 RANDOM_SIGN = _sign_args().map(lambda args: expect(SIGN, ref_sign_input, args))
 
 
+# --- steps ---------------------------------------------------------------------------------
+
+
+def ref_der_integer(value: int) -> bytes:
+    body = value.to_bytes((value.bit_length() + 7) // 8 or 1, "big")
+    body = b"\x00" + body if body[0] & 0x80 else body
+    return b"\x02" + bytes([len(body)]) + body
+
+
+def _der_integer_cases() -> list[Case]:
+    return [expect("der_integer", ref_der_integer, [v]) for v in (1, 0x7F, 0x80, 0xFF, N - 1)]
+
+
+def _serialize_output_cases() -> list[Case]:
+    outputs = ([0, b""], [-1, b""], [50 * 10**8, p2pkh(bytes(20))], [1, bytes(253)])
+    return [expect("serialize_output", lambda *o: _output(o), list(o)) for o in outputs]
+
+
 # --- mistakes -------------------------------------------------------------------------------
 
 
@@ -602,5 +620,6 @@ SPEC = ExerciseSpec(
         ),
     ),
     mistakes=MISTAKES,
+    steps={"der_integer": _der_integer_cases, "serialize_output": _serialize_output_cases},
     builds_on={SIGN: (LEGACY, SEGWIT, DER)},
 )
