@@ -1,8 +1,9 @@
-"""Exercise tx_serialize: edu_chain's transaction format (see the README for the layout).
+"""Exercise tx_serialize: Bitcoin's transaction format (legacy and segwit), both ways.
 
 A transaction is given as plain data:
-    inputs  = [[prev_txid, prev_index, signature, pubkey, sequence], ...]
-    outputs = [[amount, pubkey_hash], ...]
+    inputs  = [[prev_txid, prev_index, script_sig, sequence, witness], ...]   witness: list[bytes]
+    outputs = [[amount, script_pubkey], ...]
+The layout is in README.md (and in the module docstring of edu_chain/tx.py).
 You may use hashlib. Check your work:   educhain check tx_serialize.py
 """
 
@@ -14,44 +15,44 @@ def sha256d(data: bytes) -> bytes:
     return hashlib.sha256(hashlib.sha256(data).digest()).digest()
 
 
-def encode_varint(value: int) -> bytes:
-    """CompactSize: 1 byte below 0xfd, else a marker byte and 2, 4 or 8 little-endian bytes."""
-    # Step V1: value < 0xFD: one byte. <= 0xFFFF: b"\xfd" + 2 bytes. <= 0xFFFFFFFF: b"\xfe" +
-    #          4 bytes. Otherwise b"\xff" + 8 bytes. All little-endian.
-    raise NotImplementedError("encode_varint: follow step V1")
+# Helpers you will want (README.md, "Step functions"): encode_varint(value) -> bytes,
+# read_varint(raw, offset) -> (value, offset after it), serialize_witness(items) -> bytes.
 
 
 def serialize_tx(version: int, inputs: list[list], outputs: list[list], locktime: int) -> bytes:
-    """The transaction's bytes (every integer little-endian, hashes as given)."""
-    # Step 1: version as 4 little-endian bytes.
-    # Step 2: encode_varint(len(inputs)), then for each input:
-    #   2a. prev_txid (32 bytes, unchanged) + prev_index (4 bytes LE);
-    #   2b. encode_varint(len(signature)) + signature; encode_varint(len(pubkey)) + pubkey;
-    #   2c. sequence (4 bytes LE).
-    # Step 3: encode_varint(len(outputs)), then for each output: amount (8 bytes LE) +
-    #         pubkey_hash (20 bytes).
-    # Step 4: locktime (4 bytes LE).
-    raise NotImplementedError("serialize_tx: follow steps 1-4")
+    """The transaction's bytes: BIP144's (marker, flag, witnesses) when a witness is present."""
+    # Step 1: segwit = some input's witness is not [].
+    # Step 2: version as 4 little-endian bytes; if segwit, then b"\x00\x01".
+    # Step 3: CompactSize(len(inputs)); each input: prev_txid (as given), prev_index (4 LE),
+    #         CompactSize(len(script_sig)) + script_sig, sequence (4 LE).
+    # Step 4: CompactSize(len(outputs)); each output: amount (8 LE),
+    #         CompactSize(len(script_pubkey)) + script_pubkey.
+    # Step 5: if segwit, each input's witness: CompactSize(item count), then each item
+    #         as CompactSize(len(item)) + item.
+    # Step 6: locktime (4 LE).
+    raise NotImplementedError("serialize_tx: follow steps 1-6")
 
 
 def parse_tx(raw: bytes) -> tuple[int, list[list], list[list], int]:
-    """(version, inputs, outputs, locktime) from bytes; ValueError if raw is not exactly one tx."""
-    # Step 1: keep an offset into raw and write a helper read(n) that returns raw[offset:
-    #         offset + n], advances the offset, and raises ValueError if fewer than n bytes
-    #         remain (slicing past the end does NOT raise by itself).
-    # Step 2: a helper read_varint(): read 1 byte; 0xfd/0xfe/0xff mean 2/4/8 more bytes (LE).
-    #         Raise ValueError if the value would fit a shorter form (e.g. 0xfd then 5).
-    # Step 3: version = 4 bytes LE; n_inputs = read_varint(); for each input read prev_txid
-    #         (32), prev_index (4 LE), signature (varint length + bytes), pubkey (same),
-    #         sequence (4 LE). Tip: if a count is larger than the bytes left could hold, raise
-    #         ValueError at once instead of looping billions of times.
-    # Step 4: n_outputs = read_varint(); each output: amount (8 LE), pubkey_hash (20).
-    # Step 5: locktime = 4 bytes LE; raise ValueError if any bytes are left over.
-    # Step 6: return (version, inputs, outputs, locktime) with inputs and outputs as lists.
-    raise NotImplementedError("parse_tx: follow steps 1-6")
+    """Read exactly one transaction; ValueError for anything else."""
+    # Step 1: a reader that raises ValueError instead of reading past the end, and a
+    #         read_varint that raises ValueError for a CompactSize not in its shortest form.
+    # Step 2: version; read the input count. If it is 0, that was the segwit marker: the next
+    #         byte (the flag) must be 1; then read the real input count.
+    # Step 3: refuse a count larger than the remaining bytes could hold (an input is at
+    #         least 41 bytes, an output 9); read the inputs (witness = []) and outputs.
+    # Step 4: with the marker, read one witness per input; raise ValueError if all are empty.
+    # Step 5: locktime; raise ValueError if any byte is left.
+    raise NotImplementedError("parse_tx: follow steps 1-5")
 
 
 def txid(raw: bytes) -> bytes:
-    """The transaction id: sha256d of its bytes, in internal byte order (not reversed)."""
-    # Step 1: return sha256d(raw).
+    """sha256d of the transaction WITHOUT marker, flag and witnesses (internal order)."""
+    # Step 1: parse, serialize again with every witness = [], and return sha256d of that.
     raise NotImplementedError("txid: follow step 1")
+
+
+def wtxid(raw: bytes) -> bytes:
+    """sha256d of the full serialization (equals txid for a legacy transaction)."""
+    # Step 1: return sha256d(raw) (after checking that raw parses).
+    raise NotImplementedError("wtxid: follow step 1")

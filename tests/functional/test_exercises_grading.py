@@ -17,13 +17,23 @@ from typing import Any
 import pytest
 
 from edu_chain.grading import grade_cells, load_exercises
-from edu_chain.grading.spec import Evidence, Outcome, Raises, encode, get_spec, same
+from edu_chain.grading.spec import (
+    Evidence,
+    Outcome,
+    Raises,
+    draw_examples,
+    encode,
+    get_spec,
+    same,
+)
 from edu_chain.grading.specs import (
     base58check,
     double_spend,
     ecdsa,
     fork_choice,
+    multisig,
     retarget,
+    script_eval,
     sighash_sign,
     tx_serialize,
     validate_block,
@@ -51,6 +61,7 @@ MISTAKES = {
     "retarget_inverted": ("retarget", 0, {"ratio-inverted"}),
     "retarget_no_limit": ("retarget", 5, {"pow-limit-ignored"}),
     "tx_serialize_big_endian": ("tx_serialize", 3, {"big-endian-integers"}),
+    "tx_serialize_no_marker": ("tx_serialize", 5, {"segwit-marker-missing"}),
     "tx_serialize_trailing_reversed": (
         "tx_serialize",
         7,
@@ -58,10 +69,14 @@ MISTAKES = {
     ),
     "sighash_sign_kept_unpadded": (
         "sighash_sign",
-        0,
-        {"signatures-not-emptied", "der-no-padding"},
+        2,
+        {"script-sigs-not-emptied", "der-no-padding"},
     ),
-    "sighash_sign_z_little": ("sighash_sign", 6, {"z-little-endian"}),
+    "sighash_sign_z_little": ("sighash_sign", 7, {"z-little-endian"}),
+    "script_eval_concatenated": ("script_eval", 9, {"scripts-concatenated"}),
+    "script_eval_sub_swapped": ("script_eval", 4, {"sub-operands-swapped"}),
+    "multisig_m_unchecked": ("multisig", 8, {"bad-m-accepted"}),
+    "multisig_p2pkh_version": ("multisig", 7, {"p2pkh-version-byte"}),
     "double_spend_not_removed": ("double_spend", 4, {"spent-not-removed"}),
     "double_spend_no_chaining": ("double_spend", 2, {"created-outputs-not-added"}),
     "double_spend_wtxid": ("double_spend", 0, {"txid-includes-witness"}),
@@ -114,11 +129,23 @@ REFERENCES: dict[str, dict[str, Any]] = {
         "serialize_tx": tx_serialize.ref_serialize,
         "parse_tx": tx_serialize.ref_parse,
         "txid": tx_serialize.ref_txid,
+        "wtxid": tx_serialize.ref_wtxid,
     },
     "sighash_sign": {
-        "sighash": sighash_sign.ref_sighash,
+        "sighash_legacy": sighash_sign.ref_sighash_legacy,
+        "sighash_segwit": sighash_sign.ref_sighash_segwit,
         "der_encode": sighash_sign.ref_der,
         "sign_input": sighash_sign.ref_sign_input,
+    },
+    "script_eval": {
+        "run_script": script_eval.ref_run_script,
+        "verify_spend": script_eval.ref_verify_spend,
+    },
+    "multisig": {
+        "multisig_script": multisig.ref_multisig_script,
+        "p2sh_script_pubkey": multisig.p2sh_for,
+        "p2wsh_script_pubkey": multisig.p2wsh_for,
+        "p2sh_address": multisig.ref_p2sh_address,
     },
     "double_spend": {"find_double_spend": double_spend.ref_find_double_spend},
     "validate_block": {"validate_block": validate_block.ref_validate_block},
@@ -145,6 +172,24 @@ def test_every_case_agrees_with_the_library_reference(exercise_id):
                     reference(*case.args)
             else:
                 assert encode(reference(*case.args)) == encode(case.expected), case.label
+
+
+def test_script_evals_model_of_the_subset_is_the_reference():
+    """The mistakes of script_eval are switches of a small model interpreter; with every switch
+    off it must be the reference (edu_chain.script's interpreter) on every case and on 2,000
+    more random scripts and spends."""
+    spec = get_spec("script_eval")
+    cases = [c for g in spec.groups for c in spec.cases(g.name)]
+    cases += draw_examples(script_eval.RANDOM_RUN, 1500, 77)
+    cases += draw_examples(script_eval.RANDOM_SPEND, 500, 78)
+    models = {"run_script": script_eval._model, "verify_spend": script_eval._spend_model}
+    for case in cases:
+        try:
+            outcome: Any = encode(models[case.function](*case.args))
+        except ValueError:
+            outcome = Raises("ValueError")
+        expected = case.expected if isinstance(case.expected, Raises) else encode(case.expected)
+        assert outcome == expected, case
 
 
 @pytest.mark.parametrize("exercise_id", sorted(EXERCISES))
