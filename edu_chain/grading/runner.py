@@ -11,7 +11,7 @@ For one submission of one exercise:
    the *minimal* failing input, expected vs actual, and a hint when the wrong value matches a
    known mistake.  Minimal means: for groups with a Hypothesis strategy, Hypothesis ``find``
    shrinks a failure by calling the student's code in the same, still running worker (about
-   a millisecond per candidate, capped at 150 calls / 2 s per group); otherwise the smallest
+   a millisecond per candidate, capped at 60 calls / 1 s per group); otherwise the smallest
    failing case of the group (cases are run smallest first).  Shrinking only chooses what
    the feedback shows; the points come from the fixed cases alone.
 
@@ -152,7 +152,22 @@ def planned_cases(
 def _matches(case: Case, result: dict[str, Any]) -> bool:
     if isinstance(case.expected, Raises):
         return case.expected.exception in result.get("raised", [])
-    return "value" in result and same(result["value"], encode(case.expected))
+    return "value" in result and same(result["value"], _expected_json(case))
+
+
+# Expected values in their JSON form, once per case (every student is compared with the same
+# cases).  Keyed by identity, with the case kept in the entry so that its id cannot be reused.
+_EXPECTED: dict[int, tuple[Case, Any]] = {}
+
+
+def _expected_json(case: Case) -> Any:
+    entry = _EXPECTED.get(id(case))
+    if entry is not None and entry[0] is case:
+        return entry[1]
+    encoded = encode(case.expected)
+    if len(_EXPECTED) < 100_000:
+        _EXPECTED[id(case)] = (case, encoded)
+    return encoded
 
 
 def _actual_text(result: dict[str, Any] | None) -> str:
@@ -313,10 +328,16 @@ def _known_failure(session: WorkerSession, key: tuple[Any, ...]) -> tuple[Case, 
     return case, mine
 
 
+class _SearchOver(BaseException):
+    """Raised through Hypothesis (a BaseException, so it is not taken for a failing example)
+    when a search has used its calls or its time: everything Hypothesis would still try
+    could only be answered "not failing", so letting it run on costs the grader for nothing."""
+
+
 # Hypothesis keeps some global state, so shrinks from several grading threads take turns.
 _SHRINK_LOCK = threading.Lock()
-SHRINK_CALLS = 150  # at most this many extra calls of the student's code per failing group
-SHRINK_SECONDS = 2.0
+SHRINK_CALLS = 60  # at most this many extra calls of the student's code per failing group
+SHRINK_SECONDS = 1.0
 
 
 def shrink_failure(
@@ -330,13 +351,14 @@ def shrink_failure(
     """
     ids = itertools.count(1_000_000)
     answers: dict[str, dict[str, Any]] = {}
+    found: list[Case] = []  # every failing candidate, in the order Hypothesis tried them
     deadline = time.perf_counter() + SHRINK_SECONDS
     budget = [SHRINK_CALLS]
     answering = [True]
 
     def fails(case: Case) -> bool:
         if budget[0] <= 0 or time.perf_counter() > deadline:
-            return False
+            raise _SearchOver  # nothing tried from here on could be shown: stop the engine
         budget[0] -= 1
         call_id = next(ids)
         call = {"id": call_id, "function": case.function, "args": [encode(a) for a in case.args]}
@@ -348,6 +370,7 @@ def shrink_failure(
         if _matches(case, results[call_id]):
             return False
         answers[repr(case)] = results[call_id]
+        found.append(case)
         return True
 
     with _SHRINK_LOCK:
@@ -364,6 +387,10 @@ def shrink_failure(
                 ),
                 random=random.Random(seed),
             )
+        except _SearchOver:  # out of calls or time: the smallest failing input found so far
+            minimal = min(reversed(found), key=lambda case: case.size, default=None)
+            if minimal is None:
+                return None, answering[0]
         except Exception:  # NoSuchExample, Unsatisfiable: nothing smaller found
             return None, answering[0]
     answer = answers.get(repr(minimal))
