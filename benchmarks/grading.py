@@ -14,9 +14,11 @@ correct.  Measured in the same run:
   gradebook and exports included, with W workers (default: all cores), with the first
   isolation level given (default ``os``, the bubblewrap sandbox, when it works here);
   ``levels`` has the same run for each level (``os``, ``process``), each with its CPU seconds
-  per full submission, split into the grader process and the workers (as the sandbox's zygotes
-  report them), and ``capacity_per_min`` = cores x 60 / CPU seconds per full submission: the
-  rate an otherwise idle machine would reach, the honest figure on a shared CPU;
+  per full submission, split into the grader process, the workers (as the sandbox's zygotes
+  report them) and the start of the student's sandbox (``sandbox_start_cpu_s``: bubblewrap and
+  the zygote's interpreter, which neither of the others sees), and ``capacity_per_min`` =
+  cores x 60 / CPU seconds per full submission: the rate an otherwise idle machine would
+  reach, the honest figure on a shared CPU;
 - ``worker_start_s``: one worker in a new sandbox that loads nothing and runs no call (sandbox
   and interpreter start, rlimits, audit hook, JSON protocol, scratch dir), median of 15, and
   ``worker_fork_s``: the same in an already running sandbox (what each exercise costs);
@@ -38,6 +40,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -132,8 +135,39 @@ def _same(actual, expected) -> bool:
         return False
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def sandbox_start_cpu(isolation: Isolation, repeats: int = 15) -> float:
+    """CPU seconds to start (and close) one student's sandbox, its first worker excluded.
+
+    A zygote's own CPU reaches this process's RUSAGE_CHILDREN only when this process waits
+    for it, which it does for a plain zygote but not for one inside bubblewrap (that one dies
+    with the sandbox's init): so the interpreter's start is measured on a plain zygote, and
+    bubblewrap's own share on a sandbox of this level."""
+
+    def per_start(level: Isolation) -> float:
+        children, workers = _children_cpu(), WORKER_CPU.seconds
+        for _ in range(repeats):
+            with Sandbox(level) as sandbox:
+                WorkerSession(
+                    cells=[""], functions=[], calls=[], banned=[], limits=Limits(), sandbox=sandbox
+                ).close()
+        return max(0.0, _children_cpu() - children - (WORKER_CPU.seconds - workers)) / repeats
+
+    plain = Isolation(os_sandbox=False, why_not_os="measuring", why_not_uid="measuring")
+    return per_start(plain) + (per_start(isolation) if isolation.os_sandbox else 0.0)
+
+
 def grade_once(
-    subs: Path, exercises: list[Exercise], workers: int, isolation: Isolation, salt: int
+    subs: Path,
+    exercises: list[Exercise],
+    workers: int,
+    isolation: Isolation,
+    salt: int,
+    start_cpu: float = 0.0,
 ) -> tuple[dict, dict[str, bool]]:
     """One ``grade_cohort --force`` run: (figures, full marks by "student/exercise")."""
     full_marks: dict[str, bool] = {}
@@ -166,7 +200,7 @@ def grade_once(
                 del os.environ[CASE_SALT_ENV]
             else:
                 os.environ[CASE_SALT_ENV] = previous
-    cpu_per_full = (grader_cpu + worker_cpu) / students
+    cpu_per_full = (grader_cpu + worker_cpu) / students + start_cpu
     return {
         "isolation": isolation.summary,
         "graded": summary.graded,
@@ -175,6 +209,7 @@ def grade_once(
         "files_per_s": round(summary.graded / elapsed, 1),
         "grader_cpu_s_per_full": round(grader_cpu / students, 4),
         "worker_cpu_s_per_full": round(worker_cpu / students, 4),
+        "sandbox_start_cpu_s": round(start_cpu, 4),
         "capacity_per_min": round((os.cpu_count() or 1) * 60 / cpu_per_full, 1),
         "load_average": round(os.getloadavg()[0], 2),
     }, full_marks
@@ -246,7 +281,10 @@ def measure(
         subs = Path(tmp) / "subs"
         correct = make_class(subs, students, ids)
         for level, isolation in isolations.items():
-            figures[level], full_marks = grade_once(subs, exercises, workers, isolation, salt)
+            start_cpu = sandbox_start_cpu(isolation)
+            figures[level], full_marks = grade_once(
+                subs, exercises, workers, isolation, salt, start_cpu
+            )
             figures[level]["correct_full_marks"] = sum(
                 full_marks.get(key, False) for key, ok in correct.items() if ok
             )
@@ -275,7 +313,11 @@ def measure(
     }
     in_process = min(sum(seconds.values()) for seconds, _ in runs)
     main_level = figures[next(iter(isolations))]
-    cpu_per_full = main_level["grader_cpu_s_per_full"] + main_level["worker_cpu_s_per_full"]
+    cpu_per_full = (
+        main_level["grader_cpu_s_per_full"]
+        + main_level["worker_cpu_s_per_full"]
+        + main_level["sandbox_start_cpu_s"]
+    )
     report = {
         "exercise_set": which,
         "students": students,

@@ -37,13 +37,12 @@ writing fake reports to the fd) can only change the *values* reported, which is 
 student controls anyway, and a wrong value is still wrong.
 """
 
+import _json  # json's C half: the json package would import re, enum and more (see _JSON)
+import _socket
 import fcntl
-import json
-import json.scanner
 import os
 import resource
 import sys
-import traceback
 
 VIOLATION_EXIT = 86  # exit status when a refused action could not be reported
 # Larger ints are reported by size only: Python refuses to print an int of more than 4300
@@ -289,13 +288,40 @@ def _encoder():
     return encode
 
 
+class _JSON:
+    """The settings json's C scanner reads from a ``json.JSONDecoder`` (its defaults).
+
+    The zygote starts once per student; importing the ``json`` package (and with it ``re``,
+    ``enum`` and ``collections``), ``socket`` and ``traceback`` cost it more CPU than forking
+    all of that student's workers, so this script uses their C halves and the few lines it
+    needs instead.
+    """
+
+    def __init__(self):
+        self.strict = True
+        self.object_hook = self.object_pairs_hook = None
+        self.parse_float, self.parse_int = float, int
+        constants = {"-Infinity": -float("inf"), "Infinity": float("inf"), "NaN": float("nan")}
+        self.parse_constant = constants.__getitem__
+
+
+def _json_reader():
+    """``bytes -> value`` with the C scanner and ``bytes.decode`` bound now."""
+    scan, to_text = _json.make_scanner(_JSON()), bytes.decode
+
+    def loads(line):
+        return scan(to_text(line, "utf-8").strip(), 0)[0]
+
+    return loads
+
+
 def _json_writer():
     """A JSON serializer for reports that uses nothing student code can patch afterwards.
 
     ``json.dumps`` looks up builtins such as ``isinstance`` at call time, so a submission that
     replaces ``builtins.isinstance`` would break it; this one binds everything now.
     """
-    from json.encoder import encode_basestring_ascii as quote
+    quote = _json.encode_basestring_ascii
 
     _type, _int_repr, _join = type, int.__repr__, ", ".join
     _str, _int, _list, _dict = str, int, list, dict
@@ -331,10 +357,7 @@ def main():
     read_line = sys.stdin.buffer.readline
     # The C scanner and bytes.decode, bound now: json.loads looks up builtins and module
     # globals at call time, which student code could have replaced by the next batch.
-    scan, to_text = json.scanner.c_make_scanner(json.JSONDecoder()), bytes.decode
-
-    def loads(line):
-        return scan(to_text(line, "utf-8").strip(), 0)[0]
+    loads = _json_reader()
 
     request = loads(read_line())
     report_fd = request["report_fd"]
@@ -436,12 +459,30 @@ def _describe(exc, source_path):
         # walk_tb reads no source files (extract_tb would, through linecache).
         where = [
             f"line {lineno}, in {frame.f_code.co_name}"
-            for frame, lineno in traceback.walk_tb(exc.__traceback__)
+            for frame, lineno in _walk_tb(exc.__traceback__)
             if frame.f_code.co_filename == source_path
         ]
     except BaseException:
         where = []
     return {"raised": names, "message": message, "where": where[-3:]}
+
+
+def _walk_tb(tb):
+    """(frame, line number) of each traceback entry, as ``traceback.walk_tb`` gives them."""
+    while tb is not None:
+        yield tb.tb_frame, tb.tb_lineno
+        tb = tb.tb_next
+
+
+def _recv_fds(control, size, most):
+    """``socket.recv_fds`` on the C socket: (message, descriptors passed with it)."""
+    message, ancillary, _, _ = control.recvmsg(size, _socket.CMSG_LEN(most * 4))
+    fds = []
+    for level, kind, data in ancillary:
+        if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS:
+            usable = len(data) - len(data) % 4
+            fds += [int.from_bytes(data[i : i + 4], sys.byteorder) for i in range(0, usable, 4)]
+    return message, fds
 
 
 REQUEST_FD, REPORT_FD, STDOUT_FD, STDERR_FD = 0, 3, 1, 2
@@ -476,9 +517,12 @@ def zygote(control_fd, scratch_root):
     interpreter: the point of the zygote).  Ends when the parent closes the socket.
     """
     import select
-    import socket
 
-    control = socket.socket(fileno=control_fd)
+    control = _socket.socket(fileno=control_fd)
+    loads = _json_reader()
+    # The first compile() of a process sets up the compiler (about 3 ms of CPU): once here,
+    # not again in every worker forked from this one.
+    exec(compile("def warm_up():\n    return 1\n", "<zygote>", "exec"), {})
     children = {}  # pidfd -> (worker id, pid)
     by_id = {}
     while True:
@@ -491,12 +535,13 @@ def zygote(control_fd, scratch_root):
                 _, status, usage = os.wait4(pid, 0)
                 code = os.waitstatus_to_exitcode(status)
                 cpu = usage.ru_utime + usage.ru_stime
-                control.send(json.dumps({"exit": worker, "code": code, "cpu": cpu}).encode())
+                answer = f'{{"exit": {worker}, "code": {code}, "cpu": {float(cpu)!r}}}'
+                control.send(answer.encode())
                 continue
-            message, fds, _, _ = socket.recv_fds(control, 4096, 4)
+            message, fds = _recv_fds(control, 4096, 4)
             if not message:
                 return
-            order = json.loads(message)
+            order = loads(message)
             if "kill" in order:
                 if order["kill"] in by_id:
                     os.kill(by_id[order["kill"]], 9)

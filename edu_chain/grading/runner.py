@@ -3,13 +3,15 @@
 For one submission of one exercise:
 
 1. Collect the cases of every check group (the same for every student: fixed seeds).
-2. Run them all in ONE sandboxed worker (:func:`edu_chain.grading.sandbox.run_worker`).
+2. Run them all in ONE sandboxed worker (:func:`edu_chain.grading.sandbox.run_worker`),
+   with the step checks; the diagnosis probes (feedback only) follow as a second batch in the
+   same worker, and only when a scored case failed.
 3. Compare each returned value with the reference's expected value, here in the parent.
 4. A group earns its points when all its cases pass.  For a failing group, the feedback shows
    the *minimal* failing input, expected vs actual, and a hint when the wrong value matches a
    known mistake.  Minimal means: for groups with a Hypothesis strategy, Hypothesis ``find``
    shrinks a failure by calling the student's code in the same, still running worker (about
-   a millisecond per candidate, capped at 150 calls / 2 s per group); otherwise the smallest
+   a millisecond per candidate, capped at 60 calls / 1 s per group); otherwise the smallest
    failing case of the group (cases are run smallest first).  Shrinking only chooses what
    the feedback shows; the points come from the fixed cases alone.
 
@@ -150,7 +152,22 @@ def planned_cases(
 def _matches(case: Case, result: dict[str, Any]) -> bool:
     if isinstance(case.expected, Raises):
         return case.expected.exception in result.get("raised", [])
-    return "value" in result and same(result["value"], encode(case.expected))
+    return "value" in result and same(result["value"], _expected_json(case))
+
+
+# Expected values in their JSON form, once per case (every student is compared with the same
+# cases).  Keyed by identity, with the case kept in the entry so that its id cannot be reused.
+_EXPECTED: dict[int, tuple[Case, Any]] = {}
+
+
+def _expected_json(case: Case) -> Any:
+    entry = _EXPECTED.get(id(case))
+    if entry is not None and entry[0] is case:
+        return entry[1]
+    encoded = encode(case.expected)
+    if len(_EXPECTED) < 100_000:
+        _EXPECTED[id(case)] = (case, encoded)
+    return encoded
 
 
 def _actual_text(result: dict[str, Any] | None) -> str:
@@ -188,23 +205,27 @@ def grade_cells(
     layers around the worker (default: the OS sandbox when it works here, see sandbox.py);
     ``sandbox``: the student's sandbox to fork the worker in (default: a new one).
     """
-    plan, calls = _plan_and_calls(exercise, public_only, salt)
+    plan, calls, probes_from = _plan_and_calls(exercise, public_only, salt)
     shrunk: dict[str, tuple[Case, dict[str, Any]]] = {}
+    probed: dict[int, dict[str, Any]] = {}
     with WorkerSession(
         cells=cells,
         functions=exercise.function_names,
         optional=exercise.step_names,
-        calls=calls,
+        calls=calls[:probes_from],
         banned=list(exercise.banned_modules),
         limits=exercise.limits,
         module_name=exercise.exercise_id,
         notebook=notebook,
-        interactive=shrink,
+        interactive=shrink or probes_from < len(calls),
         isolation=isolation,
         sandbox=sandbox,
     ) as session:
         run = session.wait_first_batch()
-        if shrink and run.finished and not run.violations:
+        answered = run.finished and not run.violations
+        if answered and probes_from < len(calls) and _any_failed(plan[:probes_from], run.results):
+            probed = _probe(session, calls[probes_from:])
+        if shrink and answered:
             results = run.results
             for check in exercise.checks:
                 group = exercise.spec.group(check.name)
@@ -214,43 +235,78 @@ def grade_cells(
                 if any(i not in results or not _matches(c, results[i]) for i, c in indexed):
                     key = (exercise.exercise_id, exercise.fingerprint, salt, check.name)
                     key += (_behaviour([results.get(i) for i, _ in indexed]),)
+                    if key in _SHRUNK and _SHRUNK[key] is None:
+                        continue  # searched for this very behaviour: nothing smaller
                     found = _known_failure(session, key)
                     if found is None:
-                        found = shrink_failure(session, group.shrink, seed=len(plan))
-                        if found is not None:
+                        found, searched = shrink_failure(session, group.shrink, seed=len(plan))
+                        if found is not None or searched:
                             _SHRUNK[key] = found
                     if found is not None:
                         shrunk[check.name] = found
-    result = evaluate(exercise, plan, run, source=source, public_only=public_only, shrunk=shrunk)
+    result = evaluate(
+        exercise,
+        plan,
+        run,
+        source=source,
+        public_only=public_only,
+        shrunk=shrunk,
+        probed=probed,
+    )
     return dataclasses.replace(result, isolation=session.isolation.summary)
 
 
-_PLANS: dict[tuple[str, str, bool, int], tuple[list[tuple[str, Case]], list[dict[str, Any]]]] = {}
+Plan = list[tuple[str, Case]]
+_PLANS: dict[tuple[str, str, bool, int], tuple[Plan, list[dict[str, Any]], int]] = {}
 
 
 def _plan_and_calls(
     exercise: Exercise, public_only: bool, salt: int
-) -> tuple[list[tuple[str, Case]], list[dict[str, Any]]]:
+) -> tuple[Plan, list[dict[str, Any]], int]:
     """:func:`planned_cases` and the encoded calls, computed once per exercise version and salt
-    (every student gets the same cases; sorting and encoding them is not free)."""
+    (every student gets the same cases; sorting and encoding them is not free).
+
+    The plan is the scored cases, then the step checks, then the probes (group "": feedback
+    only, never points); the last value is where the probes start.  Probes only serve the
+    diagnosis of a failure, so a submission that passes every scored case is spared them.
+    """
     key = (exercise.exercise_id, exercise.fingerprint, public_only, salt)
     if key not in _PLANS:
         plan = planned_cases(exercise, public_only=public_only, salt=salt)
-        # Probes and step checks ride along (group ""): feedback only, never points.
-        plan += [("", case) for case in exercise.spec.diagnostic_cases()]
+        plan += [("", case) for case in exercise.spec.step_cases()]
+        probes_from = len(plan)
+        plan += [("", case) for case in exercise.spec.probe_cases()]
         calls = [
             {"id": i, "function": case.function, "args": [encode(a) for a in case.args]}
             for i, (_, case) in enumerate(plan)
         ]
-        _PLANS[key] = (plan, calls)
+        _PLANS[key] = (plan, calls, probes_from)
     return _PLANS[key]
+
+
+def _any_failed(plan: Plan, results: dict[int, dict[str, Any]]) -> bool:
+    """Whether a scored case of ``plan`` failed (or got no answer)."""
+    return any(
+        name and (i not in results or not _matches(case, results[i]))
+        for i, (name, case) in enumerate(plan)
+    )
+
+
+def _probe(session: WorkerSession, calls: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """The probes' answers, as a second batch in the same worker (feedback only: a worker that
+    hangs or dies here leaves its points as the first batch made them)."""
+    answers = session.call(calls, until=session.deadline) or {}
+    return {i: r for i, r in answers.items() if isinstance(i, int) and r is not None}
 
 
 # A group's minimal failing case, by the failure's *behaviour*: the exact answers (values, or
 # exception names and messages) on every case of the group.  Students making the same mistake
 # answer the same; their shrink result is reused once it is checked on this student's code:
-# the case must fail here with exactly the cached answer.  Feedback only, like shrinking itself.
-_SHRUNK: dict[tuple[Any, ...], tuple[Case, dict[str, Any]]] = {}
+# the case must fail here with exactly the cached answer.  ``None``: a whole search (worker
+# answering throughout) found no failing input for this behaviour, so the next student who
+# behaves the same is shown the group's smallest failing case without searching again.
+# Feedback only, like shrinking itself.
+_SHRUNK: dict[tuple[Any, ...], tuple[Case, dict[str, Any]] | None] = {}
 
 
 def _behaviour(results: list[dict[str, Any] | None]) -> str:
@@ -272,38 +328,49 @@ def _known_failure(session: WorkerSession, key: tuple[Any, ...]) -> tuple[Case, 
     return case, mine
 
 
+class _SearchOver(BaseException):
+    """Raised through Hypothesis (a BaseException, so it is not taken for a failing example)
+    when a search has used its calls or its time: everything Hypothesis would still try
+    could only be answered "not failing", so letting it run on costs the grader for nothing."""
+
+
 # Hypothesis keeps some global state, so shrinks from several grading threads take turns.
 _SHRINK_LOCK = threading.Lock()
-SHRINK_CALLS = 150  # at most this many extra calls of the student's code per failing group
-SHRINK_SECONDS = 2.0
+SHRINK_CALLS = 60  # at most this many extra calls of the student's code per failing group
+SHRINK_SECONDS = 1.0
 
 
 def shrink_failure(
     session: WorkerSession, strategy: Any, *, seed: int
-) -> tuple[Case, dict[str, Any]] | None:
-    """The minimal failing case Hypothesis finds in ``strategy``, with the worker's answer.
+) -> tuple[tuple[Case, dict[str, Any]] | None, bool]:
+    """The minimal failing case Hypothesis finds in ``strategy``, with the worker's answer
+    (or None), and whether the search ran without the worker failing to answer.
 
     Every candidate is run by the student's code in its (still running) worker; the reference
     is computed here.  Stops after :data:`SHRINK_CALLS` calls or :data:`SHRINK_SECONDS`.
     """
     ids = itertools.count(1_000_000)
     answers: dict[str, dict[str, Any]] = {}
+    found: list[Case] = []  # every failing candidate, in the order Hypothesis tried them
     deadline = time.perf_counter() + SHRINK_SECONDS
     budget = [SHRINK_CALLS]
+    answering = [True]
 
     def fails(case: Case) -> bool:
         if budget[0] <= 0 or time.perf_counter() > deadline:
-            return False
+            raise _SearchOver  # nothing tried from here on could be shown: stop the engine
         budget[0] -= 1
         call_id = next(ids)
         call = {"id": call_id, "function": case.function, "args": [encode(a) for a in case.args]}
         results = session.call([call], until=deadline)
         if results is None or results.get(call_id) is None:
             budget[0] = 0  # the worker stopped answering: keep what we have
+            answering[0] = False
             return False
         if _matches(case, results[call_id]):
             return False
         answers[repr(case)] = results[call_id]
+        found.append(case)
         return True
 
     with _SHRINK_LOCK:
@@ -320,10 +387,14 @@ def shrink_failure(
                 ),
                 random=random.Random(seed),
             )
+        except _SearchOver:  # out of calls or time: the smallest failing input found so far
+            minimal = min(reversed(found), key=lambda case: case.size, default=None)
+            if minimal is None:
+                return None, answering[0]
         except Exception:  # NoSuchExample, Unsatisfiable: nothing smaller found
-            return None
+            return None, answering[0]
     answer = answers.get(repr(minimal))
-    return (minimal, answer) if answer is not None else None
+    return ((minimal, answer) if answer is not None else None), answering[0]
 
 
 def evaluate(
@@ -334,6 +405,7 @@ def evaluate(
     source: str = "",
     public_only: bool = False,
     shrunk: dict[str, tuple[Case, dict[str, Any]]] | None = None,
+    probed: dict[int, dict[str, Any]] | None = None,
 ) -> ExerciseResult:
     """Turn a worker run into points and feedback (all comparisons happen here).
 
@@ -342,7 +414,8 @@ def evaluate(
     reads it.
 
     ``shrunk`` maps a group to a smaller failing case found by shrinking; it only changes
-    which input the feedback shows, never the points.
+    which input the feedback shows, never the points.  ``probed``: the answers to the probes
+    when they ran after the first batch (evidence for the diagnosis, never points).
     """
     extra = {"stdout_tail": run.stdout_tail[-1000:], "seconds": round(run.seconds, 3)}
     extra["source"] = source
@@ -391,7 +464,7 @@ def evaluate(
         reason = _death_reason(run.exit_code, exercise)
         return zero(exercise, "crashed", f"{reason} Scored 0 for this exercise.", **extra)
 
-    results = run.results
+    results = {**(probed or {}), **run.results}
     evidence = evidence_from(plan, results)
     if any("KeyboardInterrupt" in r.get("raised", ()) for r in results.values()):
         extra["interference"] = "had a call interrupted (KeyboardInterrupt: a SIGINT)"

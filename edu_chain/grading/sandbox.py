@@ -102,8 +102,10 @@ class WorkerRun:
         return done and not self.timed_out
 
 
+@functools.lru_cache(maxsize=1)
 def _readable_roots() -> tuple[list[str], list[str]]:
-    """The standard library may be read (imports need it); site-packages may not."""
+    """The standard library may be read (imports need it); site-packages may not.  (Once per
+    process: sysconfig rebuilds its tables on every call.)"""
     paths = sysconfig.get_paths()
     readable = sorted({paths["stdlib"], paths["platstdlib"]})
     unreadable = sorted({paths["purelib"], paths["platlib"]} | _package_roots())
@@ -542,7 +544,7 @@ class WorkerSession:
             "calls": calls,
             "banned": banned,
             "scratch": scratch,
-            "readable": readable,
+            "readable": list(readable),
             "unreadable": [*unreadable, str(tmp), str(self._private)],
             "limits": limits.to_json(),
         }

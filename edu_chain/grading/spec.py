@@ -186,6 +186,34 @@ def _variant_outcome(variant: Callable[..., Any], args: tuple[Any, ...]) -> Any:
         return _RAISES
 
 
+# What a variant returns depends on the case alone, never on the student: computed once per
+# (variant, case) and kept, so a cohort pays for each mistake model once, not once per student
+# (sha256's model runs the whole compression function in Python).  Keyed by identity, with the
+# case kept in the entry, so a key can never be reused by another object while it is stored.
+_VARIANTS: dict[tuple[int, int], tuple[Case, Any]] = {}
+_VARIANTS_MAX = 100_000
+_CANNOT_RUN = object()  # the variant raised something other than ValueError on this input
+
+
+def _cached_outcome(variant: Callable[..., Any], case: Case) -> Any:
+    """:func:`_variant_outcome` of ``case``, once per process; raises when the variant cannot
+    run on this input."""
+    key = (id(variant), id(case))
+    entry = _VARIANTS.get(key)
+    if entry is not None and entry[0] is case:
+        outcome = entry[1]
+    else:
+        try:
+            outcome = _variant_outcome(variant, case.args)
+        except Exception:
+            outcome = _CANNOT_RUN
+        if len(_VARIANTS) < _VARIANTS_MAX:
+            _VARIANTS[key] = (case, outcome)
+    if outcome is _CANNOT_RUN:
+        raise ValueError("the variant cannot run on this input")
+    return outcome
+
+
 @dataclass(frozen=True)
 class Mistake:
     """A known mistake: a diagnosis, shown only when the evidence supports its premise.
@@ -218,7 +246,7 @@ class Mistake:
             return False
         try:
             if self.variant is not None:
-                return encode(self.variant(*case.args)) == encode(actual)
+                return _cached_outcome(self.variant, case) == encode(actual)
             if self.matches is not None:
                 return bool(self.matches(case, actual))
         except Exception:  # a variant that cannot run on this input does not match
@@ -238,7 +266,7 @@ class Mistake:
         explained = False
         for outcome in evidence.of(*self.functions):
             try:
-                predicted = _variant_outcome(self.variant, outcome.case.args)
+                predicted = _cached_outcome(self.variant, outcome.case)
             except Exception:  # the variant cannot run on this input: no evidence either way
                 continue
             if predicted is _RAISES:
@@ -331,14 +359,23 @@ class ExerciseSpec:
         return next((m for m in self.mistakes if m.diagnosed(case, actual, evidence)), None)
 
     def diagnostic_cases(self) -> tuple[Case, ...]:
-        """Probes and step cases: run with the scored cases, used only for the feedback."""
-        key = "/diagnostic"
-        if key not in self._cache:
-            made = list(self.probes() if self.probes else ())
+        """Probes and step cases: used only for the feedback."""
+        return self.probe_cases() + self.step_cases()
+
+    def probe_cases(self) -> tuple[Case, ...]:
+        """The probes (generated once per process): run only when a scored case failed."""
+        if "/probes" not in self._cache:
+            self._cache["/probes"] = tuple(self.probes() if self.probes else ())
+        return self._cache["/probes"]
+
+    def step_cases(self) -> tuple[Case, ...]:
+        """The step checks, smallest first within each step (generated once per process)."""
+        if "/steps" not in self._cache:
+            made: list[Case] = []
             for make in self.steps.values():
                 made.extend(sorted(make(), key=lambda c: c.size))
-            self._cache[key] = tuple(made)
-        return self._cache[key]
+            self._cache["/steps"] = tuple(made)
+        return self._cache["/steps"]
 
 
 def expect(

@@ -49,3 +49,5 @@ def test_benchmark_grades_real_submissions_of_the_chosen_set(which, count):
     assert report["in_process_mismatches"] == 0
     for key in ("full_submissions_per_min", "worker_start_s", "bare_python_start_s"):
         assert report[key] > 0
+    for level in report["levels"].values():  # starting a sandbox costs CPU, and it is counted
+        assert level["sandbox_start_cpu_s"] > 0

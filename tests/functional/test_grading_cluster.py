@@ -227,3 +227,43 @@ def test_isolation_os_with_a_worker_without_bwrap_is_a_one_line_error(tmp_path, 
     command = _grade_command(subs, out, "--scheduler", address, "--isolation", "os")
     error = _usage_error(command, out, tmp_path)
     assert "bwrap not found" in error and "tcp://127.0.0.1:" in error
+
+
+def test_an_interrupted_cluster_run_resumes_and_grades_every_student_once(
+    tmp_path, processes, os_sandbox, monkeypatch
+):
+    """The grader itself is killed mid-run (SIGKILL: no clean-up of any kind); running the same
+    command again grades only what the gradebook does not hold yet, and the result is the
+    local run's, with every (student, exercise) recorded exactly once."""
+    subs = make_cohort(tmp_path, 12)
+    monkeypatch.setenv("EDUCHAIN_CASE_SALT", SALT)
+    local = tmp_path / "local"
+    every = [e.exercise_id for e in load_exercises(ROOT / "exercises")]  # the CLI's columns
+    grade_cohort(
+        subs, local, load_exercises(ROOT / "exercises", IDS), export_ids=every, isolation=os_sandbox
+    )
+
+    address = start_scheduler(processes)
+    start_worker(processes, address, "only")
+    _wait_until(lambda: _workers(address) == 1, 60, "a Dask worker")
+    out = tmp_path / "cluster"
+    command = _grade_command(subs, out, "--scheduler", address, "--isolation", "os", "--quiet")
+    first = processes.start("first-run", command, env={**os.environ}, cwd=tmp_path)
+    _wait_until(lambda: _rows(out) >= 4 or first.poll() is not None, 240, "first results")
+    assert first.poll() is None, "the run ended before it could be interrupted"
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=30)
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        recorded = db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+    total = 13 * len(IDS)
+    assert 0 < recorded < total
+
+    again = subprocess.run(command, capture_output=True, env={**os.environ}, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr.decode()[-2000:]
+    text = again.stdout.decode()
+    assert f"graded {total - recorded} submissions, skipped {recorded} unchanged" in text
+    assert (out / "grades.csv").read_text() == (local / "grades.csv").read_text()
+    assert _feedback(out) == _feedback(local)
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        rows = db.execute("SELECT student, exercise_id FROM results").fetchall()
+    assert len(rows) == len(set(rows)) == total

@@ -267,10 +267,11 @@ def test_hypothesis_shrinks_the_failing_input_shown():
 
 
 def test_shrinking_never_changes_points_even_if_the_worker_hangs_while_shrinking():
-    """The code hangs from its first call after the graded batch, i.e. while shrinking."""
+    """The code hangs from its first call after the graded batch, i.e. while probing (the
+    diagnosis probes run after the first batch, only for a failing submission) and shrinking."""
     exercise = EXERCISES["merkle_root"]
-    first_batch = [c for _, c in planned_cases(exercise)] + list(exercise.spec.diagnostic_cases())
-    # The first batch also runs the diagnosis probes (feedback only) of merkle_root.
+    first_batch = [c for _, c in planned_cases(exercise)] + list(exercise.spec.step_cases())
+    assert any(c.function == "merkle_root" for c in exercise.spec.probe_cases())
     graded_calls = sum(1 for case in first_batch if case.function == "merkle_root")
     source = (FIXTURES / "mistakes" / "merkle_root_single_sha.py").read_text() + (
         "\n_real, _calls = merkle_root, [0]\n"
