@@ -116,6 +116,7 @@ def run(*args: str):
         ["send"],
         ["multisig"],
         ["multisig", "create"],
+        ["multisig", "balance"],
         ["psbt"],
         ["psbt", "create"],
         ["psbt", "sign"],
@@ -431,6 +432,9 @@ def fund_multisig(node: FakeNode, script_pubkey: bytes, amounts) -> Transaction:
 def test_two_of_three_p2wsh_from_a_node_signed_on_two_laptops(tmp_path, signers, fake_node):
     team, description = make_multisig(tmp_path, signers)
     fund_multisig(fake_node, bytes.fromhex(description["script_pubkey"]), [2 * COIN, COIN])
+    held = json.loads(run("multisig", "balance", str(team), "--json").output)
+    assert held["address"] == description["address"] and held["balance"] == 3 * COIN
+    assert len(held["utxos"]) == 2
     unsigned = tmp_path / "pay.psbt"
     created = run("psbt", "create", str(team), BOB_ADDRESS, "2.5", "--out", str(unsigned))
     assert created.exit_code == 0, created.output
