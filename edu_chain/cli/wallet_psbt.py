@@ -369,10 +369,13 @@ def psbt_finalize(
     except (PsbtError, ScriptError) as error:
         raise CliError(f"{psbt_file}: {error}") from None
     txid = submit(node_url, tx) if broadcast else tx.id
+    raw = tx.serialize().hex()
     if as_json:
-        click.echo(json.dumps({"txid": txid, "hex": tx.serialize().hex(), "broadcast": broadcast}))
+        if out is not None:
+            _emit(raw, out, "transaction", quiet=True)
+        click.echo(json.dumps({"txid": txid, "hex": raw, "broadcast": broadcast}))
         return
-    _emit(tx.serialize().hex(), out, "transaction")
+    _emit(raw, out, "transaction")
     click.echo(f"txid {txid}" + (" (sent to the node)" if broadcast else ""), err=out is None)
 
 
