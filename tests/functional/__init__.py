@@ -1,0 +1,1 @@
+"""Functional tests: real node processes, real graders, notebooks (see harness.py)."""
