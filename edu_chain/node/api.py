@@ -70,11 +70,18 @@ from edu_chain.node.api_errors import BodySizeLimit as BodySizeLimit
 from edu_chain.node.api_errors import error_response as error_response
 from edu_chain.node.api_errors import install_error_handlers
 from edu_chain.node.api_models import MAX_MINE_COUNT as MAX_MINE_COUNT
-from edu_chain.node.routes import chain, control, transactions, wallet
+from edu_chain.node.routes import anchors, chain, control, transactions, wallet
 from edu_chain.node.service import Node
 
 DEFAULT_BODY_LIMIT = 2 * 1024 * 1024
-ROUTERS = (chain.router, transactions.router, wallet.router, control.router, p2p.router)
+ROUTERS = (
+    chain.router,
+    anchors.router,
+    transactions.router,
+    wallet.router,
+    control.router,
+    p2p.router,
+)
 
 # The API page.  Swagger UI's files ship in the swagger-ui-bundle package and are served by
 # the node itself, so /docs works in a classroom without internet and the browser fetches
