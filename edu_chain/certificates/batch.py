@@ -33,6 +33,7 @@ class BatchTree:
 
     def __init__(self, leaves: Sequence[bytes]) -> None:
         self.levels = merkle_levels(leaves)  # validates: non-empty, 32 bytes each
+        self._hex: list[list[str]] | None = None
 
     @property
     def root(self) -> bytes:
@@ -41,6 +42,18 @@ class BatchTree:
     @property
     def size(self) -> int:
         return len(self.levels[0])
+
+    def path_hex(self, index: int) -> list[str]:
+        """:meth:`path` as hex strings (each node's hex computed once for the whole batch)."""
+        if self._hex is None:
+            self._hex = [[node.hex() for node in level] for level in self.levels]
+        siblings = []
+        position = index
+        for level in self._hex[:-1]:
+            sibling = position ^ 1
+            siblings.append(level[sibling] if sibling < len(level) else level[position])
+            position >>= 1
+        return siblings
 
     def path(self, index: int) -> list[bytes]:
         """The sibling hashes of leaf ``index``, leaf level first."""

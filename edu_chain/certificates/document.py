@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,14 +65,25 @@ class CertificateError(EduChainError, ValueError):
 def score(value: float) -> int | float:
     """A score as written in a certificate: an integer when it has no fraction."""
     number = float(value)
+    if number.is_integer():
+        return int(number)
     if not math.isfinite(number):
         raise CertificateError("cert-malformed", f"a score must be a finite number, got {value!r}")
-    return int(number) if number.is_integer() else number
+    return number
+
+
+# One encoder each, made once: json.dumps with options builds a new encoder on every call,
+# which is a third of the time when 80,000 certificates are issued.
+_canonical_encode = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False
+).encode
+_file_encode = json.JSONEncoder(ensure_ascii=False).encode
+_FILE_HEAD = f'{{\n  "format": "{CERTIFICATE_FORMAT}",\n  "version": {CERTIFICATE_VERSION},\n'
 
 
 def canonical_json(body: dict[str, Any]) -> bytes:
     """The bytes that are hashed: sorted keys, no whitespace, UTF-8 (see the module docstring)."""
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _canonical_encode(body).encode()
 
 
 def certificate_hash(body: dict[str, Any]) -> bytes:
@@ -124,11 +136,26 @@ class Certificate:
             "anchor": self.anchor,
         }
 
-    def dumps(self) -> str:
-        return json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n"
+    def dumps(self, anchor_text: str | None = None) -> str:
+        """The file's text: one top-level field per line.  (``json.dumps(indent=...)`` would
+        take the pure-Python encoder, ~10x slower: 80,000 files is the scale that matters.)
+        ``anchor_text``: the anchor already encoded (a batch shares one)."""
+        anchor = _file_encode(self.anchor) if anchor_text is None else anchor_text
+        return (
+            f"{_FILE_HEAD}"
+            f'  "certificate": {_file_encode(self.body)},\n'
+            f'  "hash": {_file_encode(self.hash)},\n'
+            f'  "batch": {_file_encode(self.batch)},\n'
+            f'  "anchor": {anchor}\n}}\n'
+        )
 
-    def write(self, path: Path) -> None:
-        path.write_text(self.dumps(), encoding="utf-8")
+    def write(self, path: Path, anchor_text: str | None = None) -> None:
+        """Write the file (mode 0644); a plain ``os.write``, the cheapest way per file."""
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.write(fd, self.dumps(anchor_text).encode())
+        finally:
+            os.close(fd)
 
     @classmethod
     def from_json(cls, data: Any, where: str = "certificate") -> Certificate:

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections.abc import Callable, Iterable
@@ -148,9 +149,9 @@ def certificates_for(
                 "root": root,
                 "index": i,
                 "size": tree.size,
-                "merkle_path": [h.hex() for h in tree.path(i)],
+                "merkle_path": tree.path_hex(i),
             },
-            dict(anchor),
+            anchor,  # one dict shared by the batch: written once per file, encoded once
         )
         for i, body in enumerate(bodies)
     ]
@@ -163,9 +164,13 @@ def write_certificates(
 ) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
+    encoded: dict[int, str] = {}  # id(anchor dict) -> its JSON: a batch shares one anchor
     for cert in certificates:
         path = out_dir / f"{cert.student}.json"
-        cert.write(path)
+        anchor_text = encoded.get(id(cert.anchor))
+        if anchor_text is None:
+            anchor_text = encoded[id(cert.anchor)] = json.dumps(cert.anchor, ensure_ascii=False)
+        cert.write(path, anchor_text)
         paths.append(path)
         if progress is not None:
             progress(1)
