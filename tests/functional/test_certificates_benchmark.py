@@ -31,6 +31,6 @@ def test_certificates_benchmark_prints_its_documented_json(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout)
-    assert DOCUMENTED_KEYS <= set(figures)
+    assert set(figures) >= DOCUMENTED_KEYS
     assert figures["certificates"] == 300 and figures["path_hashes"] == 9
     assert list(tmp_path.iterdir()) == []  # the files were removed
