@@ -35,7 +35,7 @@ from edu_chain.certificates.document import Certificate, certificate_hash
 from edu_chain.certificates.headers import HeaderChain
 from edu_chain.errors import EduChainError
 from edu_chain.hashing import from_display_hex
-from edu_chain.node.client import NodeClient, NodeClientError, NodeRefusedError
+from edu_chain.node.client import NodeClient, NodeRefusedError
 from edu_chain.tx import Transaction
 
 STEPS = ("hash", "merkle-path", "anchor", "confirmations", "issuer-signature", "revocation")
@@ -311,7 +311,6 @@ __all__ = [
     "STEPS",
     "Anchor",
     "HeaderSource",
-    "NodeClientError",
     "NodeSource",
     "StepFailed",
     "Verdict",
