@@ -32,6 +32,7 @@ def _register() -> None:
     """Attach the command groups to :data:`main` (one module each, imported once ``main``
     exists; click lists them alphabetically in ``--help``)."""
     from edu_chain.cli.bench import bench
+    from edu_chain.cli.certificates import certificates
     from edu_chain.cli.check import check
     from edu_chain.cli.demo import demo
     from edu_chain.cli.exercises import exercises
@@ -45,6 +46,7 @@ def _register() -> None:
 
     wallet.add_command(multisig)
     wallet.add_command(psbt)
+    main.add_command(certificates)
     for command in (bench, check, demo, exercises, grade, mine, node, testnet, tx, wallet):
         main.add_command(command)
 

@@ -31,6 +31,12 @@ Added for peers, the explorer and the testnet (issue 6)::
     GET  /api/headers?locator=h1,h2&limit=N                 sync: hashes after the fork
     POST /p2p/hello, /p2p/bye, /p2p/announce, /p2p/getblocks  (see edu_chain.node.p2p)
 
+Added for certificates (issue 18, :mod:`edu_chain.node.routes.anchors`)::
+
+    GET  /api/tx/{txid}/proof          its block, 80-byte header and Merkle path
+    GET  /api/headers/chain?start=&count=   raw headers of the active chain
+    GET  /api/anchors?prefix=HEX       OP_RETURN records on the active chain with that prefix
+
 **Errors** are always JSON ``{"error": {"code": "...", "message": "..."}}`` with a 4xx status:
 400 for malformed input (``invalid-request``, ``decode-*``) and for consensus rejections
 (the rule's reason code: ``high-hash``, ``bad-txns-inputs-missingorspent``...), 401/403 for a
@@ -73,11 +79,18 @@ from edu_chain.node.api_errors import BodySizeLimit as BodySizeLimit
 from edu_chain.node.api_errors import error_response as error_response
 from edu_chain.node.api_errors import install_error_handlers
 from edu_chain.node.api_models import MAX_MINE_COUNT as MAX_MINE_COUNT
-from edu_chain.node.routes import chain, control, transactions, wallet
+from edu_chain.node.routes import anchors, chain, control, transactions, wallet
 from edu_chain.node.service import Node
 
 DEFAULT_BODY_LIMIT = 2 * 1024 * 1024
-ROUTERS = (chain.router, transactions.router, wallet.router, control.router, p2p.router)
+ROUTERS = (
+    chain.router,
+    anchors.router,
+    transactions.router,
+    wallet.router,
+    control.router,
+    p2p.router,
+)
 
 # The API page.  Swagger UI's files ship in the swagger-ui-bundle package and are served by
 # the node itself, so /docs works in a classroom without internet and the browser fetches

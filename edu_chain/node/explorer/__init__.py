@@ -28,6 +28,7 @@ from typing import Any
 STATIC_FILES = {
     "explorer.css": "text/css; charset=utf-8",
     "explorer.js": "text/javascript; charset=utf-8",
+    "certificates.js": "text/javascript; charset=utf-8",  # the "verify a certificate" page
     "favicon.svg": "image/svg+xml",
 }
 # Same-origin only: the page cannot load anything from elsewhere, even by mistake.

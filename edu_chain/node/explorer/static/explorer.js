@@ -375,6 +375,7 @@ async function viewTx([txid]) {
       ["txid", `<span class="mono" id="tx-id">${esc(pick(tx, "txid", "id"))}</span>`],
       ["where", where],
       ["confirmations", esc(pick(tx, "confirmations"))],
+      ["record", typeof anchorText === "function" ? anchorText(outputs) : null],
       ["fee", pick(tx, "fee") !== null ? `${esc(coins(tx.fee))} coins` : null],
       ["size", tx.size ? `${esc(tx.size)} bytes` : null],
       ["version", esc(tx.version)],

@@ -1,0 +1,79 @@
+"""The explorer's "verify a certificate" page, in headless chromium (as
+tests/functional/test_explorer_browser.py: Debian's chromium, Playwright, skipped without).
+
+Oracle: ``educhain certificates verify`` on the same certificates.  A certificate issued on
+a real node is VALID on the page; the same file with the student's name changed fails at
+step ``hash``; after ``revoke`` it fails at step ``revocation``; the anchoring transaction's
+page says it records a certificate batch.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from edu_chain.cli import main
+from edu_chain.wallet import Wallet
+from tests.certificates_data import write_gradebook
+from tests.functional.harness import NodeHarness
+from tests.functional.test_explorer_browser import browser_page  # noqa: F401 (a fixture)
+
+
+def cli(*args: str):
+    return CliRunner().invoke(main, ["certificates", *args])
+
+
+def check_on_page(page, url: str, text: str) -> tuple[str, str | None]:
+    page.goto(url + "/#/certificate")
+    page.wait_for_selector("#cert-json")
+    page.fill("#cert-json", text)
+    page.click("#cert-verify")
+    page.wait_for_selector("#cert-verdict")
+    step = page.locator("#cert-step")
+    return page.inner_text("#cert-verdict"), step.inner_text() if step.count() else None
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_verify_page_agrees_with_the_command_line(tmp_path, browser_page):  # noqa: F811
+    page = browser_page
+    book = write_gradebook(tmp_path / "gradebook.sqlite")
+    with NodeHarness(tmp_path / "nodes", nodes=1) as h:
+        (node,) = h.nodes
+        wallet = Wallet.create(tmp_path / "issuer.json")
+        node.mine(5, wallet.address)
+        issued = cli(
+            "issue", str(book), "--node", node.url, "--wallet", str(wallet.path),
+            "--course", "Blockchain 101", "--min-score", "0.6", "--out", str(tmp_path / "c"),
+            "--mine",
+        )  # fmt: skip
+        assert issued.exit_code == 0, issued.output
+        ada = (tmp_path / "c" / "ada.json").read_text()
+
+        verdict, step = check_on_page(page, node.url, ada)
+        assert verdict.startswith("VALID") and "ada completed" in verdict, verdict
+        assert step is None
+
+        tampered = json.loads(ada)
+        tampered["certificate"]["student"] = "mallory"
+        verdict, step = check_on_page(page, node.url, json.dumps(tampered))
+        assert step == "hash" and "hash mismatch" in verdict
+
+        verdict, _ = check_on_page(page, node.url, "not json")
+        assert "not a certificate" in verdict
+
+        txid = json.loads(ada)["anchor"]["txid"]
+        page.goto(node.url + f"/#/tx/{txid}")
+        page.wait_for_selector("#anchor-kind")
+        assert page.inner_text("#anchor-kind") == "certificate batch"
+
+        revoked = cli(
+            "revoke", str(tmp_path / "c" / "ada.json"), "--node", node.url, "--wallet",
+            str(wallet.path), "--reason", "plagiarism", "--mine",
+        )  # fmt: skip
+        assert revoked.exit_code == 0, revoked.output
+        verdict, step = check_on_page(page, node.url, ada)
+        assert step == "revocation" and "revoked: plagiarism" in verdict
+        assert page.errors == []

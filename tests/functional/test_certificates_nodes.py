@@ -1,0 +1,220 @@
+"""Certificates on real node processes: issue from a graded class, verify everywhere, tamper,
+revoke, reorg, bad input.
+
+Oracles: the gradebook's scores decide who gets a file (``tests/certificates_data.py``);
+every certificate verifies through the issuing node, through a *different* node that synced
+the chain, and with only the exported header file; each tampered field fails at its named
+step; a revocation fails only its certificate; a reorg that drops the anchoring block makes
+verification fail until the transaction is mined again.  Nodes: tests/functional/harness.py.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from edu_chain.cli import main
+from edu_chain.wallet import Wallet
+from tests.certificates_data import PASSING_AT_60, write_gradebook
+from tests.functional.harness import NodeHarness
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
+
+COURSE = "Blockchain 101"
+
+
+def cli(*args: str):
+    return CliRunner().invoke(main, ["certificates", *args])
+
+
+def verify(path, *extra: str):
+    result = cli("verify", str(path), "--json", *extra)
+    verdict = json.loads(result.output.strip().splitlines()[-1])
+    assert result.exit_code == (0 if verdict["valid"] else 1), result.output
+    return verdict
+
+
+def issue(tmp_path, node, wallet, out="certs", *extra: str):
+    return cli(
+        "issue", str(tmp_path / "gradebook.sqlite"), "--node", node.url, "--wallet",
+        str(wallet.path), "--course", COURSE, "--min-score", "0.6", "--out",
+        str(tmp_path / out), *extra,
+    )  # fmt: skip
+
+
+def funded_issuer(tmp_path, node) -> Wallet:
+    wallet = Wallet.create(tmp_path / "issuer.json")
+    node.mine(5, wallet.address)  # coinbase maturity 3 on the unittest chain
+    return wallet
+
+
+def test_issue_verify_everywhere_tamper_and_revoke(tmp_path):
+    write_gradebook(tmp_path / "gradebook.sqlite")
+    with NodeHarness(tmp_path / "nodes", nodes=2) as h:
+        a, b = h.nodes
+        wallet = funded_issuer(tmp_path, a)
+
+        h.log.info("issue from the graded class, mining the anchoring block")
+        result = issue(tmp_path, a, wallet, "certs", "--mine")
+        assert result.exit_code == 0, result.output
+        assert "issued 4 certificate(s) to: ada, bob, dee, eve" in result.output
+        assert "below the bar: cyd" in result.output
+        files = sorted(p.stem for p in (tmp_path / "certs").glob("*.json"))
+        assert files == PASSING_AT_60
+        certs = {name: tmp_path / "certs" / f"{name}.json" for name in files}
+        first = json.loads(certs["ada"].read_text())
+        assert {row["id"]: row["points"] for row in first["certificate"]["exercises"]} == {
+            "merkle_root": 10, "sha256": 10, "target": 9.5,
+        }  # fmt: skip
+        assert first["certificate"]["issuer_public_key"] == wallet.public_keys[0].hex()
+        txid = first["anchor"]["txid"]
+        assert all(json.loads(p.read_text())["anchor"]["txid"] == txid for p in certs.values())
+
+        h.log.info("verify every certificate through the issuing node")
+        for path in certs.values():
+            assert verify(path, "--node", a.url)["valid"]
+        assert not verify(certs["ada"], "--node", a.url, "--min-confirmations", "2")["valid"]
+
+        h.log.info("a different node syncs the chain and verifies them too")
+        h.connect(a, b)
+        h.sync_blocks()
+        for path in certs.values():
+            assert verify(path, "--node", b.url)["valid"]
+
+        h.log.info("offline: the header chain exported from node b")
+        headers = tmp_path / "headers.json"
+        exported = cli("export-headers", "--node", b.url, "--out", str(headers))
+        assert exported.exit_code == 0, exported.output
+        for path in certs.values():
+            verdict = verify(path, "--headers", str(headers))
+            assert verdict["valid"] and "revocation" not in verdict["passed"]
+
+        h.log.info("tampering any single field fails at its step")
+        tampered = tmp_path / "tampered.json"
+        for mutate, step, extra in TAMPERINGS:
+            data = json.loads(certs["bob"].read_text())
+            mutate(data)
+            tampered.write_text(json.dumps(data))
+            for where in (["--node", b.url], ["--headers", str(headers)]):
+                verdict = verify(tampered, *where)
+                assert verdict["failed_step"] == step, (step, where, verdict)
+                assert extra in verdict["message"]
+
+        h.log.info("offline only: the block's proof of the transaction, the block hash")
+        for mutate, message in OFFLINE_TAMPERINGS:
+            data = json.loads(certs["bob"].read_text())
+            mutate(data)
+            tampered.write_text(json.dumps(data))
+            verdict = verify(tampered, "--headers", str(headers))
+            assert verdict["failed_step"] == "anchor" and message in verdict["message"]
+
+        h.log.info("revoke bob: bob fails, his batch-mates still pass, on both nodes")
+        revoked = cli(
+            "revoke", str(certs["bob"]), "--node", a.url, "--wallet", str(wallet.path),
+            "--reason", "plagiarism", "--mine",
+        )  # fmt: skip
+        assert revoked.exit_code == 0, revoked.output
+        h.sync_blocks()
+        for node in (a, b):
+            verdict = verify(certs["bob"], "--node", node.url)
+            assert verdict["failed_step"] == "revocation"
+            assert verdict["message"].startswith("revoked: plagiarism")
+            for name in ("ada", "dee", "eve"):
+                assert verify(certs[name], "--node", node.url)["valid"]
+
+
+def _set(path: tuple, value):
+    def mutate(data):
+        target = data
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+
+    return mutate
+
+
+def _flip_path(data):
+    first = data["batch"]["merkle_path"][0]
+    data["batch"]["merkle_path"][0] = ("0" if first[0] != "0" else "1") + first[1:]
+
+
+TAMPERINGS = [
+    (_set(("certificate", "student"), "mallory"), "hash", "hash mismatch"),
+    (_set(("certificate", "course"), "Advanced Blockchain"), "hash", "hash mismatch"),
+    (_set(("certificate", "date"), "2020-01-01"), "hash", "hash mismatch"),
+    (_set(("certificate", "total"), 30), "hash", "hash mismatch"),
+    (
+        lambda d: d["certificate"]["exercises"][2].update(points=10),
+        "hash",
+        "hash mismatch",
+    ),
+    (_flip_path, "merkle-path", "bad Merkle path"),
+    (_set(("batch", "index"), 2), "merkle-path", "bad Merkle path"),
+    (_set(("anchor", "txid"), "ab" * 32), "anchor", "anchoring transaction unknown"),
+]
+
+
+OFFLINE_TAMPERINGS = [
+    (_set(("anchor", "tx_merkle_path"), ["00" * 32]), "Merkle proof does not lead"),
+    (_set(("anchor", "block_hash"), "00" * 32), "not in the header chain"),
+]
+
+
+def test_reorg_removes_the_anchor_until_it_is_mined_again(tmp_path):
+    write_gradebook(tmp_path / "gradebook.sqlite")
+    with NodeHarness(tmp_path / "nodes", nodes=2) as h:
+        a, b = h.nodes
+        wallet = funded_issuer(tmp_path, a)
+        h.connect(a, b)
+        h.sync_blocks()
+        h.log.info("partition; node a anchors a batch in its block, node b mines a longer branch")
+        h.disconnect(a, b)
+        assert issue(tmp_path, a, wallet, "certs", "--mine").exit_code == 0
+        cert = tmp_path / "certs" / "ada.json"
+        assert verify(cert, "--node", a.url)["valid"]
+        b.mine(3)
+        h.connect(a, b)
+        h.sync_blocks()
+        h.log.info("the anchoring block is stale: the transaction waits in a's mempool")
+        verdict = verify(cert, "--node", a.url)
+        assert verdict["failed_step"] == "anchor"
+        assert "not in the best chain" in verdict["message"]
+        h.log.info("mined again: valid again, with a note about the new block")
+        a.mine(1)
+        h.sync_blocks()
+        verdict = verify(cert, "--node", b.url)
+        assert verdict["valid"] and any("reorg" in note for note in verdict["notes"])
+        assert cli("confirm", str(tmp_path / "certs"), "--node", b.url).exit_code == 0
+        headers = tmp_path / "headers.json"
+        assert cli("export-headers", "--node", b.url, "--out", str(headers)).exit_code == 0
+        assert verify(cert, "--headers", str(headers))["valid"]
+
+
+def test_bad_input_is_one_line_exit_2_and_nothing_broadcast(tmp_path):
+    book = write_gradebook(tmp_path / "gradebook.sqlite")
+    not_a_book = tmp_path / "notes.sqlite"
+    not_a_book.write_text("hello")
+    with NodeHarness(tmp_path / "nodes", nodes=1) as h:
+        (a,) = h.nodes
+        broke = Wallet.create(tmp_path / "broke.json")
+        cases = {
+            "no gradebook": [str(tmp_path / "missing.sqlite"), "--node", a.url],
+            "not a gradebook": [str(not_a_book), "--node", a.url],
+            "too few coins": [str(book), "--node", a.url],
+            "unreachable node": [str(book), "--node", "http://127.0.0.1:9"],
+        }
+        for name, args in cases.items():
+            result = cli(
+                "issue", *args, "--wallet", str(broke.path), "--course", COURSE,
+                "--min-score", "0.6", "--out", str(tmp_path / "out"),
+            )  # fmt: skip
+            assert result.exit_code == 2, (name, result.output)
+            assert len(result.output.strip().splitlines()) == 1, (name, result.output)
+        assert a.mempool_txids() == set()
+        assert not (tmp_path / "out").exists()
+        junk = tmp_path / "junk.json"
+        junk.write_text("not json {")
+        result = cli("verify", str(junk), "--node", a.url)
+        assert result.exit_code == 2 and "is not JSON" in result.output
