@@ -33,6 +33,7 @@ def _register() -> None:
     exists; click lists them alphabetically in ``--help``)."""
     from edu_chain.cli.bench import bench
     from edu_chain.cli.check import check
+    from edu_chain.cli.classroom import classroom
     from edu_chain.cli.demo import demo
     from edu_chain.cli.exercises import exercises
     from edu_chain.cli.grade import grade
@@ -45,7 +46,8 @@ def _register() -> None:
 
     wallet.add_command(multisig)
     wallet.add_command(psbt)
-    for command in (bench, check, demo, exercises, grade, mine, node, testnet, tx, wallet):
+    commands = (bench, check, classroom, demo, exercises, grade, mine, node, testnet, tx, wallet)
+    for command in commands:
         main.add_command(command)
 
 
