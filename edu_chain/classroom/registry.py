@@ -197,7 +197,8 @@ class Classroom:
 
     def partition(self, group_b: list[str] | None = None) -> list[str]:
         """Cut the room in two: ``group_b`` (default: every other participant in join order)
-        forms its own network around its first member; the host stays with the rest."""
+        forms its own network around its first member (the hub); the host stays with the
+        rest."""
         roster = [p.name for p in self.roster()]
         if group_b is None:
             group_b = roster[1::2]
@@ -210,7 +211,7 @@ class Classroom:
                 else "group B is empty: at least two participants must have joined",
             )
         with self._lock:
-            self.controls.partition = [n for n in roster if n in set(group_b)]
+            self.controls.partition = list(dict.fromkeys(group_b))  # its first member: the hub
             self._save()
             return list(self.controls.partition)
 
