@@ -5,8 +5,8 @@ restarted during a session keeps its participants.  A participant is a display n
 one wallet address (where its node's coinbases pay) and the ``host:port`` of its node.
 
 Refusals carry a stable code (:class:`ClassroomError`): ``bad-join-token``, ``name-taken``,
-``address-taken``, ``bad-name``, ``bad-address``, ``not-registered``, ``bad-control``.  A
-refused call changes nothing.
+``address-taken``, ``bad-name``, ``bad-address``, ``bad-node-address``, ``not-registered``,
+``bad-control``.  A refused call changes nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from edu_chain.errors import EduChainError
+from edu_chain.node.p2p import parse_peer_address
 from edu_chain.node.state import parse_address
 
 STATE_FILE = "classroom.json"
@@ -144,6 +145,10 @@ class Classroom:
             script_pubkey = parse_address(address)
         except EduChainError as exc:
             raise ClassroomError("bad-address", str(exc)) from None
+        try:
+            node = parse_peer_address(node)
+        except EduChainError as exc:
+            raise ClassroomError("bad-node-address", str(exc)) from None
         with self._lock:
             existing = self.participants.get(name)
             if existing is not None and existing.address != address:

@@ -103,7 +103,8 @@ class ClassroomHost:
         """``host:port`` of this node as the caller reached it (the node may listen on
         0.0.0.0, which is no address to connect to)."""
         if request is not None and request.url.hostname:
-            return host_port(request.url.hostname, request.url.port or self.node.port)
+            default = 443 if request.url.scheme == "https" else 80
+            return host_port(request.url.hostname, request.url.port or default)
         return self.node.self_address
 
     def join_command(self) -> str:
