@@ -113,8 +113,7 @@ def measure_classroom(peers: int, txs: int, build_chain) -> dict:
                     process.wait(timeout=10)
 
 
-def _run_load(url, receiver, names, scripts, blocks, spends) -> dict:
-    peers = len(names)
+def _register(url: str, names: list[str], scripts: list[bytes]) -> None:
     with httpx.Client(timeout=30) as http:
         for i, (name, script) in enumerate(zip(names, scripts, strict=True)):
             address = script_pubkey_to_address(script)
@@ -123,6 +122,12 @@ def _run_load(url, receiver, names, scripts, blocks, spends) -> dict:
                 f"{url}/api/classroom/join",
                 json={"name": name, "address": address, "node": node, "token": JOIN_TOKEN},
             ).raise_for_status()
+
+
+def _run_load(url, receiver, names, scripts, blocks, spends) -> dict:
+    """Register the laptops, then announce blocks and transactions while polling the page."""
+    peers = len(names)
+    _register(url, names, scripts)
     stop = threading.Event()
     page_latency: list[float] = []
     tip_latency: list[float] = []
