@@ -120,9 +120,42 @@ def _sender(view: ChainView, tx, owners: dict[bytes, str]) -> str | None:
     return owners.get(spent_tx.outputs[outpoint.index].script_pubkey)
 
 
+def check_reorg_someone(view: ChainView, challenge: Challenge) -> list[Solve]:
+    """A best-chain block paying a participant at a height where the host once had
+    *another* participant's block on its best chain (status ``valid``: connected, then
+    disconnected by a reorg): the solver's branch removed someone else's block."""
+    chain = view.chain
+    owners = view.classroom.by_script()
+    start = min(view.classroom.start_height, chain.height)
+    solves: dict[str, Solve] = {}
+    removed = sorted(
+        (
+            e
+            for e in chain.index.values()
+            if start < e.height <= chain.height and e.status == "valid" and not chain.contains(e)
+        ),
+        key=lambda e: e.height,
+    )
+    for entry in removed:
+        losers = _payees(view, entry.hash, owners)
+        winner_entry = chain.active[entry.height]
+        for winner in sorted(_payees(view, winner_entry.hash, owners)):
+            if winner not in solves and losers - {winner}:
+                solves[winner] = Solve(winner, entry.height, winner_entry.id)
+    return list(solves.values())
+
+
+def _payees(view: ChainView, block_hash: bytes, owners: dict[bytes, str]) -> set[str]:
+    facts = view.scanner.facts(block_hash)
+    if facts is None:
+        return set()
+    return {owners[s] for s in facts.payees if s in owners}
+
+
 CHECKERS: dict[str, Callable[[ChainView, Challenge], list[Solve]]] = {
     "coinbase-name": check_coinbase_name,
     "pay-classmates": check_pay_classmates,
+    "reorg-someone": check_reorg_someone,
 }
 
 

@@ -12,7 +12,8 @@ The lab script (issue 20):
    equal the coinbase outputs of the host's best chain, counted here from the raw blocks;
 5. the instructor partitions the room; one block is mined on the host's side, three on
    group B's; the partition heals, the host reorganises, and the classroom info (what the
-   page shows) reports the reorg; the leaderboard counts the losing block as stale.
+   page shows) reports the reorg; the leaderboard counts the losing block as stale and the
+   "reorg that removes someone else's block" challenge goes to group B's miner.
 
 Oracles: raw blocks fetched from the host and parsed here (``parse_block``), their coinbase
 scripts turned into addresses with :func:`script_pubkey_to_address`; the fork tree of
@@ -289,6 +290,8 @@ def test_classroom_race_challenges_partition_and_reorg(tmp_path):
         assert info["controls"]["partition"] is None
         board = {r["name"]: r for r in host.leaderboard()}
         assert board[side_a.name]["stale_blocks"] >= 1
+        scores = {c["id"]: c for c in host.get("/api/classroom/challenges")["challenges"]}
+        assert scores["reorg-someone"]["first"] == hub.name  # its branch removed student1's
         active, stale = chain_coinbase_counts(host)
         for row in board.values():
             assert row["blocks"] == active[row["address"]], row

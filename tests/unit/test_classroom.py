@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
+from edu_chain.chain.builder import ChainBuilder
 from edu_chain.classroom import ChallengeFileError, Classroom, load_challenges
 from edu_chain.classroom.challenges import parse_challenges
 from edu_chain.classroom.routes import install
@@ -34,7 +35,7 @@ NAMES = ("ada", "bob", "cy", "dee")
 
 def test_starter_set_loads():
     ids = [c.id for c in load_challenges()]
-    assert ids == ["coinbase-name", "three-classmates"]
+    assert ids == ["coinbase-name", "three-classmates", "reorg-someone"]
 
 
 @pytest.mark.parametrize(
@@ -165,6 +166,31 @@ def test_leaderboard_and_challenges_from_the_chain(host):
     assert points == {"ada": 4}
 
 
+def test_a_reorg_that_removes_someone_elses_block_is_scored(host):
+    node, wallets = host.node, host.wallets
+    for name in NAMES:
+        join(host, name, wallets[name].address)
+    scripts = {n: wallets[n].script_pubkeys[0] for n in NAMES}
+    node.miner.mine_now(2)
+    fork_point = node.chain.tip
+    ada_block = node.miner.mine_now(1, scripts["ada"])[0]
+    builder = ChainBuilder(chain=node.chain)
+    first = builder.make_block(parent=fork_point, script_pubkey=scripts["bob"])
+    node.submit_block(first)
+    assert node.chain.tip.id == ada_block.id  # a tie: first seen stays
+    second = builder.make_block(parent=first, script_pubkey=scripts["cy"])
+    assert node.submit_block(second)[0] == "reorg"
+    rows = board(host)
+    assert rows["ada"]["stale_blocks"] == 1 and rows["ada"]["blocks"] == 0
+    row = host.get("/api/classroom/challenges").json()["challenges"][2]
+    assert row["id"] == "reorg-someone"
+    assert row["solvers"] == [
+        {"name": "bob", "height": fork_point.height + 1, "evidence": first.id, "first": True}
+    ]
+    info = host.get("/api/classroom/info").json()
+    assert info["reorgs"][-1]["disconnected"] == [ada_block.id]
+
+
 def test_controls_need_the_instructor_token_and_reset_starts_afresh(host):
     for name in NAMES:
         join(host, name, host.wallets[name].address)
@@ -194,7 +220,7 @@ def test_controls_need_the_instructor_token_and_reset_starts_afresh(host):
         "/api/classroom/challenges", json={"toml": "nope ="}, headers={"X-EduChain-Token": TOKEN}
     )
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad-challenge-file"
-    assert len(host.get("/api/classroom/challenges").json()["challenges"]) == 2
+    assert len(host.get("/api/classroom/challenges").json()["challenges"]) == 3
 
     assert controls(host, "reset").json()["participants"] == 0
     assert host.get("/api/classroom/leaderboard").json() == []
