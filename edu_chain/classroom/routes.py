@@ -226,7 +226,7 @@ def post_control(body: ControlBody, host: HostDep, node: NodeDep) -> dict:
     try:
         if body.action in ("pause", "resume"):
             classroom.set_controls(mining=body.action == "resume")
-            if node.miner.enabled or body.action == "pause":
+            if node.config.mine:  # the host mines too (--mine): it follows the room
                 node.miner.configure(enabled=body.action == "resume")
         elif body.action == "pace":
             classroom.set_controls(interval=body.interval, clear_interval=body.interval is None)

@@ -230,6 +230,21 @@ def test_controls_need_the_instructor_token_and_reset_starts_afresh(host):
     assert board(host)["ada"]["blocks"] == 0  # blocks before the reset do not count
 
 
+def test_a_mining_host_follows_pause_and_resume(tmp_path):
+    node = Node(NodeConfig(network="unittest", token=TOKEN, mine=True, mine_interval=60))
+    app = create_app(node)
+    install(app, node, Classroom(tmp_path, join_token=JOIN), load_challenges())
+    node.miner.start(enabled=True)
+    try:
+        with TestClient(app) as client:
+            controls(client, "pause")
+            assert node.miner.enabled is False
+            controls(client, "resume")
+            assert node.miner.enabled is True
+    finally:
+        node.stop()
+
+
 def test_classroom_state_survives_a_restart(tmp_path):
     room = Classroom(tmp_path, join_token=JOIN)
     address = Wallet(tmp_path / "w.json", [PrivateKey(7)]).address
