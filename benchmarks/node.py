@@ -14,7 +14,12 @@ proof-of-work, so the chain is built in seconds and the measurement is about the
 
 Every timing is the best of ``--repeats`` runs (a fresh node B for each sync run).
 
-Run from the repository root: ``python benchmarks/node.py [--json] [--blocks N] [--txs N]``.
+**classroom** (``--classroom``, issue 20): a classroom host under the load of ``--peers``
+(default 40) simulated laptops announcing blocks and transactions while the page's JSON is
+polled: block propagation and page-JSON latency; see ``benchmarks/classroom_load.py``.
+
+Run from the repository root: ``python benchmarks/node.py [--json] [--blocks N] [--txs N]``
+or ``python benchmarks/node.py --classroom [--peers 40] [--json]``.
 Figures depend on the machine; the ratios are what to compare.
 """
 
@@ -185,7 +190,17 @@ def main() -> None:
     args_parser.add_argument("--blocks", type=int, default=1_000)
     args_parser.add_argument("--txs", type=int, default=500)
     args_parser.add_argument("--repeats", type=int, default=2, help="best of N timings")
+    args_parser.add_argument(
+        "--classroom", action="store_true", help="measure a classroom host under load instead"
+    )
+    args_parser.add_argument("--peers", type=int, default=40, help="simulated laptops")
     args = args_parser.parse_args()
+    if args.classroom:
+        import classroom_load
+
+        result = classroom_load.measure_classroom(args.peers, args.txs, build_chain)
+        emit(result, args.json, classroom_load.table)
+        return
     emit(measure(args.blocks, args.txs, args.repeats), args.json, table)
 
 

@@ -34,6 +34,7 @@ def _register() -> None:
     from edu_chain.cli.bench import bench
     from edu_chain.cli.certificates import certificates
     from edu_chain.cli.check import check
+    from edu_chain.cli.classroom import classroom
     from edu_chain.cli.demo import demo
     from edu_chain.cli.exercises import exercises
     from edu_chain.cli.grade import grade
@@ -46,8 +47,21 @@ def _register() -> None:
 
     wallet.add_command(multisig)
     wallet.add_command(psbt)
-    main.add_command(certificates)
-    for command in (bench, check, demo, exercises, grade, mine, node, testnet, tx, wallet):
+    commands = (
+        bench,
+        certificates,
+        check,
+        classroom,
+        demo,
+        exercises,
+        grade,
+        mine,
+        node,
+        testnet,
+        tx,
+        wallet,
+    )
+    for command in commands:
         main.add_command(command)
 
 

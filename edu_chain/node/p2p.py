@@ -188,8 +188,10 @@ class PeerManager:
         timeout: float = 5.0,
         sync_interval: float = 2.0,
         transport: httpx.BaseTransport | None = None,
+        max_peers: int = MAX_PEERS,
     ) -> None:
         self.node = node
+        self.max_peers = max_peers
         self.timeout = timeout
         self.sync_interval = sync_interval
         self._http = httpx.Client(timeout=timeout, transport=transport)
@@ -236,8 +238,8 @@ class PeerManager:
                 peer.sync_requested = True
                 peer.wake.set()
                 return peer
-            if len(self._peers) >= MAX_PEERS:
-                raise PeerError("too-many-peers", f"this node keeps at most {MAX_PEERS} peers")
+            if len(self._peers) >= self.max_peers:
+                raise PeerError("too-many-peers", f"this node keeps at most {self.max_peers} peers")
             peer = Peer(
                 address, inbound=inbound, client=NodeClient(f"http://{address}", http=self._http)
             )

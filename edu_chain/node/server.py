@@ -33,6 +33,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -153,17 +154,24 @@ def run_node(
     echo: Callable[[str], None] = print,
     log_level: str = "warning",
     parent_pid: int | None = None,
+    extend_app: Callable[[Any, Node], None] | None = None,
+    on_started: Callable[[Node], None] | None = None,
 ) -> None:
     """Run a node in the foreground until SIGINT/SIGTERM (see the module docstring).
 
     ``parent_pid``: also stop (cleanly, as on SIGTERM) once this process is no longer our
     parent, i.e. it died; pass ``os.getppid()`` read as early as possible.
+    ``extend_app(app, node)`` adds routes to the app before it serves (the classroom does);
+    ``on_started(node)`` runs once the node listens and its threads run.
     """
     check_can_listen(config.host, config.port)
     node = Node(config)
+    app = create_app(node)
+    if extend_app is not None:
+        extend_app(app, node)
     server = _NodeServer(
         uvicorn.Config(
-            create_app(node),
+            app,
             host=config.host,
             port=config.port,
             log_level=log_level,
@@ -190,6 +198,8 @@ def run_node(
         echo(f"  wallet   {node.wallet.address}")
         if node.token is not None:
             echo(f"  token    {node.token}   (needed for mine/faucet/mining/peers calls)")
+        if on_started is not None:
+            on_started(node)
         echo("Press Ctrl+C to stop.")
 
     def orphaned() -> None:

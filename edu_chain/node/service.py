@@ -110,6 +110,7 @@ class NodeConfig:
     faucet_per_ip: tuple[int, float] = (10, 60.0)
     sync_interval: float = 2.0  # seconds between checks of each peer's tip
     peer_timeout: float = 5.0
+    max_peers: int = 32  # a classroom host serves a whole room (one peer per laptop)
 
 
 class Node:
@@ -225,6 +226,7 @@ class Node:
         speaking to an in-process app."""
         options.setdefault("timeout", self.config.peer_timeout)
         options.setdefault("sync_interval", self.config.sync_interval)
+        options.setdefault("max_peers", self.config.max_peers)
         local = LocalNode(
             state=self.state,
             address=lambda: self.self_address,

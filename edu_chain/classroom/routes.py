@@ -1,0 +1,288 @@
+"""The host's classroom API and page, added to the node's FastAPI app by ``install``.
+
+Public (the projector page and participants read them; the join token is meant to be seen
+by the room, it is on the page)::
+
+    GET  /classroom                          the projector page (static/, same-origin only)
+    GET  /api/classroom/info                 name, session, network, join command, reorgs
+    GET  /api/classroom/leaderboard          **fixed**: [{"name", "address", "blocks", ...}]
+    GET  /api/classroom/challenges           the scoreboard: who solved what, first marked
+    POST /api/classroom/join {"name", "address", "node", "token"}    register (join token)
+    GET  /api/classroom/directives?name=N    what N's agent must do now (mining, peers)
+
+Instructor only (the node's own token, printed at start, never on the page)::
+
+    POST /api/classroom/control {"action": "pause"|"resume"|"pace"|"partition"|"heal"|"reset",
+                                 "interval"?: seconds, "group_b"?: [names]}
+    POST /api/classroom/challenges {"toml": text}                  load a challenge set
+
+Refusals are the node's JSON error shape with a stable code (``bad-join-token`` 403,
+``name-taken`` 409, ``bad-challenge-file`` 400...); a refused call changes nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from importlib import resources
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from edu_chain.classroom.challenges import (
+    ChainView,
+    Challenge,
+    ChallengeFileError,
+    parse_challenges,
+    scoreboard,
+)
+from edu_chain.classroom.leaderboard import Scanner, leaderboard
+from edu_chain.classroom.registry import Classroom, ClassroomError
+from edu_chain.node.api_errors import ApiError, error_responses
+from edu_chain.node.explorer import HEADERS
+from edu_chain.node.routes.deps import CONTROL, NodeDep
+from edu_chain.node.service import Node, host_port
+
+STATIC_FILES = {
+    "classroom.css": "text/css; charset=utf-8",
+    "classroom.js": "text/javascript; charset=utf-8",
+}
+CACHE_SECONDS = 1.0  # the leaderboard is recomputed at most once a second per chain state
+
+
+class ClassroomHost:
+    """Everything the classroom routes share on the host: the registry, the challenges,
+    the chain scanner and a short cache, and the reorgs seen (for the page)."""
+
+    def __init__(self, node: Node, classroom: Classroom, challenges: list[Challenge]) -> None:
+        self.node = node
+        self.classroom = classroom
+        self.challenges = challenges
+        self.scanner = Scanner(node.chain)
+        self.reorgs: deque[dict] = deque(maxlen=20)
+        self._cache: dict[str, tuple[tuple, Any]] = {}
+        self._lock = threading.Lock()
+        node.chain.subscribe(self._on_chain_event)
+
+    def _on_chain_event(self, event) -> None:
+        if event.kind == "block_disconnected":
+            if self.reorgs and time.time() - self.reorgs[-1]["at"] < 1.0:
+                self.reorgs[-1]["disconnected"].append(event.entry.id)
+            else:
+                entry = event.entry
+                self.reorgs.append(
+                    {"at": time.time(), "height": entry.height, "disconnected": [entry.id]}
+                )
+
+    def _cached(self, what: str, compute) -> Any:
+        chain = self.node.chain
+        with self.node.lock:
+            key = (chain.tip.hash, len(chain.index), self.classroom.version, int(time.time()))
+            with self._lock:
+                hit = self._cache.get(what)
+            if hit is not None and hit[0] == key:
+                return hit[1]
+            value = compute()
+        with self._lock:
+            self._cache[what] = (key, value)
+        return value
+
+    def leaderboard(self) -> list[dict]:
+        return self._cached(
+            "leaderboard", lambda: leaderboard(self.classroom, self.node.chain, self.scanner)
+        )
+
+    def scoreboard(self) -> dict:
+        view = ChainView(self.classroom, self.node.chain, self.scanner)
+        return self._cached("scoreboard", lambda: scoreboard(view, self.challenges))
+
+    def host_address(self, request: Request | None = None) -> str:
+        """``host:port`` of this node as the caller reached it (the node may listen on
+        0.0.0.0, which is no address to connect to)."""
+        if request is not None and request.url.hostname:
+            default = 443 if request.url.scheme == "https" else 80
+            return host_port(request.url.hostname, request.url.port or default)
+        return self.node.self_address
+
+    def join_command(self) -> str:
+        host = self.node.config.host
+        shown = "HOST_IP" if host in ("0.0.0.0", "::") else host
+        url = f"http://{host_port(shown, self.node.port)}"
+        return (
+            f"educhain classroom join {url} --token {self.classroom.join_token} "
+            "--name YOUR_NAME --data-dir ~/educhain-class --port 8340 --host 0.0.0.0 --mine"
+        )
+
+
+class JoinBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    name: Annotated[str, Field(strict=True, max_length=100)]
+    address: Annotated[str, Field(strict=True, max_length=100)]
+    node: Annotated[str, Field(strict=True, max_length=300)]
+    token: Annotated[str, Field(strict=True, max_length=200)]
+
+
+class ControlBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    action: Literal["pause", "resume", "pace", "partition", "heal", "reset"]
+    interval: Annotated[float | None, Field(gt=0, le=3600)] = None
+    group_b: Annotated[list[str] | None, Field(max_length=200)] = None
+
+
+class ChallengesBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    toml: Annotated[str, Field(strict=True, max_length=200_000)]
+
+
+router = APIRouter(tags=["classroom"])
+
+
+def get_host(request: Request) -> ClassroomHost:
+    return request.app.state.classroom
+
+
+HostDep = Annotated[ClassroomHost, Depends(get_host)]
+
+
+def _refused(exc: ClassroomError) -> ApiError:
+    return ApiError(exc.status, exc.code, exc.message)
+
+
+@router.get("/api/classroom/info")
+def get_info(host: HostDep, node: NodeDep, request: Request) -> dict:
+    """The classroom's name, session, network, the join command and recent reorgs."""
+    return {
+        **host.classroom.summary(),
+        "network": node.params.name,
+        "host": host.host_address(request),
+        "join_token": host.classroom.join_token,
+        "join_command": host.join_command(),
+        "tip": node.tip_info(),
+        "reorgs": list(host.reorgs),
+    }
+
+
+@router.get("/api/classroom/leaderboard")
+def get_leaderboard(host: HostDep) -> list[dict]:
+    """Per participant, from the chain: best-chain blocks paying its address, stale blocks,
+    estimated hash rate, balance (see edu_chain.classroom.leaderboard)."""
+    return host.leaderboard()
+
+
+@router.get("/api/classroom/challenges")
+def get_challenges(host: HostDep) -> dict:
+    """Each challenge, its solvers in chain order (the first marked) and points."""
+    return host.scoreboard()
+
+
+@router.post("/api/classroom/join", responses=error_responses(400, 403, 409, 413))
+def post_join(body: JoinBody, request: Request, host: HostDep) -> dict:
+    """Register a display name and the wallet address its node mines to."""
+    node_address = body.node
+    client = request.client.host if request.client is not None else None
+    if node_address.rsplit(":", 1)[0] in ("0.0.0.0", "[::]") and client is not None:
+        node_address = f"{client}:{node_address.rsplit(':', 1)[1]}"  # reach it where it is
+    try:
+        participant = host.classroom.join(body.name, body.address, node_address, body.token)
+    except ClassroomError as exc:
+        raise _refused(exc) from None
+    return {
+        "name": participant.name,
+        "address": participant.address,
+        "node": participant.node,
+        "session": host.classroom.session,
+        "host": host.host_address(request),
+        "network": host.node.params.name,
+    }
+
+
+@router.get("/api/classroom/directives", responses=error_responses(400, 404))
+def get_directives(
+    host: HostDep, request: Request, name: Annotated[str, Query(max_length=100)]
+) -> dict:
+    """What participant ``name``'s agent must do now (polled about once a second)."""
+    try:
+        directives = host.classroom.directives(name, host.host_address(request))
+    except ClassroomError as exc:
+        raise _refused(exc) from None
+    if directives["group"] == "B":  # the host keeps its side of a partition too
+        node_address = host.classroom.participants[name].node
+        if node_address in host.node.peers.addresses():
+            host.node.peers.remove(node_address)
+    return directives
+
+
+@router.post(
+    "/api/classroom/control",
+    dependencies=CONTROL,
+    responses=error_responses(400, 401, 403, 413),
+)
+def post_control(body: ControlBody, host: HostDep, node: NodeDep) -> dict:
+    """The instructor's controls: pause/resume mining, pace, partition/heal, reset."""
+    classroom = host.classroom
+    try:
+        if body.action in ("pause", "resume"):
+            classroom.set_controls(mining=body.action == "resume")
+            if node.config.mine:  # the host mines too (--mine): it follows the room
+                node.miner.configure(enabled=body.action == "resume")
+        elif body.action == "pace":
+            classroom.set_controls(interval=body.interval, clear_interval=body.interval is None)
+        elif body.action == "partition":
+            group_b = classroom.partition(body.group_b)
+            for name in group_b:
+                node.peers.remove(classroom.participants[name].node)
+        elif body.action == "heal":
+            classroom.heal()
+        else:
+            with node.lock:
+                height = node.chain.height
+            classroom.reset(height)
+    except ClassroomError as exc:
+        raise _refused(exc) from None
+    return classroom.summary()
+
+
+@router.post(
+    "/api/classroom/challenges",
+    dependencies=CONTROL,
+    responses=error_responses(400, 401, 403, 413),
+)
+def post_challenges(body: ChallengesBody, host: HostDep) -> dict:
+    """Replace the challenge set with a TOML text; a malformed one changes nothing."""
+    try:
+        challenges = parse_challenges(body.toml, "the uploaded challenges")
+    except ChallengeFileError as exc:
+        raise ApiError(400, "bad-challenge-file", str(exc)) from None
+    host.challenges = challenges
+    host.classroom.version += 1  # invalidates the cached scoreboard
+    return {"challenges": [c.id for c in challenges]}
+
+
+def static_text(name: str) -> str:
+    return resources.files(__package__).joinpath("static", name).read_text(encoding="utf-8")
+
+
+def install(app: Any, node: Node, classroom: Classroom, challenges: list[Challenge]) -> None:
+    """Add the classroom routes and page to a node's app (``run_node(extend_app=...)``)."""
+    app.state.classroom = ClassroomHost(node, classroom, challenges)
+    app.include_router(router)
+
+    def page() -> HTMLResponse:
+        return HTMLResponse(static_text("classroom.html"), headers=HEADERS)
+
+    def asset(name: str) -> Response:
+        media_type = STATIC_FILES.get(name)
+        if media_type is None:
+            message = f"no classroom asset named {name!r}; known: {', '.join(STATIC_FILES)}"
+            return JSONResponse({"error": {"code": "not-found", "message": message}}, 404)
+        return Response(static_text(name), media_type=media_type, headers=HEADERS)
+
+    app.add_api_route("/classroom", page, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/classroom/static/{name}", asset, methods=["GET"], include_in_schema=False)
+    app.openapi_schema = None  # the document now includes the classroom routes
+
+
+__all__ = ["ClassroomHost", "install", "router"]
