@@ -38,6 +38,7 @@ def _register() -> None:
     from edu_chain.cli.grade import grade
     from edu_chain.cli.mine import mine
     from edu_chain.cli.node import node
+    from edu_chain.cli.scholarship import scholarship
     from edu_chain.cli.testnet import testnet
     from edu_chain.cli.tx import tx
     from edu_chain.cli.wallet import wallet
@@ -45,7 +46,19 @@ def _register() -> None:
 
     wallet.add_command(multisig)
     wallet.add_command(psbt)
-    for command in (bench, check, demo, exercises, grade, mine, node, testnet, tx, wallet):
+    for command in (
+        bench,
+        check,
+        demo,
+        exercises,
+        grade,
+        mine,
+        node,
+        scholarship,
+        testnet,
+        tx,
+        wallet,
+    ):
         main.add_command(command)
 
 
