@@ -119,7 +119,7 @@ def build_report(registry: Registry, node: NodeClient) -> Report:
             )
             if not unspent:
                 status = "claimed"
-            elif payment.unlock_height is not None and tip + 1 < payment.unlock_height:
+            elif payment.unlock_height is not None and tip < payment.unlock_height:
                 status = f"locked until {payment.unlock_height}"
             else:
                 status = "claimable"

@@ -51,7 +51,7 @@ class Tranche:
     """The terms of one tranche: who, from when, and until when it is the student's alone."""
 
     student_pubkey_hash: bytes  # 20 bytes: hash160 of the student's compressed key
-    unlock_height: int  # the first block height whose transactions may spend it (CLTV)
+    unlock_height: int  # the student may spend it in the blocks after this height (CLTV)
     expiry_blocks: int  # confirmations after which the treasury may take it back (CSV)
     treasury: Multisig  # the m-of-n signers who may claw it back
 
