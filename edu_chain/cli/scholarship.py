@@ -34,7 +34,14 @@ from edu_chain.scholarship.registry import Registry, RegistryError
 from edu_chain.scholarship.report import build_report
 from edu_chain.scholarship.treasury import Terms, init_treasury, load_signers, run_payout
 from edu_chain.script import ScriptError
-from edu_chain.wallet import Wallet, WalletError, decode_address, format_coins, parse_coins
+from edu_chain.wallet import (
+    DEFAULT_FEE_RATE,
+    Wallet,
+    WalletError,
+    decode_address,
+    format_coins,
+    parse_coins,
+)
 
 _DIR = click.option(
     "--dir",
@@ -312,6 +319,49 @@ def _read_psbt(path: Path) -> Psbt:
         return Psbt.load(path.read_bytes())
     except (DecodeError, PsbtError) as error:
         raise CliError(f"{path}: {error}") from None
+
+
+@scholarship.command("clawback")
+@_DIR
+@node_option
+@click.option("--signers", "signer_files", required=True, help="Signer files, comma-separated.")
+@click.option("--to", "to_address", required=True, help="Where the tranches go (the donor).")
+@click.option("--fee-rate", type=float, default=None, help="Sat per virtual byte.")
+@json_option
+def clawback(
+    directory: Path,
+    node_url: str,
+    signer_files: str,
+    to_address: str,
+    fee_rate: float | None,
+    as_json: bool,
+) -> None:
+    """Take back every vesting tranche left unspent after its expiry (the script's CSV
+    branch, signed by the threshold of signers) and send it to --to.
+
+    \b
+    Example:
+      educhain scholarship clawback --dir fund --node URL --to bcrt1q... \\
+          --signers fund/signer1.json,fund/signer2.json
+    """
+    _guard(lambda: decode_address(to_address))
+    with _open(directory) as registry:
+        treasury = _guard(lambda: registry.treasury)
+        paths = [p.strip() for p in signer_files.split(",") if p.strip()]
+        signers = _guard(lambda: load_signers(paths, treasury))
+        rate = DEFAULT_FEE_RATE if fee_rate is None else fee_rate
+        with _node(node_url) as node:
+            txids = _guard(
+                lambda: treasury_module.run_clawback(
+                    registry, node, signers, to_address, fee_rate=rate
+                )
+            )
+    if as_json:
+        click.echo(json.dumps({"txids": txids, "clawed_back": len(txids)}))
+    else:
+        click.echo(f"{len(txids)} tranche(s) taken back")
+        for txid in txids:
+            click.echo(f"txid {txid}")
 
 
 @scholarship.command("report")

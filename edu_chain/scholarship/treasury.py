@@ -24,13 +24,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from edu_chain.chain import ChainParams
+from edu_chain.hashing import from_display_hex
 from edu_chain.node.client import NodeClient, NodeRefusedError
 from edu_chain.policy import MAX_STANDARD_TX_WEIGHT
 from edu_chain.psbt import Psbt, extract, finalize
-from edu_chain.scholarship.registry import TREASURY_FILE, Registry, RegistryError
+from edu_chain.scholarship.registry import TREASURY_FILE, Payment, Registry, RegistryError
 from edu_chain.scholarship.vesting import Tranche
 from edu_chain.tx import OutPoint, Transaction, TxIn, TxOut
-from edu_chain.wallet import Multisig, Wallet, WalletError, create_psbt
+from edu_chain.wallet import (
+    DEFAULT_FEE_RATE,
+    Multisig,
+    Wallet,
+    WalletError,
+    create_psbt,
+    decode_address,
+    fee_for,
+)
 
 SIGNER_FILE = "signer{}.json"
 ALREADY_THERE = ("txn-already-in-mempool", "txn-already-known")
@@ -296,3 +305,63 @@ def max_tx_size(node: NodeClient) -> int:
         return min(limit, ChainParams.by_name(network.get("name", "")).max_tx_size)
     except (AttributeError, ValueError):  # a chain this library has no preset for
         return limit
+
+
+# --- clawing back expired tranches -------------------------------------------------------
+
+
+def run_clawback(
+    registry: Registry,
+    node: NodeClient,
+    signers: Sequence[Wallet],
+    to_address: str,
+    *,
+    fee_rate: float = DEFAULT_FEE_RATE,
+    broadcast: Broadcast = send,
+) -> list[str]:
+    """Take back every tranche still unspent after its expiry, one transaction each (signed
+    by ``signers``' keys through the script's CSV branch), paid to ``to_address``.  Each is
+    recorded before it is sent, as payouts are.  The txids sent."""
+    treasury = registry.treasury
+    if decode_address(to_address) == treasury.script_pubkey:
+        raise RegistryError(
+            "send clawed-back tranches to the donor's address, not the treasury's: the report "
+            "counts them as leaving the fund"
+        )
+    keys = [key for wallet in signers for key in wallet.keys]
+    done = registry.clawbacks()
+    next_height = node.tip().height + 1
+    txids = []
+    for payment in registry.payments():
+        if not payment.tranche or payment.id in done or payment.state != "broadcast":
+            continue
+        assert payment.txid and payment.unlock_height and payment.expiry_blocks
+        confirmed_at = node.tx(payment.txid).get("block_height")
+        if not isinstance(confirmed_at, int) or next_height - confirmed_at < payment.expiry_blocks:
+            continue  # not yet expired (BIP68 counts from the block that confirmed it)
+        outpoint = OutPoint(from_display_hex(payment.txid), payment.vout)
+        unspent = {
+            (u["txid"], u["index"])
+            for u in node.address(payment.address).get("utxos", [])
+            if not u.get("spent_in_mempool")
+        }
+        if (payment.txid, payment.vout) not in unspent:
+            continue  # the student claimed it
+        tranche = Tranche(
+            hash160_of(payment), payment.unlock_height, payment.expiry_blocks, treasury
+        )
+        draft = tranche.clawback(outpoint, payment.amount, keys, to_address, 0)
+        fee = fee_for(draft.vsize, fee_rate)
+        tx = tranche.clawback(outpoint, payment.amount, keys, to_address, fee)
+        registry.add_clawback(
+            payment.id, tx.id, tx.serialize().hex(), payment.amount, fee, to_address
+        )
+        broadcast(node, tx)
+        txids.append(tx.id)
+    return txids
+
+
+def hash160_of(payment: Payment) -> bytes:
+    """The student's key hash, read back from the tranche's recorded script."""
+    assert payment.script is not None
+    return Tranche.student_hash_in(payment.script)

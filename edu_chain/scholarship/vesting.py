@@ -76,6 +76,14 @@ class Tranche:
             )
         return cls(solutions[0], unlock_height, expiry_blocks, treasury)
 
+    @staticmethod
+    def student_hash_in(script: bytes) -> bytes:
+        """The student's key hash in a tranche script this class wrote."""
+        for _opcode, data, _ in iter_ops(script):
+            if data is not None and len(data) == 20:
+                return data
+        raise WalletError("not a tranche script: no 20-byte key hash")
+
     @property
     def script(self) -> bytes:
         """The witness script drawn in the module docstring."""

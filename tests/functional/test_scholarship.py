@@ -278,7 +278,35 @@ def test_vesting_tranches_cltv_and_clawback_csv(tmp_path):
         assert "bip68" in refused.value.code.lower() or "final" in refused.value.code
         confirmed_at = node.tx(second.txid)["block_height"]
         node.mine(confirmed_at + second.expiry_blocks - 1 - node.tip()["height"])
-        h.log.info("after its expiry: the treasury takes it back")
-        node.submit_tx(back.serialize().hex())
+        h.log.info("after its expiry: the treasury takes back every unclaimed tranche")
+        out = cli(
+            "scholarship", "clawback", "--dir", str(fund), "--node", node.url, "--to", donor,
+            "--signers", f"{fund / 'signer1.json'},{fund / 'signer3.json'}", "--json",
+        )  # fmt: skip
+        assert json.loads(out)["clawed_back"] == 3  # all but s000's claimed tranche 1
         node.mine(1)
-        assert balance(node, donor) == second.amount - 600
+        with Registry(fund) as registry:
+            clawed = registry.clawbacks().values()
+        assert balance(node, donor) == sum(amount - fee for _, _, amount, fee, _ in clawed)
+        again = cli("scholarship", "clawback", "--dir", str(fund), "--node", node.url,
+                    "--to", donor, "--signers",
+                    f"{fund / 'signer1.json'},{fund / 'signer3.json'}", "--json")  # fmt: skip
+        assert json.loads(again)["clawed_back"] == 0
+
+        h.log.info("the report: claimed, clawed back, and totals that balance")
+        report_csv = tmp_path / "report.csv"
+        out = cli("scholarship", "report", "--dir", str(fund), "--node", node.url,
+                  "--csv", str(report_csv), "--json")  # fmt: skip
+        totals = json.loads(out)["totals"]
+        assert totals["difference"] == 0
+        assert totals["clawed_back"] == balance(node, donor)
+        assert totals["paid"] == first.amount
+        statuses = {
+            (r["student"], r["tranche"]): r["status"] for r in csv.DictReader(report_csv.open())
+        }
+        assert statuses == {
+            ("s000", "1"): "claimed",
+            ("s000", "2"): "clawed-back",
+            ("s001", "1"): "clawed-back",
+            ("s001", "2"): "clawed-back",
+        }
