@@ -8,7 +8,8 @@ Fixed endpoints (docs/architecture.md#node-and-testnet; instructors' scripts rel
     GET  /api/tip                      {"height", "hash", "chainwork"}
     GET  /api/blocks/{hash}            header fields, height, confirmations, txids, txs
     POST /api/mine     {"count", "address"?}       mine now (node wallet if no address)
-    POST /api/tx       {"hex"}         -> {"txid"} or 400
+    POST /api/tx       {"hex"}         -> {"txid", "wtxid", "fee", "size", "vsize"} or 400
+                                       (a raw Bitcoin transaction, legacy or segwit)
     GET  /api/mempool
     GET  /api/address/{address}        balance and utxos
     POST /api/faucet   {"address", "amount"?}      rate-limited
@@ -19,7 +20,9 @@ Added for peers, the explorer and the testnet (issue 6)::
     GET  /api/blocks?limit=N&before_height=H        recent active blocks, newest first
     GET  /api/blocks/{hash}/raw        {"hex"}
     GET  /api/height/{h}               {"height", "hash"}
-    GET  /api/tx/{txid}                inputs, outputs, fee, block or "mempool"
+    GET  /api/tx/{txid}                decoderawtransaction's shape (vin/vout with asm,
+                                       witness, addresses), hex, fee, block or "mempool"
+    GET  /api/tx/{txid}/inputs/{i}/trace   the input's scripts replayed step by step
     GET  /api/forks                    every known block (the fork tree)
     GET  /api/stats?window=N           per-block difficulty, interval, hash-rate series
     GET  /api/info                     name, version, network, mining, peers

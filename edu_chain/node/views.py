@@ -17,11 +17,15 @@ from edu_chain.chain.index import BlockIndexEntry
 from edu_chain.hashing import display_hex
 from edu_chain.pow.target import bits_to_target, block_work
 from edu_chain.script.address import REGTEST, script_pubkey_to_address
+from edu_chain.script.flags import CONSENSUS_FLAGS
+from edu_chain.script.script import script_asm
 from edu_chain.script.standard import classify
+from edu_chain.script.trace import trace_input
 
 if TYPE_CHECKING:  # pragma: no cover
     from edu_chain.block import Block
     from edu_chain.node.service import Node
+    from edu_chain.script.errors import ScriptError
     from edu_chain.tx import OutPoint, Transaction, TxOut
 
 
@@ -129,6 +133,68 @@ def tx_json(node: Node, txid: bytes) -> dict | None:
         "block_height": block_entry.height,
         "confirmations": node.chain.height - block_entry.height + 1,
     }
+
+
+def input_trace(node: Node, txid: bytes, index: int) -> dict | None:
+    """Step through input ``index`` of a transaction in the mempool or on the active chain:
+    its scripts run again with the consensus flags, every operation recorded
+    (:func:`edu_chain.script.trace.trace_input`).  None when the transaction is unknown;
+    a ``LookupError`` naming what is missing when the input or the output it spends is."""
+    entry = node.mempool.get(txid)
+    found = node.chain.find_tx(txid) if entry is None else (entry.tx, None)
+    if found is None:
+        return None
+    tx = found[0]
+    if not 0 <= index < len(tx.inputs):
+        raise LookupError(f"transaction {tx.id} has {len(tx.inputs)} input(s); no input {index}")
+    if tx.is_coinbase():
+        raise LookupError(f"transaction {tx.id} is a coinbase: its input spends no output")
+    spent = _spent_output(node, tx.inputs[index].outpoint)
+    if spent is None:
+        raise LookupError(f"input {index} of {tx.id} spends an output this node does not know")
+    trace = trace_input(tx, index, spent.script_pubkey, spent.amount, CONSENSUS_FLAGS)
+    tx_in = tx.inputs[index]
+    return {
+        "txid": tx.id,
+        "index": index,
+        "spent": {
+            "outpoint": str(tx_in.outpoint),
+            "amount": spent.amount,
+            "address": address_of(spent.script_pubkey),
+            "type": classify(spent.script_pubkey)[0],
+            "scriptPubKey": {
+                "asm": script_asm(spent.script_pubkey),
+                "hex": spent.script_pubkey.hex(),
+            },
+        },
+        "scriptSig": {"asm": script_asm(tx_in.script_sig), "hex": tx_in.script_sig.hex()},
+        "witness": [item.hex() for item in tx_in.witness],
+        "flags": sorted(CONSENSUS_FLAGS),
+        "ok": trace.ok,
+        "error": None if trace.error is None else _error_json(trace.error),
+        "scripts": [
+            {"phase": phase, "asm": script_asm(script), "hex": script.hex()}
+            for phase, script in trace.phases
+        ],
+        "steps": [
+            {
+                "phase": step.phase,
+                "position": step.position,
+                "operation": step.operation,
+                "executed": step.executed,
+                "stack_before": [item.hex() for item in step.stack_before],
+                "stack_after": [item.hex() for item in step.stack_after],
+                "altstack_after": [item.hex() for item in step.altstack_after],
+                "error": None if step.error is None else _error_json(step.error),
+            }
+            for step in trace.steps
+        ],
+        "text": trace.text(),
+    }
+
+
+def _error_json(error: ScriptError) -> dict:
+    return {"code": error.code, "message": error.message}
 
 
 def address_json(node: Node, address: str, script_pubkey: bytes) -> dict:

@@ -190,6 +190,21 @@ def test_explorer_pages_navigation_and_stale_branch(tmp_path, browser_page):
         page.goto(node1.url + "/#/mempool")
         page.wait_for_selector(f"#mempool a[title='{faucet_tx}']")
 
+        # The faucet's segwit payment: scripts in asm, its witness, and "step through" an
+        # input, which replays its scripts (GET /api/tx/{txid}/inputs/0/trace) step by step.
+        page.goto(node1.url + f"/#/tx/{faucet_tx}")
+        page.wait_for_selector("#tx-id")
+        witness = node1.get(f"/api/tx/{faucet_tx}")["vin"][0]["txinwitness"]
+        assert witness[1] in page.inner_text("main")  # the public key, as hex
+        page.locator("main a:has-text('step through')").first.click()
+        page.wait_for_selector("#trace-steps")
+        expected = node1.get(f"/api/tx/{faucet_tx}/inputs/0/trace")
+        assert expected["ok"] and page.locator("#trace-steps tbody tr").count() == len(
+            expected["steps"]
+        )
+        assert "OP_CHECKSIG" in page.inner_text("#trace-steps")
+        screenshot(page, tmp_path, "trace")
+
         # Charts draw from /api/stats.
         page.goto(node1.url + "/#/stats")
         # (attached, not "visible": a constant difficulty is a flat line with no height)

@@ -356,8 +356,10 @@ def test_wallet_spends_from_the_real_chain_state():
     spendable = wallet.coins(chain, spendable_only=True)
     assert len(every) == chain.height  # one coinbase per block after genesis
     assert len(spendable) == chain.height + 1 - params.coinbase_maturity
-    assert wallet.balance(chain) == sum(c.amount for c in every) == chain.balance(
-        builder.script_pubkey
+    assert (
+        wallet.balance(chain)
+        == sum(c.amount for c in every)
+        == chain.balance(builder.script_pubkey)
     )
     amount = sum(c.amount for c in spendable) - 5_000  # needs every mature coin
     bob_wallet = Wallet("unused-too.json", [bob])

@@ -26,6 +26,7 @@ from edu_chain.chain import ChainParams
 from edu_chain.chain.builder import ChainBuilder
 from edu_chain.cli import main as cli_main
 from edu_chain.cli import wallet as wallet_cli
+from edu_chain.errors import EduChainError
 from edu_chain.hashing import display_hex, sha256d
 from edu_chain.keys import PrivateKey
 from edu_chain.merkle import merkle_root
@@ -533,7 +534,8 @@ def bad_raw_hex(kind: str) -> st.SearchStrategy:
 bad_count = st.one_of(
     st.integers(max_value=0),
     st.integers(min_value=1001),
-    st.floats(),
+    # 5.0 is an integer to JSON Schema and so to the node (api_models.Count): not a bad count
+    st.floats().filter(lambda f: not (f.is_integer() and 1 <= f <= 1000)),
     st.text(max_size=5),
     st.booleans(),
     st.lists(st.integers(), max_size=2),
@@ -572,9 +574,14 @@ bad_hash = st.one_of(
 
 
 def _valid_address(text: str) -> bool:
-    from edu_chain.keys import is_valid_address
+    """What the node accepts: a regtest address, bech32 (bcrt1...) or Base58Check."""
+    from edu_chain.node.state import parse_address
 
-    return is_valid_address(text)
+    try:
+        parse_address(text)
+    except EduChainError:
+        return False
+    return True
 
 
 def _valid_peer(text: str) -> bool:
@@ -784,3 +791,40 @@ def test_random_bodies_to_every_post_endpoint(body):
         assert 400 <= reply.status_code < 500, (path, body, reply.status_code, reply.text)
         error_code(reply)
     assert snapshot(node) == before
+
+
+def test_step_through_a_confirmed_segwit_input(client, node):
+    """GET /api/tx/{txid}/inputs/{i}/trace replays the input's scripts: the oracle is
+    trace_input run here on the same transaction and spent output, and verify_input."""
+    from edu_chain.script.flags import CONSENSUS_FLAGS
+    from edu_chain.script.trace import trace_input
+    from edu_chain.script.verify import verify_input
+
+    client.post("/api/mine", json={"count": PARAMS.coinbase_maturity + 1})
+    payee = Wallet("payee.json", [PrivateKey(4711)]).address
+    tx = node.wallet.build_payment(node.chain, payee, 12_345, 1_000)
+    assert client.post("/api/tx", json={"hex": tx.serialize().hex()}).status_code == 200
+    client.post("/api/mine", json={"count": 1})
+    reply = client.get(f"/api/tx/{tx.id}/inputs/0/trace")
+    assert reply.status_code == 200, reply.text
+    shown = reply.json()
+    spent = node.chain.find_tx(tx.inputs[0].outpoint.txid)[0].outputs[tx.inputs[0].outpoint.index]
+    verify_input(tx, 0, spent.script_pubkey, spent.amount, CONSENSUS_FLAGS)  # really valid
+    expected = trace_input(tx, 0, spent.script_pubkey, spent.amount, CONSENSUS_FLAGS)
+    assert shown["ok"] is True and shown["error"] is None
+    assert shown["spent"]["type"] == "witness_v0_keyhash"
+    assert shown["witness"] == [item.hex() for item in tx.inputs[0].witness]
+    assert [s["operation"] for s in shown["steps"]] == [s.operation for s in expected.steps]
+    assert shown["steps"][-1]["stack_after"] == ["01"]  # OP_CHECKSIG left true
+    assert "OP_CHECKSIG" in shown["text"]
+    for path, code in [
+        (f"/api/tx/{tx.id}/inputs/5/trace", "input-not-found"),
+        (f"/api/tx/{'ab' * 32}/inputs/0/trace", "tx-not-found"),
+        (f"/api/tx/{tx.id}/inputs/-1/trace", None),
+    ]:
+        refused = client.get(path)
+        assert 400 <= refused.status_code < 500
+        if code:
+            assert error_code(refused) == code
+    coinbase = node.chain.block_at(1).transactions[0]
+    assert error_code(client.get(f"/api/tx/{coinbase.id}/inputs/0/trace")) == "input-not-found"

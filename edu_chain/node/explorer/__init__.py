@@ -13,7 +13,9 @@ JavaScript with no build step and no external assets (no CDN, no web fonts), so 
 classroom without internet; the Content-Security-Policy header below makes the browser enforce that.
 
 Views (chosen by the URL fragment, e.g. ``/#/block/<hash>``): overview (tip and recent
-blocks), a block, a transaction, an address, the mempool, difficulty and hash rate over time
+blocks), a block, a transaction (scripts in asm, address types, witness items), "step
+through" one input (``/#/trace/<txid>/<i>``: its scripts replayed with the stack after each
+operation), an address, the mempool, difficulty and hash rate over time
 (an inline SVG chart), and the fork tree with stale branches (inline SVG).  The page polls
 the API every few seconds, so a projector showing it follows the class's testnet live.
 """

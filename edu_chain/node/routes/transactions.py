@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 
 from edu_chain.encoding import parse_hex
 from edu_chain.hashing import display_hex, from_display_hex
@@ -36,6 +38,27 @@ def get_tx(txid: HashPath, node: NodeDep) -> dict:
     txid_bytes = from_display_hex(txid)
     with node.lock:
         found = views.tx_json(node, txid_bytes)
+    if found is None:
+        raise ApiError(
+            404,
+            "tx-not-found",
+            f"transaction {txid} is neither in the mempool nor on the active chain",
+        )
+    return found
+
+
+@router.get("/api/tx/{txid}/inputs/{index}/trace", responses=error_responses(400, 404))
+def get_input_trace(
+    txid: HashPath, index: Annotated[int, Path(ge=0, le=2**32 - 1)], node: NodeDep
+) -> dict:
+    """Step through one input's scripts (a transaction in the mempool or on the active chain):
+    scriptSig, scriptPubKey and any redeem/witness script run again with the consensus flags,
+    each operation with the stack before and after (edu_chain/script/trace.py)."""
+    with node.lock:
+        try:
+            found = views.input_trace(node, from_display_hex(txid), index)
+        except LookupError as exc:
+            raise ApiError(404, "input-not-found", str(exc)) from None
     if found is None:
         raise ApiError(
             404,

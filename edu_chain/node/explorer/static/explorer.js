@@ -289,10 +289,60 @@ async function viewHeight([height]) {
 function outputRows(outputs) {
   return (outputs || []).map((o, i) => [
     esc(pick(o, "index", "n") ?? i),
-    addressLink(pick(o, "address")),
+    addressLink(pick(o, "address")) +
+      (pick(o.scriptPubKey, "type") ? ` <span class="badge">${esc(o.scriptPubKey.type)}</span>` : ""),
     `<span class="amount">${esc(coins(pick(o, "amount", "value")))}</span>`,
     pick(o, "spent_by") ? txLink(o.spent_by, "spent") : "",
   ]);
+}
+
+// Scripts in asm (Bitcoin Core's notation), witness items in hex, and for every input a link
+// to step through its verification (GET /api/tx/{txid}/inputs/{i}/trace).
+function scriptRows(txid, inputs, outputs) {
+  const rows = [];
+  (inputs || []).forEach((input, i) => {
+    if (pick(input, "coinbase")) {
+      rows.push([`in ${i}`, "coinbase data", `<span class="mono">${esc(input.coinbase)}</span>`, ""]);
+      return;
+    }
+    const asm = pick(input.scriptSig, "asm") || "";
+    const witness = (pick(input, "txinwitness") || []).map(esc).join("<br>");
+    rows.push([
+      `in ${i}` + (pick(input, "type") ? ` <span class="badge">${esc(input.type)}</span>` : ""),
+      `<span class="mono">${esc(asm) || '<span class="muted">(empty scriptSig)</span>'}</span>`,
+      witness ? `<span class="mono">${witness}</span>` : '<span class="muted">no witness</span>',
+      `<a href="#/trace/${esc(txid)}/${i}">step through</a>`,
+    ]);
+  });
+  (outputs || []).forEach((o, i) => {
+    rows.push([`out ${i}`, `<span class="mono">${esc(pick(o.scriptPubKey, "asm") || "")}</span>`, "", ""]);
+  });
+  return rows;
+}
+
+async function viewTrace([txid, index]) {
+  const trace = await api(`/api/tx/${encodeURIComponent(txid)}/inputs/${encodeURIComponent(index)}/trace`);
+  const verdict = trace.ok
+    ? '<span class="badge">valid</span>'
+    : `<span class="badge invalid">${esc(trace.error.code)}</span> ${esc(trace.error.message)}`;
+  const steps = (trace.steps || []).map((step, n) => [
+    esc(n + 1),
+    esc(step.phase),
+    `<span class="mono">${esc(step.operation)}</span>` + (step.executed ? "" : ' <span class="muted">(skipped)</span>'),
+    `<span class="mono">${step.stack_after.map((item) => esc(item || "[]")).join(" ")}</span>`,
+    step.error ? esc(step.error.code) : "",
+  ]);
+  return `<h1>Input ${esc(index)} of ${txLink(txid)}</h1>` +
+    card("What it spends", fields([
+      ["outpoint", `<span class="mono">${esc(trace.spent.outpoint)}</span>`],
+      ["amount", `${esc(coins(trace.spent.amount))} coins`],
+      ["owner", addressLink(trace.spent.address)],
+      ["type", esc(trace.spent.type)],
+      ["scriptPubKey", `<span class="mono">${esc(trace.spent.scriptPubKey.asm)}</span>`],
+      ["flags", esc(trace.flags.join(", "))],
+      ["result", verdict],
+    ])) +
+    card(`Steps (${steps.length})`, table(["#", "script", "operation", "stack after", "error"], steps, "trace-steps"));
 }
 
 function inputRows(inputs) {
@@ -333,7 +383,8 @@ async function viewTx([txid]) {
     `<div class="grid">` +
     card(`Inputs (${inputs.length})`, table(["#", "spends", "from", "amount"], inputRows(inputs))) +
     card(`Outputs (${outputs.length})`, table(["#", "to", "amount", ""], outputRows(outputs))) +
-    `</div>`;
+    `</div>` +
+    card("Scripts", table(["", "script (asm)", "witness", ""], scriptRows(pick(tx, "txid", "id"), inputs, outputs)));
 }
 
 async function viewAddress([address]) {
@@ -562,6 +613,7 @@ const ROUTES = [
   [/^#\/height\/(\d+)$/, viewHeight, "overview"],
   [/^#\/blocks\/(\d+)$/, viewBlocks, "overview"],
   [/^#\/tx\/([0-9a-fA-F]{64})$/, viewTx, "mempool"],
+  [/^#\/trace\/([0-9a-fA-F]{64})\/(\d+)$/, viewTrace, "mempool"],
   [/^#\/address\/([A-Za-z0-9]+)$/, viewAddress, "overview"],
   [/^#\/mempool$/, viewMempool, "mempool"],
   [/^#\/stats$/, viewStats, "stats"],
