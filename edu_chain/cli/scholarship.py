@@ -30,6 +30,7 @@ from edu_chain.errors import DecodeError
 from edu_chain.node.client import NodeClient, NodeClientError
 from edu_chain.psbt import Psbt, PsbtError, combine
 from edu_chain.scholarship import treasury as treasury_module
+from edu_chain.scholarship.grades import passing
 from edu_chain.scholarship.registry import Registry, RegistryError
 from edu_chain.scholarship.report import build_report
 from edu_chain.scholarship.treasury import Terms, init_treasury, load_signers, run_payout
@@ -190,6 +191,18 @@ def _read_roster(path: Path) -> list[tuple[str, str]]:
     show_default=True,
     help="Blocks after a tranche unlocks before the treasury may take it back.",
 )
+@click.option(
+    "--gradebook",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="gradebook.sqlite (from `educhain grade`) or a student,score CSV: pay only passing.",
+)
+@click.option(
+    "--min-score",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="With --gradebook: the score (0..1, points over maximum) a student needs.",
+)
 @click.option("--fee-rate", type=float, default=None, help="Sat per virtual byte.")
 @json_option
 def payout(
@@ -202,6 +215,8 @@ def payout(
     tranches: int,
     every: int,
     expiry: int,
+    gradebook: Path | None,
+    min_score: float | None,
     fee_rate: float | None,
     as_json: bool,
 ) -> None:
@@ -220,6 +235,8 @@ def payout(
       educhain scholarship payout --dir fund --node URL --amount 0.5 --psbt-out pay.psbt
       educhain scholarship payout --dir fund --node URL --amount 0.9 --tranches 3 --every 10 \\
           --signers fund/signer1.json,fund/signer3.json
+      educhain scholarship payout --dir fund --node URL --amount 0.3 \\
+          --gradebook out/gradebook.sqlite --min-score 0.6 --signers ...
     """
     if (signer_files is None) == (psbt_out is None):
         raise click.UsageError("give --signers FILE,FILE (sign now) or --psbt-out FILE")
@@ -233,6 +250,14 @@ def payout(
         students = None
         if only:
             students = [(s, _guard(lambda s=s: registry.address_of(s))) for s in only]
+        if (gradebook is None) != (min_score is None):
+            raise click.UsageError("--gradebook and --min-score go together")
+        if gradebook is not None and min_score is not None:
+            passed = _guard(lambda: passing(gradebook, min_score))
+            pool = students if students is not None else registry.unpaid()
+            students = [pair for pair in pool if pair[0] in passed]
+            held = len(pool) - len(students)
+            click.echo(f"{held} student(s) below {min_score} held back", err=True)
         with _node(node_url) as node:
             start = _guard(lambda: node.tip().height) if tranches > 1 else 0
             terms = Terms(units, tranches, every, expiry, start, fee_rate)

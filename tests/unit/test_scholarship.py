@@ -187,3 +187,28 @@ def test_a_treasury_too_poor_plans_nothing():
     with pytest.raises(WalletError):
         plan_batches(TREASURY, coins, students(3), Terms(COIN))
     assert list(coins) == [COIN_OUT]
+
+
+# --- grades --------------------------------------------------------------------------------
+
+
+def test_scores_from_the_graders_gradebook_and_a_csv(tmp_path):
+    from edu_chain.grading.gradebook import Gradebook
+    from edu_chain.grading.runner import ExerciseResult
+    from edu_chain.scholarship.grades import passing, scores
+
+    book = Gradebook(tmp_path / "gradebook.sqlite")  # the grader's own writer is the oracle
+    for student, exercise, points in [("ana", "e1", 3), ("ana", "e2", 4), ("ben", "e1", 1)]:
+        book.record(student, "h", "f", ExerciseResult(exercise, points, 5.0, "graded"))
+    book.record("ben", "h", "f", ExerciseResult("e2", 0.0, 5.0, "missing"))
+    book.close()
+    assert scores(tmp_path / "gradebook.sqlite") == {"ana": 0.7, "ben": 0.1}
+    assert passing(tmp_path / "gradebook.sqlite", 0.6) == {"ana"}
+    (tmp_path / "g.csv").write_text("student,score\nana,0.9\nben,0.59\n")
+    assert passing(tmp_path / "g.csv", 0.6) == {"ana"}
+    (tmp_path / "bad.csv").write_text("student,score\nana,90\n")
+    with pytest.raises(RegistryError, match="not between 0 and 1"):
+        scores(tmp_path / "bad.csv")
+    (tmp_path / "junk.sqlite").write_bytes(b"not a database at all" * 100)
+    with pytest.raises(RegistryError, match="not a gradebook"):
+        scores(tmp_path / "junk.sqlite")
