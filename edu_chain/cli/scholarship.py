@@ -259,7 +259,7 @@ def payout(
             held = len(pool) - len(students)
             click.echo(f"{held} student(s) below {min_score} held back", err=True)
         with _node(node_url) as node:
-            start = _guard(lambda: node.tip().height) if tranches > 1 else 0
+            start = _guard(lambda: node.tip().height)  # also: is the node there?
             terms = Terms(units, tranches, every, expiry, start, fee_rate)
             txids, paid, plans = _guard(
                 lambda: run_payout(
