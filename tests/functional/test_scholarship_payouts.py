@@ -317,3 +317,35 @@ def test_vesting_tranches_cltv_and_clawback_csv(tmp_path):
             ("s001", "1"): "clawed-back",
             ("s001", "2"): "clawed-back",
         }
+
+
+def test_payout_over_the_size_limit_goes_in_several_chained_transactions(tmp_path):
+    """The unit-test chain takes transactions of at most 5,000 bytes: 40 students with three
+    tranches each (120 P2WSH outputs) need several; each later one spends the change of the
+    one before while it is still in the mempool."""
+    fund = tmp_path / "fund"
+    class_ = students(40, tmp_path)
+    with NodeHarness(tmp_path, nodes=1) as h:
+        node = h.nodes[0]
+        funded_treasury(h, fund, node, blocks=1)
+        with Registry(fund) as registry:
+            registry.register([(s, a) for s, _, a in class_])
+        out = cli(
+            "scholarship", "payout", "--dir", str(fund), "--node", node.url, "--amount", "0.3",
+            "--tranches", "3", "--every", "5", "--json",
+            "--signers", f"{fund / 'signer1.json'},{fund / 'signer2.json'}",
+        )  # fmt: skip
+        reply = json.loads(out.strip().splitlines()[-1])
+        assert reply["paid"] == 40 and len(reply["txids"]) >= 2
+        assert node.mempool_txids() == set(reply["txids"])
+        node.mine(1)
+        with Registry(fund) as registry:
+            payments = registry.payments()
+        assert len(payments) == 120
+        for payment in payments[::17]:
+            assert balance(node, payment.address) == payment.amount == COIN // 10
+        with NodeClient(node.url) as client:
+            sizes = [client.tx(txid)["size"] for txid in reply["txids"]]
+        assert max(sizes) <= 5_000
+        out = cli("scholarship", "report", "--dir", str(fund), "--node", node.url, "--json")
+        assert json.loads(out)["totals"]["difference"] == 0
