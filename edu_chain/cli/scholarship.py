@@ -258,6 +258,12 @@ def payout(
             students = [pair for pair in pool if pair[0] in passed]
             held = len(pool) - len(students)
             click.echo(f"{held} student(s) below {min_score} held back", err=True)
+        waiting = registry.batches("waiting")
+        if waiting and psbt_out is not None:  # an earlier --psbt-out run: the same PSBTs again
+            _write_psbts(psbt_out, [Psbt.from_base64(b.psbt) for b in waiting], as_json)
+            if as_json:
+                click.echo(json.dumps({"txids": [], "paid": 0}))
+            return
         with _node(node_url) as node:
             start = _guard(lambda: node.tip().height)  # also: is the node there?
             terms = Terms(units, tranches, every, expiry, start, fee_rate)
@@ -272,16 +278,24 @@ def payout(
                 )
             )
     if psbt_out is not None:
-        for number, plan in enumerate(plans, start=1):
-            path = psbt_out if len(plans) == 1 else psbt_out.with_suffix(f".{number}.psbt")
-            path.write_text(plan.psbt.to_base64() + "\n", encoding="utf-8")
-            click.echo(f"PSBT for {len(plan.payments)} outputs written to {path}", err=as_json)
+        _write_psbts(psbt_out, [plan.psbt for plan in plans], as_json)
     if as_json:
         click.echo(json.dumps({"txids": txids, "paid": paid}))
     elif psbt_out is None:
         click.echo(f"{paid} student(s) paid in {len(txids)} transaction(s)")
         for txid in txids:
             click.echo(f"txid {txid}")
+
+
+def _write_psbts(psbt_out: Path, psbts: list[Psbt], quiet: bool) -> None:
+    """One file per batch: ``psbt_out`` itself, or ``NAME.1.psbt``, ``NAME.2.psbt``..."""
+    for number, psbt in enumerate(psbts, start=1):
+        path = psbt_out if len(psbts) == 1 else psbt_out.with_suffix(f".{number}.psbt")
+        try:
+            path.write_text(psbt.to_base64() + "\n", encoding="utf-8")
+        except OSError as error:
+            raise CliError(f"cannot write {path}: {error.strerror}") from None
+        click.echo(f"PSBT paying {len(psbt.tx.outputs)} outputs written to {path}", err=quiet)
 
 
 @scholarship.command("sign")
@@ -411,6 +425,7 @@ def report(directory: Path, node_url: str, csv_path: Path | None, as_json: bool)
     """
     with _open(directory) as registry, _node(node_url) as node:
         made = _guard(lambda: build_report(registry, node))
+        treasury_address = registry.treasury.address
     if csv_path is not None:
         made.write_csv(csv_path)
     if as_json:
@@ -420,6 +435,9 @@ def report(directory: Path, node_url: str, csv_path: Path | None, as_json: bool)
             )
         )
     else:
+        click.echo(
+            f"treasury {treasury_address} (explorer: {node_url}/#/address/{treasury_address})"
+        )
         click.echo(
             f"{len(made.rows)} payment(s)" + (f", written to {csv_path}" if csv_path else "")
         )

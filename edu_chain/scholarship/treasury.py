@@ -249,7 +249,7 @@ def run_payout(
     if waiting:
         raise RegistryError(
             f"batch {waiting[0]} waits for signatures: finish it with `educhain scholarship "
-            "broadcast` before a new payout"
+            "broadcast` before a new payout (`payout --psbt-out FILE` writes it out again)"
         )
     txids = resume(registry, node, broadcast)
     unpaid = registry.unpaid()

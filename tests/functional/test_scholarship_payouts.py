@@ -204,8 +204,14 @@ def test_psbt_passed_between_signers(tmp_path):
             "--psbt-out", str(unsigned))  # fmt: skip
         h.log.info("a new payout waits while a PSBT is with the signers")
         out = cli("scholarship", "payout", "--dir", str(fund), "--node", node.url,
-                  "--amount", "1", "--psbt-out", str(tmp_path / "other.psbt"), code=2)  # fmt: skip
+                  "--amount", "1", "--signers",
+                  f"{fund / 'signer1.json'},{fund / 'signer2.json'}", code=2)  # fmt: skip
         assert "waits for signatures" in out
+        h.log.info("lost the file? --psbt-out writes the same PSBT again")
+        again = tmp_path / "again.psbt"
+        cli("scholarship", "payout", "--dir", str(fund), "--node", node.url, "--amount", "1",
+            "--psbt-out", str(again))  # fmt: skip
+        assert again.read_text() == unsigned.read_text()
         assert node.mempool_txids() == set()
         one, two = tmp_path / "pay-1.psbt", tmp_path / "pay-2.psbt"
         cli("scholarship", "sign", str(unsigned), "--signer", str(fund / "signer1.json"),
