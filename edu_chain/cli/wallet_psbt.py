@@ -147,6 +147,26 @@ def multisig_create(
         click.echo(f"redeem script: {made.redeem_script.hex()}")
 
 
+@multisig.command("balance")
+@click.argument("multisig_file", type=_EXISTING_FILE)
+@node_option
+@json_option
+def multisig_balance(multisig_file: Path, node_url: str, as_json: bool) -> None:
+    """Ask a node for the balance and coins of the multisig address in MULTISIG_FILE.
+
+    \b
+    Example:
+      educhain wallet multisig balance team.json --node http://127.0.0.1:8332
+    """
+    ms = _read_multisig(multisig_file)
+    total, coins = address_coins(node_url, ms.address)
+    if as_json:
+        spendable = [{"outpoint": str(op), "amount": out.amount} for op, out in coins.items()]
+        click.echo(json.dumps({"address": ms.address, "balance": total, "utxos": spendable}))
+        return
+    click.echo(f"{ms.address}  {format_coins(total)} coins in {len(coins)} spendable outputs")
+
+
 def _read_multisig(path: Path) -> Multisig:
     try:
         return Multisig.from_dict(json.loads(path.read_text(encoding="utf-8")))
@@ -349,10 +369,13 @@ def psbt_finalize(
     except (PsbtError, ScriptError) as error:
         raise CliError(f"{psbt_file}: {error}") from None
     txid = submit(node_url, tx) if broadcast else tx.id
+    raw = tx.serialize().hex()
     if as_json:
-        click.echo(json.dumps({"txid": txid, "hex": tx.serialize().hex(), "broadcast": broadcast}))
+        if out is not None:
+            _emit(raw, out, "transaction", quiet=True)
+        click.echo(json.dumps({"txid": txid, "hex": raw, "broadcast": broadcast}))
         return
-    _emit(tx.serialize().hex(), out, "transaction")
+    _emit(raw, out, "transaction")
     click.echo(f"txid {txid}" + (" (sent to the node)" if broadcast else ""), err=out is None)
 
 

@@ -201,7 +201,8 @@ def multisig_coins(
     found = [
         MultisigCoin(outpoint, as_txout(value), ms)
         for outpoint, value in utxos_paying(utxos, [ms.script_pubkey])
-        if not spendable_only or is_mature(utxos, value)
+        if as_txout(value).script_pubkey == ms.script_pubkey
+        and (not spendable_only or is_mature(utxos, value))
     ]
     return largest_first(found)
 

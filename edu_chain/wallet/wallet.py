@@ -179,10 +179,11 @@ class Wallet:
         by_script = dict(zip(self.script_pubkeys, self.keys, strict=True))
         found = []
         for outpoint, value in utxos_paying(utxos, by_script):
-            if spendable_only and not is_mature(utxos, value):
-                continue
             output = as_txout(value)
-            found.append(OwnedCoin(outpoint, output, by_script[output.script_pubkey]))
+            key = by_script.get(output.script_pubkey)  # a view may give more than asked
+            if key is None or (spendable_only and not is_mature(utxos, value)):
+                continue
+            found.append(OwnedCoin(outpoint, output, key))
         return largest_first(found)
 
     def balance(self, utxos: UtxoView, *, spendable_only: bool = False) -> int:

@@ -116,6 +116,7 @@ def run(*args: str):
         ["send"],
         ["multisig"],
         ["multisig", "create"],
+        ["multisig", "balance"],
         ["psbt"],
         ["psbt", "create"],
         ["psbt", "sign"],
@@ -431,6 +432,9 @@ def fund_multisig(node: FakeNode, script_pubkey: bytes, amounts) -> Transaction:
 def test_two_of_three_p2wsh_from_a_node_signed_on_two_laptops(tmp_path, signers, fake_node):
     team, description = make_multisig(tmp_path, signers)
     fund_multisig(fake_node, bytes.fromhex(description["script_pubkey"]), [2 * COIN, COIN])
+    held = json.loads(run("multisig", "balance", str(team), "--json").output)
+    assert held["address"] == description["address"] and held["balance"] == 3 * COIN
+    assert len(held["utxos"]) == 2
     unsigned = tmp_path / "pay.psbt"
     created = run("psbt", "create", str(team), BOB_ADDRESS, "2.5", "--out", str(unsigned))
     assert created.exit_code == 0, created.output
@@ -503,6 +507,9 @@ def test_p2sh_offline_with_utxo_and_prev_tx(tmp_path, signers):
     final = run("psbt", "finalize", str(unsigned))
     assert final.exit_code == 0, final.output
     tx = Transaction.parse(bytes.fromhex(final.stdout.strip()))
+    written = tmp_path / "tx.hex"
+    as_json = run("psbt", "finalize", str(unsigned), "--out", str(written), "--json")
+    assert json.loads(as_json.output)["hex"] == written.read_text().strip() == tx.serialize().hex()
     verify_input(tx, 0, script, COIN, STANDARD_FLAGS)
     assert tx.inputs[0].script_sig and not tx.inputs[0].witness  # legacy P2SH
 
@@ -572,3 +579,25 @@ def test_psbt_create_bad_prev_tx_and_multisig_file(tmp_path, signers):
     not_multisig = tmp_path / "alice.json"  # a keystore, not a description
     result = run("psbt", "create", str(not_multisig), BOB_ADDRESS, "0.5")
     assert result.exit_code == 2 and "not an edu_chain multisig" in result.output
+
+
+def test_combining_psbts_of_different_payments_is_refused(tmp_path, signers):
+    team, _ = make_multisig(tmp_path, signers)
+    files = []
+    for amount in ("0.5", "0.6"):
+        path = tmp_path / f"pay-{amount}.psbt"
+        utxo = f"{'ab' * 32}:0:1"
+        run("psbt", "create", str(team), BOB_ADDRESS, amount, "--utxo", utxo, "--out", str(path))
+        files.append(str(path))
+    out = tmp_path / "both.psbt"
+    result = run("psbt", "combine", *files, "--out", str(out))
+    assert result.exit_code == 2 and "psbt-combine-different-tx" in result.output
+    assert not out.exists()
+
+
+def test_send_with_data_records_it_in_an_op_return_output(keystore, fake_node):
+    result = run("send", BOB_ADDRESS, "1", "--data", "lunch money", "--wallet", str(keystore))
+    assert result.exit_code == 0, result.output
+    (tx,) = fake_node.accepted
+    assert tx.outputs[1].script_pubkey == b"\x6a\x0b" + b"lunch money"  # OP_RETURN <11 bytes>
+    assert tx.outputs[1].amount == 0

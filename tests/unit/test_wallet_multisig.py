@@ -9,6 +9,8 @@ Each signer only sees a base64 copy of the PSBT, as if on another laptop.
 import math
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from edu_chain.errors import DecodeError
 from edu_chain.keys import PrivateKey
@@ -213,3 +215,34 @@ def test_malformed_psbt_text_is_a_decode_error_with_a_code(text, code):
     with pytest.raises(DecodeError) as excinfo:
         Psbt.from_base64(text)
     assert excinfo.value.code == code
+
+
+# --- a property: any m-of-n, any set of signers ----------------------------------------------
+
+POOL = [Wallet(f"w{n}.json", [PrivateKey(1000 + n)]) for n in range(5)]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=st.data(),
+    address_type=st.sampled_from(["p2wsh", "p2sh", "p2sh-p2wsh"]),
+    count=st.integers(1, 5),
+)
+def test_m_of_n_completes_exactly_when_m_wallets_sign(data, address_type, count):
+    required = data.draw(st.integers(1, count), label="required")
+    members = POOL[:count]
+    ms = Multisig.create(required, [w.public_keys[0] for w in members], address_type)
+    amounts = data.draw(st.lists(st.integers(20_000, COIN), min_size=1, max_size=3))
+    fund = funding(ms, amounts)
+    utxos = coins_of(fund)
+    psbt = create_psbt(ms, utxos, [(DAVE.address, 10_000)], fee_rate=1, previous_txs=[fund])
+    signers = data.draw(st.lists(st.sampled_from(members), unique=True), label="signers")
+    copies = [w.sign_psbt(on_another_laptop(psbt)) for w in signers] or [psbt]
+    combined = combine(*copies)
+    if len(signers) < required:
+        with pytest.raises(PsbtError, match=f"needs {required} signatures, has {len(signers)}"):
+            finalize(combined)
+        return
+    tx = extract(finalize(combined))
+    fee = check_spend(tx, utxos)
+    assert math.ceil(tx.vsize) <= fee <= tx.vsize + 4 * required * len(tx.inputs)
