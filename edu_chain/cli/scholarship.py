@@ -247,17 +247,7 @@ def payout(
         if signer_files is not None:
             paths = [p.strip() for p in signer_files.split(",") if p.strip()]
             signers = _guard(lambda: load_signers(paths, treasury))
-        students = None
-        if only:
-            students = [(s, _guard(lambda s=s: registry.address_of(s))) for s in only]
-        if (gradebook is None) != (min_score is None):
-            raise click.UsageError("--gradebook and --min-score go together")
-        if gradebook is not None and min_score is not None:
-            passed = _guard(lambda: passing(gradebook, min_score))
-            pool = students if students is not None else registry.unpaid()
-            students = [pair for pair in pool if pair[0] in passed]
-            held = len(pool) - len(students)
-            click.echo(f"{held} student(s) below {min_score} held back", err=True)
+        students = _chosen_students(registry, only, gradebook, min_score)
         waiting = registry.batches("waiting")
         if waiting and psbt_out is not None:  # an earlier --psbt-out run: the same PSBTs again
             _write_psbts(psbt_out, [Psbt.from_base64(b.psbt) for b in waiting], as_json)
@@ -285,6 +275,24 @@ def payout(
         click.echo(f"{paid} student(s) paid in {len(txids)} transaction(s)")
         for txid in txids:
             click.echo(f"txid {txid}")
+
+
+def _chosen_students(
+    registry: Registry, only: tuple[str, ...], gradebook: Path | None, min_score: float | None
+) -> list[tuple[str, str]] | None:
+    """The students ``--student`` names, of whom (or of all unpaid) those whose grades
+    pass; None: every unpaid student."""
+    students = None
+    if only:
+        students = [(s, _guard(lambda s=s: registry.address_of(s))) for s in only]
+    if (gradebook is None) != (min_score is None):
+        raise click.UsageError("--gradebook and --min-score go together")
+    if gradebook is not None and min_score is not None:
+        passed = _guard(lambda: passing(gradebook, min_score))
+        pool = students if students is not None else registry.unpaid()
+        students = [pair for pair in pool if pair[0] in passed]
+        click.echo(f"{len(pool) - len(students)} student(s) below {min_score} held back", err=True)
+    return students
 
 
 def _write_psbts(psbt_out: Path, psbts: list[Psbt], quiet: bool) -> None:

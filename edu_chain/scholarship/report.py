@@ -26,7 +26,7 @@ from typing import Any
 from edu_chain.hashing import display_hex
 from edu_chain.node.client import NodeClient, NodeRefusedError
 from edu_chain.psbt import Psbt
-from edu_chain.scholarship.registry import Registry
+from edu_chain.scholarship.registry import Payment, Registry
 
 COLUMNS = ("student", "address", "amount", "txid", "confirmations", "tranche", "status")
 
@@ -96,7 +96,7 @@ def build_report(registry: Registry, node: NodeClient) -> Report:
         if pending["txid"] not in ours:
             report.funded += int(pending["received"])
     report.balance = int(address_view["balance"]) + int(address_view.get("unconfirmed_delta", 0))
-    tranche_coins: dict[str, set[tuple[str, int]]] = {}
+    unspent = _UnspentTranches(node)
     for payment in registry.payments():
         confirmations, where = status_of.get(payment.txid, (0, payment.state))
         status = where
@@ -109,20 +109,7 @@ def build_report(registry: Registry, node: NodeClient) -> Report:
             report.clawed_back += clawback[2] - clawback[3]
             report.fees += clawback[3]
         elif payment.tranche and where in ("confirmed", "mempool"):
-            if payment.address not in tranche_coins:
-                view = node.address(payment.address)
-                tranche_coins[payment.address] = {
-                    (u["txid"], u["index"]) for u in view.get("utxos", [])
-                } | {(p["txid"], -1) for p in view.get("mempool", []) if p["received"]}
-            unspent = (payment.txid, payment.vout) in tranche_coins[payment.address] or (
-                where == "mempool"
-            )
-            if not unspent:
-                status = "claimed"
-            elif payment.unlock_height is not None and tip < payment.unlock_height:
-                status = f"locked until {payment.unlock_height}"
-            else:
-                status = "claimable"
+            status = _tranche_status(payment, where == "mempool" or unspent(payment), tip)
         report.rows.append(
             {
                 "student": payment.student,
@@ -141,6 +128,32 @@ def build_report(registry: Registry, node: NodeClient) -> Report:
             f"balance {report.balance}"
         )
     return report
+
+
+class _UnspentTranches:
+    """Is a tranche's output still unspent?  One ``GET /api/address`` per tranche address."""
+
+    def __init__(self, node: NodeClient) -> None:
+        self.node = node
+        self.coins: dict[str, set[tuple[str, int]]] = {}
+
+    def __call__(self, payment: Payment) -> bool:
+        if payment.address not in self.coins:
+            view = self.node.address(payment.address)
+            self.coins[payment.address] = {
+                (u["txid"], u["index"])
+                for u in view.get("utxos", [])
+                if not u.get("spent_in_mempool")
+            }
+        return (payment.txid, payment.vout) in self.coins[payment.address]
+
+
+def _tranche_status(payment: Payment, unspent: bool, tip: int) -> str:
+    if not unspent:
+        return "claimed"
+    if payment.unlock_height is not None and tip < payment.unlock_height:
+        return f"locked until {payment.unlock_height}"
+    return "claimable"
 
 
 def _tx_status(node: NodeClient, txid: str | None) -> tuple[int, str]:
