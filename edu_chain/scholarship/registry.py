@@ -26,7 +26,9 @@ Every write is one SQLite transaction.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
@@ -38,6 +40,7 @@ from edu_chain.errors import EduChainError
 from edu_chain.wallet import Multisig
 
 REGISTRY_FILE = "registry.sqlite"
+LOCK_FILE = "payout.lock"
 TREASURY_FILE = "treasury.json"
 
 _SCHEMA = """
@@ -139,6 +142,22 @@ class Registry:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the folder's payout lock: two payouts planned at once could both pick the
+        same unpaid students.  :class:`RegistryError` if another process holds it."""
+        fd = os.open(self.directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise RegistryError(
+                    f"another payout or clawback is running on {self.directory}; wait for it"
+                ) from None
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -18,10 +18,12 @@ Fewer signers than the threshold: refused before anything is planned or sent.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 from edu_chain.chain import ChainParams
 from edu_chain.hashing import from_display_hex
@@ -42,6 +44,7 @@ from edu_chain.wallet import (
 )
 
 SIGNER_FILE = "signer{}.json"
+R = TypeVar("R")
 ALREADY_THERE = ("txn-already-in-mempool", "txn-already-known")
 
 
@@ -229,6 +232,18 @@ def waiting_batches(registry: Registry) -> list[int]:
     return [batch.id for batch in registry.batches("waiting")]
 
 
+def _exclusive(function: Callable[..., R]) -> Callable[..., R]:
+    """Run ``function(registry, ...)`` holding the folder's payout lock (registry.py)."""
+
+    @functools.wraps(function)
+    def locked(registry: Registry, *args: Any, **kwargs: Any) -> R:
+        with registry.exclusive():
+            return function(registry, *args, **kwargs)
+
+    return locked
+
+
+@_exclusive
 def run_payout(
     registry: Registry,
     node: NodeClient,
@@ -277,6 +292,7 @@ def run_payout(
     return txids, paid, plans
 
 
+@_exclusive
 def broadcast_signed(
     registry: Registry, node: NodeClient, psbt: Psbt, broadcast: Broadcast = send
 ) -> tuple[str, int]:
@@ -310,6 +326,7 @@ def max_tx_size(node: NodeClient) -> int:
 # --- clawing back expired tranches -------------------------------------------------------
 
 
+@_exclusive
 def run_clawback(
     registry: Registry,
     node: NodeClient,

@@ -212,3 +212,18 @@ def test_scores_from_the_graders_gradebook_and_a_csv(tmp_path):
     (tmp_path / "junk.sqlite").write_bytes(b"not a database at all" * 100)
     with pytest.raises(RegistryError, match="not a gradebook"):
         scores(tmp_path / "junk.sqlite")
+
+
+def test_one_payout_at_a_time_per_folder(tmp_path):
+    from edu_chain.scholarship import run_payout
+
+    init_treasury(tmp_path, 3, 2)
+    with (
+        Registry(tmp_path) as holder,
+        holder.exclusive(),
+        Registry(tmp_path) as other,
+        pytest.raises(RegistryError, match="another payout"),
+    ):
+        run_payout(other, None, Terms(COIN), None)  # type: ignore[arg-type]
+    with Registry(tmp_path) as registry, registry.exclusive():
+        pass  # released when the holder closed it
