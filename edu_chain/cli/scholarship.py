@@ -25,7 +25,13 @@ from typing import Any
 import click
 
 from edu_chain.cli.errors import CliError
-from edu_chain.cli.wallet import TIMEOUT_SECONDS, json_option, node_error, node_option
+from edu_chain.cli.wallet import (
+    TIMEOUT_SECONDS,
+    json_option,
+    node_error,
+    node_option,
+    wallet_option,
+)
 from edu_chain.errors import DecodeError
 from edu_chain.node.client import NodeClient, NodeClientError
 from edu_chain.psbt import Psbt, PsbtError, combine
@@ -409,6 +415,78 @@ def clawback(
         click.echo(f"{len(txids)} tranche(s) taken back")
         for txid in txids:
             click.echo(f"txid {txid}")
+
+
+@scholarship.command("tranches")
+@_DIR
+@click.option("--student", required=True, help="The student's id.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def tranches(directory: Path, student: str, out: Path | None) -> None:
+    """Write what STUDENT needs to claim their vesting tranches (no secret: where each
+    tranche is, its amount, unlock height and script); give the file to the student.
+
+    \b
+    Example:
+      educhain scholarship tranches --dir fund --student s001 --out s001-tranches.json
+    """
+    with _open(directory) as registry:
+        found = _guard(lambda: treasury_module.student_tranches(registry, student))
+    if not found:
+        raise CliError(f"student {student!r} has no vesting tranche paid")
+    text = json.dumps({"format": "edu_chain-tranches", "tranches": found}, indent=2)
+    if out is None:
+        click.echo(text)
+        return
+    out.write_text(text + "\n", encoding="utf-8")
+    click.echo(f"{len(found)} tranche(s) of {student} written to {out}")
+
+
+@scholarship.command("claim")
+@click.argument("tranches_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@wallet_option
+@node_option
+@click.option("--to", "to_address", default=None, help="Where to (default: the wallet's address).")
+@click.option("--fee-rate", type=float, default=None, help="Sat per virtual byte.")
+@json_option
+def claim(
+    tranches_file: Path,
+    wallet_path: Path,
+    node_url: str,
+    to_address: str | None,
+    fee_rate: float | None,
+    as_json: bool,
+) -> None:
+    """A student claims every tranche of TRANCHES_FILE that has unlocked (its CLTV height is
+    passed) and is still unspent, signed with the student's wallet.
+
+    \b
+    Example:
+      educhain scholarship claim s001-tranches.json --wallet me.json --node URL
+    """
+    try:
+        data = json.loads(tranches_file.read_text(encoding="utf-8"))
+        entries = data["tranches"]
+        if data.get("format") != "edu_chain-tranches" or not isinstance(entries, list):
+            raise ValueError("not a tranches file")
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise CliError(f"{tranches_file}: not a tranches file ({error})") from None
+    if to_address is not None:
+        _guard(lambda: decode_address(to_address))
+    wallet = _guard(lambda: Wallet.load(wallet_path))
+    rate = DEFAULT_FEE_RATE if fee_rate is None else fee_rate
+    with _node(node_url) as node:
+        txids, waiting = _guard(
+            lambda: treasury_module.claim_tranches(entries, wallet, node, to_address, fee_rate=rate)
+        )
+    if as_json:
+        click.echo(json.dumps({"txids": txids, "waiting": waiting}))
+        return
+    for line in waiting:
+        click.echo(line, err=True)
+    if not txids:
+        raise CliError("nothing to claim yet: " + "; ".join(waiting))
+    for txid in txids:
+        click.echo(f"claimed: txid {txid}")
 
 
 @scholarship.command("report")

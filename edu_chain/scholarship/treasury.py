@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from edu_chain.chain import ChainParams
-from edu_chain.hashing import from_display_hex
+from edu_chain.hashing import from_display_hex, hash160
 from edu_chain.node.client import NodeClient, NodeRefusedError
 from edu_chain.policy import MAX_STANDARD_TX_WEIGHT
 from edu_chain.psbt import Psbt, extract, finalize
-from edu_chain.scholarship.registry import TREASURY_FILE, Payment, Registry, RegistryError
+from edu_chain.scholarship.registry import TREASURY_FILE, Registry, RegistryError
 from edu_chain.scholarship.vesting import Tranche
 from edu_chain.tx import OutPoint, Transaction, TxIn, TxOut
 from edu_chain.wallet import (
@@ -364,9 +364,9 @@ def run_clawback(
         }
         if (payment.txid, payment.vout) not in unspent:
             continue  # the student claimed it
-        tranche = Tranche(
-            hash160_of(payment), payment.unlock_height, payment.expiry_blocks, treasury
-        )
+        tranche = Tranche.parse(payment.script or b"")
+        if tranche.treasury.pubkeys != treasury.pubkeys:
+            raise RegistryError(f"payment {payment.id}: its tranche script is not this treasury's")
         draft = tranche.clawback(outpoint, payment.amount, keys, to_address, 0)
         fee = fee_for(draft.vsize, fee_rate)
         tx = tranche.clawback(outpoint, payment.amount, keys, to_address, fee)
@@ -378,7 +378,68 @@ def run_clawback(
     return txids
 
 
-def hash160_of(payment: Payment) -> bytes:
-    """The student's key hash, read back from the tranche's recorded script."""
-    assert payment.script is not None
-    return Tranche.student_hash_in(payment.script)
+# --- a student's side: the tranches, and claiming them -----------------------------------
+
+
+def student_tranches(registry: Registry, student: str) -> list[dict[str, Any]]:
+    """What a student needs to claim their tranches on their own laptop (no secret):
+    where each is, how much, from when, and its witness script."""
+    registry.address_of(student)  # RegistryError for an unknown student
+    return [
+        {
+            "student": p.student,
+            "tranche": p.tranche,
+            "txid": p.txid,
+            "vout": p.vout,
+            "amount": p.amount,
+            "address": p.address,
+            "unlock_height": p.unlock_height,
+            "expiry_blocks": p.expiry_blocks,
+            "script": p.script.hex() if p.script else None,
+        }
+        for p in registry.payments()
+        if p.student == student and p.tranche and p.state == "broadcast"
+    ]
+
+
+def claim_tranches(
+    tranches: Sequence[dict[str, Any]],
+    wallet: Wallet,
+    node: NodeClient,
+    to_address: str | None = None,
+    *,
+    fee_rate: float = DEFAULT_FEE_RATE,
+) -> tuple[list[str], list[str]]:
+    """Claim every tranche of ``tranches`` that is unlocked and unspent with ``wallet``'s
+    key, to ``to_address`` (default: the wallet's address): (txids, why the others wait)."""
+    next_height = node.tip().height + 1
+    sent, waiting = [], []
+    for entry in tranches:
+        tranche = Tranche.parse(bytes.fromhex(entry["script"]))
+        key_hash = tranche.student_pubkey_hash
+        key = next((k for k in wallet.keys if hash160(k.public_key.sec()) == key_hash), None)
+        if key is None:
+            raise WalletError(f"tranche {entry['tranche']} is not for a key of {wallet.path}")
+        if next_height <= tranche.unlock_height:
+            waiting.append(
+                f"tranche {entry['tranche']} unlocks after height {tranche.unlock_height} "
+                f"(the next block is {next_height})"
+            )
+            continue
+        unspent = {
+            (u["txid"], u["index"])
+            for u in node.address(entry["address"]).get("utxos", [])
+            if not u.get("spent_in_mempool")
+        }
+        if (entry["txid"], entry["vout"]) not in unspent:
+            waiting.append(f"tranche {entry['tranche']} is spent already (or not confirmed)")
+            continue
+        outpoint = OutPoint(from_display_hex(entry["txid"]), entry["vout"])
+        destination = to_address or wallet.address
+        draft = tranche.claim(outpoint, entry["amount"], key, destination, 0)
+        tx = tranche.claim(
+            outpoint, entry["amount"], key, destination, fee_for(draft.vsize, fee_rate)
+        )
+        send(node, tx)
+        sent.append(tx.id)
+    return sent, waiting

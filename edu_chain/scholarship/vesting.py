@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from edu_chain.errors import EduChainError
 from edu_chain.hashing import hash160
 from edu_chain.keys import PrivateKey
 from edu_chain.script import STANDARD_FLAGS, SighashCache, script_pubkey_to_address, verify_input
@@ -36,6 +37,7 @@ from edu_chain.script.checker import (
     SEQUENCE_LOCKTIME_MASK,
     SIGVERSION_WITNESS_V0,
 )
+from edu_chain.script.number import decode_num
 from edu_chain.script.opcodes import Opcode
 from edu_chain.script.script import iter_ops, push_data, push_int
 from edu_chain.script.sign import create_signature
@@ -76,13 +78,24 @@ class Tranche:
             )
         return cls(solutions[0], unlock_height, expiry_blocks, treasury)
 
-    @staticmethod
-    def student_hash_in(script: bytes) -> bytes:
-        """The student's key hash in a tranche script this class wrote."""
-        for _opcode, data, _ in iter_ops(script):
-            if data is not None and len(data) == 20:
-                return data
-        raise WalletError("not a tranche script: no 20-byte key hash")
+    @classmethod
+    def parse(cls, script: bytes, address_type: str = "p2wsh") -> Tranche:
+        """The terms written in a tranche ``script`` (what a student's laptop receives);
+        :class:`WalletError` if it is not exactly the script this class writes."""
+        try:
+            ops = [(op, data) for op, data, _ in iter_ops(script)]
+            items = [data if data is not None and op > Opcode.OP_0 else op for op, data in ops]
+            unlock, expiry, required = (_number(items[i]) for i in (1, 10, 13))
+            key_hash = items[6]
+            keys = items[14:-3]
+            made = cls(key_hash, unlock, expiry, Multisig(required, keys, address_type))  # type: ignore[arg-type]
+        except (IndexError, TypeError, ValueError, EduChainError):
+            raise WalletError(
+                "not a tranche script (see edu_chain/scholarship/vesting.py)"
+            ) from None
+        if made.script != script:
+            raise WalletError("not a tranche script (see edu_chain/scholarship/vesting.py)")
+        return made
 
     @property
     def script(self) -> bytes:
@@ -169,6 +182,15 @@ class Tranche:
         # the interpreter is the judge; the locktimes are the node's to check against its chain
         verify_input(tx, 0, self.script_pubkey, amount, STANDARD_FLAGS, cache=SighashCache(tx))
         return tx
+
+
+def _number(item: bytes | int) -> int:
+    """A number pushed by ``push_int``: OP_1..OP_16, or a script number's bytes."""
+    if isinstance(item, int):
+        if not Opcode.OP_1 <= item <= Opcode.OP_16:
+            raise ValueError(f"opcode {item:#x} is not a number")
+        return item - Opcode.OP_1 + 1
+    return decode_num(item, max_size=5)
 
 
 def treasury_signatures(

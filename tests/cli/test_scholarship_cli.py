@@ -16,7 +16,17 @@ from edu_chain.keys import PrivateKey
 from edu_chain.scholarship import Registry
 from edu_chain.wallet import Wallet, decode_address
 
-COMMANDS = ["init", "register", "payout", "sign", "broadcast", "clawback", "report"]
+COMMANDS = [
+    "init",
+    "register",
+    "payout",
+    "sign",
+    "broadcast",
+    "clawback",
+    "tranches",
+    "claim",
+    "report",
+]
 UNREACHABLE = "http://127.0.0.1:9"  # discard port: nothing listens
 
 

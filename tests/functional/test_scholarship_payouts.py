@@ -269,14 +269,28 @@ def test_vesting_tranches_cltv_and_clawback_csv(tmp_path):
         with pytest.raises(NodeRefusedError) as refused:
             node.submit_tx(claim.serialize().hex())
         assert "final" in refused.value.code
+        h.log.info("the student's own laptop: a tranches file and a wallet, nothing to claim yet")
+        mine_file = tmp_path / "s000-tranches.json"
+        cli("scholarship", "tranches", "--dir", str(fund), "--student", "s000",
+            "--out", str(mine_file))  # fmt: skip
+        student_wallet = Wallet.create(tmp_path / "s000.json", keys=[class_[0][1]])
+        claim_args = ["scholarship", "claim", str(mine_file), "--wallet",
+                      str(student_wallet.path), "--node", node.url]  # fmt: skip
+        out = cli(*claim_args, code=2)
+        assert "nothing to claim yet" in out and "tranche 1 unlocks after height" in out
         node.mine(first.unlock_height - 1 - node.tip()["height"])
         with pytest.raises(NodeRefusedError):  # the next block is at the height: still locked
             node.submit_tx(claim.serialize().hex())
         node.mine(1)
         h.log.info("the block after its height: accepted (locktime < height, as in Bitcoin)")
-        node.submit_tx(claim.serialize().hex())
+        out = cli(*claim_args, "--json")
+        reply = json.loads(out)
+        assert len(reply["txids"]) == 1 and "tranche 2 unlocks" in reply["waiting"][0]
         node.mine(1)
-        assert balance(node, class_[0][2]) == first.amount - 500
+        fee = node.tx(reply["txids"][0])["fee"]
+        assert 0 < fee < 1000
+        assert balance(node, class_[0][2]) == first.amount - fee
+        assert json.loads(cli(*claim_args, "--json"))["txids"] == []  # spent already
 
         h.log.info("clawback of s001's tranche 2 before its expiry: refused")
         second = payments[("s001", 2)]

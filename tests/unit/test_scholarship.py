@@ -86,7 +86,16 @@ def test_treasury_clawback_needs_the_expiry_and_the_threshold():
 def test_vesting_needs_a_single_key_address():
     with pytest.raises(WalletError, match="single-key"):
         Tranche.for_address(TREASURY.address, 10, 10, TREASURY)
-    assert Tranche.student_hash_in(tranche().script) == tranche().student_pubkey_hash
+
+
+@pytest.mark.parametrize("unlock,expiry", [(1, 1), (16, 17), (120, 30), (500_000, 65_535)])
+def test_a_tranche_script_parses_back_to_its_terms(unlock, expiry):
+    made = tranche(unlock, expiry)
+    assert Tranche.parse(made.script) == made
+    with pytest.raises(WalletError, match="not a tranche script"):
+        Tranche.parse(made.script[:-1])
+    with pytest.raises(WalletError, match="not a tranche script"):
+        Tranche.parse(TREASURY.script)
 
 
 # --- the registry --------------------------------------------------------------------------
