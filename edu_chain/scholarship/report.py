@@ -89,12 +89,14 @@ def build_report(registry: Registry, node: NodeClient) -> Report:
                 spent = psbt.spent_output(index)
                 report.funded += spent.amount if spent is not None else 0
     address_view = node.address(treasury.address)
+    outside = _OutsideSpends(node, treasury.address, ours)
     for utxo in address_view.get("utxos", []):
-        if utxo["txid"] not in ours and not utxo.get("spent_in_mempool"):
+        if not utxo.get("spent_in_mempool") and outside.is_funding(utxo["txid"]):
             report.funded += int(utxo["amount"])
     for pending in address_view.get("mempool", []):
-        if pending["txid"] not in ours:
+        if outside.is_funding(pending["txid"]):
             report.funded += int(pending["received"])
+    report.problems += outside.problems
     report.balance = int(address_view["balance"]) + int(address_view.get("unconfirmed_delta", 0))
     unspent = _UnspentTranches(node)
     for payment in registry.payments():
@@ -128,6 +130,28 @@ def build_report(registry: Registry, node: NodeClient) -> Report:
             f"balance {report.balance}"
         )
     return report
+
+
+class _OutsideSpends:
+    """Coins reaching the treasury in a transaction the registry did not make are funding,
+    unless that transaction spends treasury coins itself: then someone signed a spend
+    outside ``educhain scholarship`` (its change is not new money), and the report says so."""
+
+    def __init__(self, node: NodeClient, treasury_address: str, ours: set[str | None]) -> None:
+        self.node, self.treasury_address, self.ours = node, treasury_address, ours
+        self.problems: list[str] = []
+
+    def is_funding(self, txid: str) -> bool:
+        if txid in self.ours:
+            return False
+        inputs = self.node.tx(txid).get("vin", [])
+        if any(i.get("address") == self.treasury_address for i in inputs):
+            self.problems.append(
+                f"transaction {txid} spends treasury coins but is not in the registry "
+                "(signed outside `educhain scholarship`)"
+            )
+            return False
+        return True
 
 
 class _UnspentTranches:

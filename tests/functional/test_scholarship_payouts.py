@@ -18,9 +18,9 @@ from edu_chain.cli import main
 from edu_chain.keys import PrivateKey
 from edu_chain.node.client import NodeClient, NodeRefusedError
 from edu_chain.scholarship import Registry, Terms, Tranche, load_signers, run_payout
-from edu_chain.scholarship.treasury import send
+from edu_chain.scholarship.treasury import send, sign, treasury_coins
 from edu_chain.tx import OutPoint
-from edu_chain.wallet import Wallet, decode_address
+from edu_chain.wallet import Wallet, create_psbt, decode_address
 
 pytestmark = pytest.mark.slow
 
@@ -185,6 +185,18 @@ def test_interrupted_payout_is_finished_without_paying_twice(tmp_path):
         assert balance(node, Wallet.load(tmp_path / "late.json").address) == COIN
         out = cli("scholarship", "report", "--dir", str(fund), "--node", node.url, "--json")
         assert json.loads(out)["totals"]["difference"] == 0
+
+        h.log.info("two signers spend behind the registry's back: the report says so, exit 1")
+        with Registry(fund) as registry, NodeClient(node.url) as client:
+            treasury = registry.treasury
+            coins = treasury_coins(client, treasury)
+        outsider = Wallet.create(tmp_path / "outsider.json").address
+        psbt = create_psbt(treasury, coins, [(outsider, COIN)])
+        node.submit_tx(sign(psbt, signers).serialize().hex())
+        node.mine(1)
+        out = cli("scholarship", "report", "--dir", str(fund), "--node", node.url, code=1)
+        assert f"transaction {psbt.tx.id} spends treasury coins but is not in the registry" in out
+        assert "the totals differ by" in out
 
 
 def test_psbt_passed_between_signers(tmp_path):
