@@ -40,6 +40,7 @@ def _register() -> None:
     from edu_chain.cli.grade import grade
     from edu_chain.cli.mine import mine
     from edu_chain.cli.node import node
+    from edu_chain.cli.scholarship import scholarship
     from edu_chain.cli.testnet import testnet
     from edu_chain.cli.tx import tx
     from edu_chain.cli.wallet import wallet
@@ -57,6 +58,7 @@ def _register() -> None:
         grade,
         mine,
         node,
+        scholarship,
         testnet,
         tx,
         wallet,

@@ -1,0 +1,445 @@
+"""The treasury and its payouts: signers' key files, an m-of-n P2WSH address, batched PSBTs.
+
+How a payout runs (:func:`run_payout`), and why it never pays a student twice:
+
+1. :func:`resume` first settles what an earlier run left (see ``registry.py``): a batch
+   whose signed transaction was recorded is sent again (the same txid: a node that has it
+   says so); a batch that never got signed is abandoned, its students planned again.
+2. :func:`plan_batches` builds one PSBT (BIP174) per batch of unpaid students, as many
+   students per transaction as fit the size limit (``MAX_STANDARD_TX_WEIGHT``, and the
+   chain's maximum transaction size).  Each later batch spends the change of the one before,
+   so the batches can all go to the node at once.
+3. Each batch is recorded (``planned``) before it is signed, signed by the given signer
+   files (:meth:`Wallet.sign_psbt`), finalized and extracted (each input verified by the
+   script interpreter), recorded with its txid (``signed``), then sent (``broadcast``).
+
+Fewer signers than the threshold: refused before anything is planned or sent.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from edu_chain.chain import ChainParams
+from edu_chain.hashing import from_display_hex, hash160
+from edu_chain.node.client import NodeClient, NodeRefusedError
+from edu_chain.policy import MAX_STANDARD_TX_WEIGHT
+from edu_chain.psbt import Psbt, extract, finalize
+from edu_chain.scholarship.registry import TREASURY_FILE, Registry, RegistryError
+from edu_chain.scholarship.vesting import Tranche
+from edu_chain.tx import OutPoint, Transaction, TxIn, TxOut
+from edu_chain.wallet import (
+    DEFAULT_FEE_RATE,
+    Multisig,
+    Wallet,
+    WalletError,
+    create_psbt,
+    decode_address,
+    fee_for,
+)
+
+SIGNER_FILE = "signer{}.json"
+R = TypeVar("R")
+ALREADY_THERE = ("txn-already-in-mempool", "txn-already-known")
+
+
+def init_treasury(directory: str | Path, signers: int, threshold: int) -> Multisig:
+    """Create ``signer1.json .. signerN.json`` (one fresh key each, mode 0600), the
+    ``threshold``-of-``signers`` P2WSH treasury, ``treasury.json`` and the registry.
+
+    Refuses (:class:`RegistryError`) a folder that has a registry already."""
+    directory = Path(directory)
+    if (directory / "registry.sqlite").exists():
+        raise RegistryError(f"{directory} holds a scholarship already")
+    if not 1 <= threshold <= signers:
+        raise RegistryError(f"the threshold must be 1..{signers} signers, got {threshold}")
+    directory.mkdir(parents=True, exist_ok=True)
+    wallets = [Wallet.create(directory / SIGNER_FILE.format(i)) for i in range(1, signers + 1)]
+    treasury = Multisig.create(threshold, [w.public_keys[0] for w in wallets])
+    description = json.dumps(treasury.to_dict(), indent=2)
+    (directory / TREASURY_FILE).write_text(description + "\n", encoding="utf-8")
+    with Registry(directory, create=True) as registry:
+        registry.set_meta("treasury", description)
+    return treasury
+
+
+def load_signers(paths: Sequence[str | Path], treasury: Multisig) -> list[Wallet]:
+    """The signer files, each checked to hold one of the treasury's keys; at least the
+    threshold of different signers, or :class:`WalletError` (nothing else happens)."""
+    wallets, seen = [], set()
+    for path in paths:
+        wallet = Wallet.load(path)
+        keys = set(wallet.public_keys) & set(treasury.pubkeys)
+        if not keys:
+            raise WalletError(f"{path} holds no key of this treasury: not one of its signers")
+        if keys <= seen:
+            raise WalletError(f"{path} is a signer given twice")
+        seen |= keys
+        wallets.append(wallet)
+    if len(seen) < treasury.required:
+        raise WalletError(
+            f"{len(seen)} signer(s) given, the treasury needs {treasury.required} of "
+            f"{len(treasury.pubkeys)}: refused, nothing was sent"
+        )
+    return wallets
+
+
+# --- planning --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What each student gets: ``amount`` base units, in ``tranches`` outputs (1: paid
+    outright to the student's address), tranche i unlocking at ``start_height + i*every``
+    and returning to the treasury's reach ``expiry`` blocks after that."""
+
+    amount: int
+    tranches: int = 1
+    every: int = 0
+    expiry: int = 0
+    start_height: int = 0
+    fee_rate: float | None = None
+
+    def outputs_for(self, student: str, address: str, treasury: Multisig) -> list[dict]:
+        if self.tranches == 1:
+            return [{"student": student, "address": address, "amount": self.amount, "tranche": 0}]
+        share, rest = divmod(self.amount, self.tranches)
+        rows = []
+        for i in range(1, self.tranches + 1):
+            unlock = self.start_height + i * self.every
+            tranche = Tranche.for_address(address, unlock, i * self.every + self.expiry, treasury)
+            rows.append(
+                {
+                    "student": student,
+                    "address": tranche.address,
+                    "amount": share + (rest if i == self.tranches else 0),
+                    "tranche": i,
+                    "script": tranche.script.hex(),
+                    "unlock_height": unlock,
+                    "expiry_blocks": tranche.expiry_blocks,
+                }
+            )
+        return rows
+
+
+@dataclass
+class Plan:
+    psbt: Psbt
+    payments: list[dict] = field(default_factory=list)
+
+
+def signed_size(psbt: Psbt, treasury: Multisig) -> tuple[int, int]:
+    """(size, weight) the transaction of ``psbt`` will have once signed."""
+    script_sig, witness = treasury.placeholder_unlock()
+    inputs = [TxIn(i.outpoint, script_sig, witness=witness) for i in psbt.tx.inputs]
+    tx = Transaction(psbt.tx.version, inputs, psbt.tx.outputs, psbt.tx.locktime)
+    return tx.size, tx.weight
+
+
+def plan_batches(
+    treasury: Multisig,
+    coins: dict[OutPoint, TxOut],
+    students: Sequence[tuple[str, str]],
+    terms: Terms,
+    *,
+    max_size: int = MAX_STANDARD_TX_WEIGHT // 4,
+) -> list[Plan]:
+    """PSBTs paying ``students`` (``(id, address)``) by ``terms`` from ``coins`` (the
+    treasury's, which this updates as each batch spends them and adds its change).
+
+    A batch holds as many students as keep the signed transaction's size under ``max_size``
+    bytes and its weight under ``MAX_STANDARD_TX_WEIGHT``.  :class:`InsufficientFundsError`
+    when the treasury cannot pay them all (then nothing is planned)."""
+    plans: list[Plan] = []
+    remaining = list(students)
+    while remaining:
+        count = len(remaining)
+        while True:
+            rows = [row for s, a in remaining[:count] for row in terms.outputs_for(s, a, treasury)]
+            psbt = create_psbt(
+                treasury,
+                coins,
+                [(r["address"], r["amount"]) for r in rows],
+                fee_rate=terms.fee_rate,
+            )
+            size, weight = signed_size(psbt, treasury)
+            if size <= max_size and weight <= MAX_STANDARD_TX_WEIGHT:
+                break
+            if count == 1:
+                raise WalletError(f"one student's payment alone is {size} bytes, over {max_size}")
+            count = max(1, min(count - 1, int(count * max_size / size * 0.95)))
+        for vout, row in enumerate(rows):
+            row["vout"] = vout  # create_psbt keeps the payments' order, change last
+        plans.append(Plan(psbt, rows))
+        _spend(coins, psbt, treasury)
+        remaining = remaining[count:]
+    return plans
+
+
+def _spend(coins: dict[OutPoint, TxOut], psbt: Psbt, treasury: Multisig) -> None:
+    for tx_input in psbt.tx.inputs:
+        coins.pop(tx_input.outpoint, None)
+    for index, output in enumerate(psbt.tx.outputs):
+        if output.script_pubkey == treasury.script_pubkey:
+            coins[OutPoint(psbt.tx.txid, index)] = output
+
+
+def sign(psbt: Psbt, signers: Sequence[Wallet]) -> Transaction:
+    """Each signer signs in turn; finalized and extracted (every input verified)."""
+    for wallet in signers:
+        psbt = wallet.sign_psbt(psbt)
+    return extract(finalize(psbt))
+
+
+def treasury_coins(node: NodeClient, treasury: Multisig) -> dict[OutPoint, TxOut]:
+    return dict(node.coins(treasury.address, treasury.script_pubkey).spendable)
+
+
+# --- running a payout ------------------------------------------------------------------
+
+Broadcast = Callable[[NodeClient, Transaction], None]
+
+
+def send(node: NodeClient, tx: Transaction) -> None:
+    """Submit ``tx``; a node that has it already (pool or chain) counts as accepted."""
+    try:
+        node.submit_tx(tx.serialize().hex())
+    except NodeRefusedError as error:
+        if error.code not in ALREADY_THERE:
+            raise
+
+
+def resume(registry: Registry, node: NodeClient, broadcast: Broadcast = send) -> list[str]:
+    """Settle what an interrupted run left; the txids sent (again)."""
+    sent = []
+    for batch in registry.batches("planned", "signed"):
+        if batch.state == "planned":  # never signed: nothing of it can be on the chain
+            registry.set_batch(batch.id, state="abandoned")
+            continue
+        assert batch.tx_hex is not None and batch.txid is not None
+        broadcast(node, Transaction.parse(bytes.fromhex(batch.tx_hex)))
+        registry.set_batch(batch.id, state="broadcast")
+        sent.append(batch.txid)
+    return sent
+
+
+def waiting_batches(registry: Registry) -> list[int]:
+    return [batch.id for batch in registry.batches("waiting")]
+
+
+def _exclusive(function: Callable[..., R]) -> Callable[..., R]:
+    """Run ``function(registry, ...)`` holding the folder's payout lock (registry.py)."""
+
+    @functools.wraps(function)
+    def locked(registry: Registry, *args: Any, **kwargs: Any) -> R:
+        with registry.exclusive():
+            return function(registry, *args, **kwargs)
+
+    return locked
+
+
+@_exclusive
+def run_payout(
+    registry: Registry,
+    node: NodeClient,
+    terms: Terms,
+    signers: Sequence[Wallet] | None,
+    *,
+    students: Sequence[tuple[str, str]] | None = None,
+    max_size: int | None = None,
+    broadcast: Broadcast = send,
+    progress: Callable[[str], None] = lambda line: None,
+) -> tuple[list[str], int, list[Plan]]:
+    """Pay every unpaid student (or those of ``students``): (txids, students paid, plans).
+
+    ``signers`` None: the PSBTs are only recorded (``waiting``) and returned, for
+    ``--psbt-out``."""
+    treasury = registry.treasury
+    waiting = waiting_batches(registry)
+    if waiting:
+        raise RegistryError(
+            f"batch {waiting[0]} waits for signatures: finish it with `educhain scholarship "
+            "broadcast` before a new payout (`payout --psbt-out FILE` writes it out again)"
+        )
+    txids = resume(registry, node, broadcast)
+    unpaid = registry.unpaid()
+    if students is not None:
+        chosen = {s for s, _ in students}
+        unpaid = [pair for pair in unpaid if pair[0] in chosen]
+    if not unpaid:
+        return txids, 0, []
+    coins = treasury_coins(node, treasury)
+    limit = max_size or max_tx_size(node)
+    plans = plan_batches(treasury, coins, unpaid, terms, max_size=limit)
+    paid = 0
+    for number, plan in enumerate(plans, start=1):
+        state = "planned" if signers is not None else "waiting"
+        batch = registry.add_batch(plan.psbt.to_base64(), plan.payments, state=state)
+        if signers is None:
+            continue
+        tx = sign(plan.psbt, signers)
+        registry.set_batch(batch, state="signed", txid=tx.id, tx_hex=tx.serialize().hex())
+        broadcast(node, tx)
+        registry.set_batch(batch, state="broadcast")
+        txids.append(tx.id)
+        paid += len({row["student"] for row in plan.payments})
+        progress(f"batch {number}/{len(plans)}: {tx.id} pays {len(plan.payments)} outputs")
+    return txids, paid, plans
+
+
+@_exclusive
+def broadcast_signed(
+    registry: Registry, node: NodeClient, psbt: Psbt, broadcast: Broadcast = send
+) -> tuple[str, int]:
+    """A waiting batch's PSBT, signed by enough signers: finalize, record, send.
+    (txid, students paid)."""
+    unsigned_txid = psbt.tx.txid
+    for batch in registry.batches("waiting"):
+        recorded = Psbt.from_base64(batch.psbt)
+        if recorded.tx.txid != unsigned_txid:
+            continue
+        tx = extract(finalize(psbt))
+        registry.set_batch(batch.id, state="signed", txid=tx.id, tx_hex=tx.serialize().hex())
+        broadcast(node, tx)
+        registry.set_batch(batch.id, state="broadcast")
+        students = {p.student for p in registry.payments() if p.batch == batch.id}
+        return tx.id, len(students)
+    raise RegistryError("this PSBT is not a payout waiting for signatures in this registry")
+
+
+def max_tx_size(node: NodeClient) -> int:
+    """The largest transaction the node's chain takes (its preset's ``max_tx_size``), at
+    most the standard weight's worth of bytes."""
+    limit = MAX_STANDARD_TX_WEIGHT // 4
+    network = node.info().get("network", {})
+    try:
+        return min(limit, ChainParams.by_name(network.get("name", "")).max_tx_size)
+    except (AttributeError, ValueError):  # a chain this library has no preset for
+        return limit
+
+
+# --- clawing back expired tranches -------------------------------------------------------
+
+
+@_exclusive
+def run_clawback(
+    registry: Registry,
+    node: NodeClient,
+    signers: Sequence[Wallet],
+    to_address: str,
+    *,
+    fee_rate: float = DEFAULT_FEE_RATE,
+    broadcast: Broadcast = send,
+) -> list[str]:
+    """Take back every tranche still unspent after its expiry, one transaction each (signed
+    by ``signers``' keys through the script's CSV branch), paid to ``to_address``.  Each is
+    recorded before it is sent, as payouts are.  The txids sent."""
+    treasury = registry.treasury
+    if decode_address(to_address) == treasury.script_pubkey:
+        raise RegistryError(
+            "send clawed-back tranches to the donor's address, not the treasury's: the report "
+            "counts them as leaving the fund"
+        )
+    keys = [key for wallet in signers for key in wallet.keys]
+    done = registry.clawbacks()
+    next_height = node.tip().height + 1
+    txids = []
+    for payment in registry.payments():
+        if not payment.tranche or payment.id in done or payment.state != "broadcast":
+            continue
+        assert payment.txid and payment.unlock_height and payment.expiry_blocks
+        confirmed_at = node.tx(payment.txid).get("block_height")
+        if not isinstance(confirmed_at, int) or next_height - confirmed_at < payment.expiry_blocks:
+            continue  # not yet expired (BIP68 counts from the block that confirmed it)
+        outpoint = OutPoint(from_display_hex(payment.txid), payment.vout)
+        unspent = {
+            (u["txid"], u["index"])
+            for u in node.address(payment.address).get("utxos", [])
+            if not u.get("spent_in_mempool")
+        }
+        if (payment.txid, payment.vout) not in unspent:
+            continue  # the student claimed it
+        tranche = Tranche.parse(payment.script or b"")
+        if tranche.treasury.pubkeys != treasury.pubkeys:
+            raise RegistryError(f"payment {payment.id}: its tranche script is not this treasury's")
+        draft = tranche.clawback(outpoint, payment.amount, keys, to_address, 0)
+        fee = fee_for(draft.vsize, fee_rate)
+        tx = tranche.clawback(outpoint, payment.amount, keys, to_address, fee)
+        registry.add_clawback(
+            payment.id, tx.id, tx.serialize().hex(), payment.amount, fee, to_address
+        )
+        broadcast(node, tx)
+        txids.append(tx.id)
+    return txids
+
+
+# --- a student's side: the tranches, and claiming them -----------------------------------
+
+
+def student_tranches(registry: Registry, student: str) -> list[dict[str, Any]]:
+    """What a student needs to claim their tranches on their own laptop (no secret):
+    where each is, how much, from when, and its witness script."""
+    registry.address_of(student)  # RegistryError for an unknown student
+    return [
+        {
+            "student": p.student,
+            "tranche": p.tranche,
+            "txid": p.txid,
+            "vout": p.vout,
+            "amount": p.amount,
+            "address": p.address,
+            "unlock_height": p.unlock_height,
+            "expiry_blocks": p.expiry_blocks,
+            "script": p.script.hex() if p.script else None,
+        }
+        for p in registry.payments()
+        if p.student == student and p.tranche and p.state == "broadcast"
+    ]
+
+
+def claim_tranches(
+    tranches: Sequence[dict[str, Any]],
+    wallet: Wallet,
+    node: NodeClient,
+    to_address: str | None = None,
+    *,
+    fee_rate: float = DEFAULT_FEE_RATE,
+) -> tuple[list[str], list[str]]:
+    """Claim every tranche of ``tranches`` that is unlocked and unspent with ``wallet``'s
+    key, to ``to_address`` (default: the wallet's address): (txids, why the others wait)."""
+    next_height = node.tip().height + 1
+    sent, waiting = [], []
+    for entry in tranches:
+        tranche = Tranche.parse(bytes.fromhex(entry["script"]))
+        key_hash = tranche.student_pubkey_hash
+        key = next((k for k in wallet.keys if hash160(k.public_key.sec()) == key_hash), None)
+        if key is None:
+            raise WalletError(f"tranche {entry['tranche']} is not for a key of {wallet.path}")
+        if next_height <= tranche.unlock_height:
+            waiting.append(
+                f"tranche {entry['tranche']} unlocks after height {tranche.unlock_height} "
+                f"(the next block is {next_height})"
+            )
+            continue
+        unspent = {
+            (u["txid"], u["index"])
+            for u in node.address(entry["address"]).get("utxos", [])
+            if not u.get("spent_in_mempool")
+        }
+        if (entry["txid"], entry["vout"]) not in unspent:
+            waiting.append(f"tranche {entry['tranche']} is spent already (or not confirmed)")
+            continue
+        outpoint = OutPoint(from_display_hex(entry["txid"]), entry["vout"])
+        destination = to_address or wallet.address
+        draft = tranche.claim(outpoint, entry["amount"], key, destination, 0)
+        tx = tranche.claim(
+            outpoint, entry["amount"], key, destination, fee_for(draft.vsize, fee_rate)
+        )
+        send(node, tx)
+        sent.append(tx.id)
+    return sent, waiting

@@ -1,0 +1,129 @@
+"""``educhain scholarship`` without a node: help, init, register, and each usage error.
+
+Every failure must be one line, exit status 2, and change nothing (checked by reading the
+registry back). The paths that need a node are in tests/functional/test_scholarship_payouts.py.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from edu_chain.cli import main
+from edu_chain.keys import PrivateKey
+from edu_chain.scholarship import Registry
+from edu_chain.wallet import Wallet, decode_address
+
+COMMANDS = [
+    "init",
+    "register",
+    "payout",
+    "sign",
+    "broadcast",
+    "clawback",
+    "tranches",
+    "claim",
+    "report",
+]
+UNREACHABLE = "http://127.0.0.1:9"  # discard port: nothing listens
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.exit_code, result.output
+
+
+def address(n: int) -> str:
+    return Wallet("x.json", [PrivateKey(7000 + n)]).address
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(command):
+    code, out = run("scholarship", command, "--help")
+    assert code == 0 and "Example" in out and "educhain scholarship" in out
+
+
+@pytest.fixture
+def fund(tmp_path):
+    code, out = run("scholarship", "init", "--dir", str(tmp_path / "fund"), "--json")
+    assert code == 0
+    made = json.loads(out)
+    assert set(made) == {"address"}
+    assert decode_address(made["address"])[:2] == b"\x00\x20"  # P2WSH
+    return tmp_path / "fund"
+
+
+def test_init_writes_one_file_per_signer_and_refuses_twice(fund):
+    assert sorted(p.name for p in fund.glob("signer*.json")) == [
+        "signer1.json",
+        "signer2.json",
+        "signer3.json",
+    ]
+    code, out = run("scholarship", "init", "--dir", str(fund))
+    assert code == 2 and "already" in out and len(out.strip().splitlines()) == 1
+    code, out = run("scholarship", "init", "--dir", str(fund / "x"), "--threshold", "4")
+    assert code == 2
+
+
+def one_line_refusal(args: list[str], fund, expected: str) -> None:
+    with Registry(fund) as registry:
+        before = registry.students()
+    code, out = run(*args)
+    assert code == 2, out
+    assert expected in out
+    assert len(out.strip().splitlines()) == 1, out
+    with Registry(fund) as registry:
+        assert registry.students() == before
+
+
+def test_register_one_line_errors(fund, tmp_path):
+    code, _ = run("scholarship", "register", "--dir", str(fund), "--student", "ana",
+                  "--address", address(1))  # fmt: skip
+    assert code == 0
+    base = ["scholarship", "register", "--dir", str(fund)]
+    one_line_refusal(
+        [*base, "--student", "ana", "--address", address(2)], fund, "registered already"
+    )
+    one_line_refusal(
+        [*base, "--student", "ben", "--address", address(1)], fund, "registered already"
+    )
+    one_line_refusal([*base, "--student", "ben", "--address", "bcrt1qxyz"], fund, "bad address")
+    one_line_refusal(
+        [*base, "--student", "ben", "--address", "1BoatSLRHtKNngkdXEeobR76b53LETtpyT"],
+        fund,
+        "bad address",
+    )  # fmt: skip  (a mainnet address)
+    roster = tmp_path / "class.csv"
+    roster.write_text(f"student,address\nben,{address(3)}\ncy,{address(1)}\n")
+    one_line_refusal([*base, "--roster", str(roster)], fund, "registered already")  # all or none
+    roster.write_text(f"student,address\nben,{address(3)}\ncy,{address(4)}\n")
+    code, out = run(*base, "--roster", str(roster))
+    assert code == 0 and "2 student(s)" in out
+    code, out = run(*base)  # a usage error: click's usage line, then the error
+    assert code == 2 and "Error: give --student and --address, or --roster" in out
+
+
+def test_payout_refusals_before_any_node_is_asked(fund, tmp_path):
+    base = ["scholarship", "payout", "--dir", str(fund), "--node", UNREACHABLE, "--amount", "1"]
+    code, out = run(*base)
+    assert code == 2 and "--signers" in out
+    signers = f"{fund / 'signer1.json'},{fund / 'signer2.json'}"
+    code, out = run(*base, "--signers", signers, "--psbt-out", str(tmp_path / "p.psbt"))
+    assert code == 2
+    code, out = run(*base, "--signers", str(fund / "signer1.json"))
+    assert code == 2 and "needs 2 of 3" in out
+    not_a_keystore = tmp_path / "notes.json"
+    not_a_keystore.write_text("{}")
+    code, out = run(*base, "--signers", f"{fund / 'signer1.json'},{not_a_keystore}")
+    assert code == 2 and len(out.strip().splitlines()) == 1
+    code, out = run(*base, "--signers", signers, "--student", "nobody")
+    assert code == 2 and "unknown student" in out
+    code, out = run(*base, "--signers", signers)
+    assert code == 2 and len(out.strip().splitlines()) == 1 and "node" in out.lower()
+    code, out = run("scholarship", "report", "--dir", str(tmp_path / "none"), "--node", UNREACHABLE)
+    assert code == 2 and "not a scholarship folder" in out
+    with Registry(fund) as registry:
+        assert registry.batches() == []
