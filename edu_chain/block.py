@@ -147,10 +147,8 @@ class HasTxid(Protocol):
 
 
 def txid_of(tx: HasTxid) -> bytes:
-    """``tx.txid``; a transaction of the retired teaching format (whose ``txid`` is a method,
-    still used by some exercise specs) is asked by calling it."""
-    txid = tx.txid
-    return txid() if callable(txid) else txid
+    """``tx.txid``: the 32-byte id a block's Merkle tree commits to."""
+    return tx.txid
 
 
 @dataclass(frozen=True)
