@@ -147,8 +147,10 @@ class HasTxid(Protocol):
 
 
 def txid_of(tx: HasTxid) -> bytes:
-    """``tx.txid``: the 32-byte id a block's Merkle tree commits to."""
-    return tx.txid
+    """``tx.txid``, the 32-byte id a block's Merkle tree commits to (called first when a
+    transaction-like object offers it as a method)."""
+    txid = tx.txid
+    return txid() if callable(txid) else txid
 
 
 @dataclass(frozen=True)

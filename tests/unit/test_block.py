@@ -66,12 +66,9 @@ def test_out_of_range_fields_are_refused(field, value):
 
 
 class _FakeTx:
-    """The least a block needs of a transaction (block.HasTxid): a txid and a serialization."""
-
     def __init__(self, payload: bytes) -> None:
         self.payload = payload
 
-    @property
     def txid(self) -> bytes:
         return sha256d(self.payload)
 
