@@ -1,10 +1,10 @@
-"""Grading throughput: N synthetic students x every exercise (13), at each isolation level.
+"""Grading throughput: N synthetic students x every exercise (15), at each isolation level.
 
     python benchmarks/grading.py [--json] [--students N] [--workers W] [--exercises core|all]
                                  [--isolation os,process] [--cluster]
 
 A *full submission* is one student's file for every exercise of the curriculum
-(``exercises/curriculum.toml``: sha256 ... fork_choice, 13 files); ``--exercises core`` keeps
+(``exercises/curriculum.toml``: sha256 ... multisig, 15 files); ``--exercises core`` keeps
 the first five (sha256, merkle_root, merkle_proof, target, mine), the earlier measure.
 Students are a mix of the fixtures in ``tests/fixtures/submissions/``: about a third of each
 student's files are a typical mistake (``mistakes/<exercise>_*.py``, taken in turn), the rest
@@ -366,7 +366,7 @@ def main() -> None:
         "--exercises",
         choices=["core", "all"],
         default="all",
-        help="all: the 13 exercises of the curriculum (default); core: the first five",
+        help="all: the 15 exercises of the curriculum (default); core: the first five",
     )
     parser.add_argument(
         "--isolation",

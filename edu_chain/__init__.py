@@ -10,8 +10,6 @@ Layers, lowest first (a module only imports from layers below it)::
     merkle, keys/                               Merkle trees; secp256k1 and ECDSA
     script/                                     Bitcoin Script: interpreter, sighash, verify
     block, tx                                   the data model in Bitcoin's formats
-    teaching_tx                                 the earlier teaching transaction format, kept
-                                                only for exercise specs not yet moved to tx
     pow/                                        targets, work, the miner
     chain/                                      consensus rules, fork choice, SQLite store
     mempool, wallet                             unconfirmed transactions; keys and payments

@@ -147,8 +147,8 @@ class HasTxid(Protocol):
 
 
 def txid_of(tx: HasTxid) -> bytes:
-    """``tx.txid``; a transaction of the retired teaching format (whose ``txid`` is a method,
-    still used by some exercise specs) is asked by calling it."""
+    """``tx.txid``, the 32-byte id a block's Merkle tree commits to (called first when a
+    transaction-like object offers it as a method)."""
     txid = tx.txid
     return txid() if callable(txid) else txid
 

@@ -25,7 +25,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from edu_chain.block import txid_of
 from edu_chain.encoding import ByteReader, encode_varint, uint32_le
 from edu_chain.errors import DecodeError
 from edu_chain.tx import OutPoint, TxOut
@@ -92,13 +91,10 @@ class DictCoinView:
 
 def coins_created(tx: Transaction, height: int) -> Iterable[tuple[OutPoint, Coin]]:
     """The (outpoint, coin) pairs a confirmed transaction adds to the UTXO set."""
-    # The outpoints are of the transaction's own kind: exercise specs still built on the
-    # retired teaching format (teaching_tx.py) use its OutPoint class.
-    outpoint_class = type(tx.inputs[0].outpoint) if tx.inputs else OutPoint
-    txid = txid_of(tx)
+    txid = tx.txid
     coinbase = tx.is_coinbase()
     for index, output in enumerate(tx.outputs):
-        yield outpoint_class(txid, index), Coin(output, height, coinbase)
+        yield OutPoint(txid, index), Coin(output, height, coinbase)
 
 
 def serialize_undo(spent: list[Coin]) -> bytes:

@@ -223,16 +223,13 @@ def check_transaction(tx: Transaction, params: ChainParams) -> None:
 
 
 def _stripped_size(tx: Transaction) -> int:
-    """Bytes without witnesses (Core's size limit); a retired teaching-format transaction,
-    still used by some exercise specs, has no witnesses."""
-    legacy = getattr(tx, "serialize_legacy", None)
-    return len(legacy() if legacy is not None else tx.serialize())
+    """Bytes without witnesses (Core's size limit)."""
+    return len(tx.serialize_legacy())
 
 
 def _coinbase_data(tx: Transaction) -> bytes:
-    """The coinbase input's scriptSig (the teaching format called it ``signature``)."""
-    tx_in = tx.inputs[0]
-    return tx_in.script_sig if hasattr(tx_in, "script_sig") else tx_in.signature
+    """The coinbase input's scriptSig (its "coinbase data": height, extra nonce, anything)."""
+    return tx.inputs[0].script_sig
 
 
 def is_final(tx: Transaction, height: int, median_time: int) -> bool:

@@ -1,4 +1,4 @@
-"""Hypothesis properties of keys, signatures and transactions.
+"""Hypothesis properties of keys and signatures (transactions: test_script_props.py).
 
 Oracles: the round-trip laws themselves, the from-scratch reference vs the fast backends,
 and the independent `ecdsa` library (python-ecdsa's RFC 6979 signing, low-s normalised).
@@ -13,7 +13,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edu_chain.encoding import ByteReader
 from edu_chain.errors import DecodeError, KeyFormatError
 from edu_chain.keys import (
     N,
@@ -26,7 +25,7 @@ from edu_chain.keys import (
     verify_batch,
 )
 from edu_chain.keys.ecdsa import HALF_N
-from edu_chain.teaching_tx import OutPoint, Transaction, TxIn, TxOut
+from edu_chain.tx import Transaction
 
 secrets_st = st.integers(min_value=1, max_value=N - 1)
 digests = st.binary(min_size=32, max_size=32)
@@ -142,44 +141,6 @@ def test_verify_batch_matches_one_by_one(entries):
         expected.append(not corrupt)
     assert verify_batch(items) == expected
     assert verify_batch(items, executor="serial", backend="reference") == expected
-
-
-# --- transactions ------------------------------------------------------------------------
-
-uint32 = st.integers(min_value=0, max_value=2**32 - 1)
-outpoints = st.builds(OutPoint, st.binary(min_size=32, max_size=32), uint32)
-tx_inputs = st.builds(TxIn, outpoints, st.binary(max_size=80), st.binary(max_size=70), uint32)
-tx_outputs = st.builds(
-    TxOut, st.integers(min_value=0, max_value=2**64 - 1), st.binary(min_size=20, max_size=20)
-)
-transactions = st.builds(
-    Transaction,
-    uint32,
-    st.lists(tx_inputs, max_size=4).map(tuple),
-    st.lists(tx_outputs, max_size=4).map(tuple),
-    uint32,
-)
-
-
-@given(transactions)
-def test_transaction_parse_serialize_round_trip(tx):
-    raw = tx.serialize()
-    assert Transaction.parse(raw) == tx
-    assert Transaction.parse(raw).txid() == tx.txid()
-    reader = ByteReader(raw + raw)
-    assert Transaction.read(reader) == tx and Transaction.read(reader) == tx
-
-
-@given(transactions, st.data())
-def test_truncated_or_extended_transactions_are_decode_errors(tx, data):
-    raw = tx.serialize()
-    cut = data.draw(st.integers(min_value=0, max_value=len(raw) - 1))
-    for bad in (raw[:cut], raw + data.draw(st.binary(min_size=1, max_size=5))):
-        try:
-            Transaction.parse(bad)
-        except DecodeError:
-            continue
-        raise AssertionError(f"parsed malformed bytes {bad.hex()}")
 
 
 @settings(max_examples=20)

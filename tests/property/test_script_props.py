@@ -22,6 +22,7 @@ import hashlib
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from edu_chain.encoding import ByteReader
 from edu_chain.errors import DecodeError
 from edu_chain.script import Script, SighashCache
 from edu_chain.script.number import (
@@ -251,6 +252,27 @@ def test_segwit_transaction_round_trips(tx: Transaction) -> None:
     )
     assert stripped.txid == parsed.txid
     assert parsed.weight == 3 * len(stripped.serialize()) + len(raw)
+
+
+@given(transactions(), transactions())
+def test_transactions_read_one_after_another_from_a_stream(first: Transaction, second) -> None:
+    """As inside a block: each read stops exactly where its transaction ends."""
+    reader = ByteReader(first.serialize() + second.serialize())
+    assert Transaction.read(reader) == first
+    assert Transaction.read(reader) == second
+    assert reader.at_end()
+
+
+@given(transactions(), st.data())
+def test_truncated_or_extended_transactions_are_decode_errors(tx: Transaction, data) -> None:
+    raw = tx.serialize()
+    cut = data.draw(st.integers(min_value=0, max_value=len(raw) - 1))
+    for bad in (raw[:cut], raw + data.draw(st.binary(min_size=1, max_size=5))):
+        try:
+            Transaction.parse(bad)
+        except DecodeError:
+            continue
+        raise AssertionError(f"parsed malformed bytes {bad.hex()}")
 
 
 # --- legacy sighash against an independent implementation --------------------------------

@@ -107,7 +107,7 @@ def test_default_address_is_p2wpkh_and_p2pkh_is_an_option(tmp_path):
     assert wallet.script_pubkeys == [wpkh(ALICE), pkh(key)]
     legacy = wallet.addresses[1]
     assert legacy[0] in "mn" and decode_address(legacy) == pkh(key)
-    # The old teaching format's address of a key is the same Base58Check string.
+    # keys' own PublicKey.address() is this same P2PKH Base58Check string.
     assert legacy == key.public_key.address()
     reloaded = Wallet.load(tmp_path / "w.json")
     assert reloaded.address_types == ["p2wpkh", "p2pkh"]
