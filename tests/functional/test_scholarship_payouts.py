@@ -12,19 +12,17 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from harness import NodeHarness
 
 from edu_chain.cli import main
 from edu_chain.keys import PrivateKey
 from edu_chain.node.client import NodeClient, NodeRefusedError
 from edu_chain.scholarship import Registry, Terms, Tranche, load_signers, run_payout
 from edu_chain.scholarship.treasury import send, sign, treasury_coins
-from edu_chain.tx import OutPoint
+from edu_chain.tx import COIN, OutPoint
 from edu_chain.wallet import Wallet, create_psbt, decode_address
+from tests.functional.harness import NodeHarness
 
 pytestmark = pytest.mark.slow
-
-COIN = 100_000_000
 
 
 def cli(*args: str, code: int = 0) -> str:
