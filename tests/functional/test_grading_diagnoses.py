@@ -165,7 +165,9 @@ MATRIX = {
         "input-duplicate-not-detected",
     ),
     "validate_block_no_limit": ("validate_block", 7, 9, "pow-limit-not-checked"),
-    "validate_block_second_coinbase": ("validate_block", 6, 8, "second-coinbase-accepted"),
+    # 4 or 6: whether the random group plants a second coinbase depends on the Hypothesis
+    # version (6.155 does, 6.170 does not); both scores name the same mistake.
+    "validate_block_second_coinbase": ("validate_block", 4, 8, "second-coinbase-accepted"),
     "validate_block_strict_size": ("validate_block", 7, 9, "size-limit-off-by-one"),
     "validate_block_total_unchecked": ("validate_block", 8, 8, "output-total-not-checked"),
     "validate_block_wtxid_merkle": ("validate_block", 3, 5, "txid-includes-witness"),
