@@ -32,6 +32,12 @@ def post_tx(body: HexBody, node: NodeDep) -> dict:
     }
 
 
+def _tx_not_found(txid: str) -> ApiError:
+    return ApiError(
+        404, "tx-not-found", f"transaction {txid} is neither in the mempool nor on the active chain"
+    )
+
+
 @router.get("/api/tx/{txid}", responses=error_responses(400, 404))
 def get_tx(txid: HashPath, node: NodeDep) -> dict:
     """A transaction in the mempool or on the active chain."""
@@ -39,11 +45,7 @@ def get_tx(txid: HashPath, node: NodeDep) -> dict:
     with node.lock:
         found = views.tx_json(node, txid_bytes)
     if found is None:
-        raise ApiError(
-            404,
-            "tx-not-found",
-            f"transaction {txid} is neither in the mempool nor on the active chain",
-        )
+        raise _tx_not_found(txid)
     return found
 
 
@@ -60,11 +62,7 @@ def get_input_trace(
         except LookupError as exc:
             raise ApiError(404, "input-not-found", str(exc)) from None
     if found is None:
-        raise ApiError(
-            404,
-            "tx-not-found",
-            f"transaction {txid} is neither in the mempool nor on the active chain",
-        )
+        raise _tx_not_found(txid)
     return found
 
 
