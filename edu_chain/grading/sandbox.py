@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edu_chain.grading import bwrap
+from edu_chain.grading import bwrap, pids
 from edu_chain.grading.reports import printable as printable
 from edu_chain.grading.reports import printable_record as printable_record
 from edu_chain.grading.reports import well_formed as well_formed
@@ -59,6 +59,7 @@ class Limits:
     file_size_mb: int = 16  # RLIMIT_FSIZE: scratch files, stdout and stderr
     open_files: int = 64  # RLIMIT_NOFILE
     processes: int = 64  # RLIMIT_NPROC (binds under a sandbox uid, not as root; see _worker.py)
+    # The default is also every sandbox's pids.max (pids.py), which binds for root too.
     scratch_mb: int = 64  # size of the OS sandbox's /scratch tmpfs (see bwrap.py)
 
     def to_json(self) -> dict[str, Any]:
@@ -204,51 +205,68 @@ class Isolation:
     """Which layers protect the workers of a run (printed at start, kept in the gradebook).
 
     ``os_sandbox``: every worker runs in bubblewrap (:mod:`edu_chain.grading.bwrap`);
-    ``uid_separation``: without it, as root, every worker runs under its own uid.  The audit
-    hook, the rlimits and the wall clock are always on; the cohort's isolated re-runs too.
+    ``uid_separation``: without it, as root, every worker runs under its own uid;
+    ``pids_max``: every sandbox runs in a pids cgroup of that many tasks
+    (:mod:`edu_chain.grading.pids`), 0 when there is none (``why_not_pids`` says why).  The
+    audit hook, the rlimits and the wall clock are always on; the cohort's isolated re-runs too.
     """
 
     os_sandbox: bool
     uid_separation: bool = False
     why_not_os: str = ""  # "" when os_sandbox
     why_not_uid: str = ""
+    pids_max: int = 0
+    why_not_pids: str = ""
 
     @property
     def summary(self) -> str:
         if self.os_sandbox:
-            return "bubblewrap (user, fs, pid, net, ipc namespaces) + audit hook + limits"
-        layers = ["per-worker uid"] if self.uid_separation else []
-        return " + ".join([*layers, "audit hook", "limits", "isolated re-runs"])
+            layers = ["bubblewrap (user, fs, pid, net, ipc namespaces)", "audit hook", "limits"]
+        else:
+            layers = ["per-worker uid"] if self.uid_separation else []
+            layers += ["audit hook", "limits", "isolated re-runs"]
+        if self.pids_max:
+            return " + ".join([*layers, pids.layer_summary(self.pids_max)])
+        return " + ".join(layers) + "; no pids cgroup"
 
     @property
     def unprotected(self) -> str:
-        """What is NOT protected, for the warning printed at start ("" with the OS sandbox)."""
-        if self.os_sandbox:
-            return ""
-        text = (
-            f"no OS sandbox ({self.why_not_os}): a submission can tell which host files exist "
-            "(os.path.exists raises no audit event) and see other processes in /proc"
-        )
-        if not self.uid_separation:
-            text += (
-                f"; no per-worker uid ({self.why_not_uid}): it can signal the grader and other "
-                "students' workers with pidfd_send_signal (a killed neighbour is graded again "
-                "alone; a killed grader stops the run, which resumes)"
+        """What is NOT protected, for the warning printed at start ("" when nothing)."""
+        missing = []
+        if not self.os_sandbox:
+            missing.append(
+                f"no OS sandbox ({self.why_not_os}): a submission can tell which host files "
+                "exist (os.path.exists raises no audit event) and see other processes in /proc"
             )
-        return text
+            if not self.uid_separation:
+                missing.append(
+                    f"no per-worker uid ({self.why_not_uid}): it can signal the grader and "
+                    "other students' workers with pidfd_send_signal (a killed neighbour is "
+                    "graded again alone; a killed grader stops the run, which resumes)"
+                )
+        if not self.pids_max:
+            missing.append(
+                f"no pids cgroup ({self.why_not_pids}): a fork bomb that gets past the audit "
+                "hook (_posixsubprocess.fork_exec raises no audit event) is bounded only by "
+                "RLIMIT_NPROC, which the kernel does not apply to root"
+            )
+        return "; ".join(missing)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "summary": self.summary,
             "os_sandbox": self.os_sandbox,
             "uid_separation": self.uid_separation,
+            "pids_cgroup_max": self.pids_max,
             "unprotected": self.unprotected,
         }
 
 
 def resolve_isolation(mode: str = "auto") -> Isolation:
     """The layers a run with ``--isolation mode`` gets here; :class:`IsolationError` for
-    ``os`` without a working OS sandbox.  ``auto`` uses the sandbox when it works."""
+    ``os`` without a working OS sandbox.  ``auto`` uses the sandbox when it works.  The pids
+    cgroup is used wherever it works, in every mode, and never required (its absence is in
+    :attr:`Isolation.unprotected`)."""
     if mode not in ISOLATION_MODES:
         raise ValueError(f"isolation must be one of {', '.join(ISOLATION_MODES)}, not {mode!r}")
     why_not_os = "not requested: --isolation process" if mode == "process" else bwrap.status()
@@ -256,10 +274,13 @@ def resolve_isolation(mode: str = "auto") -> Isolation:
         raise IsolationError(
             f"--isolation os needs the bubblewrap sandbox, but {why_not_os}; {bwrap.INSTALL_HINT}"
         )
+    why_not_pids = pids.status()
+    counted = {"pids_max": 0 if why_not_pids else Limits().processes, "why_not_pids": why_not_pids}
     if not why_not_os:
-        return Isolation(os_sandbox=True, why_not_uid="the OS sandbox's user namespace instead")
+        uid_note = "the OS sandbox's user namespace instead"
+        return Isolation(os_sandbox=True, why_not_uid=uid_note, **counted)
     why_not_uid = sandbox_uid_status()
-    return Isolation(False, not why_not_uid, why_not_os, why_not_uid)
+    return Isolation(False, not why_not_uid, why_not_os, why_not_uid, **counted)
 
 
 def _tail(path: Path, limit: int = 2000) -> str:
@@ -355,6 +376,7 @@ class _Zygote:
         self.isolation = isolation
         self._info = -1  # bwrap's --info-fd (the sandbox's init pid), read end
         self.uid = _UIDS.acquire() if isolation.uid_separation else None
+        self.cgroup: pids.PidsCgroup | None = None
         self._tmp = tempfile.TemporaryDirectory(prefix="educhain-grade-")
         self.tmp = Path(self._tmp.name)
         (self.tmp / "private").mkdir(mode=0o700)  # stdout, stderr: never readable by workers
@@ -389,11 +411,17 @@ class _Zygote:
                 as_user = {"user": self.uid, "group": self.uid, "extra_groups": []}
         python = bwrap.interpreter() if isolation.os_sandbox else sys.executable
         argv = [*prefix, python, "-I", "-S", "-B", script, "--zygote", str(theirs.fileno())]
+        argv.append(self.scratch_root)
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
         try:
+            if isolation.pids_max:  # the first process moves itself in, then execs argv
+                self.cgroup = pids.PidsCgroup(isolation.pids_max)
+                if self.uid is not None:
+                    self.cgroup.allow(self.uid)
+                argv = self.cgroup.wrap(argv)
             with open(self.tmp / "private" / "zygote.err", "wb") as err:
                 self._proc = subprocess.Popen(
-                    [*argv, self.scratch_root],
+                    argv,
                     stdin=subprocess.DEVNULL,
                     stdout=err,
                     stderr=err,
@@ -450,6 +478,9 @@ class _Zygote:
         self._cleanup()
 
     def _cleanup(self) -> None:
+        if self.cgroup is not None:  # kills what escaped the process group, then removes it
+            self.cgroup.close()
+            self.cgroup = None
         if self._info >= 0:
             os.close(self._info)
             self._info = -1
