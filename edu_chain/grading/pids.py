@@ -46,7 +46,9 @@ SHELL = "/bin/sh"
 MOVE_SELF = 'echo $$ > "$0" || exit 70; exec "$@"'
 # The probe: move in, show membership with shell builtins only, then fork once (refused at
 # pids.max 1: the shell itself is the one task allowed).
-PROBE = 'echo $$ > "$0" || exit 70; while read -r l; do echo "$l"; done < /proc/self/cgroup; /bin/true'
+PROBE = (
+    'echo $$ > "$0" || exit 70; while read -r l; do echo "$l"; done < /proc/self/cgroup; /bin/true'
+)
 
 
 def _mounts() -> list[tuple[str, str, str, str]]:

@@ -212,8 +212,12 @@ def test_the_layers_in_force_are_printed_and_recorded(tmp_path, os_sandbox):
     result = CliRunner().invoke(main, [*args, "--isolation", "os"])
     assert result.exit_code == 0, result.output
     line = "isolation: bubblewrap (user, fs, pid, net, ipc namespaces) + audit hook + limits"
-    assert line in result.output
-    assert "warning" not in result.output
+    line += " + pids cgroup (max 64)" if os_sandbox.pids_max else "; no pids cgroup"
+    assert f"{line}\n" in result.output
+    if os_sandbox.pids_max:
+        assert "warning" not in result.output
+    else:
+        assert f"warning: no pids cgroup ({os_sandbox.why_not_pids})" in result.output
     summary = line.removeprefix("isolation: ")
     book = Gradebook(out / "gradebook.sqlite")
     assert book.isolation["summary"] == summary and book.isolation["os_sandbox"] is True
@@ -224,6 +228,30 @@ def test_the_layers_in_force_are_printed_and_recorded(tmp_path, os_sandbox):
     gradescope = json.loads((out / "gradescope" / "alice" / "results.json").read_text())
     assert summary in gradescope["output"]
     assert f'name="isolation" value="{summary}"' in (out / "junit.xml").read_text()
+
+
+def test_isolation_os_without_a_pids_cgroup_still_runs_and_names_it_missing(
+    tmp_path, os_sandbox, monkeypatch
+):
+    """--isolation os means bubblewrap: a machine without writable cgroups still grades,
+    and says so in the isolation line, the warning and the record."""
+    from edu_chain.grading import pids
+
+    monkeypatch.setenv(pids.PIDS_ENV, "0")
+    pids.status.cache_clear()
+    try:
+        _, out, args = _one_student(tmp_path)
+        result = CliRunner().invoke(main, [*args, "--isolation", "os"])
+    finally:
+        monkeypatch.undo()
+        pids.status.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "+ audit hook + limits; no pids cgroup\n" in result.output
+    warning = f"warning: no pids cgroup (turned off by {pids.PIDS_ENV}=0): a fork bomb"
+    assert warning in result.output
+    record = Gradebook(out / "gradebook.sqlite").isolation
+    assert record["os_sandbox"] is True and record["pids_cgroup_max"] == 0
+    assert "no pids cgroup" in record["unprotected"]
 
 
 def test_isolation_process_names_what_it_leaves_out(tmp_path):

@@ -65,6 +65,13 @@ def _scratch_full(stdout: str) -> bool:
     return "No space left on device" in stdout and megabytes <= Limits().scratch_mb
 
 
+def _stopped_by_pids(stdout: str) -> bool:
+    """The thread bomb was refused by the pids cgroup: every thread is a task, and the
+    sandbox's other tasks (bwrap, its init, the zygote, the worker) count too."""
+    threads = int(stdout.split("refused after ", 1)[1].split(" threads", 1)[0])
+    return "can't start new thread" in stdout and 0 < threads <= Limits().processes - 4
+
+
 # case -> (allowed statuses, what the attack's own output must show)
 REDTEAM = {
     # Its own parent is the student's zygote, inside the same sandbox: killing it may end the
@@ -77,8 +84,13 @@ REDTEAM = {
     "double_fork": (("violation",), lambda out: "PermissionError" in out),
     "fork_bomb": (("violation",), lambda out: "stopped after 0 forks" in out),
     "fill_disk": (("graded",), _scratch_full),
+    # Needs the pids cgroup (skipped with the reason where cgroups are not writable).
+    "thread_bomb": (("graded",), _stopped_by_pids),
     "write_other_scratch": (("violation",), lambda out: "wrote" not in out),
 }
+
+
+PIDS_CASES = {"thread_bomb"}  # stopped by the pids cgroup, which not every machine allows
 
 
 @pytest.fixture
@@ -143,6 +155,8 @@ def _snapshot(folder: Path) -> dict[str, str]:
 @pytest.mark.parametrize("name", sorted(REDTEAM))
 def test_red_team_case_is_contained_by_the_os_sandbox(name, tmp_path, os_sandbox, world):
     places, unrelated, server = world
+    if name in PIDS_CASES and not os_sandbox.pids_max:
+        pytest.skip(f"no pids cgroup on this machine ({os_sandbox.why_not_pids})")
     subs, out = tmp_path / "subs", tmp_path / "out"
     (subs / "honest").mkdir(parents=True)
     (subs / "attacker").mkdir()
@@ -253,6 +267,48 @@ os.wait()
         os.close(read_end)
     assert process.wait(timeout=30) == 0
     assert time.monotonic() - started < 20  # not the grandchild's 60 s
+
+
+FORK_BOMB = """
+import errno, os, time
+root = os.getpid()
+refused = []  # why this process's forks failed
+for _ in range(8):  # every process forks on: 2**8 = 256 processes at most, with no limit at all
+    try:
+        os.fork()
+    except OSError as exc:
+        refused.append(errno.errorcode.get(exc.errno, str(exc.errno)))
+if refused:
+    print("refused", len(refused), sorted(set(refused)), flush=True)
+time.sleep(1 if os.getpid() == root else 3)
+"""
+
+
+def test_without_the_hook_a_fork_bomb_stops_at_pids_max(os_sandbox):
+    """A real fork bomb (plain Python in the sandbox, no audit hook; the grader is root, so
+    RLIMIT_NPROC would not bind) inside a pids cgroup of 16: forks fail with EAGAIN, the
+    cgroup's own counters show it never held more than 16 tasks and refused forks, and closing
+    it kills what is left and removes it."""
+    from edu_chain.grading import pids
+
+    if not os_sandbox.pids_max:
+        pytest.skip(f"no pids cgroup on this machine ({os_sandbox.why_not_pids})")
+    cgroup = pids.PidsCgroup(16)
+    found = bwrap.binary()
+    assert found is not None
+    command = [*bwrap.command(found, scratch_mb=4), bwrap.interpreter(), "-I", "-S", "-c"]
+    process = subprocess.Popen(cgroup.wrap([*command, FORK_BOMB]), stdout=subprocess.PIPE)
+    try:
+        stdout, _ = process.communicate(timeout=60)
+    finally:
+        cgroup.close()
+    lines = stdout.decode().splitlines()  # one line per process that had a fork refused
+    assert lines and all(line.endswith(" ['EAGAIN']") for line in lines), lines
+    assert sum(int(line.split()[1]) for line in lines) > 0
+    assert cgroup.refused > 0  # pids.events: forks refused at pids.max
+    if cgroup.peak:  # pids.peak (Linux 6.1+ on v2; 6.x on v1 here): never above the max
+        assert cgroup.peak <= 16
+    assert not cgroup.path.exists()
 
 
 def test_scratch_is_a_small_tmpfs_not_the_host_disk(os_sandbox):
