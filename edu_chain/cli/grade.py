@@ -11,10 +11,12 @@ import click
 
 from edu_chain.grading.cluster import ClusterError, connect, parse_local, preflight
 from edu_chain.grading.cohort import CohortSummary, grade_cohort
+from edu_chain.grading.gradebook import VersionChange, check_resume
 from edu_chain.grading.manifest import (
     Exercise,
     ManifestError,
     find_exercises_dir,
+    grading_versions,
     load_exercises,
 )
 from edu_chain.grading.notebook import find_students
@@ -59,7 +61,7 @@ def _isolation_or_cluster(
         if scheduler or local_cluster:
             local = parse_local(local_cluster) if local_cluster else None
             client = connect(scheduler, local)
-            _say_cluster_isolation(preflight(client, isolation))
+            _say_cluster_isolation(preflight(client, isolation, versions=grading_versions()))
             return client, None
         layers = resolve_isolation(isolation)
     except (IsolationError, ClusterError) as exc:
@@ -173,6 +175,12 @@ def _close(client: Any) -> None:
     metavar="local:N",
     help="Grade on a Dask cluster of N worker processes started on this machine.",
 )
+@click.option(
+    "--allow-hypothesis-change",
+    is_flag=True,
+    help="Resume a gradebook graded with another Hypothesis version: every submission is "
+    "graded again with this one (by default that is refused: the random checks differ).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def grade(
     submissions: Path,
@@ -184,6 +192,7 @@ def grade(
     isolation: str,
     scheduler: str | None,
     local_cluster: str | None,
+    allow_hypothesis_change: bool,
     quiet: bool,
 ) -> None:
     """Grade SUBMISSIONS/<student>/<exercise>.py (or notebooks) into --out.
@@ -191,8 +200,10 @@ def grade(
     Each submission runs in its own worker process, inside a bubblewrap sandbox (user, pid,
     network, ipc and mount namespaces) when bwrap works here; scores come from comparing its
     results with the reference in this process. The layers in force are printed at start and
-    recorded. Re-running skips unchanged submissions. Exit status 0 whenever grading ran,
-    whatever the students scored; 2 for a usage error or --isolation os without bwrap.
+    recorded, with the Hypothesis and Python versions. Re-running skips unchanged submissions;
+    a gradebook graded with another Hypothesis is not resumed without
+    --allow-hypothesis-change. Exit status 0 whenever grading ran, whatever the students
+    scored; 2 for a usage error or --isolation os without bwrap.
 
     \b
     Example:
@@ -226,6 +237,10 @@ def grade(
         )
     if scheduler and local_cluster:
         raise click.UsageError("give --scheduler or --cluster, not both")
+    try:
+        check_resume(out / "gradebook.sqlite", grading_versions(), allow=allow_hypothesis_change)
+    except VersionChange as exc:
+        raise click.UsageError(str(exc)) from None
     client, layers = _isolation_or_cluster(isolation, scheduler, local_cluster)
     workers = workers or os.cpu_count() or 1
     progress = _progress(quiet)
@@ -245,5 +260,6 @@ def grade(
             isolation=layers,
             cluster=client,
             cluster_mode=isolation,
+            allow_hypothesis_change=allow_hypothesis_change,
         )
     _print_summary(summary, chosen, out)

@@ -20,7 +20,6 @@ the requested isolation; a worker that cannot is a one-line error naming it.
 from __future__ import annotations
 
 import hashlib
-import json
 import tempfile
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -84,15 +83,21 @@ def connect(scheduler: str | None = None, local_workers: int | None = None) -> A
 
 
 def _worker_layers(mode: str) -> dict[str, Any]:
-    """Run on every worker by :func:`preflight`: the isolation it gives (or raises)."""
+    """Run on every worker by :func:`preflight`: the isolation it gives (or raises), and the
+    Hypothesis and Python versions it grades with."""
+    from edu_chain.grading.manifest import grading_versions
     from edu_chain.grading.sandbox import resolve_isolation
 
-    return resolve_isolation(mode).to_json()
+    return {**resolve_isolation(mode).to_json(), "versions": grading_versions()}
 
 
-def preflight(client: Any, mode: str) -> dict[str, dict[str, Any]]:
+def preflight(
+    client: Any, mode: str, *, versions: dict[str, str] | None = None
+) -> dict[str, dict[str, Any]]:
     """Every worker's isolation, by address; :class:`ClusterError` for a worker that lacks
-    edu_chain, or a working OS sandbox under ``--isolation os``, or for a cluster with none."""
+    edu_chain, or a working OS sandbox under ``--isolation os``, or for a cluster with none;
+    and, given this machine's ``versions`` (``grading_versions()``), for a worker with another
+    Hypothesis, which would draw other random check groups than a local run."""
     try:
         client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
     except (TimeoutError, OSError):
@@ -107,6 +112,15 @@ def preflight(client: Any, mode: str) -> dict[str, dict[str, Any]]:
                     f"{text}); install edu_chain on every worker"
                 )
             raise ClusterError(f"Dask worker {address}: {type(answer).__name__}: {text}")
+    for address, answer in sorted(answers.items()):
+        theirs = answer.get("versions", {}).get("hypothesis", "unknown")
+        if versions is not None and theirs != versions["hypothesis"]:
+            mine = versions["hypothesis"]
+            raise ClusterError(
+                f"Dask worker {address} has Hypothesis {theirs}, this machine {mine}: the "
+                "random check groups differ between versions, so its grades could differ; "
+                f"install hypothesis=={mine} on every worker"
+            )
     return answers
 
 
@@ -172,7 +186,7 @@ def grade_task(
 
 def summary_of(layers: dict[str, dict[str, Any]]) -> str:
     """One line for the isolation of a whole cluster."""
-    distinct = sorted({json.dumps(v, sort_keys=True) for v in layers.values()})
+    distinct = {v["summary"] for v in layers.values()}
     if len(distinct) == 1:
-        return json.loads(distinct[0])["summary"]
+        return distinct.pop()
     return "; ".join(f"{address}: {v['summary']}" for address, v in sorted(layers.items()))

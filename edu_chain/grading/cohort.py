@@ -46,8 +46,8 @@ from edu_chain.grading.cluster import (
     task_key,
 )
 from edu_chain.grading.exports import write_all
-from edu_chain.grading.gradebook import Gradebook
-from edu_chain.grading.manifest import Exercise
+from edu_chain.grading.gradebook import Gradebook, check_resume
+from edu_chain.grading.manifest import Exercise, grading_versions
 from edu_chain.grading.notebook import (
     Submission,
     SubmissionError,
@@ -314,6 +314,7 @@ def grade_cohort(
     isolation: Isolation | None = None,
     cluster: Any = None,
     cluster_mode: str = "auto",
+    allow_hypothesis_change: bool = False,
 ) -> CohortSummary:
     """Grade every student folder in ``submissions`` on ``exercises``; write exports to ``out``.
 
@@ -321,12 +322,16 @@ def grade_cohort(
     recorded in the gradebook and in every result.  ``cluster``: a ``distributed.Client``
     to grade on instead of this machine, each worker with ``--isolation cluster_mode``
     (checked first by :func:`edu_chain.grading.cluster.preflight`, before anything is written).
+    A gradebook graded with another Hypothesis is not resumed (``VersionChange``, nothing
+    written) unless ``allow_hypothesis_change``; the versions are recorded in the book.
     """
     import time
 
     started = time.perf_counter()
+    versions = grading_versions()
+    check_resume(out / "gradebook.sqlite", versions, allow=allow_hypothesis_change)
     if cluster is not None:
-        layers = preflight(cluster, cluster_mode)
+        layers = preflight(cluster, cluster_mode, versions=versions)
         recorded = {"summary": summary_of(layers), "mode": cluster_mode, "workers": layers}
     else:
         isolation = isolation or resolve_isolation("auto")
@@ -334,6 +339,7 @@ def grade_cohort(
     out.mkdir(parents=True, exist_ok=True)
     book = Gradebook(out / "gradebook.sqlite")
     book.set_isolation(recorded)
+    book.set_versions(versions)
     students = find_students(submissions)
     summary = CohortSummary(students=len(students), isolation=recorded["summary"])
     salt = book.case_salt
@@ -373,7 +379,7 @@ def grade_cohort(
         current = {s: r for s, r in book.results().items() if s in names}
         _tally(summary, current, exercises)
         ids = export_ids or [e.exercise_id for e in exercises]
-        write_all(out, current, ids, summary.isolation)
+        write_all(out, current, ids, summary.isolation, versions=versions)
     finally:
         book.close()
     summary.seconds = time.perf_counter() - started

@@ -58,7 +58,17 @@ def feedback_markdown(student: str, results: Sequence[ExerciseResult]) -> str:
     return "\n".join(lines)
 
 
-def gradescope_results(results: Sequence[ExerciseResult], isolation: str = "") -> dict:
+def _graded_with(versions: dict[str, str] | None) -> str:
+    if not versions:
+        return ""
+    return f"Hypothesis {versions.get('hypothesis', '?')}, Python {versions.get('python', '?')}"
+
+
+def gradescope_results(
+    results: Sequence[ExerciseResult],
+    isolation: str = "",
+    versions: dict[str, str] | None = None,
+) -> dict:
     tests = []
     for result in results:
         for group in result.groups:
@@ -79,12 +89,19 @@ def gradescope_results(results: Sequence[ExerciseResult], isolation: str = "") -
                 }
             )
     payload: dict = {"score": sum(r.points for r in results), "tests": tests}
-    if isolation:
-        payload["output"] = f"Graded under isolation: {isolation}"
+    said = [f"Graded under isolation: {isolation}"] if isolation else []
+    if versions:
+        said.append(f"Graded with {_graded_with(versions)}")
+    if said:
+        payload["output"] = "\n".join(said)
     return payload
 
 
-def junit_xml(book: dict[str, dict[str, ExerciseResult]], isolation: str = "") -> str:
+def junit_xml(
+    book: dict[str, dict[str, ExerciseResult]],
+    isolation: str = "",
+    versions: dict[str, str] | None = None,
+) -> str:
     suites = ET.Element("testsuites", name="educhain grade")
     for student in sorted(book):
         results = list(book[student].values())
@@ -93,9 +110,12 @@ def junit_xml(book: dict[str, dict[str, ExerciseResult]], isolation: str = "") -
         suite = ET.SubElement(
             suites, "testsuite", name=student, tests=str(len(cases)), failures=str(failed)
         )
-        if isolation:
+        if isolation or versions:
             properties = ET.SubElement(suite, "properties")
-            ET.SubElement(properties, "property", name="isolation", value=isolation)
+            if isolation:
+                ET.SubElement(properties, "property", name="isolation", value=isolation)
+            for name, value in sorted((versions or {}).items()):
+                ET.SubElement(properties, "property", name=f"{name}_version", value=value)
         for result, group in cases:
             case = ET.SubElement(
                 suite,
@@ -117,8 +137,11 @@ def write_all(
     book: dict[str, dict[str, ExerciseResult]],
     exercise_ids: Sequence[str],
     isolation: str = "",
+    *,
+    versions: dict[str, str] | None = None,
 ) -> None:
-    """Write every export for ``book`` under ``out``; ``isolation`` names the run's layers."""
+    """Write every export for ``book`` under ``out``; ``isolation`` names the run's layers,
+    ``versions`` the Hypothesis and Python it was graded with (``grading_versions()``)."""
     _write_atomic(out / "grades.csv", grades_csv(book, exercise_ids))
     for student, by_id in book.items():
         results = [by_id[e] for e in exercise_ids if e in by_id]
@@ -128,11 +151,12 @@ def write_all(
             "total": sum(r.points for r in results),
             "max_total": sum(r.max_points for r in results),
             "isolation": isolation,
+            "graded_with": versions or {},
             "exercises": [r.to_dict() for r in results],
         }
         _write_atomic(out / "feedback" / f"{student}.json", json.dumps(payload, indent=2) + "\n")
         _write_atomic(
             out / "gradescope" / student / "results.json",
-            json.dumps(gradescope_results(results, isolation), indent=2) + "\n",
+            json.dumps(gradescope_results(results, isolation, versions), indent=2) + "\n",
         )
-    _write_atomic(out / "junit.xml", junit_xml(book, isolation))
+    _write_atomic(out / "junit.xml", junit_xml(book, isolation, versions))

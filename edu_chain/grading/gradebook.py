@@ -5,7 +5,11 @@ the exercise fingerprint (spec version + manifest hash) it was graded with.  Re-
 grader skips a submission whose hash and fingerprint are unchanged, so an interrupted run
 resumes where it stopped and a re-run after a few late submissions only grades those
 (``--force`` re-grades everything).  Each result is committed as soon as it is known.
-The book also keeps the cohort's secret salt for the random check groups (``case_salt``).
+The book also keeps the cohort's secret salt for the random check groups (``case_salt``),
+the layers that protected the last run (``isolation``) and the Hypothesis and Python versions
+it was graded with (``versions``): Hypothesis draws the random groups, so a book is resumed
+only with the same Hypothesis unless the instructor says otherwise (``educhain grade
+--allow-hypothesis-change``, which grades everything again: the fingerprints include it).
 """
 
 from __future__ import annotations
@@ -22,12 +26,17 @@ from edu_chain.grading.runner import ExerciseResult
 
 CASE_SALT_ENV = "EDUCHAIN_CASE_SALT"
 
+
+class VersionChange(Exception):
+    """A gradebook graded with another Hypothesis would be resumed (one line: what to do)."""
+
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
     student       TEXT NOT NULL,
     exercise_id   TEXT NOT NULL,
     content_hash  TEXT NOT NULL,   -- sha256 of the submission's code ("" when missing)
-    fingerprint   TEXT NOT NULL,   -- exercise spec version + manifest hash
+    fingerprint   TEXT NOT NULL,   -- spec version + manifest hash + Hypothesis version
     points        REAL NOT NULL,
     max_points    REAL NOT NULL,
     status        TEXT NOT NULL,
@@ -86,6 +95,21 @@ class Gradebook:
             row = self._db.execute("SELECT value FROM meta WHERE key='isolation'").fetchone()
         return json.loads(row[0]) if row else {}
 
+    def set_versions(self, versions: dict[str, str]) -> None:
+        """Record the Hypothesis and Python versions of this run (``grading_versions()``)."""
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('versions', ?)", (json.dumps(versions),)
+            )
+            self._db.commit()
+
+    @property
+    def versions(self) -> dict[str, str]:
+        """The versions of the last run (``{}`` for a book older than the record)."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key='versions'").fetchone()
+        return json.loads(row[0]) if row else {}
+
     def is_current(
         self, student: str, exercise_id: str, content_hash: str, fingerprint: str
     ) -> bool:
@@ -130,3 +154,35 @@ class Gradebook:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def recorded_hypothesis(path: Path) -> str:
+    """The Hypothesis version an existing gradebook was graded with ("" for none), read
+    without writing anything.  A book older than the ``versions`` record tells it by its
+    rows' fingerprints (``...-hyp<version>``), when they agree."""
+    if not path.is_file():
+        return ""
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            row = db.execute("SELECT value FROM meta WHERE key='versions'").fetchone()
+            if row:
+                return str(json.loads(row[0]).get("hypothesis", ""))
+            rows = db.execute("SELECT DISTINCT fingerprint FROM results").fetchall()
+    except (sqlite3.Error, ValueError, AttributeError):
+        return ""
+    found = {f.rsplit("-hyp", 1)[1] for (f,) in rows if "-hyp" in f}
+    return found.pop() if len(found) == 1 else ""
+
+
+def check_resume(path: Path, versions: dict[str, str], *, allow: bool = False) -> None:
+    """:class:`VersionChange` when the book at ``path`` was graded with another Hypothesis
+    than ``versions`` and ``allow`` is false (nothing is written either way)."""
+    before = recorded_hypothesis(path)
+    now = versions["hypothesis"]
+    if before and before != now and not allow:
+        raise VersionChange(
+            f"{path} was graded with Hypothesis {before}, this machine has {now}: the random "
+            f"check groups differ between versions, so a resumed run could grade students "
+            f"differently; install hypothesis=={before}, or pass --allow-hypothesis-change to "
+            f"grade every submission again with {now}"
+        )

@@ -33,6 +33,7 @@ Malformed manifests raise :class:`ManifestError` with a stable reason code and t
 from __future__ import annotations
 
 import hashlib
+import platform
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,6 +112,13 @@ class Exercise:
         Hypothesis releases.
         """
         return f"v{self.spec.version}-{self.manifest_sha256[:16]}-hyp{hypothesis.__version__}"
+
+
+def grading_versions() -> dict[str, str]:
+    """What, besides the exercises, decides a grade: Hypothesis draws the random check groups
+    (6.155 and 6.170 draw different ones from one seed), so a borderline submission can score
+    differently under two versions.  Python is recorded with it (error messages, repr)."""
+    return {"hypothesis": hypothesis.__version__, "python": platform.python_version()}
 
 
 def _field(data: dict[str, Any], key: str, kind: type | tuple[type, ...], path: Path) -> Any:

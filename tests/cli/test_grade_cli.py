@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
+import platform
 import shutil
+import sqlite3
 from pathlib import Path
 
+import hypothesis
 import pytest
 from click.testing import CliRunner
 
@@ -260,3 +263,83 @@ def test_isolation_process_names_what_it_leaves_out(tmp_path):
     assert result.exit_code == 0, result.output
     assert "warning: no OS sandbox (not requested: --isolation process)" in result.output
     assert Gradebook(out / "gradebook.sqlite").isolation["os_sandbox"] is False
+
+
+def _graded_elsewhere(book_path: Path, version: str) -> None:
+    """Make the book look graded on a machine with Hypothesis ``version``: its versions record
+    and its rows' fingerprints (which include the version), as such a run leaves them."""
+    with sqlite3.connect(book_path) as db:
+        db.execute(
+            "UPDATE meta SET value=? WHERE key='versions'",
+            (json.dumps({"hypothesis": version, "python": "3.11.2"}),),
+        )
+        db.execute(
+            "UPDATE results SET fingerprint="
+            "substr(fingerprint, 1, instr(fingerprint, '-hyp') + 3) || ?",
+            (version,),
+        )
+
+
+def _book_contents(book_path: Path) -> list:
+    with sqlite3.connect(f"file:{book_path}?mode=ro", uri=True) as db:
+        meta = db.execute("SELECT * FROM meta ORDER BY key").fetchall()
+        return meta + db.execute("SELECT * FROM results ORDER BY student").fetchall()
+
+
+def test_the_hypothesis_and_python_versions_are_recorded_and_exported(tmp_path):
+    _, out, args = _one_student(tmp_path)
+    result = CliRunner().invoke(main, [*args, "--isolation", "process"])
+    assert result.exit_code == 0, result.output
+    expected = {"hypothesis": hypothesis.__version__, "python": platform.python_version()}
+    book = Gradebook(out / "gradebook.sqlite")
+    assert book.versions == expected
+    fingerprint = (
+        sqlite3.connect(out / "gradebook.sqlite")
+        .execute("SELECT fingerprint FROM results")
+        .fetchone()[0]
+    )
+    assert fingerprint.endswith(f"-hyp{hypothesis.__version__}")
+    feedback = json.loads((out / "feedback" / "alice.json").read_text())
+    assert feedback["graded_with"] == expected
+    gradescope = json.loads((out / "gradescope" / "alice" / "results.json").read_text())
+    said = f"Graded with Hypothesis {expected['hypothesis']}, Python {expected['python']}"
+    assert said in gradescope["output"]
+    junit = (out / "junit.xml").read_text()
+    assert f'name="hypothesis_version" value="{expected["hypothesis"]}"' in junit
+    assert f'name="python_version" value="{expected["python"]}"' in junit
+
+
+def test_a_book_graded_with_another_hypothesis_is_not_resumed_without_the_flag(tmp_path):
+    subs, out, args = _one_student(tmp_path)
+    args = [*args, "--isolation", "process"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    _graded_elsewhere(out / "gradebook.sqlite", "6.155.0")
+    before = _book_contents(out / "gradebook.sqlite")
+    exports = (out / "grades.csv").read_bytes()
+
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == 2
+    errors = [line for line in refused.output.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1, refused.output
+    assert "graded with Hypothesis 6.155.0, this machine has " + hypothesis.__version__ in errors[0]
+    assert "--allow-hypothesis-change" in errors[0]
+    assert _book_contents(out / "gradebook.sqlite") == before
+    assert (out / "grades.csv").read_bytes() == exports
+
+    allowed = CliRunner().invoke(main, [*args, "--allow-hypothesis-change"])
+    assert allowed.exit_code == 0, allowed.output
+    assert "graded 1 submissions, skipped 0 unchanged" in allowed.output  # like a new fingerprint
+    assert Gradebook(out / "gradebook.sqlite").versions["hypothesis"] == hypothesis.__version__
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 0 and "graded 0 submissions, skipped 1 unchanged" in again.output
+
+
+def test_a_book_older_than_the_versions_record_is_judged_by_its_fingerprints(tmp_path):
+    _, out, args = _one_student(tmp_path)
+    args = [*args, "--isolation", "process"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    _graded_elsewhere(out / "gradebook.sqlite", "6.155.0")
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        db.execute("DELETE FROM meta WHERE key='versions'")
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == 2 and "graded with Hypothesis 6.155.0" in refused.output
