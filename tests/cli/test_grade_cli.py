@@ -310,7 +310,7 @@ def test_the_hypothesis_and_python_versions_are_recorded_and_exported(tmp_path):
 
 
 def test_a_book_graded_with_another_hypothesis_is_not_resumed_without_the_flag(tmp_path):
-    subs, out, args = _one_student(tmp_path)
+    _, out, args = _one_student(tmp_path)
     args = [*args, "--isolation", "process"]
     assert CliRunner().invoke(main, args).exit_code == 0
     _graded_elsewhere(out / "gradebook.sqlite", "6.155.0")
