@@ -93,9 +93,9 @@ def start_scheduler(processes: Processes) -> str:
     return f"tcp://127.0.0.1:{port}"
 
 
-def start_worker(processes: Processes, address: str, name: str, **popen):
+def start_worker(processes: Processes, address: str, name: str, *extra: str, **popen):
     argv = [str(DASK), "worker", address, "--nthreads", "1", "--no-nanny", "--host", "127.0.0.1"]
-    return processes.start(name, [*argv, "--no-dashboard", "--name", name], **popen)
+    return processes.start(name, [*argv, "--no-dashboard", "--name", name, *extra], **popen)
 
 
 def _workers(address: str) -> int:
@@ -227,6 +227,27 @@ def test_isolation_os_with_a_worker_without_bwrap_is_a_one_line_error(tmp_path, 
     command = _grade_command(subs, out, "--scheduler", address, "--isolation", "os")
     error = _usage_error(command, out, tmp_path)
     assert "bwrap not found" in error and "tcp://127.0.0.1:" in error
+
+
+def test_a_worker_with_another_hypothesis_is_refused_before_anything_is_written(
+    tmp_path, processes
+):
+    """Hypothesis draws the random check groups, and two versions draw different ones: a lab
+    PC with another version would grade a borderline submission differently.  The worker
+    stands for such a PC by loading, before it starts (dask's --preload), a module that gives
+    its Hypothesis another version number; everything else about it is real."""
+    import hypothesis
+
+    subs = make_cohort(tmp_path, 1)
+    address = start_scheduler(processes)
+    older = tmp_path / "older_hypothesis.py"
+    older.write_text('import hypothesis\nhypothesis.__version__ = "6.155.0"\n')
+    start_worker(processes, address, "older", "--preload", str(older), cwd=tmp_path)
+    _wait_until(lambda: _workers(address) == 1, 60, "the worker with another Hypothesis")
+    out = tmp_path / "out"
+    error = _usage_error(_grade_command(subs, out, "--scheduler", address), out, tmp_path)
+    assert f"has Hypothesis 6.155.0, this machine {hypothesis.__version__}" in error
+    assert "tcp://127.0.0.1:" in error and f"hypothesis=={hypothesis.__version__}" in error
 
 
 def test_an_interrupted_cluster_run_resumes_and_grades_every_student_once(
