@@ -52,7 +52,7 @@ def _say_cluster_isolation(layers: dict[str, dict[str, Any]]) -> None:
 
 
 def _isolation_or_cluster(
-    isolation: str, scheduler: str | None, local_cluster: str | None
+    isolation: str, scheduler: str | None, local_cluster: str | None, exercises: list[Exercise]
 ) -> tuple[Any, Isolation | None]:
     """(Dask client or None, local isolation or None), after saying which layers protect the
     run; a usage error, before anything is written, when they cannot be had."""
@@ -61,7 +61,8 @@ def _isolation_or_cluster(
         if scheduler or local_cluster:
             local = parse_local(local_cluster) if local_cluster else None
             client = connect(scheduler, local)
-            _say_cluster_isolation(preflight(client, isolation, versions=grading_versions()))
+            answers = preflight(client, isolation, versions=grading_versions(), exercises=exercises)
+            _say_cluster_isolation(answers)
             return client, None
         layers = resolve_isolation(isolation)
     except (IsolationError, ClusterError) as exc:
@@ -241,7 +242,7 @@ def grade(
         check_resume(out / "gradebook.sqlite", grading_versions(), allow=allow_hypothesis_change)
     except VersionChange as exc:
         raise click.UsageError(str(exc)) from None
-    client, layers = _isolation_or_cluster(isolation, scheduler, local_cluster)
+    client, layers = _isolation_or_cluster(isolation, scheduler, local_cluster, chosen)
     workers = workers or os.cpu_count() or 1
     progress = _progress(quiet)
     with progress, contextlib.ExitStack() as stack:

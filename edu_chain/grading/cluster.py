@@ -13,14 +13,17 @@ exercise fingerprints, the salt and the isolation mode.  When a worker dies, the
 runs its tasks again elsewhere; results are recorded per (student, exercise) as they arrive,
 so a student is never lost or counted twice, and an interrupted run resumes from the gradebook.
 
-Before anything is written, :func:`preflight` asks every worker to import edu_chain and set up
-the requested isolation; a worker that cannot is a one-line error naming it.
+Before anything is written, :func:`preflight` asks every worker to import edu_chain, set up
+the requested isolation, and say its Hypothesis version and its fingerprint of every exercise:
+a worker that cannot, or that would grade differently from this machine (another Hypothesis
+draws other random check groups), is a one-line error naming it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import tempfile
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -82,27 +85,41 @@ def connect(scheduler: str | None = None, local_workers: int | None = None) -> A
         raise ClusterError(f"cannot reach the Dask scheduler at {scheduler}: {reason}") from None
 
 
-def _worker_layers(mode: str) -> dict[str, Any]:
-    """Run on every worker by :func:`preflight`: the isolation it gives (or raises), and the
-    Hypothesis and Python versions it grades with."""
+def _worker_layers(mode: str, shipped: Sequence[ShippedExercise] = ()) -> dict[str, Any]:
+    """Run on every worker by :func:`preflight`: the isolation it gives (or raises), the
+    Hypothesis and Python versions it grades with, and its fingerprint of each exercise."""
     from edu_chain.grading.manifest import grading_versions
     from edu_chain.grading.sandbox import resolve_isolation
 
-    return {**resolve_isolation(mode).to_json(), "versions": grading_versions()}
+    answer = {**resolve_isolation(mode).to_json(), "versions": grading_versions()}
+    with tempfile.TemporaryDirectory(prefix="educhain-manifests-") as tmp:
+        fingerprints = {}
+        for item in shipped:
+            directory = Path(tmp) / item.exercise_id
+            directory.mkdir()
+            (directory / "exercise.toml").write_text(item.manifest, encoding="utf-8")
+            fingerprints[item.exercise_id] = load_exercise(directory).fingerprint
+    return {**answer, "fingerprints": fingerprints}
 
 
 def preflight(
-    client: Any, mode: str, *, versions: dict[str, str] | None = None
+    client: Any,
+    mode: str,
+    *,
+    versions: dict[str, str] | None = None,
+    exercises: Sequence[Exercise] = (),
 ) -> dict[str, dict[str, Any]]:
     """Every worker's isolation, by address; :class:`ClusterError` for a worker that lacks
     edu_chain, or a working OS sandbox under ``--isolation os``, or for a cluster with none;
-    and, given this machine's ``versions`` (``grading_versions()``), for a worker with another
-    Hypothesis, which would draw other random check groups than a local run."""
+    given this machine's ``versions`` (``grading_versions()``), for a worker with another
+    Hypothesis, which would draw other random check groups than a local run; and for a worker
+    that fingerprints one of ``exercises`` differently (another edu_chain)."""
     try:
         client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
     except (TimeoutError, OSError):
         raise ClusterError("the Dask scheduler has no workers: start `dask worker`") from None
-    answers = client.run(_worker_layers, mode, on_error="return")
+    shipped = [ShippedExercise.of(e) for e in exercises]
+    answers = client.run(_worker_layers, mode, shipped, on_error="return")
     for address, answer in sorted(answers.items()):
         if isinstance(answer, BaseException):
             text = str(answer).splitlines()[0] if str(answer) else ""
@@ -121,6 +138,15 @@ def preflight(
                 "random check groups differ between versions, so its grades could differ; "
                 f"install hypothesis=={mine} on every worker"
             )
+        for item in shipped:
+            theirs = answer.get("fingerprints", {}).get(item.exercise_id, "unknown")
+            if theirs != item.fingerprint:
+                raise ClusterError(
+                    f"Dask worker {address} grades {item.exercise_id} as {theirs}, this machine "
+                    f"as {item.fingerprint}: install the same edu_chain and Hypothesis versions"
+                )
+    for answer in answers.values():
+        answer.pop("fingerprints", None)
     return answers
 
 

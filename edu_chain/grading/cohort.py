@@ -331,7 +331,7 @@ def grade_cohort(
     versions = grading_versions()
     check_resume(out / "gradebook.sqlite", versions, allow=allow_hypothesis_change)
     if cluster is not None:
-        layers = preflight(cluster, cluster_mode, versions=versions)
+        layers = preflight(cluster, cluster_mode, versions=versions, exercises=exercises)
         recorded = {"summary": summary_of(layers), "mode": cluster_mode, "workers": layers}
     else:
         isolation = isolation or resolve_isolation("auto")

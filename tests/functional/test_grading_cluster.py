@@ -250,6 +250,23 @@ def test_a_worker_with_another_hypothesis_is_refused_before_anything_is_written(
     assert "tcp://127.0.0.1:" in error and f"hypothesis=={hypothesis.__version__}" in error
 
 
+def test_a_worker_that_fingerprints_an_exercise_differently_is_refused(tmp_path, processes):
+    """A worker with another edu_chain (here: one whose fingerprints differ, set by a module
+    dask loads before the worker starts) would grade by another spec: refused up front."""
+    subs = make_cohort(tmp_path, 1)
+    address = start_scheduler(processes)
+    other = tmp_path / "other_edu_chain.py"
+    other.write_text(
+        "from edu_chain.grading import manifest\n"
+        "manifest.Exercise.fingerprint = property(lambda self: 'v0-another-edu-chain')\n"
+    )
+    start_worker(processes, address, "other", "--preload", str(other), cwd=tmp_path)
+    _wait_until(lambda: _workers(address) == 1, 60, "the worker with another edu_chain")
+    out = tmp_path / "out"
+    error = _usage_error(_grade_command(subs, out, "--scheduler", address), out, tmp_path)
+    assert "grades merkle_root as v0-another-edu-chain, this machine as v" in error
+
+
 def test_an_interrupted_cluster_run_resumes_and_grades_every_student_once(
     tmp_path, processes, os_sandbox, monkeypatch
 ):
