@@ -4,9 +4,10 @@ Why a cgroup: ``RLIMIT_NPROC`` counts the processes of a *user*, and the kernel 
 enforce it for root's user (``copy_process`` exempts ``INIT_USER``).  A grader running as root
 starts bubblewrap as root, and the sandbox's uid 65534 maps back to root outside, so the
 limit set in ``_worker.py`` does not bind there (checked on Linux 6.x: 20 forks under
-``RLIMIT_NPROC=5``).  The audit hook refuses ``os.fork`` and friends, but
-``_posixsubprocess.fork_exec`` raises no audit event, and an exec'd interpreter has no hook at
-all.  A fork bomb inside the sandbox would then fill the host's process table until the
+``RLIMIT_NPROC=5``).  The audit hook refuses ``os.fork`` and friends (and bans
+``_posixsubprocess``, whose ``fork_exec`` raises no audit event), but starting a thread raises
+none either, and every thread is a task with a pid of its own: with 32 KiB stacks,
+``RLIMIT_AS`` allows thousands, enough to exhaust a host's ``pid_max`` (32768 here) until the
 wall clock kills the sandbox.  The ``pids`` controller counts every task (process or thread)
 in a cgroup, whoever owns it, and refuses ``fork``/``clone`` with ``EAGAIN`` at ``pids.max``.
 
@@ -16,10 +17,13 @@ the empty cgroups of graders that died without cleaning up (a SIGKILLed grader c
 sandboxes die with it, bubblewrap's ``--die-with-parent``), then *probes*: it creates a
 cgroup, writes ``pids.max``, moves a real process in, and checks both that the process is a
 member and that a fork beyond the limit was refused.  Every sandbox then gets a cgroup of its
-own, ``<base>/educhain-<grader pid>/s<N>`` (:class:`PidsCgroup`): the sandbox's first process
-(``/bin/sh``) writes its own pid to ``cgroup.procs`` and ``exec``s bubblewrap (or the zygote),
-so every process of the sandbox is born inside, with no window to escape.  Closing the sandbox
-kills whatever is left in the cgroup and removes it; the run's folder goes at exit.
+own, ``<base>/educhain-<grader pid>/s<N>`` (:class:`PidsCgroup`).  bubblewrap forks as soon
+as it starts, so its first process is ``/bin/sh``, which writes its own pid to
+``cgroup.procs`` and ``exec``s bubblewrap: every process of the sandbox is born inside, with
+no window to escape.  A zygote without bubblewrap forks nothing before its first order, so
+the grader moves it in right after starting it (its per-worker uid could not write there).
+Closing the sandbox kills whatever is left in the cgroup and removes it; the run's folder
+goes at exit.
 
 Never silently off: :func:`status` returns why the layer is missing, and the isolation line
 says so (``sandbox.Isolation``).  ``EDUCHAIN_PIDS_CGROUP=0`` turns it off (said the same way).
@@ -303,10 +307,9 @@ class PidsCgroup:
         """``argv`` started so that its first process is already inside the cgroup."""
         return [SHELL, "-c", MOVE_SELF, str(self.path / "cgroup.procs"), *argv]
 
-    def allow(self, uid: int) -> None:
-        """Let a process running as ``uid`` move itself in (v1: the writer's uid must own
-        the file or be root; a per-worker uid sandbox starts as that uid)."""
-        os.chown(self.path / "cgroup.procs", uid, uid)
+    def add(self, pid: int) -> None:
+        """Move a process in from outside (for one that forks nothing before it is moved)."""
+        (self.path / "cgroup.procs").write_text(str(pid))
 
     def current(self) -> int:
         text = _read(self.path / "pids.current").strip()

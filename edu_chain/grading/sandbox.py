@@ -246,9 +246,9 @@ class Isolation:
                 )
         if not self.pids_max:
             missing.append(
-                f"no pids cgroup ({self.why_not_pids}): a fork bomb that gets past the audit "
-                "hook (_posixsubprocess.fork_exec raises no audit event) is bounded only by "
-                "RLIMIT_NPROC, which the kernel does not apply to root"
+                f"no pids cgroup ({self.why_not_pids}): a fork bomb the audit hook cannot "
+                "see (threads raise no audit event) is bounded by RLIMIT_NPROC, which the "
+                "kernel does not apply to root, and otherwise only by memory and the wall clock"
             )
         return "; ".join(missing)
 
@@ -414,11 +414,10 @@ class _Zygote:
         argv.append(self.scratch_root)
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
         try:
-            if isolation.pids_max:  # the first process moves itself in, then execs argv
+            if isolation.pids_max:
                 self.cgroup = pids.PidsCgroup(isolation.pids_max)
-                if self.uid is not None:
-                    self.cgroup.allow(self.uid)
-                argv = self.cgroup.wrap(argv)
+                if isolation.os_sandbox:  # bwrap forks at once: its first process moves in
+                    argv = self.cgroup.wrap(argv)
             with open(self.tmp / "private" / "zygote.err", "wb") as err:
                 self._proc = subprocess.Popen(
                     argv,
@@ -432,6 +431,9 @@ class _Zygote:
                     close_fds=True,
                     **as_user,
                 )
+            if self.cgroup is not None and not isolation.os_sandbox:
+                # A plain zygote forks nothing before its first order, sent after this.
+                self._move_in(self.cgroup)
         except BaseException:
             self._cleanup()
             raise
@@ -440,6 +442,14 @@ class _Zygote:
             if len(passed) > 1:
                 os.close(passed[1])
         self.alive = True
+
+    def _move_in(self, cgroup: pids.PidsCgroup) -> None:
+        try:
+            cgroup.add(self._proc.pid)
+        except OSError:
+            self._proc.kill()
+            self._proc.wait()
+            raise
 
     def send(self, order: dict[str, int], fds: tuple[int, ...] = ()) -> None:
         try:

@@ -148,10 +148,11 @@ def test_mount_paths_map_a_cgroup_to_its_folder():
     assert pids._under("/a", "/mnt/pids", "/other") is None
 
 
-def test_a_sandbox_leaves_no_cgroup_behind(cgroups):
+@pytest.mark.parametrize("mode", ["auto", "process"])
+def test_a_sandbox_runs_in_its_cgroup_and_leaves_none_behind(cgroups, mode):
     from edu_chain.grading.sandbox import Sandbox
 
-    isolation = resolve_isolation("auto")
+    isolation = resolve_isolation(mode)
     before = set(os.listdir(pids._RUN.folder)) if pids._RUN.folder.exists() else set()
     with Sandbox(isolation) as sandbox:
         read_end, write_end = os.pipe()
@@ -168,6 +169,9 @@ def test_a_sandbox_leaves_no_cgroup_behind(cgroups):
         while zygote.cgroup.current() < tasks and time.monotonic() < deadline:
             time.sleep(0.02)
         assert path.is_dir() and zygote.cgroup.current() >= tasks
+        members = (path / "cgroup.procs").read_text().split()
+        if not isolation.os_sandbox:
+            assert str(zygote._proc.pid) in members  # moved in by the grader
     assert not path.exists()
     after = set(os.listdir(pids._RUN.folder)) if pids._RUN.folder.exists() else set()
     assert after <= before
