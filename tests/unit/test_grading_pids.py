@@ -175,3 +175,27 @@ def test_a_sandbox_runs_in_its_cgroup_and_leaves_none_behind(cgroups, mode):
     assert not path.exists()
     after = set(os.listdir(pids._RUN.folder)) if pids._RUN.folder.exists() else set()
     assert after <= before
+
+
+def _fake_v2(tmp_path: Path, monkeypatch, controllers: str, subtree: str) -> Path:
+    """A cgroup2 mount at tmp_path/cg (as /proc/self/mountinfo would list it) with this
+    process in /grader: only find_base's reading of the tree is under test here."""
+    own = tmp_path / "cg" / "grader"
+    own.mkdir(parents=True)
+    (own / "cgroup.controllers").write_text(controllers + "\n")
+    (own / "cgroup.subtree_control").write_text(subtree + "\n")
+    monkeypatch.setattr(pids, "_mounts", lambda: [("/", str(tmp_path / "cg"), "cgroup2", "rw")])
+    monkeypatch.setattr(pids, "_own_paths", lambda: ("/grader", None))
+    return own
+
+
+def test_cgroup_v2_without_the_pids_controller_delegated_says_so(tmp_path, monkeypatch):
+    _fake_v2(tmp_path, monkeypatch, "cpu memory", "")
+    base, version, why = pids.find_base()
+    assert base is None and version == ""
+    assert why == f"cgroup v2 at {tmp_path / 'cg'}: the pids controller is not delegated here"
+
+
+def test_cgroup_v2_with_pids_delegated_is_the_base(tmp_path, monkeypatch):
+    own = _fake_v2(tmp_path, monkeypatch, "cpu pids", "pids")
+    assert pids.find_base() == (own, "v2", "")
