@@ -16,6 +16,9 @@ code                               meaning
 ``non-BIP68-final``                a relative lock (BIP68) of an input has not expired
 ``scriptpubkey``                   an output is not a standard template (policy.py)
 ``dust``                           an output is worth less than spending it would cost
+``datacarrier``                    the OP_RETURN outputs' scripts add up to more than
+                                   ``max_datacarrier_bytes`` (Core's ``-datacarriersize``:
+                                   100,000 by default since Core 30.0, any number of outputs)
 ``scriptsig-not-pushonly``         a scriptSig runs opcodes instead of pushing data
 ``bad-txns-nonstandard-inputs``    a spent output is non-standard (policy.py)
 non-mandatory-script-verify-flag   the scripts pass the consensus flags but not the policy
@@ -28,9 +31,7 @@ non-mandatory-script-verify-flag   the scripts pass the consensus flags but not 
 plus every consensus code of :mod:`edu_chain.chain.rules` (``bad-txns-...``,
 ``mandatory-script-verify-flag-failed (...)``), with the same meaning as in a block, and
 the rest of relay policy's codes (see :mod:`edu_chain.policy`: ``version``, the size limits
-``tx-size`` and ``scriptsig-size``, ``datacarrier`` (the OP_RETURN outputs together above
-``max_datacarrier_bytes``, Core's ``-datacarriersize``: 100,000 by default, as in Core 30.0)
-and ``bad-witness-nonstandard``).
+``tx-size`` and ``scriptsig-size``, and ``bad-witness-nonstandard``).
 Fee rates are per *virtual* byte (``tx.vsize``: witness bytes count a quarter), as in Core.
 
 The pool follows the chain through its events (:class:`~edu_chain.chain.ChainEvent`): a connected
