@@ -336,7 +336,8 @@ def revoke_command(
     try:
         data = revocation_data(list(leaves), reason)
     except ValueError as error:
-        raise CliError(f"--reason / CERTS: {error}") from None
+        what = "--reason" if "reason" in str(error) else "CERTS"
+        raise CliError(f"{what}: {error}") from None
     with client(node_url) as node:
         try:
             coins = issuing.issuer_coins(node, issuer)

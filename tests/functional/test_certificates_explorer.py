@@ -30,6 +30,8 @@ def check_on_page(page, url: str, text: str) -> tuple[str, str | None]:
     page.goto(url + "/#/certificate")
     page.wait_for_selector("#cert-json")
     page.fill("#cert-json", text)
+    # the same route may keep the previous verdict on screen: clear it, then wait for the new
+    page.eval_on_selector("#cert-result", "element => { element.innerHTML = ''; }")
     page.click("#cert-verify")
     page.wait_for_selector("#cert-verdict")
     step = page.locator("#cert-step")
