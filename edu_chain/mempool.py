@@ -16,6 +16,9 @@ code                               meaning
 ``non-BIP68-final``                a relative lock (BIP68) of an input has not expired
 ``scriptpubkey``                   an output is not a standard template (policy.py)
 ``dust``                           an output is worth less than spending it would cost
+``datacarrier``                    the OP_RETURN outputs' scripts add up to more than
+                                   ``max_datacarrier_bytes`` (Core's ``-datacarriersize``:
+                                   100,000 by default since Core 30.0, any number of outputs)
 ``scriptsig-not-pushonly``         a scriptSig runs opcodes instead of pushing data
 ``bad-txns-nonstandard-inputs``    a spent output is non-standard (policy.py)
 non-mandatory-script-verify-flag   the scripts pass the consensus flags but not the policy
@@ -28,7 +31,7 @@ non-mandatory-script-verify-flag   the scripts pass the consensus flags but not 
 plus every consensus code of :mod:`edu_chain.chain.rules` (``bad-txns-...``,
 ``mandatory-script-verify-flag-failed (...)``), with the same meaning as in a block, and
 the rest of relay policy's codes (see :mod:`edu_chain.policy`: ``version``, the size limits
-``tx-size`` and ``scriptsig-size``, ``multi-op-return`` and ``bad-witness-nonstandard``).
+``tx-size`` and ``scriptsig-size``, and ``bad-witness-nonstandard``).
 Fee rates are per *virtual* byte (``tx.vsize``: witness bytes count a quarter), as in Core.
 
 The pool follows the chain through its events (:class:`~edu_chain.chain.ChainEvent`): a connected
@@ -107,9 +110,11 @@ class Mempool:
         max_bytes: int = 5_000_000,
         clock: Callable[[], float] | None = None,
         require_standard: bool = True,
+        max_datacarrier_bytes: int = policy.MAX_OP_RETURN_RELAY,
     ) -> None:
         self.chain = chain
         self.require_standard = require_standard  # Core's -acceptnonstdtxs=0
+        self.max_datacarrier_bytes = max_datacarrier_bytes  # Core's -datacarriersize
         self.params = chain.params
         self.min_fee_rate = min_fee_rate
         self.max_bytes = max_bytes
@@ -178,7 +183,7 @@ class Mempool:
                 "transaction of a block, never on their own",
             )
         if self.require_standard:
-            self._policy(tx, policy.check_standard, tx)
+            self._policy(tx, policy.check_standard, tx, self.max_datacarrier_bytes)
         tip = self.chain.tip
         tip_median_time = self.chain.median_time_past(tip)
         if not rules.is_final(tx, tip.height + 1, tip_median_time):

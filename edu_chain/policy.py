@@ -4,7 +4,8 @@ Consensus says what a *block* may contain.  Policy is stricter, and only about w
 passes on: it keeps the network's traffic to shapes everyone understands and leaves room for
 soft forks (an upgradable opcode or witness version that is *valid* is still not *relayed*).
 A miner may include a non-standard transaction; a node will not forward it.  The rules here
-follow Bitcoin Core's ``policy/policy.cpp`` and use its reject reasons:
+follow the defaults of Bitcoin Core 30.0 (October 2025), ``policy/policy.cpp``, and use its
+reject reasons:
 
     reason                       rule
     version                      transaction version 1 or 2
@@ -12,15 +13,23 @@ follow Bitcoin Core's ``policy/policy.cpp`` and use its reject reasons:
     scriptsig-size               each scriptSig at most 1,650 bytes
     scriptsig-not-pushonly       scriptSigs only push data
     scriptpubkey                 every output is a standard template (script/standard.py);
-                                 bare multisig at most 3 keys; OP_RETURN at most 83 bytes
+                                 bare multisig at most 3 keys
+    datacarrier                  the OP_RETURN outputs' scripts, all added up, at most
+                                 100,000 bytes (any number of OP_RETURN outputs)
     dust                         no output worth less than spending it would cost
-    multi-op-return              at most one OP_RETURN output
     bad-txns-nonstandard-inputs  the outputs spent are standard, a P2SH redeem script has at
                                  most 15 signature operations
     bad-witness-nonstandard      a P2WSH witness script at most 3,600 bytes, at most 100
                                  items of at most 80 bytes each
 
 Script checks at relay also use the stricter ``STANDARD_FLAGS`` (script/flags.py).
+
+Before 30.0, Core relayed one OP_RETURN output of at most 83 bytes (``-datacarriersize=83``);
+30.0 made the default 100,000 bytes, counted over the whole transaction (every OP_RETURN
+scriptPubKey, opcode and pushes included), and dropped the one-output rule (Core PR #32406,
+release notes of 30.0).  At that default the weight limit (``tx-size``) binds first: 100,000
+bytes of outputs already weigh 400,000.  ``datacarrier`` refusals come from a node that sets
+a smaller budget (``Mempool(max_datacarrier_bytes=...)``, Core's ``-datacarriersize``).
 """
 
 from __future__ import annotations
@@ -31,7 +40,8 @@ from edu_chain.errors import TxValidationError
 from edu_chain.script import ScriptError, SignatureChecker, eval_script
 from edu_chain.script.script import is_push_only
 from edu_chain.script.sigops import count_sigops
-from edu_chain.script.standard import MAX_OP_RETURN_RELAY, classify
+from edu_chain.script.standard import MAX_OP_RETURN_RELAY as MAX_OP_RETURN_RELAY
+from edu_chain.script.standard import classify
 from edu_chain.script.verify import witness_program
 from edu_chain.tx import Transaction, TxOut
 
@@ -72,13 +82,13 @@ def standard_output_type(script_pubkey: bytes) -> str | None:
         required, count = solutions[0][0], solutions[-1][0]
         if not 1 <= required <= count <= MAX_BARE_MULTISIG_KEYS:
             return None
-    if kind == "nulldata" and len(script_pubkey) > MAX_OP_RETURN_RELAY:
-        return None
     return kind
 
 
-def check_standard(tx: Transaction) -> None:
-    """Everything policy checks on the transaction alone (Core's ``IsStandardTx``)."""
+def check_standard(tx: Transaction, max_datacarrier_bytes: int = MAX_OP_RETURN_RELAY) -> None:
+    """Everything policy checks on the transaction alone (Core's ``IsStandardTx``);
+    ``max_datacarrier_bytes`` is Core's ``-datacarriersize`` (83 gives the byte limit of
+    the versions before 30.0, spread over any number of outputs as 30.0 does)."""
     if not 1 <= tx.version <= MAX_STANDARD_VERSION:
         raise _refuse("version", f"version {tx.version} is not relayed (1 or 2 are)")
     if tx.weight > MAX_STANDARD_TX_WEIGHT:
@@ -94,7 +104,7 @@ def check_standard(tx: Transaction) -> None:
             raise _refuse(
                 "scriptsig-not-pushonly", f"input {index}: the scriptSig runs opcodes, not pushes"
             )
-    data_outputs = 0
+    data_bytes_left = max_datacarrier_bytes
     for index, output in enumerate(tx.outputs):
         kind = standard_output_type(output.script_pubkey)
         if kind is None:
@@ -104,15 +114,21 @@ def check_standard(tx: Transaction) -> None:
                 f"{output.script_pubkey.hex()[:40]} is not a standard template",
             )
         if kind == "nulldata":
-            data_outputs += 1
+            size = len(output.script_pubkey)
+            if size > data_bytes_left:
+                raise _refuse(
+                    "datacarrier",
+                    f"output {index}: the OP_RETURN outputs' scripts add up to more than "
+                    f"{max_datacarrier_bytes} bytes (this one is {size} bytes, "
+                    f"{data_bytes_left} were left)",
+                )
+            data_bytes_left -= size
         elif output.amount < dust_threshold(output):
             raise _refuse(
                 "dust",
                 f"output {index} pays {output.amount} sat; spending it would cost more than "
                 f"it is worth (the threshold for this output type is {dust_threshold(output)})",
             )
-    if data_outputs > 1:
-        raise _refuse("multi-op-return", f"{data_outputs} OP_RETURN outputs; one is relayed")
 
 
 def check_standard_inputs(tx: Transaction, spent: Sequence[TxOut]) -> None:

@@ -1,11 +1,18 @@
 """The anchoring transaction: what it records, who signed it, how it sits in its block.
 
-**What it records.**  One OP_RETURN output whose data is a 4-byte tag and 32 bytes:
+**What it records.**  One OP_RETURN output (one push) whose data starts with a 4-byte tag:
 
-    ``EDUC`` + batch root        a batch of certificates (issue)
-    ``EDUR`` + certificate hash + reason (UTF-8, at most 44 bytes)      a revocation (revoke)
+    ``EDUC`` + batch root (32 bytes)                                  a batch of certificates
+    ``EDUR`` + n (1 byte) + reason (n bytes of UTF-8, 1..255)         a revocation batch:
+             + the revoked certificates' hashes (32 bytes each, 1..3,000)   every certificate
+                                                                          listed is revoked
 
-(80 bytes is the relay limit of an OP_RETURN output, hence the 44-byte reason.)
+A revocation batch is one transaction however many certificates it revokes: relay policy
+follows Bitcoin Core 30.0 (edu_chain/policy.py), whose data-carrier budget is 100,000 bytes
+per transaction, so 3,000 hashes (96,260 bytes of data with the longest reason) fit with room
+for the inputs under the 400,000 weight limit.  (Before 30.0 an OP_RETURN output held at most
+80 bytes, so the first version of ``revoke`` sent one ``EDUR`` + hash + reason transaction per
+certificate; those records do not parse as a batch and are not read any more.)
 
 **Who signed it.**  The issuer is a public key: the certificate names it, and input 0 of
 the anchoring transaction must carry it (the witness of a P2WPKH input, the scriptSig of a
@@ -32,7 +39,8 @@ from edu_chain.tx import Transaction
 
 BATCH_TAG = b"EDUC"
 REVOKE_TAG = b"EDUR"
-MAX_REASON_BYTES = 80 - len(REVOKE_TAG) - 32
+MAX_REASON_BYTES = 255  # its length is one byte
+MAX_REVOKED_PER_TX = 3_000
 OP_RETURN = 0x6A
 OP_PUSHDATA1 = 0x4C  # first opcode that is not a direct push
 
@@ -41,17 +49,43 @@ def batch_data(root: bytes) -> bytes:
     return BATCH_TAG + root
 
 
-def revocation_data(leaf: bytes, reason: str) -> bytes:
-    """``EDUR`` + the certificate's hash + the reason; ValueError if the reason is too long."""
+def revocation_data(leaves: Sequence[bytes], reason: str) -> bytes:
+    """``EDUR`` + the reason's length + the reason + every certificate hash of ``leaves``
+    (module docstring); ValueError for an empty or too long reason, no hash or too many."""
     encoded = reason.encode("utf-8")
-    if not encoded:
+    if not encoded.strip():
         raise ValueError("a revocation needs a reason")
     if len(encoded) > MAX_REASON_BYTES:
         raise ValueError(
-            f"the reason is {len(encoded)} bytes of UTF-8; at most {MAX_REASON_BYTES} fit in the "
-            "OP_RETURN output beside the tag and the certificate's hash"
+            f"the reason is {len(encoded)} bytes of UTF-8; at most {MAX_REASON_BYTES} are recorded"
         )
-    return REVOKE_TAG + leaf + encoded
+    if not leaves:
+        raise ValueError("a revocation needs at least one certificate")
+    if len(leaves) > MAX_REVOKED_PER_TX:
+        raise ValueError(
+            f"{len(leaves)} certificates; one revocation transaction holds at most "
+            f"{MAX_REVOKED_PER_TX} (revoke the rest in a second run)"
+        )
+    if any(len(leaf) != 32 for leaf in leaves):
+        raise ValueError("a certificate hash is 32 bytes")
+    return REVOKE_TAG + bytes([len(encoded)]) + encoded + b"".join(leaves)
+
+
+def parse_revocation(data: bytes) -> tuple[str, list[bytes]] | None:
+    """``(reason, hashes)`` of an ``EDUR`` revocation batch, or None if ``data`` is not one
+    (another tag, a length that does not add up, a reason that is not UTF-8)."""
+    if not data.startswith(REVOKE_TAG) or len(data) < len(REVOKE_TAG) + 1:
+        return None
+    size = data[len(REVOKE_TAG)]
+    start = len(REVOKE_TAG) + 1 + size
+    rest = len(data) - start
+    if size == 0 or rest < 32 or rest % 32:
+        return None
+    try:
+        reason = data[len(REVOKE_TAG) + 1 : start].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return reason, [data[i : i + 32] for i in range(start, len(data), 32)]
 
 
 def op_return_data(script_pubkey: bytes) -> bytes | None:

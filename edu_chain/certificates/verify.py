@@ -8,8 +8,10 @@
     confirmations     that block is at least ``min_confirmations`` deep
     issuer-signature  input 0 of the anchoring transaction presents the certificate's issuer
                       key, and its signature verifies against the output it spends
-    revocation        no transaction on the best chain, signed by the same issuer key,
-                      records ``EDUR`` + this certificate's hash (else "revoked: REASON")
+    revocation        no revocation batch on the best chain (``EDUR``: a reason and the
+                      hashes it revokes, anchor.py), signed by the same issuer key, lists
+                      this certificate's hash (else "revoked: REASON"); one signed by
+                      another key is ignored, with a note
 
 Where the chain facts come from is a *source*: :class:`NodeSource` asks any node of the
 network (no issuer website, no explorer); :class:`HeaderSource` uses an exported header chain
@@ -26,6 +28,7 @@ from edu_chain.block import BlockHeader
 from edu_chain.certificates.anchor import (
     BATCH_TAG,
     REVOKE_TAG,
+    parse_revocation,
     recorded_data,
     signed_by,
     verify_tx_in_block,
@@ -69,7 +72,10 @@ class Source(Protocol):
 
     def spent_output(self, cert: Certificate, tx: Transaction) -> tuple[bytes, int]: ...
 
-    def revocations(self, leaf: bytes) -> list[tuple[Transaction, bytes]] | None: ...
+    def revocations(self, leaf: bytes) -> list[tuple[Transaction, bytes]] | None:
+        """Transactions and the ``EDUR`` data they record that may list ``leaf`` (the
+        verifier parses each); None when this source cannot see revocations."""
+        ...
 
 
 @dataclass
@@ -176,13 +182,19 @@ def _check_revocation(cert: Certificate, leaf: bytes, source: Source, verdict: V
         return
     issuer = _issuer_key(cert)
     for tx, data in found:
+        record = parse_revocation(data)
+        if record is None or leaf not in record[1]:
+            continue
         try:
             script, amount = source.spent_output(cert, tx)
         except StepFailed:
             continue
         if signed_by(tx, issuer, script, amount)[0]:
-            reason = data[len(REVOKE_TAG) + 32 :].decode("utf-8", errors="replace")
-            raise StepFailed("revocation", f"revoked: {reason} (transaction {tx.id})")
+            reason, revoked = record
+            raise StepFailed(
+                "revocation",
+                f"revoked: {reason} (transaction {tx.id}, revoking {len(revoked)} certificate(s))",
+            )
         verdict.notes.append(f"ignored a revocation not signed by the issuer ({tx.id})")
     verdict.passed.append("revocation")
 
@@ -245,7 +257,7 @@ class NodeSource:
         return spent.script_pubkey, spent.amount
 
     def revocations(self, leaf: bytes) -> list[tuple[Transaction, bytes]]:
-        reply = self.client.get("/api/anchors", prefix=(REVOKE_TAG + leaf).hex())
+        reply = self.client.get("/api/anchors", prefix=REVOKE_TAG.hex(), contains=leaf.hex())
         found = []
         for entry in reply.get("anchors", []):
             tx = Transaction.parse(bytes.fromhex(self.client.tx(entry["txid"])["hex"]))

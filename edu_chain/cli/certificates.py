@@ -31,7 +31,6 @@ from edu_chain.cli.errors import CliError
 from edu_chain.cli.wallet import client, load_wallet, node_error, node_option, wallet_option
 from edu_chain.errors import EduChainError
 from edu_chain.node.client import NodeClient, NodeClientError
-from edu_chain.tx import OutPoint
 from edu_chain.wallet import InsufficientFundsError, WalletError
 
 PROGRESS_MIN = 500  # show a progress bar from this many files on
@@ -307,59 +306,53 @@ def _show(verdict: Verdict, as_json: bool) -> None:
 @node_option
 @wallet_option
 @click.option(
-    "--reason", required=True, help=f"Why, recorded on chain (at most {MAX_REASON_BYTES} bytes)."
+    "--reason",
+    required=True,
+    help=f"Why, recorded on chain once for all CERTS (at most {MAX_REASON_BYTES} bytes of UTF-8).",
 )
 @_confirm_options
 def revoke_command(
     certs: tuple[Path, ...], node_url: str, wallet_path: Path, reason: str, mine: bool, wait: float
 ) -> None:
-    """Revoke CERTS: one transaction each (OP_RETURN "EDUR" + certificate hash + reason),
-    signed by the issuer's key, so `verify` finds it on chain; the rest of the batch stays
-    valid.
+    """Revoke CERTS in ONE transaction: a revocation batch (OP_RETURN "EDUR" + the reason +
+    every certificate's hash, at most 3,000), signed by the issuer's key, so `verify` finds it
+    on chain and fails with "revoked: REASON"; the rest of their batches stays valid.
 
     \b
     Example:
-      educhain certificates revoke certs/bob.json --node http://127.0.0.1:8332 \\
+      educhain certificates revoke certs/bob.json certs/eve.json --node http://127.0.0.1:8332 \\
           --wallet issuer.json --reason "plagiarism" --mine
     """
     issuer = issuing.issuer_wallet(load_wallet(wallet_path))
-    records = []
+    leaves: dict[bytes, Path] = {}  # the same certificate named twice is revoked once
     for path in certs:
         try:
             certificate = Certificate.load(path)
-            data = revocation_data(certificate_hash(certificate.body), reason)
         except CertificateError as error:
             raise CliError(error.message) from None
-        except ValueError as error:
-            raise CliError(f"--reason: {error}") from None
         if certificate.body.get("issuer_public_key") != issuer.public_keys[0].hex():
             raise CliError(f"{path} was not issued by this wallet's first key")
-        records.append((path, data))
-    txids = []
+        leaves.setdefault(certificate_hash(certificate.body), path)
+    try:
+        data = revocation_data(list(leaves), reason)
+    except ValueError as error:
+        what = "--reason" if "reason" in str(error) else "CERTS"
+        raise CliError(f"{what}: {error}") from None
     with client(node_url) as node:
         try:
             coins = issuing.issuer_coins(node, issuer)
-            transactions = []
-            for _, data in records:  # chained: each spends the previous one's change
-                tx, _ = issuing.anchor_transaction(issuer, coins, data)
-                for tx_in in tx.inputs:
-                    del coins[tx_in.outpoint]
-                change = tx.outputs[-1]
-                if change.script_pubkey == issuer.script_pubkeys[0]:
-                    coins[OutPoint(tx.txid, len(tx.outputs) - 1)] = change
-                transactions.append(tx)
-            for tx in transactions:
-                txids.append(node.submit_tx(tx.serialize().hex()).txid)
+            tx, _ = issuing.anchor_transaction(issuer, coins, data)
+            txid = node.submit_tx(tx.serialize().hex()).txid
         except InsufficientFundsError as error:
             raise CliError(f"the issuer's wallet cannot pay the revocation: {error}") from None
         except WalletError as error:
             raise CliError(str(error)) from None
         except NodeClientError as error:
             raise node_error(error) from None
-        for (path, _), txid in zip(records, txids, strict=True):
-            click.echo(f"revoked {path}: transaction {txid}")
+        click.echo(f"revoked {len(leaves)} certificate(s) in one transaction {txid}:")
+        click.echo(f"  {_names([str(path) for path in leaves.values()])}")
         try:
-            if _wait_confirmed(node, txids[-1], mine, wait) is None:
+            if _wait_confirmed(node, txid, mine, wait) is None:
                 click.echo("not confirmed yet: `verify` sees the revocation once a block has it")
         except NodeClientError as error:
             raise node_error(error) from None

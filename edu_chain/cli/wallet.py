@@ -96,7 +96,8 @@ def data_option(function: Any) -> Any:
     return click.option(
         "--data",
         default=None,
-        help="Text to record in an OP_RETURN output (at most 80 bytes of UTF-8).",
+        help="Text to record in an OP_RETURN output (UTF-8, at most 99,994 bytes; the "
+        "transaction's weight limit of 400,000 stops a little earlier).",
     )(function)
 
 
@@ -126,7 +127,8 @@ def parse_payment_arguments(
 
 
 def data_bytes(text: str | None) -> bytes | None:
-    """``--data`` as the bytes to record, checked (at most 80) before anything happens."""
+    """``--data`` as the bytes to record, checked (at most MAX_DATA_SIZE) before anything
+    happens."""
     if text is None:
         return None
     try:

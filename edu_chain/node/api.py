@@ -35,7 +35,8 @@ Added for certificates (issue 18, :mod:`edu_chain.node.routes.anchors`)::
 
     GET  /api/tx/{txid}/proof          its block, 80-byte header and Merkle path
     GET  /api/headers/chain?start=&count=   raw headers of the active chain
-    GET  /api/anchors?prefix=HEX       OP_RETURN records on the active chain with that prefix
+    GET  /api/anchors?prefix=HEX[&contains=HEX]  OP_RETURN records on the active chain with that
+                                       prefix (holding those bytes after it)
 
 **Errors** are always JSON ``{"error": {"code": "...", "message": "..."}}`` with a 4xx status:
 400 for malformed input (``invalid-request``, ``decode-*``) and for consensus rejections

@@ -32,8 +32,10 @@ from edu_chain.script.opcodes import Opcode
 from edu_chain.script.script import is_push_only, is_readable, iter_ops, push_data, push_int
 from edu_chain.script.verify import is_p2sh, witness_program
 
-MAX_OP_RETURN_RELAY = 83
-"""Core's default ``-datacarriersize``: the largest standard OP_RETURN script, in bytes."""
+MAX_OP_RETURN_RELAY = 100_000
+"""Bitcoin Core 30.0's default ``-datacarriersize``: the bytes of OP_RETURN scripts one
+standard transaction may hold, all its OP_RETURN outputs together (``MAX_STANDARD_TX_WEIGHT``
+/ 4; before 30.0 it was 83 bytes and one output)."""
 MAX_MULTISIG_KEYS = 20
 
 

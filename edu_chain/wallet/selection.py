@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from edu_chain.keys import PrivateKey
-from edu_chain.policy import dust_threshold
+from edu_chain.policy import MAX_STANDARD_TX_WEIGHT, dust_threshold
 from edu_chain.script.script import push_data
 from edu_chain.script.sighash import SighashCache
 from edu_chain.script.sign import sign_single_key
-from edu_chain.script.standard import op_return
+from edu_chain.script.standard import MAX_OP_RETURN_RELAY, op_return
 from edu_chain.tx import OutPoint, Transaction, TxIn, TxOut
 from edu_chain.wallet.addresses import decode_address
 from edu_chain.wallet.amounts import (
@@ -47,8 +47,11 @@ MAX_SIGNATURE_SIZE = 72
 """The largest standard signature: DER with a 33-byte ``r`` and a low 32-byte ``s`` (71 bytes)
 plus the sighash byte."""
 PUBKEY_SIZE = 33
-MAX_DATA_SIZE = 80
-"""The largest OP_RETURN payload relay policy accepts (Core's 83-byte script limit)."""
+MAX_DATA_SIZE = MAX_OP_RETURN_RELAY - 6
+"""The largest OP_RETURN payload relay policy accepts in one output: 99,994 bytes, as
+OP_RETURN, OP_PUSHDATA4 and its 4-byte length take 6 of the 100,000-byte data-carrier budget
+(Bitcoin Core 30.0's default; it was 80 bytes before).  The transaction's weight limit binds
+a little earlier: :func:`sign_coins` refuses a transaction too heavy to relay."""
 
 
 class Spendable(Protocol):
@@ -111,7 +114,13 @@ def estimate_vsize(coins: Sequence[Spendable], outputs: Sequence[TxOut]) -> int:
     for coin in coins:
         script_sig, witness = coin.placeholder_unlock()
         inputs.append(TxIn(coin.outpoint, script_sig, witness=witness))
-    return Transaction(TX_VERSION, inputs, outputs).vsize
+    tx = Transaction(TX_VERSION, inputs, outputs)
+    if tx.weight > MAX_STANDARD_TX_WEIGHT:
+        raise WalletError(
+            f"the transaction weighs {tx.weight}, more than the {MAX_STANDARD_TX_WEIGHT} relay "
+            "policy accepts (tx-size): record less data, or spend fewer coins at once"
+        )
+    return tx.vsize
 
 
 def fee_for(vsize: int, fee_rate: float) -> int:
@@ -251,4 +260,10 @@ def sign_coins(coins: Sequence[OwnedCoin], outputs: Sequence[TxOut]) -> Transact
             unsigned, index, coin.key, coin.output.script_pubkey, coin.amount, cache=cache
         )
         inputs.append(TxIn(coin.outpoint, script_sig, witness=witness))
-    return Transaction(TX_VERSION, inputs, outputs)
+    tx = Transaction(TX_VERSION, inputs, outputs)
+    if tx.weight > MAX_STANDARD_TX_WEIGHT:
+        raise WalletError(
+            f"the transaction weighs {tx.weight}, more than the {MAX_STANDARD_TX_WEIGHT} relay "
+            "policy accepts (tx-size): record less data, or spend fewer coins at once"
+        )
+    return tx

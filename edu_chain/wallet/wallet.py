@@ -206,8 +206,9 @@ class Wallet:
         """A signed transaction paying ``amount`` satoshis to ``to_address``.
 
         ``fee`` in satoshis, or ``fee_rate`` in sat/vB (default ``DEFAULT_FEE_RATE``);
-        change to ``change_address`` (default: :attr:`address`); ``data`` (at most 80 bytes)
-        adds an OP_RETURN output recording it.  See ``selection.py`` for the rule.
+        change to ``change_address`` (default: :attr:`address`); ``data`` (at most
+        ``MAX_DATA_SIZE`` bytes) adds an OP_RETURN output recording it.  See
+        ``selection.py`` for the rule.
         """
         check_amount("amount", amount, low=1)
         return self.build_transaction(

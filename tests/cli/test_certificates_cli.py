@@ -66,9 +66,9 @@ def test_usage_errors_before_any_node_is_asked(issued):
             "--wallet",
             str(wallet.path),
             "--reason",
-            "x" * 45,
+            "x" * 256,
         ),
-        "at most 44",
+        "at most 255",
     )
     other = Wallet.create(tmp_path / "other.json")
     one_line_usage_error(

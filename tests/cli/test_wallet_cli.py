@@ -257,7 +257,7 @@ def test_send_skips_coins_already_spent_in_the_mempool(keystore, monkeypatch):
         (["not-an-address", "1"], "bad address: decode-"),
         (["bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", "1"], "decode-wrong-network"),
         ([BOB_ADDRESS, "1", "--fee", "0.1", "--fee-rate", "2"], "not both"),
-        ([BOB_ADDRESS, "1", "--data", "x" * 81], "at most 80"),
+        ([BOB_ADDRESS, "1", "--data", "x" * 99_995], "at most 99994"),  # Core 30.0 budget
         ([BOB_ADDRESS, "1.000000001"], "8 decimal"),
         ([BOB_ADDRESS, "lots"], "not an amount"),
     ],

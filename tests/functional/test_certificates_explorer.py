@@ -3,8 +3,9 @@ tests/functional/test_explorer_browser.py: Debian's chromium, Playwright, skippe
 
 Oracle: ``educhain certificates verify`` on the same certificates.  A certificate issued on
 a real node is VALID on the page; the same file with the student's name changed fails at
-step ``hash``; after ``revoke`` it fails at step ``revocation``; the anchoring transaction's
-page says it records a certificate batch.
+step ``hash``; after one ``revoke`` of two of them both fail at step ``revocation`` and a
+batch-mate stays VALID; the anchoring and the revocation transactions'
+pages say what they record.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ def check_on_page(page, url: str, text: str) -> tuple[str, str | None]:
     page.goto(url + "/#/certificate")
     page.wait_for_selector("#cert-json")
     page.fill("#cert-json", text)
+    # the same route may keep the previous verdict on screen: clear it, then wait for the new
+    page.eval_on_selector("#cert-result", "element => { element.innerHTML = ''; }")
     page.click("#cert-verify")
     page.wait_for_selector("#cert-verdict")
     step = page.locator("#cert-step")
@@ -70,10 +73,21 @@ def test_verify_page_agrees_with_the_command_line(tmp_path, browser_page):  # no
         assert page.inner_text("#anchor-kind") == "certificate batch"
 
         revoked = cli(
-            "revoke", str(tmp_path / "c" / "ada.json"), "--node", node.url, "--wallet",
-            str(wallet.path), "--reason", "plagiarism", "--mine",
+            "revoke", str(tmp_path / "c" / "ada.json"), str(tmp_path / "c" / "bob.json"),
+            "--node", node.url, "--wallet", str(wallet.path), "--reason", "plagiarism", "--mine",
         )  # fmt: skip
         assert revoked.exit_code == 0, revoked.output
-        verdict, step = check_on_page(page, node.url, ada)
-        assert step == "revocation" and "revoked: plagiarism" in verdict
+        for name in ("ada", "bob"):
+            text = (tmp_path / "c" / f"{name}.json").read_text()
+            verdict, step = check_on_page(page, node.url, text)
+            assert step == "revocation" and "revoked: plagiarism" in verdict, verdict
+            assert "revoking 2 certificate(s)" in verdict
+        verdict, step = check_on_page(page, node.url, (tmp_path / "c" / "dee.json").read_text())
+        assert verdict.startswith("VALID") and step is None, verdict
+
+        revocation_txid = revoked.output.split("in one transaction ")[1].split(":")[0]
+        page.goto(node.url + f"/#/tx/{revocation_txid}")
+        page.wait_for_selector("#anchor-kind")
+        assert page.inner_text("#anchor-kind") == "certificate revocation"
+        assert page.inner_text("#revoked-count") == "2"
         assert page.errors == []

@@ -4,7 +4,8 @@ revoke, reorg, bad input.
 Oracles: the gradebook's scores decide who gets a file (``tests/certificates_data.py``);
 every certificate verifies through the issuing node, through a *different* node that synced
 the chain, and with only the exported header file; each tampered field fails at its named
-step; a revocation fails only its certificate; a reorg that drops the anchoring block makes
+step; one revocation transaction for three certificates fails exactly those three (a forged
+one, signed by another key, is ignored); a reorg that drops the anchoring block makes
 verification fail until the transaction is mined again.  Nodes: tests/functional/harness.py.
 """
 
@@ -15,7 +16,10 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from edu_chain.certificates import issue as issuing
+from edu_chain.certificates.anchor import revocation_data
 from edu_chain.cli import main
+from edu_chain.node.client import NodeClient
 from edu_chain.wallet import Wallet
 from tests.certificates_data import PASSING_AT_60, write_gradebook
 from tests.functional.harness import NodeHarness
@@ -45,6 +49,7 @@ def issue(tmp_path, node, wallet, out="certs", *extra: str):
 
 
 def funded_issuer(tmp_path, node) -> Wallet:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     wallet = Wallet.create(tmp_path / "issuer.json")
     node.mine(5, wallet.address)  # coinbase maturity 3 on the unittest chain
     return wallet
@@ -110,19 +115,40 @@ def test_issue_verify_everywhere_tamper_and_revoke(tmp_path):
             verdict = verify(tampered, "--headers", str(headers))
             assert verdict["failed_step"] == "anchor" and message in verdict["message"]
 
-        h.log.info("revoke bob: bob fails, his batch-mates still pass, on both nodes")
+        h.log.info("revoke bob, dee and eve in ONE transaction: they fail, ada still passes")
+        assert a.mempool_txids() == set()
         revoked = cli(
-            "revoke", str(certs["bob"]), "--node", a.url, "--wallet", str(wallet.path),
-            "--reason", "plagiarism", "--mine",
+            "revoke", str(certs["bob"]), str(certs["dee"]), str(certs["eve"]), "--node", a.url,
+            "--wallet", str(wallet.path), "--reason", "plagiarism in exercise 3", "--wait", "0",
         )  # fmt: skip
         assert revoked.exit_code == 0, revoked.output
+        assert "revoked 3 certificate(s) in one transaction" in revoked.output
+        (txid,) = a.mempool_txids()  # exactly one transaction was broadcast
+        assert txid in revoked.output
+        a.mine(1)
         h.sync_blocks()
         for node in (a, b):
-            verdict = verify(certs["bob"], "--node", node.url)
-            assert verdict["failed_step"] == "revocation"
-            assert verdict["message"].startswith("revoked: plagiarism")
-            for name in ("ada", "dee", "eve"):
-                assert verify(certs[name], "--node", node.url)["valid"]
+            for name in ("bob", "dee", "eve"):
+                verdict = verify(certs[name], "--node", node.url)
+                assert verdict["failed_step"] == "revocation"
+                assert verdict["message"].startswith(
+                    f"revoked: plagiarism in exercise 3 (transaction {txid}, revoking 3"
+                )
+            assert verify(certs["ada"], "--node", node.url)["valid"]
+
+        h.log.info("a revocation of ada signed by another key is ignored")
+        stranger = funded_issuer(tmp_path / "stranger", a)
+        with NodeClient(a.url) as node:  # the harness's process object shadows .address
+            coins = issuing.issuer_coins(node, stranger)
+        ada_hash = bytes.fromhex(json.loads(certs["ada"].read_text())["hash"])
+        fake, _ = issuing.anchor_transaction(stranger, coins, revocation_data([ada_hash], "forged"))
+        a.submit_tx(fake.serialize().hex())
+        a.mine(1)
+        h.sync_blocks()
+        for node in (a, b):
+            verdict = verify(certs["ada"], "--node", node.url)
+            assert verdict["valid"], verdict
+            assert any(f"not signed by the issuer ({fake.id})" in n for n in verdict["notes"])
 
 
 def _set(path: tuple, value):

@@ -26,8 +26,10 @@ from edu_chain.certificates import (
 )
 from edu_chain.certificates.anchor import (
     MAX_REASON_BYTES,
+    MAX_REVOKED_PER_TX,
     batch_data,
     op_return_data,
+    parse_revocation,
     revocation_data,
     signed_by,
 )
@@ -48,6 +50,7 @@ from edu_chain.certificates.issue import (
 from edu_chain.certificates.verify import Anchor, StepFailed
 from edu_chain.chain.params import ChainParams
 from edu_chain.keys import PrivateKey
+from edu_chain.policy import check_standard
 from edu_chain.pow.target import bits_to_target
 from edu_chain.tx import OutPoint, Transaction, TxOut
 from edu_chain.wallet import Wallet, data_script
@@ -197,18 +200,61 @@ def test_unsafe_student_ids_are_refused():
 # --- anchor records and the issuer's signature ----------------------------------------------
 
 
-@pytest.mark.parametrize("size", [36, 75, 76, 80])
+@pytest.mark.parametrize("size", [36, 75, 76, 80, 255, 256, 65_535, 65_536])
 def test_op_return_data_reads_what_the_wallet_writes(size):
-    data = bytes(range(size))
+    data = bytes(i % 251 for i in range(size))
     assert op_return_data(data_script(data)) == data
     assert op_return_data(b"\x00\x14" + bytes(20)) is None
 
 
-def test_revocation_reason_limit():
-    leaf = bytes(32)
-    assert revocation_data(leaf, "x" * MAX_REASON_BYTES)[36:] == b"x" * MAX_REASON_BYTES
-    with pytest.raises(ValueError, match="at most 44"):
-        revocation_data(leaf, "x" * (MAX_REASON_BYTES + 1))
+def test_revocation_batch_record_layout():
+    leaves = [sha256d(bytes([i])) for i in range(3)]
+    data = revocation_data(leaves, "plagiarism")
+    # by hand: tag, the reason's length in one byte, the reason, the hashes back to back
+    assert data == b"EDUR" + bytes([10]) + b"plagiarism" + b"".join(leaves)
+    assert parse_revocation(data) == ("plagiarism", leaves)
+    reason = "é" * (MAX_REASON_BYTES // 2)  # 2 bytes of UTF-8 each
+    assert parse_revocation(revocation_data(leaves[:1], reason)) == (reason, leaves[:1])
+    for broken in (
+        data[:-1],  # a hash cut short
+        data + bytes(32) + b"x",
+        b"EDUC" + data[4:],  # another tag
+        b"EDUR" + bytes([0]) + leaves[0],  # no reason
+        b"EDUR" + bytes([2]) + b"\xff\xfe" + leaves[0],  # not UTF-8
+        b"EDUR" + bytes([10]) + b"plagiarism",  # no hash
+        b"EDUR" + bytes(32) + b"a 44-byte reason of the one-per-certificate records",
+    ):
+        assert parse_revocation(broken) is None, broken
+
+
+@pytest.mark.parametrize(
+    ("leaves", "reason", "message"),
+    [
+        ([bytes(32)], "x" * (MAX_REASON_BYTES + 1), "at most 255"),
+        ([bytes(32)], "  ", "needs a reason"),
+        ([], "plagiarism", "at least one certificate"),
+        ([bytes(32)] * (MAX_REVOKED_PER_TX + 1), "plagiarism", "at most 3000"),
+        ([bytes(31)], "plagiarism", "32 bytes"),
+    ],
+)
+def test_revocation_data_refuses(leaves, reason, message):
+    with pytest.raises(ValueError, match=message):
+        revocation_data(leaves, reason)
+
+
+def test_the_largest_revocation_batch_is_one_standard_transaction(tmp_path):
+    """3,000 hashes and the longest reason: under Core 30.0's data-carrier budget and, paid
+    from two coins of the issuer, under the weight limit (relay policy, edu_chain/policy.py)."""
+    leaves = [sha256d(i.to_bytes(2, "big")) for i in range(MAX_REVOKED_PER_TX)]
+    data = revocation_data(leaves, "x" * MAX_REASON_BYTES)
+    issuer = Wallet(tmp_path / "i.json", [PrivateKey(0x1550E4)])
+    coins = {
+        OutPoint(sha256d(bytes([n])), 0): TxOut(150_000, issuer.script_pubkeys[0]) for n in (1, 2)
+    }
+    tx = issuer.build_transaction(coins, [], data=data)
+    assert len(tx.inputs) == 2 and len(tx.outputs[0].script_pubkey) == 1 + 5 + 96_260
+    check_standard(tx)
+    assert parse_revocation(op_return_data(tx.outputs[0].script_pubkey)) == ("x" * 255, leaves)
 
 
 def funded(wallet: Wallet, amount: int = 100_000) -> dict[OutPoint, TxOut]:
@@ -303,7 +349,7 @@ class MemorySource:
         return spent.script_pubkey, spent.amount
 
     def revocations(self, leaf):
-        return [(tx, data) for tx, data, _ in self.revoked if data[4:36] == leaf]
+        return [(tx, data) for tx, data, _ in self.revoked]  # the verifier looks for the leaf
 
 
 @pytest.fixture
@@ -367,17 +413,19 @@ def test_each_step_fails_on_its_own_tampering(issued, tmp_path):
     assert "not signed by the issuer's key" in verdict.failed.message
 
 
-def test_revocation_by_the_issuer_fails_only_its_certificate(issued, tmp_path):
+def test_a_revocation_batch_by_the_issuer_fails_only_its_certificates(issued, tmp_path):
     issuer, certs, tx, spent = issued
-    leaf = bytes.fromhex(certs[1].hash)
+    leaves = [bytes.fromhex(cert.hash) for cert in (certs[1], certs[3])]
     coins = funded(issuer, 50_000)
-    data = revocation_data(leaf, "plagiarism")
+    data = revocation_data(leaves, "plagiarism")
     revocation = issuer.build_transaction(coins, [], data=data)
     source = MemorySource(tx, spent, revocations=[(revocation, data, *coins.values())])
-    verdict = verify_certificate(certs[1], source)
-    assert verdict.failed.step == "revocation"
-    assert verdict.failed.message.startswith("revoked: plagiarism")
-    for other in (certs[0], certs[2], certs[3]):
+    for cert in (certs[1], certs[3]):
+        verdict = verify_certificate(cert, source)
+        assert verdict.failed.step == "revocation"
+        assert verdict.failed.message.startswith("revoked: plagiarism (transaction ")
+        assert "revoking 2 certificate(s)" in verdict.failed.message
+    for other in (certs[0], certs[2]):
         assert failed_step(other, source) is None
 
     stranger = Wallet(tmp_path / "s.json", [PrivateKey(0x57)])

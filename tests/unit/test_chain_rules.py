@@ -28,7 +28,7 @@ from edu_chain.errors import BlockValidationError, TxValidationError, Validation
 from edu_chain.keys import N, PrivateKey, Signature
 from edu_chain.mempool import Mempool
 from edu_chain.script.errors import SCRIPT_ERRORS
-from edu_chain.script.standard import p2wpkh
+from edu_chain.script.standard import op_return, p2wpkh
 from edu_chain.tx import (
     COINBASE_INDEX,
     MAX_MONEY,
@@ -556,6 +556,15 @@ def _spends_nonstandard(lab: Lab) -> Transaction:
     return Transaction(2, [TxIn(OutPoint(funding.txid, 0))], [TxOut(coin.amount - 2_000, lab.spk)])
 
 
+def _over_datacarrier(lab: Lab) -> Transaction:
+    """Two OP_RETURN outputs (standard since Core 30.0) whose scripts add up to 2 x 52 bytes,
+    on a pool that sets Core's ``-datacarriersize=83``."""
+    lab.pool.max_datacarrier_bytes = 83
+    outpoint, coin = lab.coin()
+    records = [(op_return(bytes(50)), 0), (op_return(bytes(50)), 0)]
+    return lab.builder.spend([(outpoint, coin)], [(lab.spk, coin.amount - 2_000), *records])
+
+
 def _not_push_only(lab: Lab) -> Transaction:
     return with_input_field(lab.tx(), 0, script_sig=b"\x61")  # OP_NOP
 
@@ -578,6 +587,7 @@ MEMPOOL_ONLY = [
         lambda lab: lab.builder.spend([lab.coin()], [(b"\x22" * 20, 10_000)]),
     ),
     ("dust output", "dust", lambda lab: lab.builder.spend([lab.coin()], [(OTHER_SCRIPT, 100)])),
+    ("OP_RETURN outputs over the data budget", "datacarrier", _over_datacarrier),
     ("scriptSig runs an opcode", "scriptsig-not-pushonly", _not_push_only),
     ("spends a non-standard output", "bad-txns-nonstandard-inputs", _spends_nonstandard),
     ("signature with high s (LOW_S is policy)", non_mandatory("SIG_HIGH_S"), _high_s),

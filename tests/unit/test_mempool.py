@@ -17,7 +17,7 @@ from edu_chain.errors import TxValidationError
 from edu_chain.keys import PrivateKey
 from edu_chain.mempool import Mempool
 from edu_chain.pow import mine
-from edu_chain.script.standard import p2wpkh
+from edu_chain.script.standard import op_return, p2wpkh
 from edu_chain.tx import OutPoint
 
 BOB = PrivateKey(0xB0B)
@@ -279,3 +279,23 @@ def mine_next_block_python(pool: Mempool, builder: ChainBuilder):
     from edu_chain.mempool import mine_next_block
 
     return mine_next_block(pool, builder.script_pubkey, backend="python")
+
+
+def test_op_return_outputs_share_the_pools_data_carrier_budget(lab):
+    """Core 30.0's relay policy: several OP_RETURN outputs are standard, their scripts adding
+    up to at most ``-datacarriersize`` bytes (here 83, the byte limit before 30.0)."""
+    builder, _ = lab
+    strict = Mempool(builder.chain, max_datacarrier_bytes=83)
+    outpoint, coin = _coin(builder, 0)
+    records = [(op_return(b"EDUC" + bytes(32)), 0), (op_return(b"EDUR" + bytes(32)), 0)]
+    two = builder.spend([(outpoint, coin)], [(BOB_PKH, coin.amount - 5_000), *records])
+    assert sum(len(o.script_pubkey) for o in two.outputs[1:]) == 2 * 38  # fits 83
+    strict.accept(two)
+    outpoint, coin = _coin(builder, 1)
+    records.append((op_return(b"more"), 0))  # 76 + 6 = 82 bytes: still fits
+    records.append((op_return(b"x"), 0))  # 82 + 3 = 85 bytes: over
+    three = builder.spend([(outpoint, coin)], [(BOB_PKH, coin.amount - 5_000), *records])
+    with pytest.raises(TxValidationError) as refused:
+        strict.accept(three)
+    assert refused.value.code == "datacarrier" and "output 4" in refused.value.message
+    assert Mempool(builder.chain).accept(three).fee == 5_000  # the default budget: 100,000

@@ -140,6 +140,33 @@ def test_submit_transaction_mempool_and_confirmation(client, node):
     assert client.get("/api/mempool").json()["count"] == 0
 
 
+def test_anchors_filter_by_prefix_and_contained_bytes(client, node):
+    """``GET /api/anchors``: OP_RETURN data on the active chain by prefix, and with
+    ``contains`` only the records holding those bytes after the prefix (a revocation batch
+    listing a certificate's hash, edu_chain/certificates/anchor.py)."""
+    client.post("/api/mine", json={"count": PARAMS.coinbase_maturity + 1})
+    first, second, absent = (sha256d(bytes([n])) for n in (1, 2, 3))
+    record = b"EDUR" + bytes([4]) + b"copy" + first + second
+    tx = node.wallet.build_transaction(node.chain, [], 1_000, data=record)
+    assert client.post("/api/tx", json={"hex": tx.serialize().hex()}).status_code == 200
+    client.post("/api/mine", json={"count": 1})
+
+    def listed(**query) -> list[tuple[str, str]]:
+        reply = client.get("/api/anchors", params=query)
+        assert reply.status_code == 200, reply.text
+        return [(entry["txid"], entry["data"]) for entry in reply.json()["anchors"]]
+
+    found = [(tx.id, record.hex())]
+    assert listed(prefix="45445552") == found
+    assert listed(prefix="45445552", contains=second.hex()) == found
+    assert listed(prefix="45445552", contains=first.hex()[:8]) == found
+    assert listed(prefix="45445552", contains=absent.hex()) == []
+    assert listed(prefix="45445552", contains="45445552") == []  # only after the prefix
+    assert listed(prefix="45445543") == []
+    bad = client.get("/api/anchors", params={"prefix": "45445552", "contains": "zz"})
+    assert bad.status_code == 400 and error_code(bad) == "invalid-request"
+
+
 def test_transaction_with_a_broken_signature_gets_the_rule_code(client, node):
     client.post("/api/mine", json={"count": PARAMS.coinbase_maturity + 1})
     tx = node.wallet.build_payment(node.chain, node.wallet.address, 5_000, 1_000)

@@ -1,7 +1,8 @@
 """Relay policy (edu_chain/policy.py) and signature-operation counts (script/sigops.py).
 
 Oracles: Bitcoin Core's published policy figures (dust thresholds of 546 sat for P2PKH and
-294 sat for P2WPKH at the default 3,000 sat/kvB; 83-byte OP_RETURN; 15 P2SH sigops; 3,600-byte
+294 sat for P2WPKH at the default 3,000 sat/kvB; Core 30.0's 100,000-byte data-carrier budget
+shared by any number of OP_RETURN outputs, reason ``datacarrier``; 15 P2SH sigops; 3,600-byte
 witness scripts) and the counting rules of BIP16/BIP141, each case worked out in its comment.
 """
 
@@ -54,8 +55,9 @@ def test_dust_thresholds_are_cores() -> None:
         (p2wsh_for(multisig(2, KEYS[:3])), "witness_v0_scripthash"),
         (multisig(2, KEYS[:3]), "multisig"),
         (multisig(1, KEYS[:4]), None),  # bare multisig: at most 3 keys relayed
-        (op_return(bytes(80)), "nulldata"),  # 1 + 2 + 80 = 83 bytes: the limit
-        (op_return(bytes(81)), None),
+        (op_return(bytes(80)), "nulldata"),  # 1 + 2 + 80 = 83 bytes: the limit before 30.0
+        (op_return(bytes(81)), "nulldata"),  # size is a transaction-wide budget since 30.0
+        (op_return(b"a") + op_return(b"b"), None),  # OP_RETURN is not a push: not nulldata
         (parse_notation("1 ADD"), None),
     ],
 )
@@ -70,7 +72,9 @@ def test_standard_output_types(script: bytes, kind: str | None) -> None:
         (tx_paying(TxOut(1000, parse_notation("1 ADD"))), "scriptpubkey"),
         (tx_paying(TxOut(545, p2pkh(H))), "dust"),
         (tx_paying(TxOut(293, p2wpkh(H))), "dust"),
-        (tx_paying(TxOut(0, op_return(b"a")), TxOut(0, op_return(b"b"))), "multi-op-return"),
+        # one output over the budget, 1 + 5 + 99,995 = 100,001 bytes of script: at Core
+        # 30.0's default the transaction is already too heavy, weight binds first
+        (tx_paying(TxOut(0, op_return(bytes(99_995)))), "tx-size"),
         (
             tx_paying(TxOut(1000, p2pkh(H)), script_sig=parse_notation("1 DUP")),
             "scriptsig-not-pushonly",
@@ -86,6 +90,25 @@ def test_nonstandard_transactions_are_refused_with_cores_reason(tx: Transaction,
     with pytest.raises(TxValidationError) as refused:
         check_standard(tx)
     assert refused.value.code == code
+
+
+def test_op_return_outputs_share_one_budget() -> None:
+    """Core 30.0 (PR #32406): any number of OP_RETURN outputs, their scriptPubKeys adding up
+    to at most ``-datacarriersize`` bytes (100,000 by default); the first output that
+    overdraws the budget is refused with ``datacarrier``."""
+    several = [TxOut(0, op_return(bytes([i]) * 40)) for i in range(5)]
+    check_standard(tx_paying(PAY, *several))  # five outputs of 1 + 1 + 40 = 42 bytes
+    big = op_return(bytes(90_000))  # 1 + 5 + 90,000 bytes: far above the old 83
+    check_standard(tx_paying(TxOut(0, big)))
+    # Core's -datacarriersize=83, the old byte limit: 42 + 41 = 83 fits, one byte more not
+    check_standard(tx_paying(*several[:1], TxOut(0, op_return(bytes(39)))), 83)
+    with pytest.raises(TxValidationError) as refused:
+        check_standard(tx_paying(*several[:1], TxOut(0, op_return(bytes(40)))), 83)
+    assert refused.value.code == "datacarrier"
+    assert "output 1" in refused.value.message and "more than 83 bytes" in refused.value.message
+    with pytest.raises(TxValidationError) as refused:
+        check_standard(tx_paying(PAY, TxOut(0, op_return(b""))), 0)  # -datacarrier=0
+    assert refused.value.code == "datacarrier"
 
 
 def test_a_standard_payment_passes() -> None:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from edu_chain.keys import PrivateKey
 from edu_chain.policy import check_standard, dust_threshold
 from edu_chain.script import STANDARD_FLAGS, verify_input
-from edu_chain.script.standard import classify, p2pkh, p2wpkh
+from edu_chain.script.standard import classify, op_return, p2pkh, p2wpkh
 from edu_chain.tx import COIN, OutPoint, Transaction, TxOut
 from edu_chain.wallet import (
     DEFAULT_FEE_RATE,
@@ -379,13 +379,18 @@ def test_op_return_data_output():
     assert classify(tx.outputs[1].script_pubkey)[0] == "nulldata"
     assert tx.outputs[1].amount == 0 and b"certificate root" in tx.outputs[1].script_pubkey
     assert_valid_payment(tx, utxos)
-    only_data = wallet.build_transaction(utxos, [], data=bytes(MAX_DATA_SIZE))
+    # Core 30.0's data-carrier budget: 100,000 bytes of OP_RETURN script, 6 of them the
+    # opcode, OP_PUSHDATA4 and the length; the weight limit (400,000) binds a little earlier.
+    assert len(op_return(bytes(MAX_DATA_SIZE))) == 100_000
+    only_data = wallet.build_transaction(utxos, [], data=bytes(90_000))
     assert [classify(o.script_pubkey)[0] for o in only_data.outputs] == [
         "nulldata",
         "witness_v0_keyhash",
     ]
     assert_valid_payment(only_data, utxos)
-    with pytest.raises(WalletError, match="at most 80"):
+    with pytest.raises(WalletError, match=r"weighs \d+, more than the 400000 .* \(tx-size\)"):
+        wallet.build_transaction(utxos, [], data=bytes(MAX_DATA_SIZE))
+    with pytest.raises(WalletError, match="at most 99994"):
         wallet.build_payment(utxos, BOB_ADDRESS, COIN, data=bytes(MAX_DATA_SIZE + 1))
 
 

@@ -3,7 +3,9 @@ the header chain, and the data recorded in OP_RETURN outputs.
 
     GET /api/tx/{txid}/proof           the block holding the tx, its header, the tx's path
     GET /api/headers/chain?start=&count=    raw 80-byte headers of the active chain
-    GET /api/anchors?prefix=HEX        OP_RETURN outputs on the active chain starting so
+    GET /api/anchors?prefix=HEX&contains=HEX
+                                       OP_RETURN outputs on the active chain starting so
+                                       (and holding ``contains`` after the prefix, if given)
 
 With these, ``educhain certificates verify`` needs nothing but the certificate and any node
 (and ``export-headers`` writes the header file that lets it verify with no node at all).
@@ -87,15 +89,19 @@ def get_header_chain(
 def get_anchors(
     node: NodeDep,
     prefix: Annotated[str, Query(pattern="^([0-9a-fA-F]{2}){1,80}$")],
+    contains: Annotated[str | None, Query(pattern="^([0-9a-fA-F]{2}){1,80}$")] = None,
 ) -> dict:
-    """OP_RETURN outputs on the active chain whose data starts with ``prefix`` (hex), oldest
-    first: ``{"anchors": [{"txid", "block_hash", "height", "data"}]}``."""
+    """OP_RETURN outputs on the active chain whose data starts with ``prefix`` (hex) and,
+    with ``contains``, holds those bytes somewhere after it (a certificate's hash in a
+    revocation batch: the verifier parses the record), oldest first:
+    ``{"anchors": [{"txid", "block_hash", "height", "data"}]}``."""
     wanted = bytes.fromhex(prefix)
+    inside = bytes.fromhex(contains) if contains else b""
     anchors = []
     with node.lock:
         for entry in node.chain.active:
             for txid, data in _block_records(node, entry.hash):
-                if data.startswith(wanted):
+                if data.startswith(wanted) and data.find(inside, len(wanted)) >= 0:
                     anchors.append(
                         {
                             "txid": display_hex(txid),
@@ -106,7 +112,7 @@ def get_anchors(
                     )
             if len(anchors) >= MAX_ANCHORS:
                 break
-    return {"prefix": wanted.hex(), "anchors": anchors}
+    return {"prefix": wanted.hex(), "contains": inside.hex() or None, "anchors": anchors}
 
 
 def _block_records(node: Node, block_hash: bytes) -> list[tuple[bytes, bytes]]:

@@ -6,7 +6,8 @@
 // anchoring transaction (GET /api/tx/{txid}/proof and /api/tx/{txid}), confirmations, the
 // issuer's key on input 0, revocations (GET /api/anchors).  The node checked input 0's
 // signature when it accepted the block; the command line checks it again itself.
-// Record formats: edu_chain/certificates/anchor.py ("EDUC" + root, "EDUR" + hash + reason).
+// Record formats: edu_chain/certificates/anchor.py ("EDUC" + root; a revocation batch is
+// "EDUR" + reason length (1 byte) + reason (UTF-8) + the revoked hashes, 32 bytes each).
 "use strict";
 
 const BATCH_TAG_HEX = "45445543"; // "EDUC"
@@ -53,13 +54,35 @@ class StepFailed extends Error {
   }
 }
 
+// The data of OP_RETURN <one push> (direct, OP_PUSHDATA1, 2 or 4), else null.
 function opReturnData(output) {
   const hex = ((output && output.scriptPubKey) || {}).hex || "";
   if (!hex.startsWith("6a") || hex.length < 4) return null;
-  const size = parseInt(hex.slice(2, 4), 16);
-  if (size < 0x4c) return hex.slice(4, 4 + 2 * size);
-  if (size === 0x4c) return hex.slice(6);
-  return null;
+  const opcode = parseInt(hex.slice(2, 4), 16);
+  const lengthBytes = { 0x4c: 1, 0x4d: 2, 0x4e: 4 }[opcode] || 0;
+  if (opcode >= 0x4c && !lengthBytes) return null;
+  let size = opcode;
+  if (lengthBytes) {
+    const little = hex.slice(4, 4 + 2 * lengthBytes).match(/../g) || [];
+    size = parseInt(little.reverse().join("") || "0", 16);
+  }
+  const data = hex.slice(4 + 2 * lengthBytes);
+  return data.length === 2 * size ? data : null;
+}
+
+// A revocation batch: {reason, hashes} (hashes as hex), or null if dataHex is not one.
+function parseRevocation(dataHex) {
+  if (!dataHex || !dataHex.startsWith(REVOKE_TAG_HEX) || dataHex.length < 10) return null;
+  const size = parseInt(dataHex.slice(8, 10), 16);
+  const rest = dataHex.slice(10 + 2 * size);
+  if (size === 0 || rest.length < 64 || rest.length % 64 !== 0) return null;
+  let reason;
+  try {
+    reason = new TextDecoder("utf-8", { fatal: true }).decode(fromHex(dataHex.slice(10, 10 + 2 * size)));
+  } catch (_) {
+    return null;
+  }
+  return { reason, hashes: rest.match(/.{64}/g) };
 }
 
 function issuerKey(tx) {
@@ -111,12 +134,14 @@ async function verifyInBrowser(cert, minConfirmations, passed) {
     throw new StepFailed("issuer-signature", `input not signed by the issuer's key: input 0 presents ${issuerKey(tx)}`);
   }
   passed.push("issuer-signature");
-  const found = await api(`/api/anchors?prefix=${REVOKE_TAG_HEX}${cert.hash}`);
+  const found = await api(`/api/anchors?prefix=${REVOKE_TAG_HEX}&contains=${encodeURIComponent(cert.hash)}`);
   for (const entry of found.anchors || []) {
+    const record = parseRevocation(entry.data);
+    if (!record || !record.hashes.includes(cert.hash)) continue;
     const revocation = await api(`/api/tx/${encodeURIComponent(entry.txid)}`);
     if (issuerKey(revocation) === body.issuer_public_key) {
-      const reason = new TextDecoder().decode(fromHex(entry.data.slice(2 * 36)));
-      throw new StepFailed("revocation", `revoked: ${reason} (transaction ${entry.txid})`);
+      throw new StepFailed("revocation", `revoked: ${record.reason} (transaction ${entry.txid}, ` +
+        `revoking ${record.hashes.length} certificate(s))`);
     }
   }
   passed.push("revocation");
@@ -174,9 +199,12 @@ function anchorText(outputs) {
     if (data && data.startsWith(BATCH_TAG_HEX) && data.length === 2 * 36) {
       return `<span class="badge" id="anchor-kind">certificate batch</span> root <span class="mono">${esc(data.slice(8))}</span>`;
     }
-    if (data && data.startsWith(REVOKE_TAG_HEX) && data.length > 2 * 36) {
-      const reason = new TextDecoder().decode(fromHex(data.slice(72)));
-      return `<span class="badge invalid" id="anchor-kind">certificate revocation</span> of <span class="mono">${esc(data.slice(8, 72))}</span>: ${esc(reason)}`;
+    const record = parseRevocation(data);
+    if (record) {
+      const shown = record.hashes.slice(0, 5).map((h) => `<span class="mono">${esc(h)}</span>`).join(", ");
+      const more = record.hashes.length > 5 ? ` and ${record.hashes.length - 5} more` : "";
+      return `<span class="badge invalid" id="anchor-kind">certificate revocation</span> ` +
+        `of <span id="revoked-count">${record.hashes.length}</span> certificate(s) (${shown}${more}): ${esc(record.reason)}`;
     }
   }
   return null;
