@@ -280,10 +280,9 @@ def address_history_json(
         )
     pending = []
     for mempool_entry in sorted(node.mempool, key=lambda e: e.sequence):
-        shown = _history_tx(reader, mempool_entry.tx, script_pubkey, {})
-        touched = shown["inputs"] + shown["outputs"]
-        if not any(item["mine"] for item in touched):
+        if not _touches(node, mempool_entry.tx, script_pubkey):
             continue
+        shown = _history_tx(reader, mempool_entry.tx, script_pubkey, {})
         shown["fee"] = mempool_entry.fee
         pending.append(
             {
@@ -311,6 +310,17 @@ def address_history_json(
         "mempool_count": len(pending),
         "mempool": pending[:mempool_limit],
     }
+
+
+def _touches(node: Node, tx: Transaction, script_pubkey: bytes) -> bool:
+    """Does a mempool transaction pay ``script_pubkey`` or spend one of its coins?"""
+    if any(output.script_pubkey == script_pubkey for output in tx.outputs):
+        return True
+    for tx_in in tx.inputs:
+        coin = node.mempool.get_coin(tx_in.outpoint)
+        if coin is not None and coin.output.script_pubkey == script_pubkey:
+            return True
+    return False
 
 
 class _TxReader:
@@ -366,23 +376,10 @@ def _history_tx(
             }
         )
     outputs = []
-    spenders = reader.node.mempool.spenders
     for index, output in enumerate(tx.outputs):
         mine = output.script_pubkey == script_pubkey
         received += output.amount if mine else 0
-        spend = spends.get(index)
-        pooled = spenders.get(OutPoint(tx.txid, index))
-        spent_by = None
-        if spend is not None:
-            spent_by = _spent_by(reader, output, spend.txid, spend.vin, spend.height)
-        elif pooled is not None:
-            spender = reader.tx(pooled)
-            vin = next(
-                i
-                for i, tx_in in enumerate(spender.inputs)  # type: ignore[union-attr]
-                if tx_in.outpoint == OutPoint(tx.txid, index)
-            )
-            spent_by = _spent_by(reader, output, pooled, vin, None)
+        status, spent_by = _output_status(reader, tx.txid, index, output, spends.get(index))
         outputs.append(
             {
                 "index": index,
@@ -390,13 +387,7 @@ def _history_tx(
                 "address": address_of(output.script_pubkey),
                 "type": classify(output.script_pubkey)[0],
                 "mine": mine,
-                "status": (
-                    "spent"
-                    if spend is not None
-                    else "spent-in-mempool"
-                    if pooled is not None
-                    else "unspent"
-                ),
+                "status": status,
                 "spent_by": spent_by,
             }
         )
@@ -412,7 +403,26 @@ def _history_tx(
     }
 
 
+def _output_status(
+    reader: _TxReader, txid: bytes, index: int, output: TxOut, spend: Spend | None
+) -> tuple[str, dict | None]:
+    """``("spent" | "spent-in-mempool" | "unspent", spent_by)`` of output ``index`` of
+    ``txid``; ``spend`` is the active chain's spender, if any (the spent index)."""
+    if spend is not None:
+        return "spent", _spent_by(reader, output, spend.txid, spend.vin, spend.height)
+    outpoint = OutPoint(txid, index)
+    pooled = reader.node.mempool.spenders.get(outpoint)
+    if pooled is None:
+        return "unspent", None
+    spender = reader.tx(pooled)
+    inputs = spender.inputs if spender is not None else ()
+    vin = next(i for i, tx_in in enumerate(inputs) if tx_in.outpoint == outpoint)
+    return "spent-in-mempool", _spent_by(reader, output, pooled, vin, None)
+
+
 def _spent_by(reader: _TxReader, output: TxOut, txid: bytes, vin: int, height: int | None) -> dict:
+    """The spending input, with its witness; for a P2WSH output the witness script (the last
+    witness item) in asm, so a reader sees which script was unlocked."""
     spender = reader.tx(txid)
     witness = list(spender.inputs[vin].witness) if spender is not None else []
     p2wsh = classify(output.script_pubkey)[0] == "witness_v0_scripthash"
