@@ -28,11 +28,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from edu_chain.tx import OutPoint, TxOut
+from edu_chain.tx import OutPoint
 
 if TYPE_CHECKING:  # pragma: no cover
     from edu_chain.block import Block
     from edu_chain.chain.coins import Coin
+    from edu_chain.tx import Transaction
 
 
 @dataclass(frozen=True)
@@ -79,19 +80,24 @@ def block_rows(
         return [], []
     touches: list[Touch] = []
     spends: list[Spend] = []
-    created: dict[OutPoint, TxOut] = {}
+    earlier: dict[bytes, Transaction] = {}  # this block's transactions so far, by txid
     for position, tx in enumerate(block.transactions):
         txid = tx.txid
         sums: dict[bytes, list[int]] = {}  # script_pubkey -> [received, sent], first seen first
         if position > 0:
             for vin, tx_in in enumerate(tx.inputs):
                 outpoint = tx_in.outpoint
-                output = created.get(outpoint) or spent[outpoint].output
+                coin = spent.get(outpoint)
+                output = (
+                    coin.output
+                    if coin is not None
+                    else earlier[outpoint.txid].outputs[outpoint.index]
+                )
                 sums.setdefault(output.script_pubkey, [0, 0])[1] += output.amount
                 spends.append(Spend(outpoint, txid, vin, height))
-        for index, output in enumerate(tx.outputs):
+        for output in tx.outputs:
             sums.setdefault(output.script_pubkey, [0, 0])[0] += output.amount
-            created[OutPoint(txid, index)] = output
+        earlier[txid] = tx
         touches += [
             Touch(script, height, position, txid, received, sent)
             for script, (received, sent) in sums.items()
