@@ -3,11 +3,12 @@ Debian's chromium, Playwright, skipped without).
 
 A 2-of-3 treasury on a real node pays two students outright, two more in two vesting
 tranches each; one tranche is claimed by its student, the other three are clawed back after
-their expiry; a last payout waits in the mempool.  The page at ``#/treasury/<address>`` must
-show what the chain says.  Oracles: the node's API (the treasury's balance, each payout's
-outputs and fee from ``GET /api/tx``, the coinbase that funded it) and the scholarship
-registry with its report (which tranche was claimed, which clawed back), computed by
-``educhain scholarship`` from its own records.
+their expiry; a last payout, in two tranches, waits in the mempool.  The page at
+``#/treasury/<address>`` must show what the chain says.  Oracles: the node's API (the
+treasury's balance, each payout's outputs and fee from ``GET /api/tx``, the coinbase that
+funded it) and the scholarship registry with its report (who was paid by which transaction,
+which tranche was claimed, which clawed back), computed by ``educhain scholarship`` from
+its own records.
 """
 
 from __future__ import annotations
@@ -84,11 +85,12 @@ def test_treasury_view_shows_funding_payouts_and_tranches(tmp_path, browser_page
         assert json.loads(out)["clawed_back"] == 3
         node.mine(1)
 
-        h.log.info("a last payout waits in the mempool")
+        h.log.info("a last payout, in two tranches, waits in the mempool")
         cli("scholarship", "register", "--dir", str(fund), "--student", class_[4][0],
             "--address", class_[4][2])  # fmt: skip
         out = cli("scholarship", "payout", "--dir", str(fund), "--node", node.url,
-                  "--amount", "0.1", "--signers", signers(fund, 1, 2), "--json")  # fmt: skip
+                  "--amount", "0.1", "--tranches", "2", "--every", "3",
+                  "--signers", signers(fund, 1, 2), "--json")  # fmt: skip
         pending = json.loads(out.strip().splitlines()[-1])["txids"]
 
         report_csv = tmp_path / "report.csv"
@@ -123,18 +125,25 @@ def test_treasury_view_shows_funding_payouts_and_tranches(tmp_path, browser_page
             rows.nth(i).get_attribute("data-txid"): (
                 rows.nth(i).get_attribute("data-status"),
                 int(rows.nth(i).get_attribute("data-payments")),
+                int(rows.nth(i).get_attribute("data-students")),
                 int(rows.nth(i).get_attribute("data-fee")),
             )
             for i in range(rows.count())
         }
+        with Registry(fund) as registry:
+            students_of = {}
+            for payment in registry.payments():
+                students_of.setdefault(payment.txid, set()).add(payment.student)
         expected = {}
         for txid in outright + vesting + pending:
             tx = node.tx(txid)
             payments = [o for o in tx["vout"] if o["address"] != treasury]
             status = "pending" if txid in pending else "confirmed"
-            expected[txid] = (status, len(payments), tx["fee"])
+            # an unspent tranche names its student only once spent: the pending one names none
+            named = 0 if txid in pending else len(students_of[txid])
+            expected[txid] = (status, len(payments), named, tx["fee"])
         assert shown == expected
-        assert [expected[t][1] for t in vesting] == [4]  # 2 students x 2 tranches
+        assert [expected[t][1:3] for t in vesting] == [(4, 2)]  # 2 students x 2 tranches
 
         tranches = page.locator("#treasury-tranches tbody tr")
         on_page = {
@@ -145,8 +154,11 @@ def test_treasury_view_shows_funding_payouts_and_tranches(tmp_path, browser_page
         }
         assert set(on_page) == set(tranche_of)
         for outpoint, kind in on_page.items():
-            assert report_status[tranche_of[outpoint]] == kind
-        assert sorted(on_page.values()) == ["claimed"] + ["clawed-back"] * 3
+            said = report_status[tranche_of[outpoint]]
+            assert kind == (said if said in ("claimed", "clawed-back") else "unknown"), said
+        assert sorted(on_page.values()) == ["claimed"] + ["clawed-back"] * 3 + ["unknown"] * 2
+        counts = page.inner_text("#treasury-tranche-counts")
+        assert counts == "1 claimed, 3 clawed back, 2 unspent"
         screenshot(page, tmp_path, "treasury")
 
         h.log.info("the address view links to the treasury view")

@@ -77,6 +77,54 @@ function confirmationsBadge(tx) {
     : `<span class="badge active">confirmed</span> <span class="muted">${esc(tx.confirmations)} conf.</span>`;
 }
 
+// One payout: its table row, its tranche rows, what it paid and the status of each payment.
+// Students: one per address paid outright, one per student key hash a spent tranche shows;
+// an unspent P2WSH output names nobody yet, so it is counted apart.
+function payoutSummary(tx, script) {
+  const payments = tx.outputs.filter((o) => !o.mine);
+  const amount = payments.reduce((sum, o) => sum + Number(o.amount), 0);
+  const students = new Set();
+  const kinds = [];
+  const tranches = [];
+  let unrevealed = 0;
+  for (const output of payments) {
+    const status = paymentStatus(output, script);
+    kinds.push(status.kind);
+    if (output.type !== "witness_v0_scripthash") {
+      students.add(`address ${output.address}`);
+      continue;
+    }
+    const tranche = status.tranche;
+    if (tranche) students.add(`key ${tranche.student}`);
+    else unrevealed += 1;
+    tranches.push(`<tr data-outpoint="${esc(tx.txid)}:${esc(output.index)}" data-status="${esc(status.kind)}">` + [
+      `${txLink(tx.txid)}<span class="muted">:${esc(output.index)}</span>`,
+      `<span class="amount">${esc(coins(output.amount))}</span>`,
+      tranche ? `<span class="mono">${esc(short(tranche.student, 8))}</span>` : '<span class="muted">?</span>',
+      tranche ? `student after #${esc(tranche.unlock)}; treasury ${esc(tranche.expiry)} blocks after the payout`
+        : '<span class="muted">?</span>',
+      `<span class="tranche-status">${esc(status.text)}</span>` +
+        (output.spent_by ? ` ${txLink(output.spent_by.txid)}` : ""),
+    ].map((cell) => `<td>${cell}</td>`).join("") + "</tr>");
+  }
+  const who = `${students.size} student(s)` + (unrevealed ? ` + ${unrevealed} unspent P2WSH output(s)` : "");
+  const row = `<tr data-txid="${esc(tx.txid)}" data-status="${esc(tx.status)}" data-payments="${esc(payments.length)}" ` +
+    `data-students="${esc(students.size)}" data-amount="${esc(amount)}" data-fee="${esc(tx.fee)}">` + [
+    txLink(tx.txid),
+    `${esc(payments.length)} output(s) <span class="muted">to ${esc(who)}</span>`,
+    `<span class="amount">${esc(coins(amount))}</span>`,
+    esc(coins(tx.fee)),
+    confirmationsBadge(tx),
+  ].map((cell) => `<td>${cell}</td>`).join("") + "</tr>";
+  return { row, tranches, amount, fee: Number(tx.fee || 0), kinds };
+}
+
+function rowsTable(id, headers, rows, empty) {
+  if (!rows.length) return `<p class="muted" id="${id}">${esc(empty)}</p>`;
+  return `<table id="${id}"><thead><tr>${headers.map((h) => `<th>${h}</th>`).join("")}</tr></thead>` +
+    `<tbody>${rows.join("")}</tbody></table>`;
+}
+
 async function viewTreasury([address]) {
   const [info, history] = await Promise.all([
     api(`/api/address/${encodeURIComponent(address)}`),
@@ -85,84 +133,49 @@ async function viewTreasury([address]) {
   const all = [...history.transactions, ...history.mempool];
   const script = treasuryScript(all);
   const funding = all.filter((tx) => tx.sent === 0 && tx.received > 0);
-  const payouts = all.filter((tx) => tx.sent > 0);
+  const payouts = all.filter((tx) => tx.sent > 0).map((tx) => payoutSummary(tx, script));
+  const kinds = payouts.flatMap((p) => p.kinds);
+  const count = (kind) => kinds.filter((k) => k === kind).length;
+  const sum = (values) => values.reduce((total, v) => total + Number(v), 0);
   const fundingRows = funding.map((tx) => [
     txLink(tx.txid),
     `<span class="amount">${esc(coins(tx.received))}</span>`,
     tx.coinbase ? '<span class="badge">coinbase</span>' : "",
     confirmationsBadge(tx),
   ]);
-  const trancheRows = [];
-  const counts = { claimed: 0, "clawed-back": 0, unknown: 0, paid: 0, other: 0 };
-  let paidOut = 0;
-  let fees = 0;
-  const payoutRows = payouts.map((tx) => {
-    const payments = tx.outputs.filter((o) => !o.mine);
-    const recipients = new Set(payments.map((o) => o.address));
-    const amount = payments.reduce((sum, o) => sum + Number(o.amount), 0);
-    paidOut += amount;
-    fees += Number(tx.fee || 0);
-    for (const output of payments) {
-      const status = paymentStatus(output, script);
-      counts[status.kind] += 1;
-      if (output.type !== "witness_v0_scripthash") continue;
-      const tranche = status.tranche;
-      trancheRows.push({
-        outpoint: `${tx.txid}:${output.index}`,
-        kind: status.kind,
-        cells: [
-          `${txLink(tx.txid)}<span class="muted">:${esc(output.index)}</span>`,
-          `<span class="amount">${esc(coins(output.amount))}</span>`,
-          tranche ? `<span class="mono">${esc(short(tranche.student, 8))}</span>` : '<span class="muted">?</span>',
-          tranche ? `student after #${esc(tranche.unlock)}; treasury ${esc(tranche.expiry)} blocks after the payout` : '<span class="muted">?</span>',
-          `<span class="tranche-status">${esc(status.text)}</span>` +
-            (output.spent_by ? ` ${txLink(output.spent_by.txid)}` : ""),
-        ],
-      });
-    }
-    return `<tr data-txid="${esc(tx.txid)}" data-status="${esc(tx.status)}" ` +
-      `data-payments="${esc(payments.length)}" data-amount="${esc(amount)}" data-fee="${esc(tx.fee)}">` + [
-      txLink(tx.txid),
-      `<span class="payout-outputs">${esc(payments.length)}</span> <span class="muted">to ${esc(recipients.size)} address(es)</span>`,
-      `<span class="amount payout-amount">${esc(coins(amount))}</span>`,
-      `<span class="payout-fee">${esc(coins(tx.fee))}</span>`,
-      confirmationsBadge(tx),
-    ].map((cell) => `<td>${cell}</td>`).join("") + "</tr>";
-  });
-  const payoutTable = payoutRows.length
-    ? `<table id="treasury-payouts"><thead><tr><th>txid</th><th>payments</th><th>amount</th><th>fee</th><th>status</th></tr></thead><tbody>${payoutRows.join("")}</tbody></table>`
-    : '<table id="treasury-payouts"><tbody><tr><td class="muted">no payout yet</td></tr></tbody></table>';
-  const trancheTable = trancheRows.length
-    ? `<table id="treasury-tranches"><thead><tr><th>output</th><th>amount</th><th>student key hash</th><th>terms</th><th>status</th></tr></thead><tbody>` +
-      trancheRows.map((r) => `<tr data-outpoint="${esc(r.outpoint)}" data-status="${esc(r.kind)}">` +
-        r.cells.map((c) => `<td>${c}</td>`).join("") + "</tr>").join("") + "</tbody></table>"
-    : '<p class="muted">No P2WSH payments: every student was paid outright.</p>';
-  const received = funding.reduce((sum, tx) => sum + Number(tx.received), 0);
   return `<h1>Scholarship treasury</h1>` +
     `<div class="grid">` +
     card("Treasury", fields([
-      ["address", `<span class="mono" id="treasury-address">${esc(address)}</span> <a class="address-link" href="#/address/${esc(address)}">address view</a>`],
+      ["address", `<span class="mono" id="treasury-address">${esc(address)}</span> ` +
+        `<a class="address-link" href="#/address/${esc(address)}">address view</a>`],
       ["type", esc(info.type)],
       ["balance", `<span class="big" id="treasury-balance" data-units="${esc(info.balance)}">${esc(coins(info.balance))}</span> coins` +
         (info.unconfirmed_delta ? ` <span class="muted">(${esc(coins(info.unconfirmed_delta))} pending)</span>` : "")],
-      ["signers' script", script ? `<span class="mono">${esc(script)}</span>` : '<span class="muted">not revealed yet (no spend)</span>'],
-      ["history", history.complete ? `${esc(history.tx_count)} transaction(s)` : `first ${esc(history.transactions.length)} of ${esc(history.tx_count)} transactions`],
+      ["signers' script", script ? `<span class="mono">${esc(script)}</span>`
+        : '<span class="muted">not on the chain until the treasury spends</span>'],
+      ["history", history.complete ? `${esc(history.tx_count)} transaction(s)`
+        : `the first ${esc(history.transactions.length)} of ${esc(history.tx_count)} transactions`],
     ])) +
     card("Totals", fields([
-      ["funded", `<span id="treasury-funded">${esc(coins(received))}</span> coins in ${esc(funding.length)} transaction(s)`],
-      ["paid out", `<span id="treasury-paid">${esc(coins(paidOut))}</span> coins in ${esc(payouts.length)} payout(s)`],
-      ["fees", `${esc(coins(fees))} coins`],
-      ["tranches", `${counts.claimed} claimed, ${counts["clawed-back"]} clawed back, ${counts.unknown} unspent`],
+      ["funded", `${esc(coins(sum(funding.map((tx) => tx.received))))} coins in ${esc(funding.length)} transaction(s)`],
+      ["paid out", `${esc(coins(sum(payouts.map((p) => p.amount))))} coins in ${esc(payouts.length)} payout(s)`],
+      ["fees", `${esc(coins(sum(payouts.map((p) => p.fee))))} coins`],
+      ["tranches", `<span id="treasury-tranche-counts">${count("claimed")} claimed, ` +
+        `${count("clawed-back")} clawed back, ${count("unknown")} unspent</span>`],
     ])) +
     `</div>` +
     card(`Funding (${funding.length})`, table(["txid", "amount", "", "status"], fundingRows, "treasury-funding")) +
     card(`Payouts (${payouts.length})`,
       '<p class="muted">Transactions that spend the treasury\'s coins (each needs the threshold of ' +
-      "signers). Payments are the outputs not locked by the treasury; the rest is change.</p>" + payoutTable) +
-    card(`Vesting tranches (${trancheRows.length})`,
+      "signers). Payments are the outputs not locked by the treasury; the rest is change.</p>" +
+      rowsTable("treasury-payouts", ["txid", "payments", "amount", "fee", "status"],
+        payouts.map((p) => p.row), "No payout yet.")) +
+    card(`Vesting tranches (${sum(payouts.map((p) => p.tranches.length))})`,
       '<p class="muted">A tranche is a P2WSH output: its script (edu_chain/scholarship/vesting.py) is on the ' +
       "chain only once it is spent, by the student (after the unlock height) or by the treasury " +
-      "(after the expiry).</p>" + trancheTable);
+      "(after the expiry).</p>" +
+      rowsTable("treasury-tranches", ["output", "amount", "student key hash", "terms", "status"],
+        payouts.flatMap((p) => p.tranches), "No P2WSH payments: every student was paid outright."));
 }
 
 // An address's history, for the address view.
