@@ -9,6 +9,7 @@ Modules, lowest first:
     coinbase.py   the coinbase transaction (BIP34 height, witness commitment)
     rules.py      header / block / transaction checks with stable reason codes
     scripts.py    every input's scripts, one by one or in parallel (consensus flags)
+    history.py    the address index: transactions touching a script, who spent each output
     store.py      ChainStore: SQLite (WAL), one transaction per connected block
     connect.py    how one block changes the UTXO set (spent, created, fees) and back
     index.py      BlockIndexEntry (height, chainwork, status), ChainEvent, SubmitResult

@@ -52,6 +52,7 @@ from edu_chain.block import parse_block as parse_block  # its home is block.py; 
 from edu_chain.chain import retarget, rules
 from edu_chain.chain.coins import Coin
 from edu_chain.chain.connect import connect_changes, disconnect_changes
+from edu_chain.chain.history import Spend, Touch
 from edu_chain.chain.index import (
     INVALID,
     VALID,
@@ -246,6 +247,29 @@ class ChainState:
             block = self.get_block(block_hash)
             assert block is not None
             return block.transactions[position], self.index[block_hash]
+
+    def locate_tx(self, txid: bytes) -> tuple[BlockIndexEntry, int] | None:
+        """The active-chain block holding a confirmed transaction, and its position there."""
+        with self._lock:
+            found = self.store.find_tx(txid)
+            return None if found is None else (self.index[found[0]], found[2])
+
+    def address_history(
+        self, script_pubkey: bytes, *, limit: int, offset: int = 0, newest_first: bool = True
+    ) -> list[Touch]:
+        """A page of the active chain's transactions paying or spending from
+        ``script_pubkey`` (the address index, :mod:`~edu_chain.chain.history`)."""
+        return self.store.address_history(
+            script_pubkey, limit=limit, offset=offset, newest_first=newest_first
+        )
+
+    def address_totals(self, script_pubkey: bytes) -> tuple[int, int, int]:
+        """``(transactions, received, sent)`` of ``script_pubkey`` on the active chain."""
+        return self.store.address_totals(script_pubkey)
+
+    def spends_of(self, txid: bytes) -> dict[int, Spend]:
+        """Which active-chain input spent each spent output of ``txid`` (by output index)."""
+        return self.store.spends_of(txid)
 
     def median_time_past(self, entry: BlockIndexEntry) -> int:
         """Median timestamp of ``entry`` and up to 10 blocks before it."""

@@ -10,6 +10,9 @@ Tables::
     utxos     (txid, index) -> coin   the UTXO set of the active chain's tip
     undo      hash -> spent coins     what each connected block spent (see coins.py)
     txindex   txid -> block hash      transactions of the active chain
+    address_index  (script_pubkey, height, position) -> txid, received, sent: the active
+              chain's transactions that paid or spent from each script (see history.py)
+    spent_index    (txid, index) -> spending txid, input, height: who spent each output
 
 Durability: the database runs in WAL mode and **each connected or disconnected block is one
 SQLite transaction** (its UTXO changes, its undo data, the chain row and the new tip commit
@@ -24,6 +27,7 @@ genesis into a fresh UTXO set and compares it with the ``utxos`` table.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -31,13 +35,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from edu_chain.block import Block, BlockHeader
+from edu_chain.block import Block, BlockHeader, parse_block
 from edu_chain.chain.coins import Coin, coins_created, parse_undo, serialize_undo
+from edu_chain.chain.history import Spend, Touch, block_rows, spent_outpoints
 from edu_chain.errors import EduChainError
 from edu_chain.hashing import display_hex
 from edu_chain.tx import OutPoint, TxOut
 
-SCHEMA_VERSION = 2  # 2: real Bitcoin transactions, coins keyed by script_pubkey
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 3  # 2: real Bitcoin transactions, coins keyed by script_pubkey
+# 3: the address and spent indexes (history.py); a schema-2 database is migrated on opening
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -69,6 +77,25 @@ CREATE TABLE IF NOT EXISTS txindex (
     txid BLOB PRIMARY KEY, block_hash BLOB NOT NULL, height INTEGER NOT NULL,
     position INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS address_index (
+    script_pubkey BLOB NOT NULL,
+    height INTEGER NOT NULL,
+    position INTEGER NOT NULL,        -- of the transaction in its block
+    txid BLOB NOT NULL,
+    received INTEGER NOT NULL,        -- base units paid to script_pubkey
+    sent INTEGER NOT NULL,            -- base units spent from script_pubkey
+    PRIMARY KEY (script_pubkey, height, position)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS address_index_height ON address_index(height);
+CREATE TABLE IF NOT EXISTS spent_index (
+    txid BLOB NOT NULL,
+    idx INTEGER NOT NULL,
+    spender_txid BLOB NOT NULL,
+    spender_vin INTEGER NOT NULL,
+    height INTEGER NOT NULL,          -- of the block holding the spending transaction
+    PRIMARY KEY (txid, idx)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS spent_index_height ON spent_index(height);
 """
 
 
@@ -145,11 +172,43 @@ class ChainStore:
         schema = int(rows.get("schema", "0"))
         if schema > SCHEMA_VERSION:
             raise StoreError(f"database {self.path} has a newer schema {rows['schema']}")
-        if schema < SCHEMA_VERSION:
+        if schema < 2:
             raise StoreError(
                 f"database {self.path} has schema {schema}, from before the chain ran on real "
-                f"Bitcoin transactions (schema {SCHEMA_VERSION}); start a new data directory"
+                "Bitcoin transactions (schema 2); start a new data directory"
             )
+        if schema == 2:
+            self._migrate_to_3()
+
+    def _migrate_to_3(self) -> None:
+        """Schema 2 -> 3: fill the address and spent indexes from the active chain's blocks
+        and their undo data, in one transaction (a migration cut short starts again)."""
+        log.info("%s: building the address index (schema 2 -> 3)", self.path)
+        with self.transaction() as db:
+            db.execute("DELETE FROM address_index")
+            db.execute("DELETE FROM spent_index")
+            top = db.execute("SELECT COALESCE(MAX(height), 0) FROM chain").fetchone()[0]
+            for height in range(1, top + 1):
+                row = db.execute(
+                    "SELECT blocks.raw, undo.data FROM chain JOIN blocks USING (hash) "
+                    "LEFT JOIN undo USING (hash) WHERE chain.height = ?",
+                    (height,),
+                ).fetchone()
+                if row is None or row[1] is None:
+                    raise StoreError(
+                        f"database {self.path}: cannot build the address index, the block at "
+                        f"height {height} or its undo data is missing"
+                    )
+                block = parse_block(bytes(row[0]))
+                outpoints = spent_outpoints(block)
+                coins = parse_undo(bytes(row[1]))
+                if len(coins) != len(outpoints):
+                    raise StoreError(
+                        f"undo data of block {block.id} has {len(coins)} coins, expected "
+                        f"{len(outpoints)}"
+                    )
+                _write_index(db, block, height, dict(zip(outpoints, coins, strict=True)))
+            db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -256,6 +315,7 @@ class ChainStore:
                 "INSERT OR REPLACE INTO txindex VALUES (?, ?, ?, ?)",
                 [(tx.txid, block_hash, height, i) for i, tx in enumerate(block.transactions)],
             )
+            _write_index(db, block, height, dict(spent))
             db.execute("INSERT INTO chain VALUES (?, ?)", (height, block_hash))
             db.execute(
                 "UPDATE blocks SET status = 'valid', reason = NULL WHERE hash = ?", (block_hash,)
@@ -289,6 +349,9 @@ class ChainStore:
                 "DELETE FROM txindex WHERE txid = ? AND block_hash = ?",
                 [(tx.txid, block.hash()) for tx in block.transactions],
             )
+            # the tip's height: every index row there belongs to this block
+            db.execute("DELETE FROM address_index WHERE height = ?", (height,))
+            db.execute("DELETE FROM spent_index WHERE height = ?", (height,))
             db.execute("DELETE FROM chain WHERE height = ?", (height,))
 
     # --- the UTXO set ---------------------------------------------------------------------
@@ -315,12 +378,61 @@ class ChainStore:
             ).fetchone()
         return None if row is None else (bytes(row[0]), row[1], row[2])
 
+    # --- the address index (history.py) ------------------------------------------------
+
+    def address_totals(self, script_pubkey: bytes) -> tuple[int, int, int]:
+        """``(transactions, received, sent)`` of ``script_pubkey`` on the active chain."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(received), 0), COALESCE(SUM(sent), 0) "
+                "FROM address_index WHERE script_pubkey = ?",
+                (script_pubkey,),
+            ).fetchone()
+        return row[0], row[1], row[2]
+
+    def address_history(
+        self, script_pubkey: bytes, *, limit: int, offset: int = 0, newest_first: bool = True
+    ) -> list[Touch]:
+        """One page of the active chain's transactions that touched ``script_pubkey``, in
+        chain order (height, then position in the block), newest first by default."""
+        order = "DESC" if newest_first else "ASC"
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT height, position, txid, received, sent FROM address_index "
+                f"WHERE script_pubkey = ? ORDER BY height {order}, position {order} "
+                "LIMIT ? OFFSET ?",
+                (script_pubkey, limit, offset),
+            ).fetchall()
+        return [Touch(script_pubkey, r[0], r[1], bytes(r[2]), r[3], r[4]) for r in rows]
+
+    def spends_of(self, txid: bytes) -> dict[int, Spend]:
+        """The outputs of transaction ``txid`` that the active chain spent, by output index."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT idx, spender_txid, spender_vin, height FROM spent_index WHERE txid = ?",
+                (txid,),
+            ).fetchall()
+        return {r[0]: Spend(OutPoint(txid, r[0]), bytes(r[1]), r[2], r[3]) for r in rows}
+
+    def index_rows(self) -> tuple[set[Touch], set[Spend]]:
+        """Every row of the two index tables (the audit compares them with a replay)."""
+        with self._lock:
+            touches = self._db.execute("SELECT * FROM address_index").fetchall()
+            spends = self._db.execute("SELECT * FROM spent_index").fetchall()
+        return (
+            {Touch(bytes(r[0]), r[1], r[2], bytes(r[3]), r[4], r[5]) for r in touches},
+            {Spend(OutPoint(bytes(r[0]), r[1]), bytes(r[2]), r[3], r[4]) for r in spends},
+        )
+
     # --- audit ----------------------------------------------------------------------------
 
     def check_consistency(self, parse_block: Callable[[bytes], Block]) -> ConsistencyReport:
-        """Replay the active chain from genesis and compare with the stored UTXO set."""
+        """Replay the active chain from genesis and compare with the stored UTXO set and the
+        address index."""
         problems: list[str] = []
         replayed: dict[OutPoint, Coin] = {}
+        expected_touches: set[Touch] = set()
+        expected_spends: set[Spend] = set()
         chain = self.active_chain()
         prev = bytes(32)
         for height, block_hash in enumerate(chain):
@@ -334,6 +446,11 @@ class ChainStore:
             prev = block_hash
             if height == 0:
                 continue  # the genesis coinbase is not spendable (see params.py)
+            coins = {op: replayed[op] for op in spent_outpoints(block) if op in replayed}
+            if len(coins) == len(spent_outpoints(block)):  # else: reported just below
+                touches, spends = block_rows(block, height, coins)
+                expected_touches.update(touches)
+                expected_spends.update(spends)
             for tx in block.transactions:
                 if not tx.is_coinbase():
                     for tx_in in tx.inputs:
@@ -349,6 +466,8 @@ class ChainStore:
                 f"utxos table differs from the replayed chain: {extra} extra, {missing} missing, "
                 f"{changed} different"
             )
+        if not problems and self.index_rows() != (expected_touches, expected_spends):
+            problems.append("the address index differs from the replayed chain")
         with self._lock:
             undo_missing = self._db.execute(
                 "SELECT COUNT(*) FROM chain LEFT JOIN undo USING (hash) "
@@ -362,6 +481,21 @@ class ChainStore:
             utxo_count=len(stored),
             problems=tuple(problems),
         )
+
+
+def _write_index(
+    db: sqlite3.Connection, block: Block, height: int, spent: dict[OutPoint, Coin]
+) -> None:
+    """Add the address and spent index rows of ``block`` (history.py)."""
+    touches, spends = block_rows(block, height, spent)
+    db.executemany(
+        "INSERT INTO address_index VALUES (?, ?, ?, ?, ?, ?)",
+        [(t.script_pubkey, t.height, t.position, t.txid, t.received, t.sent) for t in touches],
+    )
+    db.executemany(
+        "INSERT OR REPLACE INTO spent_index VALUES (?, ?, ?, ?, ?)",
+        [(s.outpoint.txid, s.outpoint.index, s.txid, s.vin, s.height) for s in spends],
+    )
 
 
 def _coin_row(outpoint: OutPoint, coin: Coin) -> tuple:

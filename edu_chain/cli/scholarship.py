@@ -122,6 +122,7 @@ def init(directory: Path, node_url: str, signer_count: int, threshold: int, as_j
         return
     click.echo(f"treasury: {made.address}")
     click.echo(f"{threshold}-of-{signer_count} P2WSH; signer files in {directory}")
+    click.echo(f"explorer: {treasury_view(node_url, made.address)}")
 
 
 @scholarship.command("register")
@@ -517,13 +518,17 @@ def report(directory: Path, node_url: str, csv_path: Path | None, as_json: bool)
     if as_json:
         click.echo(
             json.dumps(
-                {"totals": made.totals(), "problems": made.problems, "payments": len(made.rows)}
+                {
+                    "totals": made.totals(),
+                    "problems": made.problems,
+                    "payments": len(made.rows),
+                    "explorer": treasury_view(node_url, treasury_address),
+                }
             )
         )
     else:
-        click.echo(
-            f"treasury {treasury_address} (explorer: {node_url}/#/address/{treasury_address})"
-        )
+        click.echo(f"treasury {treasury_address}")
+        click.echo(f"explorer: {treasury_view(node_url, treasury_address)}")
         click.echo(
             f"{len(made.rows)} payment(s)" + (f", written to {csv_path}" if csv_path else "")
         )
@@ -531,6 +536,11 @@ def report(directory: Path, node_url: str, csv_path: Path | None, as_json: bool)
             click.echo(f"{name:<12} {format_coins(value):>16}  ({value} base units)")
     if not made.balanced:
         raise CliError("; ".join(made.problems) or "the report does not balance", exit_code=1)
+
+
+def treasury_view(node_url: str, address: str) -> str:
+    """The explorer page of the treasury (its funding, payouts and tranches) on ``node_url``."""
+    return f"{node_url.rstrip('/')}/#/treasury/{address}"
 
 
 __all__ = ["scholarship"]

@@ -1,5 +1,5 @@
 """The JSON bodies the node's HTTP API accepts (docs/architecture.md#node-and-testnet), as pydantic
-models.
+models, and the answers whose shape the OpenAPI document publishes.
 
 Every field is *strict* (``"5"`` is not the integer 5, ``1`` is not ``true``) and bounded
 (lengths, counts, ranges), so malformed input is refused with a 400 ``invalid-request`` error
@@ -209,10 +209,91 @@ class GetBlocksBody(_Body):
     limit: Count(1, 1_000) = 250
 
 
+# --- answers -------------------------------------------------------------------------------
+
+MAX_HISTORY_PAGE = 100  # transactions per GET /api/address/{address}/history page
+MAX_HISTORY_MEMPOOL = 100  # pending transactions listed with it
+
+
+class SpentBy(BaseModel):
+    """The input that spent an output: on the active chain (``height``) or in the mempool
+    (``height`` null).  ``witness`` is that input's witness stack (hex); for a P2WSH output
+    its last item is the witness script, shown as ``witness_script_asm``."""
+
+    txid: str
+    vin: int
+    height: int | None
+    witness: list[str]
+    witness_script_asm: str | None
+
+
+class HistoryInput(BaseModel):
+    """One input of a transaction in an address's history (``outpoint`` null: a coinbase)."""
+
+    vin: int
+    outpoint: str | None
+    amount: int | None  # null when this node does not know the output it spends
+    address: str | None
+    mine: bool  # it spends a coin of the address asked about
+
+
+class HistoryOutput(BaseModel):
+    """One output, and whether it is still unspent (``spent_by`` says who spent it)."""
+
+    index: int
+    amount: int
+    address: str | None
+    type: str
+    mine: bool  # locked by the address asked about
+    status: Annotated[str, Field(examples=["unspent", "spent", "spent-in-mempool"])]
+    spent_by: SpentBy | None
+
+
+class HistoryTx(BaseModel):
+    """One transaction that paid the address or spent from it."""
+
+    txid: str
+    status: Annotated[str, Field(examples=["confirmed", "pending"])]
+    height: int | None
+    block_hash: str | None
+    position: int | None  # in its block
+    confirmations: int
+    received: int  # base units paid to the address
+    sent: int  # base units spent from the address
+    fee: int | None  # null for a coinbase, or when an input is unknown
+    coinbase: bool
+    inputs: list[HistoryInput]
+    outputs: list[HistoryOutput]
+
+
+class AddressHistory(BaseModel):
+    """``GET /api/address/{address}/history``: totals over the active chain, one page of its
+    confirmed transactions (chain order, newest first unless ``order=asc``), and the
+    mempool's transactions touching it."""
+
+    address: str
+    script_pubkey: str
+    type: str
+    tip_height: int
+    balance: int  # confirmed: total_received - total_sent
+    total_received: int
+    total_sent: int
+    tx_count: int  # confirmed transactions touching the address
+    offset: int
+    limit: int
+    order: str
+    transactions: list[HistoryTx]
+    mempool_count: int
+    mempool: list[HistoryTx]  # at most MAX_HISTORY_MEMPOOL
+
+
 __all__ = [
     "ERROR_STATUSES",
+    "MAX_HISTORY_MEMPOOL",
+    "MAX_HISTORY_PAGE",
     "MAX_MINE_COUNT",
     "Address",
+    "AddressHistory",
     "AddressPath",
     "AnnounceBody",
     "ErrorBody",
@@ -222,11 +303,15 @@ __all__ = [
     "HashPath",
     "HelloBody",
     "HexBody",
+    "HistoryInput",
+    "HistoryOutput",
+    "HistoryTx",
     "MineBody",
     "MiningBody",
     "PeerAddress",
     "PeerBody",
     "PeerPath",
     "RawHex",
+    "SpentBy",
     "error_responses",
 ]

@@ -21,12 +21,14 @@ from edu_chain.script.flags import CONSENSUS_FLAGS
 from edu_chain.script.script import script_asm
 from edu_chain.script.standard import classify
 from edu_chain.script.trace import trace_input
+from edu_chain.tx import OutPoint
 
 if TYPE_CHECKING:  # pragma: no cover
     from edu_chain.block import Block
+    from edu_chain.chain.history import Spend
     from edu_chain.node.service import Node
     from edu_chain.script.errors import ScriptError
-    from edu_chain.tx import OutPoint, Transaction, TxOut
+    from edu_chain.tx import Transaction, TxOut
 
 
 def address_of(script_pubkey: bytes) -> str | None:
@@ -241,6 +243,195 @@ def address_json(node: Node, address: str, script_pubkey: bytes) -> dict:
         "utxo_count": len(utxos),
         "utxos": utxos,
         "mempool": pending,
+    }
+
+
+def address_history_json(
+    node: Node,
+    address: str,
+    script_pubkey: bytes,
+    *,
+    limit: int,
+    offset: int = 0,
+    newest_first: bool = True,
+    mempool_limit: int = 100,
+) -> dict:
+    """An address's history (``AddressHistory`` in api_models.py): totals from the address
+    index, one page of the confirmed transactions that paid it or spent from it, and the
+    pending ones (arrival order, the first ``mempool_limit``), each output with its status."""
+    chain = node.chain
+    reader = _TxReader(node)
+    count, received, sent = chain.address_totals(script_pubkey)
+    confirmed = []
+    for touch in chain.address_history(
+        script_pubkey, limit=limit, offset=offset, newest_first=newest_first
+    ):
+        entry = chain.active[touch.height]
+        tx = reader.block(entry).transactions[touch.position]
+        confirmed.append(
+            {
+                **_history_tx(reader, tx, script_pubkey, chain.spends_of(tx.txid)),
+                "status": "confirmed",
+                "height": touch.height,
+                "block_hash": entry.id,
+                "position": touch.position,
+                "confirmations": chain.height - touch.height + 1,
+            }
+        )
+    pending = []
+    for mempool_entry in sorted(node.mempool, key=lambda e: e.sequence):
+        if not _touches(node, mempool_entry.tx, script_pubkey):
+            continue
+        shown = _history_tx(reader, mempool_entry.tx, script_pubkey, {})
+        shown["fee"] = mempool_entry.fee
+        pending.append(
+            {
+                **shown,
+                "status": "pending",
+                "height": None,
+                "block_hash": None,
+                "position": None,
+                "confirmations": 0,
+            }
+        )
+    return {
+        "address": address,
+        "script_pubkey": script_pubkey.hex(),
+        "type": classify(script_pubkey)[0],
+        "tip_height": chain.height,
+        "balance": received - sent,
+        "total_received": received,
+        "total_sent": sent,
+        "tx_count": count,
+        "offset": offset,
+        "limit": limit,
+        "order": "desc" if newest_first else "asc",
+        "transactions": confirmed,
+        "mempool_count": len(pending),
+        "mempool": pending[:mempool_limit],
+    }
+
+
+def _touches(node: Node, tx: Transaction, script_pubkey: bytes) -> bool:
+    """Does a mempool transaction pay ``script_pubkey`` or spend one of its coins?"""
+    if any(output.script_pubkey == script_pubkey for output in tx.outputs):
+        return True
+    for tx_in in tx.inputs:
+        coin = node.mempool.get_coin(tx_in.outpoint)
+        if coin is not None and coin.output.script_pubkey == script_pubkey:
+            return True
+    return False
+
+
+class _TxReader:
+    """Transactions by txid for one answer (the mempool's, then the active chain's), each
+    block parsed once however many of its transactions the answer shows."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.blocks: dict[bytes, Block] = {}
+
+    def block(self, entry: BlockIndexEntry) -> Block:
+        block = self.blocks.get(entry.hash)
+        if block is None:
+            block = self.node.chain.get_block(entry.hash)
+            assert block is not None  # every active-chain block is stored
+            self.blocks[entry.hash] = block
+        return block
+
+    def tx(self, txid: bytes) -> Transaction | None:
+        pooled = self.node.mempool.get(txid)
+        if pooled is not None:
+            return pooled.tx
+        found = self.node.chain.locate_tx(txid)
+        return None if found is None else self.block(found[0]).transactions[found[1]]
+
+    def output(self, outpoint: OutPoint) -> TxOut | None:
+        tx = self.tx(outpoint.txid)
+        if tx is None or outpoint.index >= len(tx.outputs):
+            return None
+        return tx.outputs[outpoint.index]
+
+
+def _history_tx(
+    reader: _TxReader, tx: Transaction, script_pubkey: bytes, spends: dict[int, Spend]
+) -> dict:
+    """Inputs (what each spends), outputs (and who spent each), the amounts received and
+    sent by ``script_pubkey``, the fee when every input is known."""
+    inputs, received, sent, total_in, complete = [], 0, 0, 0, not tx.is_coinbase()
+    for vin, tx_in in enumerate(tx.inputs):
+        spent = None if tx.is_coinbase() else reader.output(tx_in.outpoint)
+        complete = complete and spent is not None
+        mine = spent is not None and spent.script_pubkey == script_pubkey
+        if spent is not None:
+            total_in += spent.amount
+            sent += spent.amount if mine else 0
+        inputs.append(
+            {
+                "vin": vin,
+                "outpoint": None if tx.is_coinbase() else str(tx_in.outpoint),
+                "amount": None if spent is None else spent.amount,
+                "address": None if spent is None else address_of(spent.script_pubkey),
+                "mine": mine,
+            }
+        )
+    outputs = []
+    for index, output in enumerate(tx.outputs):
+        mine = output.script_pubkey == script_pubkey
+        received += output.amount if mine else 0
+        status, spent_by = _output_status(reader, tx.txid, index, output, spends.get(index))
+        outputs.append(
+            {
+                "index": index,
+                "amount": output.amount,
+                "address": address_of(output.script_pubkey),
+                "type": classify(output.script_pubkey)[0],
+                "mine": mine,
+                "status": status,
+                "spent_by": spent_by,
+            }
+        )
+    total_out = sum(output.amount for output in tx.outputs)
+    return {
+        "txid": tx.id,
+        "received": received,
+        "sent": sent,
+        "fee": total_in - total_out if complete else None,
+        "coinbase": tx.is_coinbase(),
+        "inputs": inputs,
+        "outputs": outputs,
+    }
+
+
+def _output_status(
+    reader: _TxReader, txid: bytes, index: int, output: TxOut, spend: Spend | None
+) -> tuple[str, dict | None]:
+    """``("spent" | "spent-in-mempool" | "unspent", spent_by)`` of output ``index`` of
+    ``txid``; ``spend`` is the active chain's spender, if any (the spent index)."""
+    if spend is not None:
+        return "spent", _spent_by(reader, output, spend.txid, spend.vin, spend.height)
+    outpoint = OutPoint(txid, index)
+    pooled = reader.node.mempool.spenders.get(outpoint)
+    if pooled is None:
+        return "unspent", None
+    spender = reader.tx(pooled)
+    inputs = spender.inputs if spender is not None else ()
+    vin = next(i for i, tx_in in enumerate(inputs) if tx_in.outpoint == outpoint)
+    return "spent-in-mempool", _spent_by(reader, output, pooled, vin, None)
+
+
+def _spent_by(reader: _TxReader, output: TxOut, txid: bytes, vin: int, height: int | None) -> dict:
+    """The spending input, with its witness; for a P2WSH output the witness script (the last
+    witness item) in asm, so a reader sees which script was unlocked."""
+    spender = reader.tx(txid)
+    witness = list(spender.inputs[vin].witness) if spender is not None else []
+    p2wsh = classify(output.script_pubkey)[0] == "witness_v0_scripthash"
+    return {
+        "txid": display_hex(txid),
+        "vin": vin,
+        "height": height,
+        "witness": [item.hex() for item in witness],
+        "witness_script_asm": script_asm(witness[-1]) if p2wsh and witness else None,
     }
 
 

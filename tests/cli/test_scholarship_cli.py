@@ -68,6 +68,15 @@ def test_init_writes_one_file_per_signer_and_refuses_twice(fund):
     assert code == 2
 
 
+def test_init_prints_the_treasury_view_of_the_node(tmp_path):
+    code, out = run(
+        "scholarship", "init", "--dir", str(tmp_path / "f"), "--node", "http://127.0.0.1:8400/"
+    )
+    assert code == 0, out
+    address = out.split("treasury: ")[1].split()[0]
+    assert f"explorer: http://127.0.0.1:8400/#/treasury/{address}" in out.splitlines()
+
+
 def one_line_refusal(args: list[str], fund, expected: str) -> None:
     with Registry(fund) as registry:
         before = registry.students()

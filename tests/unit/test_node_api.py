@@ -728,7 +728,7 @@ def malformed_post(draw) -> tuple[str, object]:
 def malformed_get(draw) -> str:
     """GET/DELETE paths with a bad or unknown parameter."""
     quote = lambda t: urllib.parse.quote(str(t), safe="")  # noqa: E731
-    choice = draw(st.integers(0, 8))
+    choice = draw(st.integers(0, 10))
     if choice == 0:
         return f"/api/blocks/{quote(draw(bad_hash))}"
     if choice == 1:
@@ -755,6 +755,12 @@ def malformed_get(draw) -> str:
     if choice == 7:
         locator = draw(bad_hash.filter(lambda h: len(h) != 64 or not _is_hex(h)))
         return f"/api/headers?locator={quote(locator)}"
+    if choice == 8:
+        address = quote(draw(bad_address.filter(lambda a: a != "" and a is not None)))
+        return f"/api/address/{address}/history"
+    if choice == 9:
+        good = PrivateKey(5).public_key.address()
+        return f"/api/address/{good}/history?limit={quote(draw(bad_query_count))}"
     not_a_height = st.one_of(
         st.integers(max_value=-1),
         st.text(min_size=1, max_size=4).filter(lambda t: not _parses_as_int(t)),

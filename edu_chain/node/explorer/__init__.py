@@ -15,9 +15,11 @@ classroom without internet; the Content-Security-Policy header below makes the b
 Views (chosen by the URL fragment, e.g. ``/#/block/<hash>``): overview (tip and recent
 blocks), a block, a transaction (scripts in asm, address types, witness items), "step
 through" one input (``/#/trace/<txid>/<i>``: its scripts replayed with the stack after each
-operation), an address, the mempool, difficulty and hash rate over time
-(an inline SVG chart), and the fork tree with stale branches (inline SVG).  The page polls
-the API every few seconds, so a projector showing it follows the class's testnet live.
+operation), an address with its history, a scholarship treasury (``/#/treasury/<address>``:
+its funding, payouts and vesting tranches, read from the address history), the mempool,
+difficulty and hash rate over time (an inline SVG chart), and the fork tree with stale
+branches (inline SVG).  The page polls the API every few seconds, so a projector showing it
+follows the class's testnet live.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ STATIC_FILES = {
     "explorer.css": "text/css; charset=utf-8",
     "explorer.js": "text/javascript; charset=utf-8",
     "certificates.js": "text/javascript; charset=utf-8",  # the "verify a certificate" page
+    "treasury.js": "text/javascript; charset=utf-8",  # a scholarship treasury, address history
     "favicon.svg": "image/svg+xml",
 }
 # Same-origin only: the page cannot load anything from elsewhere, even by mistake.

@@ -1,15 +1,24 @@
-"""Routes about coins: an address's balance and unspent outputs, the faucet."""
+"""Routes about coins: an address's balance, unspent outputs and history, the faucet."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
 
 from edu_chain.node import views
 from edu_chain.node.api_errors import error_responses
-from edu_chain.node.api_models import AddressPath, FaucetBody
+from edu_chain.node.api_models import (
+    MAX_HISTORY_MEMPOOL,
+    MAX_HISTORY_PAGE,
+    AddressHistory,
+    AddressPath,
+    FaucetBody,
+)
 from edu_chain.node.routes.deps import CONTROL, NodeDep
 
 router = APIRouter(tags=["wallet"])
+MAX_HISTORY_OFFSET = 1_000_000_000  # bounded, like every other integer the API takes
 
 
 @router.get("/api/address/{address}", responses=error_responses(400))
@@ -18,6 +27,35 @@ def get_address(address: AddressPath, node: NodeDep) -> dict:
     script_pubkey = node.parse_address(address)
     with node.lock:
         return views.address_json(node, address, script_pubkey)
+
+
+@router.get(
+    "/api/address/{address}/history",
+    response_model=AddressHistory,
+    responses=error_responses(400),
+)
+def get_address_history(
+    address: AddressPath,
+    node: NodeDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_HISTORY_PAGE)] = 25,
+    offset: Annotated[int, Query(ge=0, le=MAX_HISTORY_OFFSET)] = 0,
+    order: Annotated[Literal["desc", "asc"], Query()] = "desc",
+) -> dict:
+    """The active chain's transactions that paid the address or spent from it, a page at a
+    time in chain order (height, then position in the block; newest first unless
+    ``order=asc``), with totals, and the mempool's; each output says whether it is unspent
+    or which input spent it (that input's witness too: a P2WSH spend reveals its script)."""
+    script_pubkey = node.parse_address(address)
+    with node.lock:
+        return views.address_history_json(
+            node,
+            address,
+            script_pubkey,
+            limit=limit,
+            offset=offset,
+            newest_first=order == "desc",
+            mempool_limit=MAX_HISTORY_MEMPOOL,
+        )
 
 
 @router.post(

@@ -75,6 +75,7 @@ function short(hash, keep = 10) {
 function coins(units) {
   if (units === null || units === undefined) return "–";
   const n = BigInt(units);
+  if (n < 0n) return `−${coins(-n)}`;
   const whole = n / 100000000n;
   const frac = (n % 100000000n).toString().padStart(8, "0").replace(/0+$/, "");
   return frac ? `${whole.toLocaleString()}.${frac}` : whole.toLocaleString();
@@ -411,7 +412,8 @@ async function viewAddress([address]) {
         ? `${esc(coins(pick(info, "spendable_balance", "spendable")))} coins` : null],
       ["unspent outputs", esc(utxos.length)],
     ])) +
-    card("Unspent outputs", table(["outpoint", "amount", "height", ""], rows, "utxos"));
+    card("Unspent outputs", table(["outpoint", "amount", "height", ""], rows, "utxos")) +
+    (typeof historyCard === "function" ? await historyCard(address).catch(() => "") : "");
 }
 
 async function viewMempool() {
