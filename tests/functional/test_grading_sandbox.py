@@ -216,20 +216,37 @@ def test_missing_function_is_named():
     assert "verify_merkle_proof" in result.message
 
 
+LEFTOVERS_PROBE = """
+import sys
+
+def sha256(data):
+    classes, todo = set(), [object]
+    while todo:
+        for sub in type.__subclasses__(todo.pop()):
+            if sub not in classes:
+                classes.add(sub)
+                todo.append(sub)
+    return [sorted(sys.modules), sorted(str(c.__module__) for c in classes)]
+"""
+
+
 def test_worker_starts_without_any_hash_module_loaded():
-    """Nothing banned is pre-imported, so sys.modules offers no way around the import hook."""
-    probe = "import sys\ndef sha256(data):\n    return sorted(sys.modules)\n"
+    """Nothing banned is pre-imported, so sys.modules offers no way around the import hook;
+    and the hash libraries the zygote loads ahead (_worker.PRELOADED) leave no module or type
+    of theirs behind to reach."""
     exercise = EXERCISES["sha256"]
     run = run_worker(
-        cells=[probe],
+        cells=[LEFTOVERS_PROBE],
         functions=["sha256"],
         calls=[{"id": 0, "function": "sha256", "args": [encode(b"")]}],
         banned=list(exercise.banned_modules),
         limits=exercise.limits,
     )
-    loaded = set(run.results[0]["value"])
-    assert not loaded & set(exercise.banned_modules)
+    loaded, type_modules = run.results[0]["value"]
+    assert not set(loaded) & set(exercise.banned_modules)
     assert not any(name.startswith("edu_chain") for name in loaded)
+    assert {"_hashlib", "_blake2"} <= set(exercise.banned_modules)
+    assert not set(type_modules) & set(exercise.banned_modules)
 
 
 def test_every_student_gets_the_same_cases():
