@@ -27,7 +27,8 @@ import json
 import random
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, find, settings
@@ -109,7 +110,15 @@ class ExerciseResult:
         return record_html(self)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """What :func:`dataclasses.asdict` gives, built directly: asdict deep-copies every
+        string, which made recording a cohort's results cost the grader more than grading
+        its easy exercises."""
+        data = dict(vars(self))
+        data["groups"] = tuple(
+            {**vars(g), "failure": dict(vars(g.failure)) if g.failure else None}
+            for g in self.groups
+        )
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ExerciseResult:
@@ -205,14 +214,14 @@ def grade_cells(
     layers around the worker (default: the OS sandbox when it works here, see sandbox.py);
     ``sandbox``: the student's sandbox to fork the worker in (default: a new one).
     """
-    plan, calls, probes_from = _plan_and_calls(exercise, public_only, salt)
+    plan, calls, probes_from, first_batch = _plan_and_calls(exercise, public_only, salt)
     shrunk: dict[str, tuple[Case, dict[str, Any]]] = {}
     probed: dict[int, dict[str, Any]] = {}
     with WorkerSession(
         cells=cells,
         functions=exercise.function_names,
         optional=exercise.step_names,
-        calls=calls[:probes_from],
+        calls=first_batch,
         banned=list(exercise.banned_modules),
         limits=exercise.limits,
         module_name=exercise.exercise_id,
@@ -257,18 +266,21 @@ def grade_cells(
 
 
 Plan = list[tuple[str, Case]]
-_PLANS: dict[tuple[str, str, bool, int], tuple[Plan, list[dict[str, Any]], int]] = {}
+Calls = list[dict[str, Any]]
+_PLANS: dict[tuple[str, str, bool, int], tuple[Plan, Calls, int, str]] = {}
 
 
 def _plan_and_calls(
     exercise: Exercise, public_only: bool, salt: int
-) -> tuple[Plan, list[dict[str, Any]], int]:
+) -> tuple[Plan, Calls, int, str]:
     """:func:`planned_cases` and the encoded calls, computed once per exercise version and salt
     (every student gets the same cases; sorting and encoding them is not free).
 
     The plan is the scored cases, then the step checks, then the probes (group "": feedback
-    only, never points); the last value is where the probes start.  Probes only serve the
+    only, never points); the third value is where the probes start.  Probes only serve the
     diagnosis of a failure, so a submission that passes every scored case is spared them.
+    The last value is the first batch (every call before the probes) as JSON text, ready to
+    send: a thousand calls cost the grader milliseconds to encode, for each student.
     """
     key = (exercise.exercise_id, exercise.fingerprint, public_only, salt)
     if key not in _PLANS:
@@ -280,7 +292,7 @@ def _plan_and_calls(
             {"id": i, "function": case.function, "args": [encode(a) for a in case.args]}
             for i, (_, case) in enumerate(plan)
         ]
-        _PLANS[key] = (plan, calls, probes_from)
+        _PLANS[key] = (plan, calls, probes_from, json.dumps(calls[:probes_from]))
     return _PLANS[key]
 
 
@@ -465,7 +477,9 @@ def evaluate(
         return zero(exercise, "crashed", f"{reason} Scored 0 for this exercise.", **extra)
 
     results = {**(probed or {}), **run.results}
-    evidence = evidence_from(plan, results)
+    # The evidence (every outcome, decoded) serves the diagnosis of a failure; a submission
+    # that passes everything needs only its step functions' outcomes (unused_step_warnings).
+    evidence: Evidence | None = None
     if any("KeyboardInterrupt" in r.get("raised", ()) for r in results.values()):
         extra["interference"] = "had a call interrupted (KeyboardInterrupt: a SIGINT)"
     groups = []
@@ -483,6 +497,8 @@ def evaluate(
                 case, result = shrunk[check.name]
             returned = result is not None and "value" in result
             value = decode(result["value"]) if returned else None
+            if evidence is None:
+                evidence = evidence_from(plan, results)
             diagnosis = explain(exercise.spec, case, value, evidence, returned=returned)
             failure = Failure(
                 call=case.call_text(),
@@ -508,7 +524,8 @@ def evaluate(
     maximum = sum(g.max_points for g in groups)
     message = "All checks passed." if total == maximum else f"{total:g} of {maximum:g} points."
     if total == maximum:
-        extra["warnings"] = (*warnings, *unused_step_warnings(exercise.spec, evidence))
+        steps = evidence_from(plan, results, only=exercise.spec.steps)
+        extra["warnings"] = (*warnings, *unused_step_warnings(exercise.spec, steps))
     scored = [results[i] for i, (name, _) in enumerate(plan) if name and i in results]
     raised = [r.get("raised", [""])[0] for r in scored]
     if raised and all(name == "NotImplementedError" for name in raised):
@@ -522,10 +539,17 @@ def evaluate(
     )
 
 
-def evidence_from(plan: list[tuple[str, Case]], results: dict[int, dict[str, Any]]) -> Evidence:
-    """Every call that ran (absent step functions did not), as outcomes for the diagnosis."""
+def evidence_from(
+    plan: list[tuple[str, Case]],
+    results: dict[int, dict[str, Any]],
+    only: Collection[str] | None = None,
+) -> Evidence:
+    """Every call that ran (absent step functions did not), as outcomes for the diagnosis;
+    with ``only``, just the calls of those functions."""
     outcomes = []
     for index, (_, case) in enumerate(plan):
+        if only is not None and case.function not in only:
+            continue
         result = results.get(index)
         if result is None or result.get("absent"):
             continue
