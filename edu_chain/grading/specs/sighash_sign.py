@@ -181,10 +181,18 @@ def _segwit_known() -> list[Case]:
     return cases
 
 
+# The strategies a draw uses are built once, here, not inside each draw: building one costs
+# Hypothesis more than drawing from it, and shrinking a failure draws a hundred times.
+SCRIPT_KINDS = st.sampled_from(["p2pkh", "p2pk", "multisig"])
+KEY_BODIES = st.lists(st.binary(min_size=32, max_size=32), min_size=1, max_size=3)
+HASH_TYPE = st.sampled_from(HASH_TYPES)
+AMOUNTS = st.integers(0, MAX_MONEY)
+
+
 @st.composite
 def _script_codes(draw: Any) -> bytes:
-    kind = draw(st.sampled_from(["p2pkh", "p2pk", "multisig"]))
-    keys = draw(st.lists(st.binary(min_size=32, max_size=32), min_size=1, max_size=3))
+    kind = draw(SCRIPT_KINDS)
+    keys = draw(KEY_BODIES)
     pubkeys = [b"\x02" + key for key in keys]
     if kind == "p2pkh":
         return p2pkh(hash160(pubkeys[0]))
@@ -193,20 +201,26 @@ def _script_codes(draw: Any) -> bytes:
     return multisig(draw(st.integers(1, len(pubkeys))), pubkeys)
 
 
+SCRIPT_CODES = _script_codes()
+
+
 @st.composite
 def _legacy_args(draw: Any) -> list[Any]:
     tx = draw(PLAIN_TX)
     index = draw(st.integers(0, len(tx[1]) - 1))
-    return [tx, index, draw(_script_codes()), draw(st.sampled_from(HASH_TYPES))]
+    return [tx, index, draw(SCRIPT_CODES), draw(HASH_TYPE)]
+
+
+LEGACY_ARGS = _legacy_args()
 
 
 @st.composite
 def _segwit_args(draw: Any) -> list[Any]:
-    tx, index, code, hash_type = draw(_legacy_args())
-    return [tx, index, code, draw(st.integers(0, MAX_MONEY)), hash_type]
+    tx, index, code, hash_type = draw(LEGACY_ARGS)
+    return [tx, index, code, draw(AMOUNTS), hash_type]
 
 
-RANDOM_LEGACY = _legacy_args().map(lambda args: expect(LEGACY, ref_sighash_legacy, args))
+RANDOM_LEGACY = LEGACY_ARGS.map(lambda args: expect(LEGACY, ref_sighash_legacy, args))
 RANDOM_SEGWIT = _segwit_args().map(lambda args: expect(SEGWIT, ref_sighash_segwit, args))
 
 
@@ -287,7 +301,7 @@ def _sign_args(draw: Any) -> list[Any]:
     pubkey_hash = PrivateKey(key).public_key.pubkey_hash()
     script_pubkey = draw(st.sampled_from([p2pkh(pubkey_hash), p2wpkh(pubkey_hash)]))
     index = draw(st.integers(0, len(tx[1]) - 1))
-    return [tx, index, script_pubkey, draw(st.integers(0, MAX_MONEY)), key, draw(SCALARS)]
+    return [tx, index, script_pubkey, draw(AMOUNTS), key, draw(SCALARS)]
 
 
 RANDOM_SIGN = _sign_args().map(lambda args: expect(SIGN, ref_sign_input, args))
