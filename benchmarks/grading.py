@@ -182,7 +182,7 @@ def grade_once(
     def on_done(student: str, result: ExerciseResult, _skipped: bool) -> None:
         full_marks[f"{student}/{result.exercise_id}"] = result.points == result.max_points
 
-    runner._SHRUNK.clear()  # every level starts with no shrink results to reuse
+    runner.forget_shrinks()  # every level starts with no shrink results to reuse
     students = sum(1 for p in subs.iterdir() if p.is_dir())
     previous = os.environ.get(CASE_SALT_ENV)
     os.environ[CASE_SALT_ENV] = str(salt)
@@ -228,7 +228,7 @@ def cpu_by_exercise(
     """CPU milliseconds per file by exercise, correct and mistaken files apart, and the CPU
     seconds per full submission of this run: each student in its own sandbox, as
     ``grade_cohort`` does, but one at a time in this thread (thread CPU is then per file)."""
-    runner._SHRUNK.clear()  # like a cohort run: no shrink results to reuse at the start
+    runner.forget_shrinks()  # like a cohort run: no shrink results to reuse at the start
     spent: dict[tuple[str, str], list[float]] = {}
     students = sorted(p for p in subs.iterdir() if p.is_dir())
     scratch_mb = max(e.limits.scratch_mb for e in exercises)
@@ -266,7 +266,7 @@ def cluster_speedup(subs: Path, exercises: list[Exercise], mode: str, salt: int)
         for count in (1, 2):
             client = connect(local_workers=count)
             try:
-                client.run(runner._SHRUNK.clear)
+                client.run(runner.forget_shrinks)
                 with tempfile.TemporaryDirectory() as out:
                     started = time.perf_counter()
                     grade_cohort(
