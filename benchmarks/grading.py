@@ -28,7 +28,13 @@ correct.  Measured in the same run:
   1 to 2 workers (at most the number of free cores: on 2 shared cores, well below 2);
 - ``in_process_s_per_full_submission``: the same cases run on the correct fixtures in this
   process without a sandbox (what an unsafe grader would cost), and ``sandbox_overhead`` =
-  sandboxed core-seconds / in-process seconds.
+  sandboxed core-seconds / in-process seconds;
+- ``by_exercise``: where the CPU goes, per exercise, for correct and for mistaken files
+  (milliseconds per file in the grader process and in the workers): the same cohort graded
+  again one student at a time in one thread, so each file's grader CPU is its own.  A mistaken
+  file costs the grader the search for its minimal failing input (Hypothesis shrinking) and
+  the diagnosis; ``sequential_cpu_s_per_full_submission`` is that run's total, a figure that
+  two grading threads competing for two cores do not inflate.
 
 Sanity oracles, also in the output: every correct file scores full marks and no mistake file
 does (``correct_full_marks`` / ``mistake_full_marks``), and the in-process run agrees with the
@@ -51,6 +57,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from edu_chain.grading import Exercise, ExerciseResult, grade_cohort, load_exercises, runner
+from edu_chain.grading.cohort import grade_one
 from edu_chain.grading.gradebook import CASE_SALT_ENV
 from edu_chain.grading.runner import planned_cases
 from edu_chain.grading.sandbox import (
@@ -175,7 +182,7 @@ def grade_once(
     def on_done(student: str, result: ExerciseResult, _skipped: bool) -> None:
         full_marks[f"{student}/{result.exercise_id}"] = result.points == result.max_points
 
-    runner._SHRUNK.clear()  # every level starts with no shrink results to reuse
+    runner.forget_shrinks()  # every level starts with no shrink results to reuse
     students = sum(1 for p in subs.iterdir() if p.is_dir())
     previous = os.environ.get(CASE_SALT_ENV)
     os.environ[CASE_SALT_ENV] = str(salt)
@@ -215,6 +222,38 @@ def grade_once(
     }, full_marks
 
 
+def cpu_by_exercise(
+    subs: Path, exercises: list[Exercise], isolation: Isolation, salt: int, correct: dict
+) -> tuple[dict, float]:
+    """CPU milliseconds per file by exercise, correct and mistaken files apart, and the CPU
+    seconds per full submission of this run: each student in its own sandbox, as
+    ``grade_cohort`` does, but one at a time in this thread (thread CPU is then per file)."""
+    runner.forget_shrinks()  # like a cohort run: no shrink results to reuse at the start
+    spent: dict[tuple[str, str], list[float]] = {}
+    students = sorted(p for p in subs.iterdir() if p.is_dir())
+    scratch_mb = max(e.limits.scratch_mb for e in exercises)
+    total = time.process_time() + WORKER_CPU.seconds
+    for student in students:
+        with Sandbox(isolation, scratch_mb=scratch_mb) as sandbox:
+            for exercise in exercises:
+                grader, workers = time.thread_time(), WORKER_CPU.seconds
+                grade_one(student, exercise, salt, isolation, sandbox)
+                kind = "correct" if correct[f"{student.name}/{exercise.exercise_id}"] else "mistake"
+                entry = spent.setdefault((exercise.exercise_id, kind), [0, 0.0, 0.0])
+                entry[0] += 1
+                entry[1] += time.thread_time() - grader
+                entry[2] += WORKER_CPU.seconds - workers
+    total = time.process_time() + WORKER_CPU.seconds - total
+    table: dict[str, dict] = {}
+    for (exercise_id, kind), (files, grader, workers) in spent.items():
+        table.setdefault(exercise_id, {})[kind] = {
+            "files": int(files),
+            "grader_cpu_ms": round(grader / files * 1000, 1),
+            "worker_cpu_ms": round(workers / files * 1000, 1),
+        }
+    return table, total / len(students)
+
+
 def cluster_speedup(subs: Path, exercises: list[Exercise], mode: str, salt: int) -> dict:
     """The cohort on a local Dask cluster of 1, then 2 worker processes (rates and speed-up)."""
     from edu_chain.grading.cluster import connect
@@ -227,7 +266,7 @@ def cluster_speedup(subs: Path, exercises: list[Exercise], mode: str, salt: int)
         for count in (1, 2):
             client = connect(local_workers=count)
             try:
-                client.run(runner._SHRUNK.clear)
+                client.run(runner.forget_shrinks)
                 with tempfile.TemporaryDirectory() as out:
                     started = time.perf_counter()
                     grade_cohort(
@@ -292,7 +331,8 @@ def measure(
                 full_marks.get(key, False) for key, ok in correct.items() if not ok
             )
         speedup = cluster_speedup(subs, exercises, next(iter(isolations)), salt) if cluster else {}
-    first = next(iter(isolations.values()))
+        first = next(iter(isolations.values()))
+        breakdown, sequential_cpu = cpu_by_exercise(subs, exercises, first, salt, correct)
     worker_start = median_seconds(
         lambda: run_worker(
             cells=[""], functions=[], calls=[], banned=[], limits=Limits(), isolation=first
@@ -313,6 +353,7 @@ def measure(
     }
     in_process = min(sum(seconds.values()) for seconds, _ in runs)
     main_level = figures[next(iter(isolations))]
+    first_start = main_level["sandbox_start_cpu_s"]
     cpu_per_full = (
         main_level["grader_cpu_s_per_full"]
         + main_level["worker_cpu_s_per_full"]
@@ -346,6 +387,8 @@ def measure(
         "in_process_s_by_exercise": {k: round(v, 4) for k, v in by_exercise.items()},
         "sandboxed_cpu_s_per_full_submission": round(cpu_per_full, 4),
         "sandbox_overhead": round(cpu_per_full / in_process, 2),
+        "sequential_cpu_s_per_full_submission": round(sequential_cpu + first_start, 4),
+        "by_exercise": breakdown,
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
     if "os" in figures and "process" in figures:
@@ -355,6 +398,21 @@ def measure(
             2,
         )
     return report
+
+
+def print_breakdown(breakdown: dict) -> None:
+    print("\nCPU ms per file, one student at a time (grader process / workers):")
+    print(f"  {'exercise':<16}{'correct files':>24}{'mistaken files':>24}")
+    for exercise_id, kinds in breakdown.items():
+        cells = []
+        for kind in ("correct", "mistake"):
+            entry = kinds.get(kind)
+            cells.append(
+                f"{entry['grader_cpu_ms']:.1f} / {entry['worker_cpu_ms']:.1f} ({entry['files']})"
+                if entry
+                else "-"
+            )
+        print(f"  {exercise_id:<16}{cells[0]:>24}{cells[1]:>24}")
 
 
 def main() -> None:
@@ -383,9 +441,11 @@ def main() -> None:
     if options.json:
         print(json.dumps(result, indent=2))
         return
+    breakdown = result.pop("by_exercise")
     width = max(len(k) for k in result)
     for key, value in result.items():
         print(f"{key:<{width}}  {value}")
+    print_breakdown(breakdown)
     print(
         f"\n{result['full_submissions_per_min']} full submissions/min with {result['isolation']} "
         f"({result['exercises']} exercises each), load average {result['load_average'][0]} on "

@@ -13,7 +13,8 @@ For one submission of one exercise:
    shrinks a failure by calling the student's code in the same, still running worker (about
    a millisecond per candidate, capped at 60 calls / 1 s per group); otherwise the smallest
    failing case of the group (cases are run smallest first).  Shrinking only chooses what
-   the feedback shows; the points come from the fixed cases alone.
+   the feedback shows; the points come from the fixed cases alone.  A search whose candidates
+   an earlier student failed and passed alike is replayed, not run again (``_SEARCHES``).
 
 A submission that does not load, times out, is killed or does something the sandbox refuses
 scores 0 for the exercise, with the reason.
@@ -27,7 +28,8 @@ import json
 import random
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, find, settings
@@ -109,7 +111,15 @@ class ExerciseResult:
         return record_html(self)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """What :func:`dataclasses.asdict` gives, built directly: asdict deep-copies every
+        string, which made recording a cohort's results cost the grader more than grading
+        its easy exercises."""
+        data = dict(vars(self))
+        data["groups"] = tuple(
+            {**vars(g), "failure": dict(vars(g.failure)) if g.failure else None}
+            for g in self.groups
+        )
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ExerciseResult:
@@ -205,14 +215,14 @@ def grade_cells(
     layers around the worker (default: the OS sandbox when it works here, see sandbox.py);
     ``sandbox``: the student's sandbox to fork the worker in (default: a new one).
     """
-    plan, calls, probes_from = _plan_and_calls(exercise, public_only, salt)
+    plan, calls, probes_from, first_batch = _plan_and_calls(exercise, public_only, salt)
     shrunk: dict[str, tuple[Case, dict[str, Any]]] = {}
     probed: dict[int, dict[str, Any]] = {}
     with WorkerSession(
         cells=cells,
         functions=exercise.function_names,
         optional=exercise.step_names,
-        calls=calls[:probes_from],
+        calls=first_batch,
         banned=list(exercise.banned_modules),
         limits=exercise.limits,
         module_name=exercise.exercise_id,
@@ -239,7 +249,9 @@ def grade_cells(
                         continue  # searched for this very behaviour: nothing smaller
                     found = _known_failure(session, key)
                     if found is None:
-                        found, searched = shrink_failure(session, group.shrink, seed=len(plan))
+                        found, searched = shrink_failure(
+                            session, group.shrink, seed=len(plan), record=key[:4]
+                        )
                         if found is not None or searched:
                             _SHRUNK[key] = found
                     if found is not None:
@@ -257,18 +269,21 @@ def grade_cells(
 
 
 Plan = list[tuple[str, Case]]
-_PLANS: dict[tuple[str, str, bool, int], tuple[Plan, list[dict[str, Any]], int]] = {}
+Calls = list[dict[str, Any]]
+_PLANS: dict[tuple[str, str, bool, int], tuple[Plan, Calls, int, str]] = {}
 
 
 def _plan_and_calls(
     exercise: Exercise, public_only: bool, salt: int
-) -> tuple[Plan, list[dict[str, Any]], int]:
+) -> tuple[Plan, Calls, int, str]:
     """:func:`planned_cases` and the encoded calls, computed once per exercise version and salt
     (every student gets the same cases; sorting and encoding them is not free).
 
     The plan is the scored cases, then the step checks, then the probes (group "": feedback
-    only, never points); the last value is where the probes start.  Probes only serve the
+    only, never points); the third value is where the probes start.  Probes only serve the
     diagnosis of a failure, so a submission that passes every scored case is spared them.
+    The last value is the first batch (every call before the probes) as JSON text, ready to
+    send: a thousand calls cost the grader milliseconds to encode, for each student.
     """
     key = (exercise.exercise_id, exercise.fingerprint, public_only, salt)
     if key not in _PLANS:
@@ -280,7 +295,7 @@ def _plan_and_calls(
             {"id": i, "function": case.function, "args": [encode(a) for a in case.args]}
             for i, (_, case) in enumerate(plan)
         ]
-        _PLANS[key] = (plan, calls, probes_from)
+        _PLANS[key] = (plan, calls, probes_from, json.dumps(calls[:probes_from]))
     return _PLANS[key]
 
 
@@ -340,44 +355,50 @@ SHRINK_CALLS = 60  # at most this many extra calls of the student's code per fai
 SHRINK_SECONDS = 1.0
 
 
+# The searches already run, by group and seed.  Hypothesis is deterministic: with the same seed,
+# its next candidate depends only on which of the earlier candidates failed.  So a student whose
+# code fails exactly the candidates an earlier student's failed is asked the same candidates and
+# gets the same minimal input; the search is replayed from this record instead of running
+# Hypothesis's engine again (most of a shrink's cost).  Each entry maps the pass/fail answers
+# so far to the next candidate, or, where a search ended on its own (converged, or out of
+# calls: never out of time, never with a worker that stopped answering), to _Ended.
+_SEARCHES: dict[tuple[Any, ...], dict[tuple[bool, ...], Any]] = {}
+_SEARCH_STEPS_MAX = 200_000  # per group: a bound on memory, far above what a cohort records
+
+
+@dataclass(frozen=True)
+class _Ended:
+    minimal: Case | None  # what the search returned (None: no failing input found)
+
+
+def forget_shrinks() -> None:
+    """Drop every shrink result and recorded search (a benchmark starts each run afresh)."""
+    _SHRUNK.clear()
+    _SEARCHES.clear()
+
+
 def shrink_failure(
-    session: WorkerSession, strategy: Any, *, seed: int
+    session: WorkerSession, strategy: Any, *, seed: int, record: Any = None
 ) -> tuple[tuple[Case, dict[str, Any]] | None, bool]:
     """The minimal failing case Hypothesis finds in ``strategy``, with the worker's answer
     (or None), and whether the search ran without the worker failing to answer.
 
     Every candidate is run by the student's code in its (still running) worker; the reference
     is computed here.  Stops after :data:`SHRINK_CALLS` calls or :data:`SHRINK_SECONDS`.
+    ``record`` names the search (the group) for :data:`_SEARCHES`: a search an earlier
+    student's answers already went through is replayed, not run again.
     """
-    ids = itertools.count(1_000_000)
-    answers: dict[str, dict[str, Any]] = {}
-    found: list[Case] = []  # every failing candidate, in the order Hypothesis tried them
-    deadline = time.perf_counter() + SHRINK_SECONDS
-    budget = [SHRINK_CALLS]
-    answering = [True]
-
-    def fails(case: Case) -> bool:
-        if budget[0] <= 0 or time.perf_counter() > deadline:
-            raise _SearchOver  # nothing tried from here on could be shown: stop the engine
-        budget[0] -= 1
-        call_id = next(ids)
-        call = {"id": call_id, "function": case.function, "args": [encode(a) for a in case.args]}
-        results = session.call([call], until=deadline)
-        if results is None or results.get(call_id) is None:
-            budget[0] = 0  # the worker stopped answering: keep what we have
-            answering[0] = False
-            return False
-        if _matches(case, results[call_id]):
-            return False
-        answers[repr(case)] = results[call_id]
-        found.append(case)
-        return True
-
+    steps = _SEARCHES.setdefault((record, seed), {}) if record is not None else {}
+    first = _Search(session)
+    replayed = first.replay(steps)
+    if replayed is not None:
+        return replayed
+    search = first.again()  # Hypothesis starts over: the same calls, answered from memory
     with _SHRINK_LOCK:
         try:
             minimal = find(
                 strategy,
-                fails,
+                search.fails,
                 settings=settings(
                     database=None,
                     max_examples=SHRINK_CALLS,
@@ -388,13 +409,100 @@ def shrink_failure(
                 random=random.Random(seed),
             )
         except _SearchOver:  # out of calls or time: the smallest failing input found so far
-            minimal = min(reversed(found), key=lambda case: case.size, default=None)
-            if minimal is None:
-                return None, answering[0]
+            minimal = search.smallest()
         except Exception:  # NoSuchExample, Unsatisfiable: nothing smaller found
-            return None, answering[0]
-    answer = answers.get(repr(minimal))
-    return ((minimal, answer) if answer is not None else None), answering[0]
+            minimal = None
+    if record is not None:
+        search.remember(steps, minimal)
+    return search.result(minimal)
+
+
+class _Search:
+    """One search for a group's minimal failing input, in one student's worker: the calls it
+    may still make, and every candidate tried with its answer."""
+
+    def __init__(self, session: WorkerSession) -> None:
+        self.session = session
+        self.ids = itertools.count(1_000_000)
+        self.deadline = time.perf_counter() + SHRINK_SECONDS
+        self.budget = SHRINK_CALLS
+        self.answering = True
+        self.out_of_time = False
+        self.asked: dict[str, dict[str, Any] | None] = {}  # repr(case) -> the worker's answer
+        self.tried: list[tuple[Case, bool]] = []  # (candidate, failed), in the order tried
+
+    def again(self) -> _Search:
+        """The same search from its start (all its calls again), keeping the answers and the
+        deadline: a replay that left the record hands over to Hypothesis this way."""
+        search = _Search(self.session)
+        search.ids, search.deadline, search.asked = self.ids, self.deadline, self.asked
+        return search
+
+    def fails(self, case: Case) -> bool:
+        """Hypothesis's condition: does the student's code fail on ``case``?"""
+        if self.budget <= 0 or time.perf_counter() > self.deadline:
+            self.out_of_time = self.budget > 0
+            raise _SearchOver  # nothing tried from here on could be shown: stop the engine
+        self.budget -= 1
+        answer = self._ask(case)
+        if answer is None:
+            self.budget = 0  # the worker stopped answering: keep what we have
+            self.answering = False
+            return False
+        failed = not _matches(case, answer)
+        self.tried.append((case, failed))
+        return failed
+
+    def _ask(self, case: Case) -> dict[str, Any] | None:
+        """The worker's answer for ``case`` (a candidate asked again is not run again)."""
+        key = repr(case)
+        if key not in self.asked:
+            call_id = next(self.ids)
+            args = [encode(a) for a in case.args]
+            call = {"id": call_id, "function": case.function, "args": args}
+            results = self.session.call([call], until=self.deadline)
+            self.asked[key] = results.get(call_id) if results else None
+        return self.asked[key]
+
+    def smallest(self) -> Case | None:
+        """The smallest failing candidate so far (of equal sizes, the one tried last)."""
+        failing = [case for case, failed in self.tried if failed]
+        return min(reversed(failing), key=lambda case: case.size, default=None)
+
+    def replay(self, steps: dict[tuple[bool, ...], Any]) -> Any:
+        """Follow a recorded search while this student's answers match one: its result if the
+        record reaches the end, else None (the live search then reuses the answers)."""
+        path: tuple[bool, ...] = ()
+        while (step := steps.get(path)) is not None:
+            if isinstance(step, _Ended):
+                return self.result(step.minimal)
+            try:
+                failed = self.fails(step)
+            except _SearchOver:  # out of time, as the live search would have been here
+                return self.result(self.smallest())
+            if not self.answering:
+                return None
+            path += (failed,)
+        return None
+
+    def remember(self, steps: dict[tuple[bool, ...], Any], minimal: Case | None) -> None:
+        """Record this search's candidates, and its end when it ended on its own."""
+        if len(steps) > _SEARCH_STEPS_MAX:
+            return
+        answers = tuple(failed for _, failed in self.tried)
+        for position, (case, _) in enumerate(self.tried):
+            steps.setdefault(answers[:position], case)
+        if self.answering and not self.out_of_time:
+            steps.setdefault(answers, _Ended(minimal))
+
+    def result(self, minimal: Case | None) -> tuple[tuple[Case, dict[str, Any]] | None, bool]:
+        """What :func:`shrink_failure` returns when the search ended on ``minimal``."""
+        if minimal is None:
+            return None, self.answering
+        answer = self.asked.get(repr(minimal))
+        if answer is None or _matches(minimal, answer):
+            return None, self.answering
+        return (minimal, answer), self.answering
 
 
 def evaluate(
@@ -465,7 +573,9 @@ def evaluate(
         return zero(exercise, "crashed", f"{reason} Scored 0 for this exercise.", **extra)
 
     results = {**(probed or {}), **run.results}
-    evidence = evidence_from(plan, results)
+    # The evidence (every outcome, decoded) serves the diagnosis of a failure; a submission
+    # that passes everything needs only its step functions' outcomes (unused_step_warnings).
+    evidence: Evidence | None = None
     if any("KeyboardInterrupt" in r.get("raised", ()) for r in results.values()):
         extra["interference"] = "had a call interrupted (KeyboardInterrupt: a SIGINT)"
     groups = []
@@ -483,6 +593,8 @@ def evaluate(
                 case, result = shrunk[check.name]
             returned = result is not None and "value" in result
             value = decode(result["value"]) if returned else None
+            if evidence is None:
+                evidence = evidence_from(plan, results)
             diagnosis = explain(exercise.spec, case, value, evidence, returned=returned)
             failure = Failure(
                 call=case.call_text(),
@@ -508,7 +620,8 @@ def evaluate(
     maximum = sum(g.max_points for g in groups)
     message = "All checks passed." if total == maximum else f"{total:g} of {maximum:g} points."
     if total == maximum:
-        extra["warnings"] = (*warnings, *unused_step_warnings(exercise.spec, evidence))
+        steps = evidence_from(plan, results, only=exercise.spec.steps)
+        extra["warnings"] = (*warnings, *unused_step_warnings(exercise.spec, steps))
     scored = [results[i] for i, (name, _) in enumerate(plan) if name and i in results]
     raised = [r.get("raised", [""])[0] for r in scored]
     if raised and all(name == "NotImplementedError" for name in raised):
@@ -522,10 +635,17 @@ def evaluate(
     )
 
 
-def evidence_from(plan: list[tuple[str, Case]], results: dict[int, dict[str, Any]]) -> Evidence:
-    """Every call that ran (absent step functions did not), as outcomes for the diagnosis."""
+def evidence_from(
+    plan: list[tuple[str, Case]],
+    results: dict[int, dict[str, Any]],
+    only: Collection[str] | None = None,
+) -> Evidence:
+    """Every call that ran (absent step functions did not), as outcomes for the diagnosis;
+    with ``only``, just the calls of those functions."""
     outcomes = []
     for index, (_, case) in enumerate(plan):
+        if only is not None and case.function not in only:
+            continue
         result = results.get(index)
         if result is None or result.get("absent"):
             continue

@@ -524,6 +524,9 @@ class WorkerSession:
     deadline, so a worker that hangs, floods the pipe or stops answering costs at most its
     time budget.  Always use as a context manager: leaving kills the worker.  Without a
     ``sandbox``, the session starts one of its own and closes it at the end.
+
+    ``calls`` may also be given as the JSON text of that list: every student of a cohort gets
+    the same cases, so the runner encodes them once (``runner._plan_and_calls``).
     """
 
     def __init__(
@@ -531,7 +534,7 @@ class WorkerSession:
         *,
         cells: list[str],
         functions: list[str],
-        calls: list[dict[str, Any]],
+        calls: list[dict[str, Any]] | str,
         banned: list[str],
         limits: Limits,
         module_name: str = "submission",
@@ -582,14 +585,14 @@ class WorkerSession:
             "module_name": module_name,
             "functions": functions,
             "optional": list(optional),  # step functions: called only when defined
-            "calls": calls,
             "banned": banned,
             "scratch": scratch,
             "readable": list(readable),
             "unreadable": [*unreadable, str(tmp), str(self._private)],
             "limits": limits.to_json(),
         }
-        self._send(json.dumps(request))
+        calls_json = calls if isinstance(calls, str) else json.dumps(calls)
+        self._send(json.dumps(request)[:-1] + ', "calls": ' + calls_json + "}")
 
     def __enter__(self) -> WorkerSession:
         return self
@@ -637,7 +640,9 @@ class WorkerSession:
 
     def _accept(self, line: bytes) -> None:
         try:
-            record = json.loads(line)
+            # The worker writes ASCII; decoding here first spares json.loads its search for
+            # UTF-16 and UTF-32, which cost more than parsing the record itself.
+            record = json.loads(line.decode("utf-8"))
         except (ValueError, RecursionError):  # RecursionError: a list nested 100,000 deep
             return  # garbage written to the report pipe by the student: ignored
         if not well_formed(record):

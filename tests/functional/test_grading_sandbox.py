@@ -16,9 +16,10 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import find
 
 import edu_chain.merkle
-from edu_chain.grading import Limits, grade_cells, load_exercises
+from edu_chain.grading import Limits, grade_cells, load_exercises, runner
 from edu_chain.grading.runner import planned_cases
 from edu_chain.grading.sandbox import resolve_isolation, run_worker
 from edu_chain.grading.spec import encode
@@ -216,20 +217,37 @@ def test_missing_function_is_named():
     assert "verify_merkle_proof" in result.message
 
 
+LEFTOVERS_PROBE = """
+import sys
+
+def sha256(data):
+    classes, todo = set(), [object]
+    while todo:
+        for sub in type.__subclasses__(todo.pop()):
+            if sub not in classes:
+                classes.add(sub)
+                todo.append(sub)
+    return [sorted(sys.modules), sorted(str(c.__module__) for c in classes)]
+"""
+
+
 def test_worker_starts_without_any_hash_module_loaded():
-    """Nothing banned is pre-imported, so sys.modules offers no way around the import hook."""
-    probe = "import sys\ndef sha256(data):\n    return sorted(sys.modules)\n"
+    """Nothing banned is pre-imported, so sys.modules offers no way around the import hook;
+    and the hash libraries the zygote loads ahead (_worker.PRELOADED) leave no module or type
+    of theirs behind to reach."""
     exercise = EXERCISES["sha256"]
     run = run_worker(
-        cells=[probe],
+        cells=[LEFTOVERS_PROBE],
         functions=["sha256"],
         calls=[{"id": 0, "function": "sha256", "args": [encode(b"")]}],
         banned=list(exercise.banned_modules),
         limits=exercise.limits,
     )
-    loaded = set(run.results[0]["value"])
-    assert not loaded & set(exercise.banned_modules)
+    loaded, type_modules = run.results[0]["value"]
+    assert not set(loaded) & set(exercise.banned_modules)
     assert not any(name.startswith("edu_chain") for name in loaded)
+    assert {"_hashlib", "_blake2"} <= set(exercise.banned_modules)
+    assert not set(type_modules) & set(exercise.banned_modules)
 
 
 def test_every_student_gets_the_same_cases():
@@ -264,6 +282,53 @@ def test_hypothesis_shrinks_the_failing_input_shown():
     result = grade_cells(EXERCISES["merkle_root"], [reversed_root])
     failure = next(g.failure for g in result.groups if g.name == "random")
     assert failure.call.count("bytes.fromhex") == 1
+
+
+# merkle_root_no_duplicate.py, made to answer differently when it is wrong (reversed bytes): the
+# same inputs fail, with other values, so no shrink result of the plain file can be reused.
+REVERSED_WHEN_WRONG = """
+import hashlib as _hashlib
+_wrong = merkle_root
+
+def _right(txids):
+    level = list(txids)
+    while len(level) > 1:
+        if len(level) % 2:
+            level.append(level[-1])
+        pairs = [level[i] + level[i + 1] for i in range(0, len(level), 2)]
+        level = [_hashlib.sha256(_hashlib.sha256(p).digest()).digest() for p in pairs]
+    return level[0]
+
+def merkle_root(txids):
+    root = _wrong(txids)
+    return root if root == _right(txids) else root[::-1]
+"""
+
+
+def test_a_search_is_replayed_for_the_same_failures_and_finds_the_same_input(monkeypatch):
+    """Hypothesis's candidates depend only on which earlier ones failed: a submission failing
+    the same candidates as an earlier one is shown what a search of its own would find,
+    without running Hypothesis's engine again."""
+    exercise = EXERCISES["merkle_root"]
+    plain = (FIXTURES / "mistakes" / "merkle_root_no_duplicate.py").read_text()
+    other = plain + REVERSED_WHEN_WRONG
+    runner.forget_shrinks()
+    alone = grade_cells(exercise, [other])  # nothing recorded: a live search
+    runner.forget_shrinks()
+    grade_cells(exercise, [plain])  # records its search
+    searches = []
+
+    def counted(*args, **kwargs):
+        searches.append(args)
+        return find(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "find", counted)
+    replayed = grade_cells(exercise, [other])
+    assert searches == []
+    assert dataclasses.replace(replayed, seconds=0) == dataclasses.replace(alone, seconds=0)
+    failure = next(g.failure for g in replayed.groups if g.name == "random")
+    assert failure.call == "merkle_root([" + ", ".join([f'bytes.fromhex("{"00" * 32}")'] * 3) + "])"
+    runner.forget_shrinks()
 
 
 def test_shrinking_never_changes_points_even_if_the_worker_hangs_while_shrinking():

@@ -67,3 +67,10 @@ def test_text_from_student_code_is_made_printable_but_values_are_not_touched():
     assert printable_record(record)["message"] == "\\n```"
     value = {"t": "result", "id": 0, "value": ["\x00"]}
     assert printable_record(value) == value
+
+
+def test_a_plain_result_is_kept_and_any_other_record_with_its_keys_is_escaped():
+    plain = {"t": "result", "id": 3, "value": ["\x1b", {"$b": "00"}]}
+    assert printable_record(plain) == plain  # values are data, shown through repr
+    forged = {"t": "ready", "id": "\x1b[31m", "value": 1}
+    assert printable_record(forged)["id"] == "\\x1b[31m"

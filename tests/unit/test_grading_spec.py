@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import hashlib
 
-from hypothesis import given
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edu_chain.block import BlockHeader
@@ -23,6 +24,11 @@ from edu_chain.grading.spec import (
 from edu_chain.grading.specs import merkle_root as merkle_spec
 from edu_chain.grading.specs import mine as mine_spec
 from edu_chain.grading.specs import sha256 as sha_spec
+from edu_chain.grading.specs.sighash_sign import fast_sign, pubkey_hash_of
+from edu_chain.hashing import hash160
+from edu_chain.keys import N, PrivateKey
+from edu_chain.keys.ecdsa import sign
+from edu_chain.keys.fast import ReferenceBackend
 from edu_chain.merkle import merkle_root
 from edu_chain.pow.mining import mine_reference
 
@@ -141,3 +147,19 @@ def test_cases_depend_on_the_seed_alone_not_on_what_was_imported():
         for imports in ("", extra)
     }
     assert len(digests) == 1, digests
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(1, N - 1), st.integers(0, 2**256 - 1), st.integers(1, N - 1), st.booleans())
+def test_the_sighash_references_fast_signing_is_the_librarys_signing(d, z, k, key_of_k):
+    """Oracle: the library's pure-Python signing and public keys (ecdsa.sign, curve math)."""
+    assert fast_sign(d, z, k) == sign(d, z, k)
+    key = k if key_of_k else d
+    assert pubkey_hash_of(key) == hash160(ReferenceBackend().public_key_sec(key))
+    assert pubkey_hash_of(key) == PrivateKey(key).public_key.pubkey_hash()
+
+
+@pytest.mark.parametrize(("d", "k"), [(0, 1), (1, 0), (N, 1), (1, N)])
+def test_the_sighash_references_fast_signing_refuses_what_sign_refuses(d, k):
+    with pytest.raises(ValueError, match="must be in"):
+        fast_sign(d, 1, k)

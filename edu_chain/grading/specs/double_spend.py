@@ -187,6 +187,10 @@ def _group(name: str) -> list[Case]:
 
 
 FAULTS = ["none", "respend", "duplicate", "missing", "early", "overspend"]
+# Built once, not inside each draw: building a strategy costs Hypothesis more than drawing
+# from it, and shrinking a failure draws a hundred times.
+FAULT = st.sampled_from(FAULTS)
+TXIDS = st.binary(min_size=32, max_size=32)
 
 
 @st.composite
@@ -195,7 +199,7 @@ def _scenario(draw: Any) -> Case:
     count = draw(st.integers(1, 6))
     utxos: dict[tuple[bytes, int], list[Any]] = {}
     for _ in range(count):
-        txid, index = draw(st.binary(min_size=32, max_size=32)), draw(st.integers(0, 3))
+        txid, index = draw(TXIDS), draw(st.integers(0, 3))
         amount = draw(st.integers(1, 10**8))
         utxos[(txid, index)] = [txid, index, amount, _owner("random", False)]
     coins = list(utxos.values())
@@ -204,7 +208,7 @@ def _scenario(draw: Any) -> Case:
     txs: list[bytes] = []
     length = draw(st.integers(1, 5))
     fault_at = draw(st.integers(0, length - 1))
-    fault = draw(st.sampled_from(FAULTS))
+    fault = draw(FAULT)
     for position in range(length):
         if not available:
             break
@@ -217,7 +221,7 @@ def _scenario(draw: Any) -> Case:
         elif position == fault_at and fault == "duplicate":
             chosen.append(chosen[0])
         elif position == fault_at and fault == "missing":
-            chosen.append((draw(st.binary(min_size=32, max_size=32)), 0))
+            chosen.append((draw(TXIDS), 0))
         fee = draw(st.integers(0, min(value_in - 1, 5_000))) if value_in > 1 else 0
         total = value_in - fee
         if position == fault_at and fault == "overspend":

@@ -367,13 +367,19 @@ RANDOM_FAULTS = (
 )
 
 
+# Built once, not inside each draw: building a strategy costs Hypothesis more than drawing
+# from it, and shrinking a failure draws a hundred times.
+SEEDS = st.lists(st.integers(100, 10_000), max_size=4, unique=True)
+FAULT_SETS = st.sets(st.sampled_from(RANDOM_FAULTS), min_size=1, max_size=3)
+
+
 @st.composite
 def _random_block(draw: Any) -> Case:
     """A random block with zero, one or several planted faults (the first rule must win)."""
-    seeds = draw(st.lists(st.integers(100, 10_000), max_size=4, unique=True))
+    seeds = draw(SEEDS)
     txs = [coinbase(draw(st.integers(1, 500)), segwit=draw(st.booleans()))]
     txs += [payment(s, draw(st.integers(1, 3)), segwit=draw(st.booleans())) for s in seeds]
-    faults = draw(st.sets(st.sampled_from(RANDOM_FAULTS), min_size=1, max_size=3))
+    faults = draw(FAULT_SETS)
     if not draw(st.integers(0, 3)):
         faults = set()
     if "negative" in faults:
