@@ -132,6 +132,23 @@ def _close(client: Any) -> None:
         cluster.close()
 
 
+def _check_students(submissions: Path) -> None:
+    """A usage error unless SUBMISSIONS holds one folder per student (and a hint when it looks
+    like one student's own folder)."""
+    if not find_students(submissions):
+        loose = sorted(p.name for p in submissions.iterdir() if p.suffix in (".py", ".ipynb"))
+        hint = (
+            f" It holds {', '.join(loose[:3])}{', ...' if len(loose) > 3 else ''}: is it one"
+            " student's folder? Pass the folder that contains one folder per student."
+            if loose
+            else ""
+        )
+        raise click.UsageError(
+            f"no student folders in {submissions}: expected SUBMISSIONS/<student>/"
+            f"<exercise_id>.py or SUBMISSIONS/<student>/*.ipynb.{hint}"
+        )
+
+
 @click.command()
 @click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
@@ -224,18 +241,7 @@ def grade(
         raise click.UsageError(str(exc)) from None
     if not everything:
         raise click.UsageError(f"no exercise.toml under {folder}")
-    if not find_students(submissions):
-        loose = sorted(p.name for p in submissions.iterdir() if p.suffix in (".py", ".ipynb"))
-        hint = (
-            f" It holds {', '.join(loose[:3])}{', ...' if len(loose) > 3 else ''}: is it one"
-            " student's folder? Pass the folder that contains one folder per student."
-            if loose
-            else ""
-        )
-        raise click.UsageError(
-            f"no student folders in {submissions}: expected SUBMISSIONS/<student>/"
-            f"<exercise_id>.py or SUBMISSIONS/<student>/*.ipynb.{hint}"
-        )
+    _check_students(submissions)
     if scheduler and local_cluster:
         raise click.UsageError("give --scheduler or --cluster, not both")
     try:

@@ -301,6 +301,22 @@ class _Cluster:
         return content_hash, result
 
 
+def _protection(
+    isolation: Isolation | None,
+    cluster: Any,
+    cluster_mode: str,
+    versions: dict[str, str],
+    exercises: list[Exercise],
+) -> tuple[Isolation | None, dict]:
+    """The layers that will protect the run and their record for the gradebook: a cluster's
+    workers are asked (``preflight``, before anything is written), this machine is probed."""
+    if cluster is not None:
+        layers = preflight(cluster, cluster_mode, versions=versions, exercises=exercises)
+        return isolation, {"summary": summary_of(layers), "mode": cluster_mode, "workers": layers}
+    isolation = isolation or resolve_isolation("auto")
+    return isolation, isolation.to_json()
+
+
 def grade_cohort(
     submissions: Path,
     out: Path,
@@ -330,12 +346,7 @@ def grade_cohort(
     started = time.perf_counter()
     versions = grading_versions()
     check_resume(out / "gradebook.sqlite", versions, allow=allow_hypothesis_change)
-    if cluster is not None:
-        layers = preflight(cluster, cluster_mode, versions=versions, exercises=exercises)
-        recorded = {"summary": summary_of(layers), "mode": cluster_mode, "workers": layers}
-    else:
-        isolation = isolation or resolve_isolation("auto")
-        recorded = isolation.to_json()
+    isolation, recorded = _protection(isolation, cluster, cluster_mode, versions, exercises)
     out.mkdir(parents=True, exist_ok=True)
     book = Gradebook(out / "gradebook.sqlite")
     book.set_isolation(recorded)
