@@ -16,6 +16,8 @@ the mempool's refusal codes; the chain height for the locktime (``locktime < hei
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -29,6 +31,7 @@ from edu_chain.keys import PrivateKey
 from edu_chain.node.api import create_app
 from edu_chain.node.service import Node, NodeConfig
 from edu_chain.psbt import combine, extract, finalize
+from edu_chain.tx import Transaction
 from edu_chain.wallet import Multisig, Wallet, create_psbt
 
 TOKEN = "teacher"
@@ -336,3 +339,60 @@ def test_bad_checker_options_are_one_line(options, expected):
     with pytest.raises(ChallengeFileError) as caught:
         parse_challenges(text, "set.toml")
     assert expected in str(caught.value) and "\n" not in str(caught.value)
+
+
+# --- the participant's tools: the wallet command line against the host ----------------------
+
+
+def wallet_cli(client, monkeypatch, name, *args):
+    from click.testing import CliRunner
+
+    from edu_chain.cli import main
+    from edu_chain.cli import wallet as wallet_module
+
+    monkeypatch.setattr(wallet_module, "_TRANSPORT", client._transport)
+    keystore = client.wallets[name]
+    if not keystore.path.exists():
+        keystore.save()
+    common = ["--node", "http://testserver"]
+    if args[0] != "broadcast":  # it needs no keys
+        common += ["--wallet", str(keystore.path)]
+    return CliRunner().invoke(main, ["wallet", *args, *common])
+
+
+def test_send_mine_puts_a_low_fee_payment_in_a_block_of_ones_own(host, monkeypatch):
+    fund(host, "ada")
+    bob = host.wallets["bob"].address
+    refused = wallet_cli(host, monkeypatch, "ada", "send", bob, "0.001", "--fee-rate", "0.5")
+    assert refused.exit_code != 0 and "min-relay-fee-not-met" in refused.output
+    no_token = wallet_cli(host, monkeypatch, "ada", "send", bob, "0.001", "--fee-rate", "0.5",
+                          "--mine")  # fmt: skip
+    assert no_token.exit_code != 0 and "token" in no_token.output
+    mined = wallet_cli(host, monkeypatch, "ada", "send", bob, "0.001", "--fee-rate", "0.5",
+                       "--mine", "--token", TOKEN, "--json")  # fmt: skip
+    assert mined.exit_code == 0, mined.output
+    reply = json.loads(mined.output)
+    assert reply["block"] == host.node.chain.tip.id and reply["fee"] < reply["vsize"]
+    assert solvers(host, "below-1-sat-vbyte")[0]["evidence"] == reply["txid"]
+
+
+def test_send_locktime_no_submit_then_broadcast_twice(host, monkeypatch):
+    fund(host, "ada")
+    node, cy = host.node, host.wallets["cy"].address
+    locktime = str(node.chain.height + 2)
+    built = wallet_cli(host, monkeypatch, "ada", "send", cy, "0.001", "--locktime", locktime,
+                       "--no-submit")  # fmt: skip
+    assert built.exit_code == 0, built.output
+    raw = built.output.strip()
+    tx = Transaction.parse(bytes.fromhex(raw))
+    assert tx.locktime == int(locktime) and {i.sequence for i in tx.inputs} == {0xFFFFFFFE}
+    assert tx.txid not in node.mempool  # nothing was submitted
+    early = wallet_cli(host, monkeypatch, "ada", "broadcast", raw)
+    assert early.exit_code != 0 and "non-final" in early.output
+    node.miner.mine_now(2)
+    later = wallet_cli(host, monkeypatch, "ada", "broadcast", raw)
+    assert later.exit_code == 0 and tx.id in later.output
+    node.miner.mine_now(1)
+    assert [s["name"] for s in solvers(host, "non-final-then-mined")] == ["ada"]
+    bad = wallet_cli(host, monkeypatch, "ada", "broadcast", "zz")
+    assert bad.exit_code == 2 and "not a raw transaction" in bad.output
