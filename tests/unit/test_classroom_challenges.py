@@ -21,6 +21,7 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
+from edu_chain.chain.builder import ChainBuilder
 from edu_chain.classroom import ChallengeFileError, Classroom, load_challenges
 from edu_chain.classroom.challenges import parse_challenges
 from edu_chain.classroom.registry import MAX_REFUSALS, MAX_REFUSALS_PER_ORIGIN
@@ -396,3 +397,26 @@ def test_send_locktime_no_submit_then_broadcast_twice(host, monkeypatch):
     assert [s["name"] for s in solvers(host, "non-final-then-mined")] == ["ada"]
     bad = wallet_cli(host, monkeypatch, "ada", "broadcast", "zz")
     assert bad.exit_code == 2 and "not a raw transaction" in bad.output
+
+
+# --- the pace: the instructor's target beside the chain's own timestamps ------------------
+
+
+def test_the_page_shows_the_pace_and_the_interval_measured_from_timestamps(host):
+    node = host.node
+    assert host.get("/api/classroom/info").json()["pace"] == {
+        "target": None,
+        "measured": None,
+        "blocks": 0,
+        "consensus_spacing": node.params.target_spacing,
+    }
+    node.miner.mine_now(25)
+    builder_time = node.chain.tip.timestamp + 40  # one slow block (timestamps are the miner's)
+    node.submit_block(ChainBuilder(chain=node.chain).make_block(timestamp=builder_time))
+    assert host.post("/api/classroom/control", json={"action": "pace", "interval": 7},
+                     headers=AUTH).status_code == 200  # fmt: skip
+    pace = host.get("/api/classroom/info").json()["pace"]
+    stamps = [node.chain.block_at(h).header.timestamp for h in range(node.chain.height + 1)]
+    assert pace["target"] == 7 and pace["blocks"] == 20
+    assert pace["measured"] == round((stamps[-1] - stamps[-21]) / 20, 2)
+    assert pace["measured"] > node.params.target_spacing  # the slow block shows
