@@ -17,6 +17,10 @@ Instructor only (the node's own token, printed at start, never on the page)::
                                  "interval"?: seconds, "group_b"?: [names]}
     POST /api/classroom/challenges {"toml": text}                  load a challenge set
 
+The host also listens to its node's mempool refusals (``Node.on_tx_refused``) and keeps the
+ones a loaded challenge asks about (``non-final`` for the starter set) in the classroom's
+record (:meth:`~edu_chain.classroom.registry.Classroom.record_refusal`).
+
 Refusals are the node's JSON error shape with a stable code (``bad-join-token`` 403,
 ``name-taken`` 409, ``bad-challenge-file`` 400...); a refused call changes nothing.
 """
