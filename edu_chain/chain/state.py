@@ -380,6 +380,47 @@ class ChainState:
             )
             return Block.build(header, [coinbase, *transactions])
 
+    def checked_template(
+        self,
+        script_pubkey: bytes,
+        transactions: Sequence[Transaction],
+        *,
+        timestamp: int | None = None,
+        extra: bytes = b"",
+    ) -> Block:
+        """A template on the tip holding exactly ``transactions`` (in that order), checked by
+        every consensus rule but the proof-of-work, with the coinbase claiming their fees.
+
+        Bitcoin Core's ``generateblock`` on regtest does the same (through
+        ``TestBlockValidity``): a miner may put any *valid* transaction in its own block,
+        including ones the mempool's relay policy refuses (a fee below the minimum, a
+        non-standard script).  Raises :class:`~edu_chain.errors.BlockValidationError`
+        with the rule's code when a transaction could not be mined on the tip.
+        """
+        with self._lock:
+            parent = self.tip
+            height = parent.height + 1
+            draft = self.block_template(
+                script_pubkey, transactions, timestamp=timestamp, extra=extra
+            )
+            rules.check_block(draft, self.params)
+            rules.check_block_context(draft, height, self.median_time_past(parent))
+            active = self.active
+
+            def median_time_at(h: int) -> int:
+                return self.median_time_past(active[h])
+
+            changes = connect_changes(
+                draft, height, self.utxos, self.params, self.verify_scripts, median_time_at
+            )
+            return self.block_template(
+                script_pubkey,
+                transactions,
+                fees=changes.fees,
+                timestamp=draft.header.timestamp,
+                extra=extra,
+            )
+
     # --- accepting blocks -----------------------------------------------------------------
 
     def submit_block(self, block: Block, *, allow_orphan: bool = True) -> SubmitResult:

@@ -9,7 +9,8 @@ controls (pause, pace, partition, heal, reset) by polling the host.
 
 Nothing a participant *claims* is scored: the leaderboard (:mod:`.leaderboard`) and the
 challenges (:mod:`.challenges`) are computed from the host's copy of the chain, by matching
-coinbase outputs and transactions against the registered addresses (:mod:`.registry`).
+coinbase outputs and transactions against the registered addresses (:mod:`.registry`);
+what a block's transactions spent is read from its undo data (:mod:`.txfacts`).
 """
 
 from __future__ import annotations

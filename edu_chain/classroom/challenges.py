@@ -13,7 +13,29 @@ Each checker walks the host's best chain above the session's start height, oldes
 first, and returns who solved the challenge where (block height, and the txid or block hash
 as evidence).  The first solver is the one whose evidence is earliest on the best chain, so a
 reorg can change the winner, as it would change any on-chain fact.  Nothing a participant
-sends to the host is trusted: only blocks and transactions count.
+*claims* is trusted: only blocks and transactions count, plus, for a challenge about a
+refusal, the host's own record of what its mempool refused (``Classroom.refused``).
+
+======================  ==================================================  ===============
+check                   solved by                                           credited to
+======================  ==================================================  ===============
+``coinbase-name``       a block whose coinbase data contains the name       the coinbase's
+                                                                            payee
+``pay-classmates``      one transaction paying ``classmates`` (3) others    whose coins it
+                                                                            spends
+``reorg-someone``       a block replacing another participant's block       its payee
+``multisig-spend``      an input unlocking a ``required``-of-``keys``       the first
+                        (2-of-3) P2SH / P2WSH / P2SH-P2WSH multisig         participant its
+                                                                            outputs pay
+``low-fee``             a confirmed fee rate below ``below`` (1) sat/vB     whose coins it
+                                                                            spends
+``refused-then-mined``  a txid the host refused for ``reason``              whose coins it
+                        (``non-final``), later in a block                   spends, or who
+                                                                            sent it
+======================  ==================================================  ===============
+
+"Whose coins it spends": the participant whose registered address the output spent by the
+transaction's first input pays.
 
 A malformed file raises :class:`ChallengeFileError` with one line naming the file and the
 problem, before anything is replaced.
@@ -27,6 +49,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from edu_chain.classroom.leaderboard import Scanner
 from edu_chain.classroom.registry import Classroom
@@ -67,11 +90,22 @@ class ChainView:
 
     def session_blocks(self):
         """(entry, block) for each best-chain block of the session, oldest first."""
-        start = min(self.classroom.start_height, self.chain.height)
-        for entry in self.chain.active[start + 1 :]:
+        for entry in self.session_entries():
             block = self.chain.get_block(entry.hash)
             if block is not None:
                 yield entry, block
+
+    def session_entries(self):
+        """The index entries of the session's best-chain blocks, oldest first."""
+        start = min(self.classroom.start_height, self.chain.height)
+        return self.chain.active[start + 1 :]
+
+    def session_transactions(self):
+        """(entry, facts) for each non-coinbase transaction of the session's best chain, in
+        chain order, with what it spent (:mod:`edu_chain.classroom.txfacts`, cached)."""
+        for entry in self.session_entries():
+            for facts in self.scanner.transactions(entry.hash):
+                yield entry, facts
 
 
 def check_coinbase_name(view: ChainView, challenge: Challenge) -> list[Solve]:
@@ -152,11 +186,103 @@ def _payees(view: ChainView, block_hash: bytes, owners: dict[bytes, str]) -> set
     return {owners[s] for s in facts.payees if s in owners}
 
 
+def check_multisig_spend(view: ChainView, challenge: Challenge) -> list[Solve]:
+    """A best-chain transaction with an input that unlocks a ``required``-of-``keys``
+    (default 2-of-3) multisig behind P2SH, P2WSH or P2SH-P2WSH (bare multisig has no
+    address and does not count), credited to the participant its first output paying a
+    registered address pays: spend from the multisig *to yourself*."""
+    required = challenge.options.get("required", 2)
+    keys = challenge.options.get("keys", 3)
+    owners = view.classroom.by_script()
+    solves: dict[str, Solve] = {}
+    for entry, facts in view.session_transactions():
+        if not any(m.required == required and m.keys == keys for m in facts.multisig):
+            continue
+        payee = next((owners[s] for s in facts.outputs if s in owners), None)
+        if payee is not None and payee not in solves:
+            solves[payee] = Solve(payee, entry.height, facts.txid)
+    return list(solves.values())
+
+
+def check_low_fee(view: ChainView, challenge: Challenge) -> list[Solve]:
+    """A best-chain transaction paying less than ``below`` (default 1) satoshi per virtual
+    byte: fee = the outputs it spends (from the block's undo data) minus its outputs,
+    over ``tx.vsize``.  The mempool refuses such a fee (``min-relay-fee-not-met``), so its
+    owner has to mine it in a block of their own.  Credited to the participant whose coins
+    it spends (its first input spends an output paying their registered address)."""
+    below = challenge.options.get("below", 1)
+    owners = view.classroom.by_script()
+    solves: dict[str, Solve] = {}
+    for entry, facts in view.session_transactions():
+        if facts.fee_rate >= below:
+            continue
+        sender = owners.get(facts.spends_from)
+        if sender is not None and sender not in solves:
+            solves[sender] = Solve(sender, entry.height, facts.txid)
+    return list(solves.values())
+
+
+def check_refused_then_mined(view: ChainView, challenge: Challenge) -> list[Solve]:
+    """A transaction the *host's* mempool refused for ``reason`` (default ``non-final``: its
+    locktime was not reached yet), recorded by the host at the time, that later sits in a
+    best-chain block above the height where it was refused.  Credited to the participant
+    whose coins it spends, or else to the participant whose node sent it (the request came
+    from the address that participant's node registered)."""
+    refused = view.classroom.refused(challenge.options.get("reason", "non-final"))
+    if not refused:
+        return []
+    owners = view.classroom.by_script()
+    solves: dict[str, Solve] = {}
+    for entry, facts in view.session_transactions():
+        refusal = refused.get(facts.txid)
+        if refusal is None or entry.height <= refusal.height:
+            continue
+        name = owners.get(facts.spends_from) or view.classroom.participant_at(refusal.origin)
+        if name is not None and name not in solves:
+            solves[name] = Solve(name, entry.height, facts.txid)
+    return list(solves.values())
+
+
 CHECKERS: dict[str, Callable[[ChainView, Challenge], list[Solve]]] = {
     "coinbase-name": check_coinbase_name,
     "pay-classmates": check_pay_classmates,
     "reorg-someone": check_reorg_someone,
+    "multisig-spend": check_multisig_spend,
+    "low-fee": check_low_fee,
+    "refused-then-mined": check_refused_then_mined,
 }
+
+REASON_PATTERN = re.compile(r"^[a-z0-9][a-z0-9\-]{0,60}$")
+# The options each checker reads: (type, check, what a good value is).
+OPTIONS: dict[str, dict[str, tuple[type | tuple[type, ...], Callable[[Any], bool], str]]] = {
+    "pay-classmates": {"classmates": (int, lambda v: 1 <= v <= 100, "1..100")},
+    "multisig-spend": {
+        "required": (int, lambda v: 1 <= v <= 15, "1..15"),
+        "keys": (int, lambda v: 1 <= v <= 15, "1..15"),
+    },
+    "low-fee": {"below": ((int, float), lambda v: 0 < v <= 1_000_000, "above 0 sat/vB")},
+    "refused-then-mined": {
+        "reason": (str, REASON_PATTERN.match, "a mempool reason code such as non-final")
+    },
+}
+
+
+def _check_options(where: str, check: str, options: dict) -> None:
+    for key, (kind, good, expected) in OPTIONS.get(check, {}).items():
+        if key not in options:
+            continue
+        value = options[key]
+        if isinstance(value, bool) or not isinstance(value, kind) or not good(value):
+            raise ChallengeFileError(f"{where}: option {key!r} must be {expected}, got {value!r}")
+    if check == "multisig-spend" and options.get("required", 2) > options.get("keys", 3):
+        raise ChallengeFileError(f"{where}: 'required' signatures cannot exceed 'keys'")
+
+
+def recorded_reasons(challenges: list[Challenge]) -> set[str]:
+    """The refusal reasons the host must record for these challenges."""
+    return {
+        c.options.get("reason", "non-final") for c in challenges if c.check == "refused-then-mined"
+    }
 
 
 def parse_challenges(text: str, source: str = "challenges") -> list[Challenge]:
@@ -187,6 +313,7 @@ def parse_challenges(text: str, source: str = "challenges") -> list[Challenge]:
         if any(c.id == item["id"] for c in challenges):
             raise ChallengeFileError(f"{where}: duplicate id {item['id']!r}")
         options = {k: v for k, v in item.items() if k not in ("id", "title", "check", "points")}
+        _check_options(where, item["check"], options)
         challenges.append(
             Challenge(item["id"], item["title"], item["points"], item["check"], options)
         )
@@ -237,5 +364,6 @@ __all__ = [
     "Solve",
     "load_challenges",
     "parse_challenges",
+    "recorded_reasons",
     "scoreboard",
 ]

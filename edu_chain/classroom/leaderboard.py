@@ -17,8 +17,9 @@ For each registered participant, over the blocks above the session's start heigh
     what the address holds now on the best chain (the chain's UTXO owner index), in
     satoshis, coinbases not yet mature included.
 
-:class:`Scanner` caches, per block hash, which scripts a coinbase pays, so a request only
-reads the blocks that arrived since the last one.
+:class:`Scanner` caches, per block hash, which scripts a coinbase pays (and, for the
+challenges, what its transactions spent: :mod:`.txfacts`), so a request only reads the
+blocks that arrived since the last one.
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ import threading
 from dataclasses import dataclass
 
 from edu_chain.classroom.registry import Classroom
+from edu_chain.classroom.txfacts import TxFacts, block_facts
 from edu_chain.pow.target import block_work
+
+PACE_WINDOW = 20  # blocks the measured interval is averaged over
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class Scanner:
     def __init__(self, chain) -> None:  # chain: ChainState
         self.chain = chain
         self._facts: dict[bytes, CoinbaseFacts] = {}
+        self._txs: dict[bytes, tuple[TxFacts, ...]] = {}
         self._lock = threading.Lock()
 
     def facts(self, block_hash: bytes) -> CoinbaseFacts | None:
@@ -64,6 +69,17 @@ class Scanner:
         with self._lock:
             self._facts[block_hash] = facts
         return facts
+
+    def transactions(self, block_hash: bytes) -> tuple[TxFacts, ...]:
+        """What a connected block's transactions spent and paid (:mod:`.txfacts`), cached."""
+        with self._lock:
+            known = self._txs.get(block_hash)
+        if known is not None:
+            return known
+        found = block_facts(self.chain, block_hash)
+        with self._lock:
+            self._txs[block_hash] = found
+        return found
 
 
 def leaderboard(classroom: Classroom, chain, scanner: Scanner | None = None) -> list[dict]:
@@ -116,4 +132,24 @@ def leaderboard(classroom: Classroom, chain, scanner: Scanner | None = None) -> 
     return rows
 
 
-__all__ = ["CoinbaseFacts", "Scanner", "leaderboard"]
+def block_pace(chain, start_height: int, window: int = PACE_WINDOW) -> dict:
+    """The measured time between blocks: the header timestamps of the last ``window``
+    best-chain blocks of the session, (newest - oldest) / blocks.  Timestamps are what the
+    miners wrote (the rules allow some drift; on the ``unittest`` network they are
+    simulated, 10 s apart), so this is the chain's own account, not a stopwatch.
+
+    ``{"measured": seconds or None, "blocks": how many intervals it spans,
+    "consensus_spacing": the spacing the difficulty rule aims for}`` (call under the
+    chain's lock)."""
+    start = min(start_height, chain.height)
+    first = max(start, chain.height - window)
+    blocks = chain.height - first
+    span = chain.tip.timestamp - chain.active[first].timestamp
+    return {
+        "measured": round(span / blocks, 2) if blocks else None,
+        "blocks": blocks,
+        "consensus_spacing": chain.params.target_spacing,
+    }
+
+
+__all__ = ["CoinbaseFacts", "Scanner", "block_pace", "leaderboard"]

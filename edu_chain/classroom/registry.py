@@ -4,6 +4,12 @@ Kept in ``DATA_DIR/classroom.json`` (rewritten atomically after every change), s
 restarted during a session keeps its participants.  A participant is a display name bound to
 one wallet address (where its node's coinbases pay) and the ``host:port`` of its node.
 
+The host also keeps a small record of transactions its mempool *refused* for a reason a
+challenge asks about (``non-final``: "refused, then mined"): txid, reason, who sent it (the
+HTTP client's address), when, and the tip height then.  It is bounded (``MAX_REFUSALS``, at
+most ``MAX_REFUSALS_PER_ORIGIN`` per sender, the oldest dropped first) and fed by the node's
+refusal listener (``Node.on_tx_refused``), so the mempool knows nothing of classrooms.
+
 Refusals carry a stable code (:class:`ClassroomError`): ``bad-join-token``, ``name-taken``,
 ``address-taken``, ``bad-name``, ``bad-address``, ``bad-node-address``, ``not-registered``,
 ``bad-control``.  A refused call changes nothing.
@@ -27,6 +33,8 @@ from edu_chain.node.state import parse_address
 STATE_FILE = "classroom.json"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,23}$")
 ONLINE_SECONDS = 10.0  # a participant whose agent polled this recently is "online"
+MAX_REFUSALS = 1_000  # refusals remembered per session (the oldest go first)
+MAX_REFUSALS_PER_ORIGIN = 100  # so one laptop's flood cannot push out the others' records
 
 
 class ClassroomError(EduChainError):
@@ -57,6 +65,26 @@ class Controls:
     partition: list[str] | None = None  # names cut off with group B; None: one room
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """One transaction the host's mempool refused."""
+
+    txid: str  # displayed hex
+    reason: str  # the mempool's reason code, e.g. "non-final"
+    origin: str | None  # the sender: HTTP client address or peer host:port; None if unknown
+    at: float  # unix time
+    height: int  # the host's tip height when it refused
+
+
+def origin_host(address: str | None) -> str | None:
+    """``"1.2.3.4"``, ``"1.2.3.4:8340"`` or ``"[::1]:8340"`` -> the host part."""
+    if not address:
+        return None
+    if address.startswith("["):
+        return address[1:].split("]", 1)[0]
+    return address.rsplit(":", 1)[0] if address.count(":") == 1 else address
+
+
 class Classroom:
     """Participants and controls of one classroom session (thread-safe)."""
 
@@ -76,6 +104,7 @@ class Classroom:
         self.participants: dict[str, Participant] = {}
         self.controls = Controls()
         self.last_seen: dict[str, float] = {}
+        self.refusals: dict[str, Refusal] = {}  # txid -> its first refusal, oldest first
         self.version = 0  # bumped on every change: caches key on it
         self._lock = threading.Lock()
         if self.path is not None and self.path.exists():
@@ -95,6 +124,9 @@ class Classroom:
                 p = Participant(**item)
                 p.script_pubkey = parse_address(p.address)
                 self.participants[p.name] = p
+            for item in data.get("refusals", []):  # absent in files of older versions
+                refusal = Refusal(**item)
+                self.refusals[refusal.txid] = refusal
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ClassroomError(
                 "bad-state-file", f"cannot read {self.path}: {exc}; move it away to start afresh"
@@ -113,6 +145,7 @@ class Classroom:
                 {"name": p.name, "address": p.address, "node": p.node, "joined_at": p.joined_at}
                 for p in self.participants.values()
             ],
+            "refusals": [asdict(r) for r in self.refusals.values()],
         }
         tmp = self.path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # holds the token
@@ -181,6 +214,40 @@ class Classroom:
         with self._lock:
             return sorted(self.participants.values(), key=lambda p: p.joined_at)
 
+    def participant_at(self, origin: str | None) -> str | None:
+        """The participant whose node registered from ``origin``'s host, when exactly one
+        did (several participants on one machine cannot be told apart: None)."""
+        host = origin_host(origin)
+        if host is None:
+            return None
+        with self._lock:
+            names = [p.name for p in self.participants.values() if origin_host(p.node) == host]
+        return names[0] if len(names) == 1 else None
+
+    # --- refusals the challenges ask about ------------------------------------------------
+
+    def record_refusal(
+        self, txid: str, reason: str, origin: str | None, height: int, at: float | None = None
+    ) -> bool:
+        """Remember that the host refused ``txid`` for ``reason``; False when it already
+        was (the first refusal is the one kept).  Bounded: see the module docstring."""
+        with self._lock:
+            if txid in self.refusals:
+                return False
+            same_origin = [r.txid for r in self.refusals.values() if r.origin == origin]
+            if len(same_origin) >= MAX_REFUSALS_PER_ORIGIN:
+                del self.refusals[same_origin[0]]
+            elif len(self.refusals) >= MAX_REFUSALS:
+                del self.refusals[next(iter(self.refusals))]
+            self.refusals[txid] = Refusal(txid, reason, origin, at or time.time(), height)
+            self._save()
+            return True
+
+    def refused(self, reason: str) -> dict[str, Refusal]:
+        """txid -> refusal, for the refusals with ``reason``."""
+        with self._lock:
+            return {t: r for t, r in self.refusals.items() if r.reason == reason}
+
     def online(self, name: str) -> bool:
         return time.time() - self.last_seen.get(name, 0.0) < ONLINE_SECONDS
 
@@ -233,6 +300,7 @@ class Classroom:
             self.start_height = start_height
             self.participants.clear()
             self.last_seen.clear()
+            self.refusals.clear()
             self.controls = Controls()
             self._save()
             return self.session
@@ -287,4 +355,4 @@ class Classroom:
             }
 
 
-__all__ = ["Classroom", "ClassroomError", "Participant"]
+__all__ = ["Classroom", "ClassroomError", "Participant", "Refusal"]

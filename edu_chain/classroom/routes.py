@@ -4,7 +4,8 @@ Public (the projector page and participants read them; the join token is meant t
 by the room, it is on the page)::
 
     GET  /classroom                          the projector page (static/, same-origin only)
-    GET  /api/classroom/info                 name, session, network, join command, reorgs
+    GET  /api/classroom/info                 name, session, network, join command, reorgs,
+                                             pace (target and measured seconds per block)
     GET  /api/classroom/leaderboard          **fixed**: [{"name", "address", "blocks", ...}]
     GET  /api/classroom/challenges           the scoreboard: who solved what, first marked
     POST /api/classroom/join {"name", "address", "node", "token"}    register (join token)
@@ -15,6 +16,10 @@ Instructor only (the node's own token, printed at start, never on the page)::
     POST /api/classroom/control {"action": "pause"|"resume"|"pace"|"partition"|"heal"|"reset",
                                  "interval"?: seconds, "group_b"?: [names]}
     POST /api/classroom/challenges {"toml": text}                  load a challenge set
+
+The host also listens to its node's mempool refusals (``Node.on_tx_refused``) and keeps the
+ones a loaded challenge asks about (``non-final`` for the starter set) in the classroom's
+record (:meth:`~edu_chain.classroom.registry.Classroom.record_refusal`).
 
 Refusals are the node's JSON error shape with a stable code (``bad-join-token`` 403,
 ``name-taken`` 409, ``bad-challenge-file`` 400...); a refused call changes nothing.
@@ -37,9 +42,10 @@ from edu_chain.classroom.challenges import (
     Challenge,
     ChallengeFileError,
     parse_challenges,
+    recorded_reasons,
     scoreboard,
 )
-from edu_chain.classroom.leaderboard import Scanner, leaderboard
+from edu_chain.classroom.leaderboard import Scanner, block_pace, leaderboard
 from edu_chain.classroom.registry import Classroom, ClassroomError
 from edu_chain.node.api_errors import ApiError, error_responses
 from edu_chain.node.explorer import HEADERS
@@ -66,6 +72,12 @@ class ClassroomHost:
         self._cache: dict[str, tuple[tuple, Any]] = {}
         self._lock = threading.Lock()
         node.chain.subscribe(self._on_chain_event)
+        node.on_tx_refused(self._on_tx_refused)
+
+    def _on_tx_refused(self, tx, error, origin: str | None) -> None:
+        """The node refused a transaction: keep it if a challenge asks about that reason."""
+        if error.code in recorded_reasons(self.challenges):
+            self.classroom.record_refusal(tx.id, error.code, origin, self.node.chain.height)
 
     def _on_chain_event(self, event) -> None:
         if event.kind == "block_disconnected":
@@ -94,6 +106,13 @@ class ClassroomHost:
         return self._cached(
             "leaderboard", lambda: leaderboard(self.classroom, self.node.chain, self.scanner)
         )
+
+    def pace(self) -> dict:
+        """The instructor's pace (``target``, None when unpaced) beside the interval the
+        chain's timestamps show (:func:`~edu_chain.classroom.leaderboard.block_pace`)."""
+        with self.node.lock:
+            measured = block_pace(self.node.chain, self.classroom.start_height)
+        return {"target": self.classroom.controls.interval, **measured}
 
     def scoreboard(self) -> dict:
         view = ChainView(self.classroom, self.node.chain, self.scanner)
@@ -161,6 +180,7 @@ def get_info(host: HostDep, node: NodeDep, request: Request) -> dict:
         "join_token": host.classroom.join_token,
         "join_command": host.join_command(),
         "tip": node.tip_info(),
+        "pace": host.pace(),
         "reorgs": list(host.reorgs),
     }
 

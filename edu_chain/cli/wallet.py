@@ -141,8 +141,8 @@ def data_bytes(text: str | None) -> bytes | None:
 # --- talking to a node ---------------------------------------------------------------------
 
 
-def client(node_url: str) -> NodeClient:
-    return NodeClient(node_url, timeout=TIMEOUT_SECONDS, transport=_TRANSPORT)
+def client(node_url: str, token: str | None = None) -> NodeClient:
+    return NodeClient(node_url, timeout=TIMEOUT_SECONDS, token=token, transport=_TRANSPORT)
 
 
 def node_error(error: NodeClientError) -> CliError:
@@ -196,6 +196,49 @@ def submit(node_url: str, tx: Transaction) -> str:
         raise node_error(error) from None
 
 
+def mine_into_block(node_url: str, tx: Transaction, token: str | None) -> str:
+    """``POST /api/mine {"transactions": [hex]}``: the node mines a block holding ``tx``
+    (consensus rules only: a fee below the relay minimum is fine); the block's hash."""
+    try:
+        with client(node_url, token) as node:
+            return node.mine(1, transactions=[tx.serialize().hex()]).blocks[0]
+    except NodeClientError as error:
+        raise node_error(error) from None
+
+
+def mine_options(function: Any) -> Any:
+    function = click.option(
+        "--token",
+        envvar="EDUCHAIN_TOKEN",
+        default=None,
+        help="With --mine: the node's control token, if it printed one (env EDUCHAIN_TOKEN).",
+    )(function)
+    return click.option(
+        "--mine",
+        "mine_it",
+        is_flag=True,
+        help="Instead of the mempool, have --node (your own node) mine a block holding the "
+        "transaction now: for one the mempool refuses for its low fee.",
+    )(function)
+
+
+def read_raw_transaction(text: str) -> Transaction:
+    """RAW_TX as hex, ``-`` for standard input, or ``@FILE``."""
+    if text == "-":
+        text = click.get_text_stream("stdin").read()
+    elif text.startswith("@"):
+        try:
+            text = Path(text[1:]).expanduser().read_text(encoding="utf-8")
+        except OSError as error:
+            raise CliError(f"cannot read {text[1:]}: {error.strerror or error}") from None
+    try:
+        return Transaction.parse(bytes.fromhex("".join(text.split())))
+    except ValueError as error:  # not hex, or a DecodeError (a ValueError too)
+        raise click.BadParameter(
+            f"not a raw transaction in hex: {error}", param_hint="RAW_TX"
+        ) from None
+
+
 # --- commands ------------------------------------------------------------------------------
 
 
@@ -211,6 +254,7 @@ def wallet() -> None:
       educhain wallet address
       educhain wallet balance --node http://127.0.0.1:8332
       educhain wallet send bcrt1q... 1.5 --fee-rate 2
+      educhain wallet broadcast @signed.hex
       educhain wallet pubkey                    # share it to build a multisig address
       educhain wallet multisig create 2 PUBKEY1 PUBKEY2 PUBKEY3 --out team.json
       educhain wallet psbt create team.json bcrt1q... 1 --out pay.psbt
@@ -325,6 +369,18 @@ def balance(wallet_path: Path, node_url: str, as_json: bool) -> None:
 @click.argument("amount")
 @fee_options
 @data_option
+@click.option(
+    "--locktime",
+    type=click.IntRange(0, 2**32 - 1),
+    default=0,
+    help="Not valid in a block before this height (below 500000000) or Unix time.",
+)
+@click.option(
+    "--no-submit",
+    is_flag=True,
+    help="Only build and sign: print the raw transaction (submit it later with broadcast).",
+)
+@mine_options
 @wallet_option
 @node_option
 @json_option
@@ -334,6 +390,10 @@ def send(
     fee: str | None,
     fee_rate: float | None,
     data: str | None,
+    locktime: int,
+    no_submit: bool,
+    mine_it: bool,
+    token: str | None,
     wallet_path: Path,
     node_url: str,
     as_json: bool,
@@ -341,23 +401,35 @@ def send(
     """Pay AMOUNT coins to TO_ADDRESS: build, sign and submit a transaction.
 
     The fee is by size (--fee-rate satoshis per virtual byte) unless --fee gives it in coins.
+    A fee rate below 1 is refused by the mempool (min-relay-fee-not-met): --mine has your
+    own node put it in a block it mines now (POST /api/mine with the transaction).
 
     \b
     Examples:
       educhain wallet send bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080 1.5
       educhain wallet send mfWxJ45yp2SFn7UciZyNpvDKrzbhyfKrY8 0.5 --fee 0.0001
       educhain wallet send bcrt1q... 0.1 --fee-rate 5 --data "thanks for lunch"
+      educhain wallet send bcrt1q... 0.1 --fee-rate 0.5 --mine --token TOKEN
+      educhain wallet send bcrt1q... 0.1 --locktime 250 --no-submit > later.hex
     """
     loaded = load_wallet(wallet_path)
     amount_units, fee_units = parse_payment_arguments(to_address, amount, fee, fee_rate)
     assert amount_units is not None
     data_bytes(data)
+    if no_submit and mine_it:
+        raise click.UsageError("give --no-submit or --mine, not both")
     utxos: dict[OutPoint, TxOut] = {}
     for addr in loaded.addresses:
         utxos.update(address_coins(node_url, addr)[1])
     try:
         tx = loaded.build_payment(
-            utxos, to_address, amount_units, fee_units, fee_rate=fee_rate, data=data_bytes(data)
+            utxos,
+            to_address,
+            amount_units,
+            fee_units,
+            fee_rate=fee_rate,
+            data=data_bytes(data),
+            locktime=locktime,
         )
     except InsufficientFundsError as error:
         raise CliError(
@@ -367,15 +439,54 @@ def send(
     except WalletError as error:
         raise CliError(str(error)) from None
     paid_fee = sum(utxos[i.outpoint].amount for i in tx.inputs) - sum(o.amount for o in tx.outputs)
-    txid = submit(node_url, tx)
+    hex_tx = tx.serialize().hex()
+    if no_submit:
+        if as_json:
+            click.echo(
+                json.dumps({"txid": tx.id, "hex": hex_tx, "fee": paid_fee, "vsize": tx.vsize})
+            )
+        else:
+            click.echo(hex_tx)
+        return
+    block = mine_into_block(node_url, tx, token) if mine_it else None
+    txid = tx.id if mine_it else submit(node_url, tx)
     if as_json:
-        hex_tx = tx.serialize().hex()
-        click.echo(json.dumps({"txid": txid, "hex": hex_tx, "fee": paid_fee, "vsize": tx.vsize}))
+        reply = {"txid": txid, "hex": hex_tx, "fee": paid_fee, "vsize": tx.vsize}
+        click.echo(json.dumps(reply | ({"block": block} if block else {})))
         return
     click.echo(f"sent {format_coins(amount_units)} coins to {to_address}")
     click.echo(f"txid {txid}")
     click.echo(f"fee {format_coins(paid_fee)} coins for {tx.vsize} vbytes")
-    click.echo("balances change when a block includes it (it waits in the mempool until then)")
+    if block is not None:
+        click.echo(f"mined in block {block}")
+    else:
+        click.echo("balances change when a block includes it (it waits in the mempool until then)")
+
+
+@wallet.command()
+@click.argument("raw_tx")
+@mine_options
+@node_option
+@json_option
+def broadcast(raw_tx: str, mine_it: bool, token: str | None, node_url: str, as_json: bool) -> None:
+    """Submit a signed raw transaction (hex, - for standard input, or @FILE) to a node.
+
+    For a transaction built with `send --no-submit`: one with a --locktime is refused
+    (non-final) until the chain reaches it, then accepted; send the same one again.
+
+    \b
+    Examples:
+      educhain wallet broadcast @later.hex --node http://192.168.1.5:8332
+      educhain wallet broadcast 0200000001... --mine --token TOKEN
+    """
+    tx = read_raw_transaction(raw_tx)
+    block = mine_into_block(node_url, tx, token) if mine_it else None
+    txid = tx.id if mine_it else submit(node_url, tx)
+    if as_json:
+        click.echo(json.dumps({"txid": txid} | ({"block": block} if block else {})))
+        return
+    click.echo(f"txid {txid}")
+    click.echo(f"mined in block {block}" if block else "accepted into the mempool")
 
 
 __all__ = ["wallet"]

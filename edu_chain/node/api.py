@@ -7,7 +7,9 @@ Fixed endpoints (docs/architecture.md#node-and-testnet; instructors' scripts rel
 
     GET  /api/tip                      {"height", "hash", "chainwork"}
     GET  /api/blocks/{hash}            header fields, height, confirmations, txids, txs
-    POST /api/mine     {"count", "address"?}       mine now (node wallet if no address)
+    POST /api/mine     {"count", "address"?, "transactions"?}   mine now (node wallet if no
+                                       address); "transactions": raw hex the first block holds
+                                       exactly, consensus-checked only (Core's generateblock)
     POST /api/tx       {"hex"}         -> {"txid", "wtxid", "fee", "size", "vsize"} or 400
                                        (a raw Bitcoin transaction, legacy or segwit)
     GET  /api/mempool

@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 MAX_MINE_COUNT = 1_000  # blocks per POST /api/mine
+MAX_MINE_TRANSACTIONS = 100  # transactions a POST /api/mine may put in its block
 MAX_ADDRESS_CHARS = 100  # Base58Check ~34 characters, bech32 (bcrt1...) 44 or 64
 MAX_PEER_CHARS = 300  # "host:port", hostnames up to 253 characters (also AnnounceBody.sender)
 
@@ -158,10 +159,19 @@ class HexBody(_Body):
 
 
 class MineBody(_Body):
-    """``POST /api/mine``: how many blocks, and who gets the coinbase (default: node wallet)."""
+    """``POST /api/mine``: how many blocks, who gets the coinbase (default: node wallet) and,
+    optionally, raw transactions the first block must hold (consensus-checked, not policy)."""
 
     count: Count(1, MAX_MINE_COUNT) = 1
     address: Address | None = None
+    transactions: Annotated[
+        list[RawHex] | None,
+        Field(
+            max_length=MAX_MINE_TRANSACTIONS,
+            description="raw transactions (hex) for the first block, in order: Core's "
+            "generateblock; a fee below the relay minimum is fine, an invalid one is refused",
+        ),
+    ] = None
 
 
 class FaucetBody(_Body):

@@ -315,11 +315,16 @@ class NodeClient:
 
     # --- mining --------------------------------------------------------------------------
 
-    def mine(self, count: int = 1, address: str | None = None) -> Mined:
-        """Mine ``count`` blocks now, paying ``address`` (default: the node's wallet)."""
+    def mine(
+        self, count: int = 1, address: str | None = None, transactions: Sequence[str] = ()
+    ) -> Mined:
+        """Mine ``count`` blocks now, paying ``address`` (default: the node's wallet); the
+        first block holds exactly ``transactions`` (raw hex) when given."""
         payload: dict[str, Any] = {"count": count}
         if address is not None:
             payload["address"] = address
+        if transactions:
+            payload["transactions"] = list(transactions)
         reply = self.post("/api/mine", payload)
         where = "POST /api/mine"
         return Mined(

@@ -30,7 +30,9 @@ from edu_chain.node.state import NodeState
 from edu_chain.pow.mining import MiningStats, mine_with_stats
 
 if TYPE_CHECKING:  # pragma: no cover
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
+
+    from edu_chain.tx import Transaction
 
 log = logging.getLogger(__name__)
 
@@ -133,8 +135,17 @@ class Miner:
 
     # --- mining ---------------------------------------------------------------------------
 
-    def mine_now(self, count: int, script_pubkey: bytes | None = None) -> list[Block]:
-        """Mine ``count`` blocks on the tip now (the background miner steps aside)."""
+    def mine_now(
+        self,
+        count: int,
+        script_pubkey: bytes | None = None,
+        transactions: Sequence[Transaction] = (),
+    ) -> list[Block]:
+        """Mine ``count`` blocks on the tip now (the background miner steps aside).
+
+        With ``transactions``, the first block holds exactly those (checked by the consensus
+        rules only, not relay policy: Core's ``generateblock``), the others the mempool's
+        best; a transaction that cannot be mined raises BlockValidationError first."""
         with self._demand_lock:
             self._demand += 1
         try:
@@ -144,7 +155,9 @@ class Miner:
                     if self._stopping.is_set():
                         raise NodeError("the node is stopping; mining was interrupted")
                     block = self._mine_one(
-                        script_pubkey or self.script_pubkey, self._stopping.is_set
+                        script_pubkey or self.script_pubkey,
+                        self._stopping.is_set,
+                        None if blocks or not transactions else list(transactions),
                     )
                     if block is not None:
                         blocks.append(block)
@@ -154,8 +167,14 @@ class Miner:
                 self._demand -= 1
             self._wake.set()
 
-    def _mine_one(self, script_pubkey: bytes, should_stop: Callable[[], bool]) -> Block | None:
-        """One search on a fresh template; the submitted block, or None if interrupted."""
+    def _mine_one(
+        self,
+        script_pubkey: bytes,
+        should_stop: Callable[[], bool],
+        transactions: list[Transaction] | None = None,
+    ) -> Block | None:
+        """One search on a fresh template (the mempool's, or exactly ``transactions``);
+        the submitted block, or None if interrupted."""
         state = self.state
         while True:
             if should_stop():
@@ -163,9 +182,15 @@ class Miner:
             with state.lock:
                 self._extra_nonce = (self._extra_nonce + 1) & 0xFFFFFFFF
                 extra = self.tag().encode()[:40] + b"/" + self._extra_nonce.to_bytes(4, "little")
-                template = state.mempool.block_template(
-                    script_pubkey, timestamp=self.template_timestamp(), extra=extra
-                )
+                timestamp = self.template_timestamp()
+                if transactions is None:
+                    template = state.mempool.block_template(
+                        script_pubkey, timestamp=timestamp, extra=extra
+                    )
+                else:  # re-checked on every new tip: a peer's block may have spent the coins
+                    template = state.chain.checked_template(
+                        script_pubkey, transactions, timestamp=timestamp, extra=extra
+                    )
                 generation = self._tip_generation
 
             def progress(stats: MiningStats, generation: int = generation) -> None:

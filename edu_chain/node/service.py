@@ -40,7 +40,7 @@ from typing import Any
 from edu_chain import __version__
 from edu_chain.block import Block
 from edu_chain.chain import ChainEvent, ChainParams, ChainState, SubmitResult
-from edu_chain.errors import BlockValidationError, NodeError
+from edu_chain.errors import BlockValidationError, NodeError, TxValidationError
 from edu_chain.hashing import display_hex
 from edu_chain.keys import PrivateKey
 from edu_chain.mempool import Mempool, MempoolEntry
@@ -52,6 +52,9 @@ from edu_chain.tx import COIN, Transaction
 from edu_chain.wallet import Wallet
 
 log = logging.getLogger(__name__)
+
+RefusalListener = Callable[[Transaction, TxValidationError, str | None], None]
+"""``listener(tx, error, origin)``: told of every transaction the mempool refused."""
 
 NETWORKS: dict[str, Callable[[], ChainParams]] = {
     "regtest": ChainParams.edu_regtest,
@@ -149,6 +152,7 @@ class Node:
             per_ip=config.faucet_per_ip,
         )
         self._readded: list[Transaction] = []
+        self._refusal_listeners: list[RefusalListener] = []
         self.chain.subscribe(self._on_chain_event)
         payout = config.mining_address or self.wallet.address
         self.miner = Miner(
@@ -303,14 +307,44 @@ class Node:
         return ("reorg" if submitted.reorg else "accepted"), submitted
 
     def submit_tx(
-        self, tx: Transaction, *, source: str | None = None, relay: bool = True
+        self,
+        tx: Transaction,
+        *,
+        source: str | None = None,
+        relay: bool = True,
+        origin: str | None = None,
     ) -> MempoolEntry:
-        """Validate ``tx`` into the mempool (raises TxValidationError) and relay it."""
+        """Validate ``tx`` into the mempool (raises TxValidationError) and relay it.
+
+        ``source`` is the peer it came from (not relayed back there); ``origin`` says who
+        sent it, for the refusal listeners (the HTTP client's IP address, or the peer).
+        """
         with self.lock:
-            entry = self.mempool.accept(tx)
+            try:
+                entry = self.mempool.accept(tx)
+            except TxValidationError as exc:
+                refused = exc
+            else:
+                refused = None
+        if refused is not None:
+            self._tell_refused(tx, refused, origin or source)
+            raise refused
         if relay:
             self.peers.broadcast_tx(tx, exclude=source)
         return entry
+
+    def on_tx_refused(self, listener: RefusalListener) -> None:
+        """Call ``listener(tx, error, origin)`` after each refusal of :meth:`submit_tx`
+        (outside the node lock).  The mempool knows nothing of it: features above the node
+        (the classroom's "refused, then mined" challenge) keep their own record."""
+        self._refusal_listeners.append(listener)
+
+    def _tell_refused(self, tx: Transaction, error: TxValidationError, origin: str | None) -> None:
+        for listener in list(self._refusal_listeners):
+            try:
+                listener(tx, error, origin)
+            except Exception:  # a listener's bug must not change what the sender is told
+                log.exception("refusal listener %r failed", listener)
 
     # --- summaries ------------------------------------------------------------------------
 

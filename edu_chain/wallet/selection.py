@@ -40,6 +40,10 @@ from edu_chain.wallet.amounts import (
 )
 
 TX_VERSION = 2
+SEQUENCE_FINAL = 0xFFFFFFFF
+SEQUENCE_LOCKTIME = 0xFFFFFFFE
+"""An input sequence that lets the locktime bind, as Bitcoin Core's wallet writes (no BIP125
+replacement, no BIP68 relative lock)."""
 """Version 2, as Bitcoin Core's wallet writes: it allows BIP68 relative locktimes."""
 DEFAULT_FEE_RATE = 2
 """Satoshis per virtual byte when no fee is given (the mempool asks at least 1)."""
@@ -243,24 +247,48 @@ def fee_arguments(fee: int | None, fee_rate: float | None) -> tuple[int | None, 
     return fee, check_fee_rate(DEFAULT_FEE_RATE if fee_rate is None else fee_rate)
 
 
-def unsigned_transaction(coins: Sequence[Spendable], outputs: Sequence[TxOut]) -> Transaction:
-    """The transaction spending ``coins`` (in order) to ``outputs``, nothing signed yet."""
-    return Transaction(TX_VERSION, [TxIn(coin.outpoint) for coin in coins], outputs)
+def unsigned_transaction(
+    coins: Sequence[Spendable], outputs: Sequence[TxOut], locktime: int = 0
+) -> Transaction:
+    """The transaction spending ``coins`` (in order) to ``outputs``, nothing signed yet.
+
+    A ``locktime`` (a block height below 500,000,000, a Unix time above) only binds when an
+    input's sequence is below 0xffffffff, so its inputs get :data:`SEQUENCE_LOCKTIME`."""
+    check_locktime(locktime)
+    sequence = SEQUENCE_LOCKTIME if locktime else SEQUENCE_FINAL
+    inputs = [TxIn(coin.outpoint, sequence=sequence) for coin in coins]
+    return Transaction(TX_VERSION, inputs, outputs, locktime)
 
 
-def sign_coins(coins: Sequence[OwnedCoin], outputs: Sequence[TxOut]) -> Transaction:
+def check_locktime(locktime: object) -> int:
+    """``locktime`` as a transaction carries it (0..0xffffffff); :class:`WalletError` if not."""
+    if (
+        isinstance(locktime, bool)
+        or not isinstance(locktime, int)
+        or not 0 <= locktime <= 2**32 - 1
+    ):
+        raise WalletError(
+            f"locktime must be a block height (below 500000000) or a Unix time, got {locktime!r}"
+        )
+    return locktime
+
+
+def sign_coins(
+    coins: Sequence[OwnedCoin], outputs: Sequence[TxOut], locktime: int = 0
+) -> Transaction:
     """The transaction spending ``coins`` to ``outputs``, every input signed (SIGHASH_ALL)
     by the key owning its coin (``script/sign.py`` puts the signature in the scriptSig or
     the witness, as the coin's type asks)."""
-    unsigned = unsigned_transaction(coins, outputs)
+    unsigned = unsigned_transaction(coins, outputs, locktime)
     cache = SighashCache(unsigned)  # BIP143's shared hashes computed once for all inputs
     inputs = []
     for index, coin in enumerate(coins):
         script_sig, witness = sign_single_key(
             unsigned, index, coin.key, coin.output.script_pubkey, coin.amount, cache=cache
         )
-        inputs.append(TxIn(coin.outpoint, script_sig, witness=witness))
-    tx = Transaction(TX_VERSION, inputs, outputs)
+        original = unsigned.inputs[index]
+        inputs.append(TxIn(coin.outpoint, script_sig, original.sequence, witness))
+    tx = Transaction(TX_VERSION, inputs, outputs, locktime)
     if tx.weight > MAX_STANDARD_TX_WEIGHT:
         raise WalletError(
             f"the transaction weighs {tx.weight}, more than the {MAX_STANDARD_TX_WEIGHT} relay "

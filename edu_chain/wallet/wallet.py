@@ -34,6 +34,7 @@ from edu_chain.wallet.keystore import read_keystore, write_keystore
 from edu_chain.wallet.selection import (
     OwnedCoin,
     as_txout,
+    check_locktime,
     fee_arguments,
     largest_first,
     payment_outputs,
@@ -202,13 +203,15 @@ class Wallet:
         fee_rate: float | None = None,
         change_address: str | None = None,
         data: bytes | None = None,
+        locktime: int = 0,
     ) -> Transaction:
         """A signed transaction paying ``amount`` satoshis to ``to_address``.
 
         ``fee`` in satoshis, or ``fee_rate`` in sat/vB (default ``DEFAULT_FEE_RATE``);
         change to ``change_address`` (default: :attr:`address`); ``data`` (at most
-        ``MAX_DATA_SIZE`` bytes) adds an OP_RETURN output recording it.  See
-        ``selection.py`` for the rule.
+        ``MAX_DATA_SIZE`` bytes) adds an OP_RETURN output recording it; ``locktime`` (a height
+        or a Unix time) keeps the transaction out of blocks until then.  See ``selection.py``
+        for the rule.
         """
         check_amount("amount", amount, low=1)
         return self.build_transaction(
@@ -218,6 +221,7 @@ class Wallet:
             fee_rate=fee_rate,
             change_address=change_address,
             data=data,
+            locktime=locktime,
         )
 
     def build_transaction(
@@ -229,12 +233,14 @@ class Wallet:
         fee_rate: float | None = None,
         change_address: str | None = None,
         data: bytes | None = None,
+        locktime: int = 0,
     ) -> Transaction:
         """A signed transaction making every ``(address, amount)`` payment (maybe none, when
         it only records ``data``); the other arguments as in :meth:`build_payment`.
 
         Outputs: the payments in order, the data, then the change (if not dust)."""
         fee, rate = fee_arguments(fee, fee_rate)
+        check_locktime(locktime)
         outputs = payment_outputs(payments, data)
         change_script = (
             decode_address(change_address)
@@ -243,7 +249,7 @@ class Wallet:
         )
         coins = self.coins(utxos, spendable_only=True)
         plan = plan_payment(coins, outputs, change_script, fee=fee, fee_rate=rate)
-        return sign_coins(plan.coins, plan.outputs)
+        return sign_coins(plan.coins, plan.outputs, locktime)
 
     # --- one signer among several (BIP174) ------------------------------------------------
 

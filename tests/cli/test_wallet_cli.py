@@ -114,6 +114,7 @@ def run(*args: str):
         ["pubkey"],
         ["balance"],
         ["send"],
+        ["broadcast"],
         ["multisig"],
         ["multisig", "create"],
         ["multisig", "balance"],

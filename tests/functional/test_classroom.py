@@ -7,7 +7,10 @@ The lab script (issue 20):
 2. six participants run ``educhain classroom join ... --mine`` on 127.0.0.2 ... 127.0.0.7,
    each mining to its own wallet;
 3. one participant pays three classmates in one transaction (a challenge); every
-   participant's coinbase says its name (the other challenge);
+   participant's coinbase says its name (another); the same participant gets a transaction
+   paying 0.5 sat/vB, which the host's mempool refuses, into a block its own node mines
+   (``POST /api/mine`` with the transaction), and one the host refuses as non-final into a
+   block once its locktime passed;
 4. the instructor pauses mining: every participant's miner stops; the leaderboard must
    equal the coinbase outputs of the host's best chain, counted here from the raw blocks;
 5. the instructor partitions the room; one block is mined on the host's side, three on
@@ -34,7 +37,7 @@ import pytest
 
 from edu_chain.block import parse_block
 from edu_chain.node import testnet
-from edu_chain.node.client import NodeClient
+from edu_chain.node.client import NodeClient, NodeRefusedError
 from edu_chain.script.address import script_pubkey_to_address
 from edu_chain.wallet import Wallet
 from tests.functional.harness import REPO_ROOT, wait_until
@@ -235,6 +238,30 @@ def test_classroom_race_challenges_partition_and_reorg(tmp_path):
         assert {s["name"] for s in names["solvers"]} == set(addresses)
         points = {p["name"]: p["points"] for p in host.get("/api/classroom/challenges")["points"]}
         assert points[payer] == 4  # 3 + 1
+
+        # --- a fee below 1 sat/vB: refused by the mempool, mined by the payer's own node -----
+        coins = wait_until(spendable, timeout=60, what=f"{payer}'s change to be spendable")
+        cheap = wallet.build_transaction(coins, [(addresses[classmates[0]], 50_000)], fee_rate=0.5)
+        with pytest.raises(NodeRefusedError) as low:
+            host.submit_tx(cheap.serialize().hex())
+        assert low.value.code == "min-relay-fee-not-met"
+        payer_node.mine(1, transactions=[cheap.serialize().hex()])
+        row = wait_until(lambda: solved("below-1-sat-vbyte"), timeout=60, what="the cheap block")
+        assert row["first"] == payer and row["solvers"][0]["evidence"] == cheap.id
+
+        # --- refused by the host as non-final, then mined once the locktime passed -----------
+        coins = wait_until(spendable, timeout=60, what=f"{payer}'s coins after the cheap spend")
+        locktime = host.tip().height + 3
+        locked = wallet.build_transaction(
+            coins, [(addresses[classmates[1]], 50_000)], fee_rate=2, locktime=locktime
+        )
+        with pytest.raises(NodeRefusedError) as early:
+            host.submit_tx(locked.serialize().hex())
+        assert early.value.code == "non-final"
+        wait_until(lambda: host.tip().height >= locktime, what="the chain to pass the locktime")
+        host.submit_tx(locked.serialize().hex())
+        row = wait_until(lambda: solved("non-final-then-mined"), timeout=60, what="its block")
+        assert row["first"] == payer and row["solvers"][0]["evidence"] == locked.id
 
         # --- pause: every miner stops; the leaderboard equals the chain ----------------------
         control(host, "pause")

@@ -117,6 +117,12 @@ def test_classroom_page_leaderboard_reorg_and_controls(tmp_path, browser_page): 
             what="the page to confirm the pause",
         )
         assert host.get("/api/classroom/info")["controls"]["mining"] is False
+        page.fill("#interval", "30")
+        page.click("button[data-action='pace']")
+        wait_until(lambda: "pace: 30 s/block" in page.text_content("#pace"), what="the pace")
+        pace = host.get("/api/classroom/info")["pace"]
+        assert pace["target"] == 30
+        assert f"measured: {pace['measured']:g} s/block" in page.text_content("#pace")
         # the only console error is chromium logging the refused control call (the 403)
         assert [e for e in page.errors if "status of 403" not in e] == []
     finally:

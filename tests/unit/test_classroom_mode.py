@@ -35,7 +35,14 @@ NAMES = ("ada", "bob", "cy", "dee")
 
 def test_starter_set_loads():
     ids = [c.id for c in load_challenges()]
-    assert ids == ["coinbase-name", "three-classmates", "reorg-someone"]
+    assert ids == [
+        "coinbase-name",
+        "three-classmates",
+        "reorg-someone",
+        "multisig-2-of-3",
+        "below-1-sat-vbyte",
+        "non-final-then-mined",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -220,7 +227,7 @@ def test_controls_need_the_instructor_token_and_reset_starts_afresh(host):
         "/api/classroom/challenges", json={"toml": "nope ="}, headers={"X-EduChain-Token": TOKEN}
     )
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad-challenge-file"
-    assert len(host.get("/api/classroom/challenges").json()["challenges"]) == 3
+    assert len(host.get("/api/classroom/challenges").json()["challenges"]) == 6
 
     assert controls(host, "reset").json()["participants"] == 0
     assert host.get("/api/classroom/leaderboard").json() == []

@@ -112,6 +112,50 @@ def test_mine_to_another_address(client):
     assert info["utxos"][0]["coinbase"] and info["utxos"][0]["spendable"] is False
 
 
+def test_mine_with_transactions_holds_exactly_those_and_claims_their_fees(client, node):
+    """Core's generateblock: the given transactions, not the mempool's; relay policy waived."""
+    client.post("/api/mine", json={"count": PARAMS.coinbase_maturity + 2})
+    wallet, payee = node.wallet, PrivateKey(4242).public_key.address()
+    waiting = wallet.build_payment(node.chain, payee, 10_000, fee_rate=3)
+    client.post("/api/tx", json={"hex": waiting.serialize().hex()})
+    spent = {i.outpoint for i in waiting.inputs}
+    others = {
+        op: c
+        for op, c in node.chain.utxos_for(wallet.script_pubkeys[0])
+        if op not in spent and node.chain.height + 1 - c.height >= PARAMS.coinbase_maturity
+    }
+    free = wallet.build_payment(others, payee, 10_000, fee=50)  # ~0.35 sat/vB
+    refused = client.post("/api/tx", json={"hex": free.serialize().hex()})
+    assert error_code(refused) == "min-relay-fee-not-met"
+    reply = client.post("/api/mine", json={"transactions": [free.serialize().hex()]}).json()
+    block = node.chain.get_block(node.chain.tip.hash)
+    assert reply["blocks"] == [block.id] and [tx.id for tx in block.transactions[1:]] == [free.id]
+    assert block.transactions[0].outputs[0].amount == PARAMS.block_subsidy(node.chain.height) + 50
+    assert waiting.txid in node.mempool  # left for a later block
+    again = client.post("/api/mine", json={"transactions": [free.serialize().hex()]})
+    assert error_code(again) == "bad-txns-inputs-missingorspent"  # already confirmed
+    assert client.get("/api/tip").json()["hash"] == block.id
+
+
+def test_refusal_listeners_hear_each_refusal_once_with_its_origin(client, node):
+    heard = []
+    node.on_tx_refused(lambda tx, error, origin: heard.append((tx.id, error.code, origin)))
+    node.on_tx_refused(lambda tx, error, origin: 1 / 0)  # a broken listener changes nothing
+    client.post("/api/mine", json={"count": PARAMS.coinbase_maturity + 1})
+    tx = node.wallet.build_payment(node.chain, node.wallet.address, 10_000, fee=0)
+    assert error_code(client.post("/api/tx", json={"hex": tx.serialize().hex()})) == (
+        "min-relay-fee-not-met"
+    )
+    paid = node.wallet.build_payment(node.chain, node.wallet.address, 10_000)
+    assert client.post("/api/tx", json={"hex": paid.serialize().hex()}).status_code == 200
+    with pytest.raises(EduChainError):
+        node.submit_tx(tx, source="127.0.0.9:8333")
+    assert heard == [
+        (tx.id, "min-relay-fee-not-met", "testclient"),
+        (tx.id, "txn-mempool-conflict", "127.0.0.9:8333"),  # paid spends the same coin now
+    ]
+
+
 def test_address_shows_balance_and_maturity(client, node):
     client.post("/api/mine", json={"count": PARAMS.coinbase_maturity + 1})
     info = client.get(f"/api/address/{node.wallet.address}").json()

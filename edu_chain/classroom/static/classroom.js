@@ -37,6 +37,11 @@ function drawInfo(info) {
   $("partition-status").textContent = part
     ? "Partitioned: group B = " + part.join(", ") + " (the rest stay with the host)"
     : (info.controls.mining ? "" : "Mining paused by the instructor");
+  const pace = info.pace;
+  $("pace").textContent =
+    (pace.target ? "pace: " + pace.target + " s/block (miners rest after each block)" : "no pace set") +
+    " · measured: " + (pace.measured === null ? "—" : pace.measured + " s/block over the last " +
+      pace.blocks + " blocks") + " · difficulty aims at " + pace.consensus_spacing + " s/block";
   const reorgs = info.reorgs;
   if (reorgs.length) {
     const last = reorgs[reorgs.length - 1];
@@ -95,7 +100,7 @@ async function refresh() {
 
 async function control(action) {
   const body = { action };
-  if (action === "pace") body.interval = Number($("interval").value);
+  if (action === "pace" && $("interval").value !== "") body.interval = Number($("interval").value);
   const reply = await fetch("/api/classroom/control", {
     method: "POST",
     headers: { "Content-Type": "application/json", "X-EduChain-Token": $("token").value },

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from edu_chain.encoding import parse_hex
 from edu_chain.node.api_errors import ApiError, error_responses
 from edu_chain.node.api_models import MineBody, MiningBody, PeerBody, PeerPath
 from edu_chain.node.p2p import parse_peer_address
 from edu_chain.node.routes.deps import CONTROL, NodeDep
+from edu_chain.tx import Transaction
 
 router = APIRouter()
 
@@ -25,10 +27,18 @@ def get_info(node: NodeDep) -> dict:
     responses=error_responses(400, 401, 403, 413),
 )
 def post_mine(node: NodeDep, body: MineBody | None = None) -> dict:
-    """Mine ``count`` blocks now (paying ``address``, default the node's wallet)."""
+    """Mine ``count`` blocks now (paying ``address``, default the node's wallet).
+
+    ``transactions`` (raw hex) go into the first block exactly, checked by the consensus rules
+    and not by relay policy, as Bitcoin Core's ``generateblock``: the way to mine your own
+    transaction that the mempool refuses for its fee (``min-relay-fee-not-met``)."""
     body = body or MineBody()
     script_pubkey = None if body.address is None else node.parse_address(body.address)
-    blocks = node.miner.mine_now(body.count, script_pubkey)
+    txs = [
+        Transaction.parse(parse_hex(raw, what=f"transaction {i}"))
+        for i, raw in enumerate(body.transactions or ())
+    ]
+    blocks = node.miner.mine_now(body.count, script_pubkey, txs)
     return {
         "blocks": [b.id for b in blocks],
         "count": len(blocks),

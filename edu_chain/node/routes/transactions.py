@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 
 from edu_chain.encoding import parse_hex
 from edu_chain.hashing import display_hex, from_display_hex
@@ -18,11 +18,12 @@ router = APIRouter(tags=["transactions"])
 
 
 @router.post("/api/tx", responses=error_responses(400, 413))
-def post_tx(body: HexBody, node: NodeDep) -> dict:
+def post_tx(body: HexBody, node: NodeDep, request: Request) -> dict:
     """Submit a raw Bitcoin transaction (hex, segwit or legacy) to the mempool; relayed to
     peers when accepted."""
     tx = Transaction.parse(parse_hex(body.hex, what="transaction hex"))
-    entry = node.submit_tx(tx)
+    client = request.client.host if request.client is not None else None
+    entry = node.submit_tx(tx, origin=client)
     return {
         "txid": tx.id,
         "wtxid": display_hex(tx.wtxid),
