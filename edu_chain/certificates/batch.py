@@ -19,8 +19,11 @@ certificate, so a path cannot claim a shallower or deeper tree than the one anch
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 from edu_chain.merkle import merkle_levels, verify_merkle_proof
+
+T = TypeVar("T")  # a node: bytes, or its hex
 
 
 def path_length(size: int) -> int:
@@ -47,23 +50,11 @@ class BatchTree:
         """:meth:`path` as hex strings (each node's hex computed once for the whole batch)."""
         if self._hex is None:
             self._hex = [[node.hex() for node in level] for level in self.levels]
-        siblings = []
-        position = index
-        for level in self._hex[:-1]:
-            sibling = position ^ 1
-            siblings.append(level[sibling] if sibling < len(level) else level[position])
-            position >>= 1
-        return siblings
+        return _siblings(self._hex, index)
 
     def path(self, index: int) -> list[bytes]:
         """The sibling hashes of leaf ``index``, leaf level first."""
-        siblings = []
-        position = index
-        for level in self.levels[:-1]:
-            sibling = position ^ 1
-            siblings.append(level[sibling] if sibling < len(level) else level[position])
-            position >>= 1
-        return siblings
+        return _siblings(self.levels, index)
 
 
 def verify_path(leaf: bytes, index: int, size: int, path: Sequence[bytes], root: bytes) -> bool:
@@ -73,3 +64,15 @@ def verify_path(leaf: bytes, index: int, size: int, path: Sequence[bytes], root:
     if len(path) != path_length(size):
         return False
     return verify_merkle_proof(leaf, index, list(path), root)
+
+
+def _siblings(levels: list[list[T]], index: int) -> list[T]:
+    """Leaf ``index``'s sibling at each level below the root (an odd level's last node is its
+    own sibling, as Bitcoin duplicates it)."""
+    siblings = []
+    position = index
+    for level in levels[:-1]:
+        sibling = position ^ 1
+        siblings.append(level[sibling] if sibling < len(level) else level[position])
+        position >>= 1
+    return siblings

@@ -30,11 +30,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from importlib import resources
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from edu_chain.classroom.challenges import (
@@ -48,7 +46,7 @@ from edu_chain.classroom.challenges import (
 from edu_chain.classroom.leaderboard import Scanner, block_pace, leaderboard
 from edu_chain.classroom.registry import Classroom, ClassroomError
 from edu_chain.node.api_errors import ApiError, error_responses
-from edu_chain.node.explorer import HEADERS
+from edu_chain.node.explorer import static_routes
 from edu_chain.node.routes.deps import CONTROL, NodeDep
 from edu_chain.node.service import Node, host_port
 
@@ -281,25 +279,11 @@ def post_challenges(body: ChallengesBody, host: HostDep) -> dict:
     return {"challenges": [c.id for c in challenges]}
 
 
-def static_text(name: str) -> str:
-    return resources.files(__package__).joinpath("static", name).read_text(encoding="utf-8")
-
-
 def install(app: Any, node: Node, classroom: Classroom, challenges: list[Challenge]) -> None:
     """Add the classroom routes and page to a node's app (``run_node(extend_app=...)``)."""
     app.state.classroom = ClassroomHost(node, classroom, challenges)
     app.include_router(router)
-
-    def page() -> HTMLResponse:
-        return HTMLResponse(static_text("classroom.html"), headers=HEADERS)
-
-    def asset(name: str) -> Response:
-        media_type = STATIC_FILES.get(name)
-        if media_type is None:
-            message = f"no classroom asset named {name!r}; known: {', '.join(STATIC_FILES)}"
-            return JSONResponse({"error": {"code": "not-found", "message": message}}, 404)
-        return Response(static_text(name), media_type=media_type, headers=HEADERS)
-
+    page, asset = static_routes(__package__, "classroom.html", STATIC_FILES, "classroom")
     app.add_api_route("/classroom", page, methods=["GET"], include_in_schema=False)
     app.add_api_route("/classroom/static/{name}", asset, methods=["GET"], include_in_schema=False)
     app.openapi_schema = None  # the document now includes the classroom routes

@@ -53,9 +53,10 @@ def _say_cluster_isolation(layers: dict[str, dict[str, Any]]) -> None:
 
 def _isolation_or_cluster(
     isolation: str, scheduler: str | None, local_cluster: str | None, exercises: list[Exercise]
-) -> tuple[Any, Isolation | None]:
-    """(Dask client or None, local isolation or None), after saying which layers protect the
-    run; a usage error, before anything is written, when they cannot be had."""
+) -> tuple[Any, Isolation | None, dict | None]:
+    """(Dask client or None, local isolation or None, the cluster workers' preflight answers or
+    None), after saying which layers protect the run; a usage error, before anything is
+    written, when they cannot be had."""
     client = None
     try:
         if scheduler or local_cluster:
@@ -63,7 +64,7 @@ def _isolation_or_cluster(
             client = connect(scheduler, local)
             answers = preflight(client, isolation, versions=grading_versions(), exercises=exercises)
             _say_cluster_isolation(answers)
-            return client, None
+            return client, None, answers
         layers = resolve_isolation(isolation)
     except (IsolationError, ClusterError) as exc:
         if client is not None:
@@ -72,7 +73,7 @@ def _isolation_or_cluster(
     click.echo(f"isolation: {layers.summary}", err=True)
     if layers.unprotected:
         click.secho(f"warning: {layers.unprotected}", fg="yellow", err=True)
-    return None, layers
+    return None, layers, None
 
 
 def _progress(quiet: bool) -> Any:
@@ -248,7 +249,7 @@ def grade(
         check_resume(out / "gradebook.sqlite", grading_versions(), allow=allow_hypothesis_change)
     except VersionChange as exc:
         raise click.UsageError(str(exc)) from None
-    client, layers = _isolation_or_cluster(isolation, scheduler, local_cluster, chosen)
+    client, layers, answers = _isolation_or_cluster(isolation, scheduler, local_cluster, chosen)
     workers = workers or os.cpu_count() or 1
     progress = _progress(quiet)
     with progress, contextlib.ExitStack() as stack:
@@ -266,6 +267,7 @@ def grade(
             on_done=lambda student, result, skipped: progress.advance(task),
             isolation=layers,
             cluster=client,
+            cluster_layers=answers,
             cluster_mode=isolation,
             allow_hypothesis_change=allow_hypothesis_change,
         )

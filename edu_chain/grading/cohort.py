@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -307,11 +308,15 @@ def _protection(
     cluster_mode: str,
     versions: dict[str, str],
     exercises: list[Exercise],
+    cluster_layers: dict[str, dict[str, Any]] | None,
 ) -> tuple[Isolation | None, dict]:
     """The layers that will protect the run and their record for the gradebook: a cluster's
-    workers are asked (``preflight``, before anything is written), this machine is probed."""
+    workers are asked (``preflight``, before anything is written, unless the caller did and
+    gives their answers as ``cluster_layers``), this machine is probed."""
     if cluster is not None:
-        layers = preflight(cluster, cluster_mode, versions=versions, exercises=exercises)
+        layers = cluster_layers or preflight(
+            cluster, cluster_mode, versions=versions, exercises=exercises
+        )
         return isolation, {"summary": summary_of(layers), "mode": cluster_mode, "workers": layers}
     isolation = isolation or resolve_isolation("auto")
     return isolation, isolation.to_json()
@@ -330,6 +335,7 @@ def grade_cohort(
     isolation: Isolation | None = None,
     cluster: Any = None,
     cluster_mode: str = "auto",
+    cluster_layers: dict[str, dict[str, Any]] | None = None,
     allow_hypothesis_change: bool = False,
 ) -> CohortSummary:
     """Grade every student folder in ``submissions`` on ``exercises``; write exports to ``out``.
@@ -341,12 +347,12 @@ def grade_cohort(
     A gradebook graded with another Hypothesis is not resumed (``VersionChange``, nothing
     written) unless ``allow_hypothesis_change``; the versions are recorded in the book.
     """
-    import time
-
     started = time.perf_counter()
     versions = grading_versions()
     check_resume(out / "gradebook.sqlite", versions, allow=allow_hypothesis_change)
-    isolation, recorded = _protection(isolation, cluster, cluster_mode, versions, exercises)
+    isolation, recorded = _protection(
+        isolation, cluster, cluster_mode, versions, exercises, cluster_layers
+    )
     out.mkdir(parents=True, exist_ok=True)
     book = Gradebook(out / "gradebook.sqlite")
     book.set_isolation(recorded)

@@ -19,9 +19,10 @@ import re
 
 import pytest
 
-from edu_chain.classroom.routes import STATIC_FILES, static_text
+from edu_chain.classroom.routes import STATIC_FILES
 from edu_chain.keys import PrivateKey
 from edu_chain.node import testnet
+from edu_chain.node.explorer import static_text
 from edu_chain.script.address import script_pubkey_to_address
 from edu_chain.script.standard import p2wpkh
 from tests.functional.harness import NodeProcess, wait_until
@@ -35,7 +36,7 @@ JOIN_TOKEN = "projector7"
 def test_no_external_assets():
     """No CDN, no web font, no absolute URL: the page works in a room without internet."""
     for name in ("classroom.html", *STATIC_FILES):
-        text = static_text(name)
+        text = static_text(name, "edu_chain.classroom")
         assert not re.search(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/", text, re.IGNORECASE), name
         assert "@import" not in text and "url(" not in text, name
 

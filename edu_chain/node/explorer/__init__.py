@@ -24,6 +24,7 @@ follows the class's testnet live.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
@@ -46,27 +47,38 @@ HEADERS = {
 }
 
 
-def static_text(name: str) -> str:
-    """The text of one file shipped in ``static/`` (read from the installed package)."""
-    return resources.files(__package__).joinpath("static", name).read_text(encoding="utf-8")
+def static_text(name: str, package: str = __name__) -> str:
+    """The text of one file shipped in ``package``'s ``static/`` (read from the installed
+    package)."""
+    return resources.files(package).joinpath("static", name).read_text(encoding="utf-8")
+
+
+def static_routes(
+    package: str, page: str, files: dict[str, str], what: str
+) -> tuple[Callable[[], Any], Callable[[str], Any]]:
+    """Two route functions serving ``package``'s ``static/``: the page ``page``, and each of
+    ``files`` (name -> media type) by name, with :data:`HEADERS`; an unknown name is a 404
+    naming the ``what`` assets there are.  The explorer and the classroom page use them."""
+    from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+    def serve_page() -> HTMLResponse:
+        return HTMLResponse(static_text(page, package), headers=HEADERS)
+
+    def serve_asset(name: str) -> Response:
+        media_type = files.get(name)
+        if media_type is None:
+            message = f"no {what} asset named {name!r}; known: {', '.join(files)}"
+            return JSONResponse(
+                {"error": {"code": "not-found", "message": message}}, status_code=404
+            )
+        return Response(static_text(name, package), media_type=media_type, headers=HEADERS)
+
+    return serve_page, serve_asset
 
 
 def mount(app: Any) -> None:
     """Serve the explorer from ``app`` (a FastAPI application) at ``/``."""
-    from fastapi.responses import HTMLResponse, JSONResponse, Response
-
-    def index() -> HTMLResponse:
-        return HTMLResponse(static_text("index.html"), headers=HEADERS)
-
-    def asset(name: str) -> Response:
-        media_type = STATIC_FILES.get(name)
-        if media_type is None:
-            message = f"no explorer asset named {name!r}; known: {', '.join(STATIC_FILES)}"
-            return JSONResponse(
-                {"error": {"code": "not-found", "message": message}}, status_code=404
-            )
-        return Response(static_text(name), media_type=media_type, headers=HEADERS)
-
+    index, asset = static_routes(__name__, "index.html", STATIC_FILES, "explorer")
     app.add_api_route("/", index, methods=["GET"], include_in_schema=False)
     app.add_api_route("/explorer", index, methods=["GET"], include_in_schema=False)
     app.add_api_route("/explorer/static/{name}", asset, methods=["GET"], include_in_schema=False)
