@@ -44,6 +44,13 @@ from edu_chain.node.service import INFO_FILE, Node, NodeConfig, host_port
 log = logging.getLogger(__name__)
 
 PARENT_POLL_SECONDS = 0.5
+# The largest request head (request line and headers, bytes) the HTTP parser (h11) is sure to
+# read whole.  A head that is still incomplete past this size never reaches the API: uvicorn
+# answers it with its own plain-text "400 Invalid HTTP request received.".  (h11 checks the size
+# only while the head is incomplete, so with uvicorn's default of 16 KiB whether a 20 KiB head
+# was refused depended on how TCP split it.)  64 KiB is far above the longest request the
+# OpenAPI document calls valid (GET /api/headers with a 13,000-character locator, ~13 KiB).
+MAX_REQUEST_HEAD_BYTES = 64 * 1024
 
 
 class _NodeServer(uvicorn.Server):
@@ -178,6 +185,7 @@ def run_node(
             access_log=log_level in ("debug", "info"),
             lifespan="off",
             timeout_graceful_shutdown=5,
+            h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES,
         )
     )
 
