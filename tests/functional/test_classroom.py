@@ -318,7 +318,10 @@ def test_classroom_race_challenges_partition_and_reorg(tmp_path):
         board = {r["name"]: r for r in host.leaderboard()}
         assert board[side_a.name]["stale_blocks"] >= 1
         scores = {c["id"]: c for c in host.get("/api/classroom/challenges")["challenges"]}
-        assert scores["reorg-someone"]["first"] == hub.name  # its branch removed student1's
+        # The hub's branch removed student1's block.  It need not be the first to solve: two
+        # miners of the race may have found blocks at one height, and the heavier branch's
+        # payee was then credited at once (a real reorg, seen in a CI run).
+        assert hub.name in {s["name"] for s in scores["reorg-someone"]["solvers"]}
         active, stale = chain_coinbase_counts(host)
         for row in board.values():
             assert row["blocks"] == active[row["address"]], row
