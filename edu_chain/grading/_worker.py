@@ -543,6 +543,9 @@ def _load_native_libraries():
             continue
         del sys.modules[name]
     gc.collect()
+    # Everything the zygote holds now lives as long as its workers: keep it out of their
+    # collections, which would otherwise touch (and so copy, page by page) every object.
+    gc.freeze()
 
 
 def zygote(control_fd, scratch_root):

@@ -59,6 +59,11 @@ class Gradebook:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
+        # Every result is committed as soon as it is known; in WAL mode, NORMAL syncs at
+        # checkpoints, not at each commit (15 disk flushes a student, on a lab's hard disk
+        # 10 ms each).  A crash of the grader loses nothing; a power cut may lose the last
+        # results, which the next run grades again (they are not current), never corrupts.
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         pinned = os.environ.get(CASE_SALT_ENV, "").strip()
         salt = int(pinned) if pinned.isdigit() else secrets.randbits(62)
