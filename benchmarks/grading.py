@@ -1,6 +1,7 @@
 """Grading throughput: N synthetic students x every exercise (15), at each isolation level.
 
-    python benchmarks/grading.py [--json] [--students N] [--workers W] [--exercises core|all]
+    python benchmarks/grading.py [--json] [--students N] [--workers W] [--processes P]
+                                 [--exercises core|all]
                                  [--isolation os,process] [--cluster]
 
 A *full submission* is one student's file for every exercise of the curriculum
@@ -11,10 +12,11 @@ student's files are a typical mistake (``mistakes/<exercise>_*.py``, taken in tu
 correct.  Measured in the same run:
 
 - ``full_submissions_per_min``: ``educhain grade``'s engine (grade_cohort, --force) end to end,
-  gradebook and exports included, with W workers (default: all cores), with the first
+  gradebook and exports included, with W workers in P grader processes (default: as
+  ``educhain grade`` chooses, see ``grade_cohort``: ``processes`` in the output), with the first
   isolation level given (default ``os``, the bubblewrap sandbox, when it works here);
   ``levels`` has the same run for each level (``os``, ``process``), each with its CPU seconds
-  per full submission, split into the grader process, the workers (as the sandbox's zygotes
+  per full submission, split into the grader processes, the workers (as the sandbox's zygotes
   report them) and the start of the student's sandbox (``sandbox_start_cpu_s``: bubblewrap and
   the zygote's interpreter, which neither of the others sees), and ``capacity_per_min`` =
   cores x 60 / CPU seconds per full submission: the rate an otherwise idle machine would
@@ -57,8 +59,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from edu_chain.grading import Exercise, ExerciseResult, grade_cohort, load_exercises, runner
-from edu_chain.grading.cohort import grade_one
+from edu_chain.grading.cohort import grade_one, grader_processes
 from edu_chain.grading.gradebook import CASE_SALT_ENV
+from edu_chain.grading.processes import CHILD_GRADER_CPU
 from edu_chain.grading.runner import planned_cases
 from edu_chain.grading.sandbox import (
     WORKER_CPU,
@@ -171,10 +174,11 @@ def sandbox_start_cpu(isolation: Isolation, repeats: int = 15) -> float:
 def grade_once(
     subs: Path,
     exercises: list[Exercise],
-    workers: int,
+    workers: int | None,
     isolation: Isolation,
     salt: int,
     start_cpu: float = 0.0,
+    processes: int | None = None,
 ) -> tuple[dict, dict[str, bool]]:
     """One ``grade_cohort --force`` run: (figures, full marks by "student/exercise")."""
     full_marks: dict[str, bool] = {}
@@ -188,19 +192,21 @@ def grade_once(
     os.environ[CASE_SALT_ENV] = str(salt)
     with tempfile.TemporaryDirectory() as out:
         try:
-            grader_cpu, worker_cpu = time.process_time(), WORKER_CPU.seconds
+            grader_cpu = time.process_time() + CHILD_GRADER_CPU.seconds
+            worker_cpu = WORKER_CPU.seconds
             started = time.perf_counter()
             summary = grade_cohort(
                 subs,
                 Path(out),
                 exercises,
                 workers=workers,
+                processes=processes,
                 force=True,
                 on_done=on_done,
                 isolation=isolation,
             )
             elapsed = time.perf_counter() - started
-            grader_cpu = time.process_time() - grader_cpu
+            grader_cpu = time.process_time() + CHILD_GRADER_CPU.seconds - grader_cpu
             worker_cpu = WORKER_CPU.seconds - worker_cpu
         finally:
             if previous is None:
@@ -291,10 +297,11 @@ def cluster_speedup(subs: Path, exercises: list[Exercise], mode: str, salt: int)
 
 def measure(
     students: int,
-    workers: int,
+    workers: int | None,
     which: str = "all",
     levels: str = "os,process",
     cluster: bool = False,
+    processes: int | None = None,
 ) -> dict:
     exercises = load_exercises(ROOT / "exercises")  # curriculum order
     if which == "core":
@@ -322,7 +329,7 @@ def measure(
         for level, isolation in isolations.items():
             start_cpu = sandbox_start_cpu(isolation)
             figures[level], full_marks = grade_once(
-                subs, exercises, workers, isolation, salt, start_cpu
+                subs, exercises, workers, isolation, salt, start_cpu, processes
             )
             figures[level]["correct_full_marks"] = sum(
                 full_marks.get(key, False) for key, ok in correct.items() if ok
@@ -364,7 +371,8 @@ def measure(
         "students": students,
         "exercises": len(exercises),
         "cases_per_full_submission": cases,
-        "workers": workers,
+        "workers": workers or "default",
+        "processes": grader_processes(processes, students, os.cpu_count() or 1),
         "cores": os.cpu_count(),
         "isolation": main_level["isolation"],
         "graded": main_level["graded"],
@@ -419,7 +427,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print JSON for machines")
     parser.add_argument("--students", type=int, default=40)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--workers", type=int, default=None, help="students graded at once (default: as grade)"
+    )
+    parser.add_argument(
+        "--processes", type=int, default=None, help="grader processes (default: as grade)"
+    )
     parser.add_argument(
         "--exercises",
         choices=["core", "all"],
@@ -436,7 +449,12 @@ def main() -> None:
     )
     options = parser.parse_args()
     result = measure(
-        options.students, options.workers, options.exercises, options.isolation, options.cluster
+        options.students,
+        options.workers,
+        options.exercises,
+        options.isolation,
+        options.cluster,
+        options.processes,
     )
     if options.json:
         print(json.dumps(result, indent=2))

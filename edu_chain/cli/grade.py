@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 from pathlib import Path
 from typing import Any
 
@@ -170,7 +169,14 @@ def _check_students(submissions: Path) -> None:
     "--workers",
     type=click.IntRange(min=1),
     default=None,
-    help="Submissions graded at once (default: all cores).",
+    help="Students graded at once (default: two per grader process; one per core in one).",
+)
+@click.option(
+    "--processes",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Grader processes on this machine, sharing the workers (default: one per core "
+    "for a cohort of four students per core or more, else one).",
 )
 @click.option("--force", is_flag=True, help="Re-grade unchanged submissions too.")
 @click.option(
@@ -207,6 +213,7 @@ def grade(
     exercises_dir: Path | None,
     only: str,
     workers: int | None,
+    processes: int | None,
     force: bool,
     isolation: str,
     scheduler: str | None,
@@ -226,7 +233,7 @@ def grade(
 
     \b
     Example:
-      educhain grade submissions/ --out grades/ --workers 2
+      educhain grade submissions/ --out grades/ --workers 4 --processes 2
       educhain grade submissions/ --out grades/ --only merkle_root,mine --force
       educhain grade submissions/ --out grades/ --isolation os
       educhain grade submissions/ --out grades/ --scheduler tcp://10.0.0.1:8786
@@ -250,7 +257,6 @@ def grade(
     except VersionChange as exc:
         raise click.UsageError(str(exc)) from None
     client, layers, answers = _isolation_or_cluster(isolation, scheduler, local_cluster, chosen)
-    workers = workers or os.cpu_count() or 1
     progress = _progress(quiet)
     with progress, contextlib.ExitStack() as stack:
         if client is not None:
@@ -262,6 +268,7 @@ def grade(
             chosen,
             export_ids=[e.exercise_id for e in everything],
             workers=workers,
+            processes=processes,
             force=force,
             on_start=lambda n: progress.update(task, total=n),
             on_done=lambda student, result, skipped: progress.advance(task),

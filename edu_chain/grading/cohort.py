@@ -4,8 +4,11 @@
 one job: a thread of a pool of ``workers`` threads (or a task of a Dask cluster, see
 ``cluster.py``) grades them one after another in one sandbox of the student's own (a fresh
 worker process per exercise, see ``sandbox.Sandbox``); each thread only waits on its worker, so
-``workers`` is the number of students graded at once.  Every result is written to the
-gradebook as soon as it is known, then all exports are (re)written from the gradebook.
+``workers`` is the number of students graded at once.  A large cohort shares those threads
+among one forked grader process per core (``processes.py``): one process's Python runs on one
+core at a time, and the grader's own work is half of the CPU a submission costs.  Every
+result is written to the gradebook as soon as it is known, then all exports are (re)written
+from the gradebook.
 
 Isolated re-runs (docs/architecture.md#grading-and-the-trust-model: nothing a submission does may
 touch anyone else's grade).  The audit hook cannot refuse every way of signalling another process of
@@ -55,7 +58,14 @@ from edu_chain.grading.notebook import (
     find_students,
     find_submission,
 )
-from edu_chain.grading.runner import ExerciseResult, grade_cells, planned_cases, zero
+from edu_chain.grading.processes import GraderProcesses, fork_available
+from edu_chain.grading.runner import (
+    ExerciseResult,
+    grade_cells,
+    plan_calls,
+    planned_cases,
+    zero,
+)
 from edu_chain.grading.sandbox import Isolation, Sandbox, resolve_isolation
 
 
@@ -221,6 +231,31 @@ class _Local:
         return grade_one(student_dir, exercise, self.salt, self.isolation)
 
 
+class _Processes(_Local):
+    """Students on forked grader processes of this machine (see processes.py), each with
+    ``threads`` threads; a student a dead process never reported is graded here."""
+
+    def __init__(self, processes: int, threads: int, salt: int, isolation: Isolation) -> None:
+        super().__init__(threads, salt, isolation)
+        self.forked = GraderProcesses(processes, threads, salt, isolation, grade_student)
+
+    def batch(self, jobs: dict[Path, list[Exercise]]) -> Graded:
+        yield from self.forked.batch(jobs)
+        if self.forked.leftover:
+            yield from super().batch(self.forked.leftover)
+
+
+def grader_processes(requested: int | None, students: int, cores: int) -> int:
+    """How many grader processes grade ``students`` on this machine: ``requested``, or one per
+    core once the cohort has four students per core (a smaller one starts faster in one), and
+    one where processes cannot be forked."""
+    if not fork_available():
+        return 1
+    if requested is not None:
+        return max(1, requested)
+    return cores if students >= 4 * cores else 1
+
+
 class _Cluster:
     """Students as tasks of a Dask cluster (see cluster.py); this machine reads the files."""
 
@@ -302,6 +337,25 @@ class _Cluster:
         return content_hash, result
 
 
+def _local_grader(
+    jobs: dict[Path, list[Exercise]],
+    exercises: list[Exercise],
+    salt: int,
+    workers: int | None,
+    processes: int | None,
+    isolation: Isolation | None,
+) -> _Local:
+    """Where the jobs run on this machine: forked grader processes or this process's threads."""
+    assert isolation is not None
+    forks = grader_processes(processes, len(jobs), os.cpu_count() or 1)
+    if forks == 1:
+        return _Local(workers or os.cpu_count() or 1, salt, isolation)
+    for exercise in exercises:  # planned here, once, for every forked grader to inherit
+        plan_calls(exercise, salt)
+    threads = workers or 2 * forks
+    return _Processes(forks, -(-threads // forks), salt, isolation)
+
+
 def _protection(
     isolation: Isolation | None,
     cluster: Any,
@@ -329,6 +383,7 @@ def grade_cohort(
     *,
     export_ids: list[str] | None = None,
     workers: int | None = None,
+    processes: int | None = None,
     force: bool = False,
     on_start: Callable[[int], None] | None = None,
     on_done: Callable[[str, ExerciseResult, bool], None] | None = None,
@@ -340,6 +395,8 @@ def grade_cohort(
 ) -> CohortSummary:
     """Grade every student folder in ``submissions`` on ``exercises``; write exports to ``out``.
 
+    ``workers``: students graded at once, shared by ``processes`` grader processes (defaults:
+    :func:`grader_processes`, two workers per process or one per core in one; processes.py).
     ``isolation``: the layers around every worker (default: ``resolve_isolation("auto")``),
     recorded in the gradebook and in every result.  ``cluster``: a ``distributed.Client``
     to grade on instead of this machine, each worker with ``--isolation cluster_mode``
@@ -366,14 +423,12 @@ def grade_cohort(
     jobs = _pending(book, students, exercises, force, summary)
     if on_start:
         on_start(sum(len(pending) for pending in jobs.values()))
-    threads = workers or os.cpu_count() or 1
-    side_by_side = (cluster is not None or threads > 1) and len(jobs) > 1
-    grader: _Local | _Cluster
-    if cluster is not None:
-        grader = _Cluster(cluster, salt, cluster_mode, summary)
-    else:
-        assert isolation is not None
-        grader = _Local(threads, salt, isolation)
+    grader = (
+        _Cluster(cluster, salt, cluster_mode, summary)
+        if cluster is not None
+        else _local_grader(jobs, exercises, salt, workers, processes, isolation)
+    )
+    side_by_side = len(jobs) > 1 and (isinstance(grader, _Cluster) or grader.workers > 1)
     try:
         suspects = []
         for student_dir, exercise, content_hash, result in grader.batch(jobs):

@@ -299,6 +299,12 @@ def _plan_and_calls(
     return _PLANS[key]
 
 
+def plan_calls(exercise: Exercise, salt: int) -> None:
+    """Compute (and keep) the exercise's plan and encoded calls for ``salt`` now, as
+    :func:`grade_cells` would at its first student: forked grader processes inherit them."""
+    _plan_and_calls(exercise, False, salt)
+
+
 def _any_failed(plan: Plan, results: dict[int, dict[str, Any]]) -> bool:
     """Whether a scored case of ``plan`` failed (or got no answer)."""
     return any(
