@@ -16,9 +16,10 @@ student's results come back to this process, which alone writes the gradebook.
 - **No student lost**: a child that dies (out of memory, killed) loses only the students it had
   not reported; :meth:`GraderProcesses.batch` hands those back as ``leftover`` and the cohort
   grades them in this process.
-- Each child keeps its own shrink memory (``runner._SEARCHES``): a mistake several children
-  meet is searched once per child, never changing what the student is shown (a search is
-  deterministic).
+- **One search memory**: what a child's searches for minimal failing inputs learn
+  (``runner._SEARCHES``, ``runner._SHRUNK``) comes back with its results and is passed on to the
+  others, so a typical mistake is searched once for the cohort, as in one process.  It never
+  changes what a student is shown: a replayed search gives what the search would.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from edu_chain.grading import runner
 from edu_chain.grading.manifest import Exercise
 from edu_chain.grading.runner import ExerciseResult
 from edu_chain.grading.sandbox import WORKER_CPU, Isolation, _CpuMeter
@@ -68,9 +70,10 @@ def _die_with_parent() -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-def _child(tasks: Any, results: Any, threads: int, parent: int) -> None:
-    """A grader process: ``threads`` threads grade students from ``tasks`` until each takes a
-    ``None``; every student's results go to ``results`` as plain dicts."""
+def _child(number: int, tasks: Any, results: Any, inbox: Any, threads: int, parent: int) -> None:
+    """Grader process ``number``: ``threads`` threads grade students from ``tasks`` until each
+    takes a ``None``; every student's results go to ``results`` as plain dicts, with what its
+    searches learned; what the other processes learned arrives in ``inbox``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
     if os.getppid() != parent:  # the parent died before the line above took effect
@@ -89,12 +92,22 @@ def _child(tasks: Any, results: Any, threads: int, parent: int) -> None:
             cpu_seen[:] = now
         return delta
 
+    def catch_up() -> None:
+        while True:
+            try:
+                runner.learn(inbox.get_nowait())
+            except queue.Empty:
+                return
+
+    runner.share_what_is_learned()
+
     def work() -> None:
         while (task := tasks.get()) is not None:
+            catch_up()
             student, ids = task
             graded = grade_student(Path(student), [exercises[i] for i in ids], salt, isolation)
             rows = [(e.exercise_id, content_hash, r.to_dict()) for e, content_hash, r in graded]
-            results.put((student, rows, *spent()))
+            results.put((number, student, rows, runner.learned(), *spent()))
 
     pool = [threading.Thread(target=work, daemon=True) for _ in range(threads)]
     for thread in pool:
@@ -121,6 +134,7 @@ class GraderProcesses:
         never reported are left in :attr:`leftover`."""
         context = multiprocessing.get_context("fork")
         tasks, results = context.Queue(), context.Queue()
+        inboxes = [context.Queue() for _ in range(self.processes)]
         by_id = {e.exercise_id: e for pending in jobs.values() for e in pending}
         _INHERITED.update(
             exercises=by_id, salt=self.salt, isolation=self.isolation, grade=self.grade
@@ -132,7 +146,7 @@ class GraderProcesses:
         children = [
             context.Process(
                 target=_child,
-                args=(tasks, results, self.threads, os.getpid()),
+                args=(n, tasks, results, inboxes[n], self.threads, os.getpid()),
                 name=f"educhain-grader-{n}",
                 daemon=True,
             )
@@ -142,30 +156,38 @@ class GraderProcesses:
         try:
             for child in children:
                 child.start()
-            yield from self._collect(results, children, waiting, by_id)
+            yield from self._collect(results, children, inboxes, waiting, by_id)
         finally:
             for child in children:
                 if child.is_alive():
                     child.kill()
                 child.join()
             _INHERITED.clear()
-            tasks.cancel_join_thread()
+            for channel in (tasks, *inboxes):
+                channel.cancel_join_thread()
             self.leftover = {Path(student): pending for student, pending in waiting.items()}
 
     def _collect(
         self,
         results: Any,
         children: list[Any],
+        inboxes: list[Any],
         waiting: dict[str, list[Exercise]],
         by_id: dict[str, Exercise],
     ) -> Graded:
         while waiting:
             try:
-                student, rows, grader_cpu, worker_cpu = results.get(timeout=POLL_SECONDS)
+                sender, student, rows, news, grader_cpu, worker_cpu = results.get(
+                    timeout=POLL_SECONDS
+                )
             except queue.Empty:
                 if not any(child.is_alive() for child in children):
                     return  # every child ended: what is still waiting is leftover
                 continue
+            if news:
+                for number, inbox in enumerate(inboxes):
+                    if number != sender and children[number].is_alive():
+                        inbox.put(news)
             CHILD_GRADER_CPU.add(grader_cpu)
             WORKER_CPU.add(worker_cpu)
             waiting.pop(student, None)

@@ -27,6 +27,7 @@ import dataclasses
 import itertools
 import json
 import random
+import threading
 import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -254,6 +255,7 @@ def grade_cells(
                         )
                         if found is not None or searched:
                             _SHRUNK[key] = found
+                            _tell("shrunk", key, found)
                     if found is not None:
                         shrunk[check.name] = found
     result = evaluate(
@@ -383,6 +385,47 @@ class _Ended:
     minimal: Case | None  # what the search returned (None: no failing input found)
 
 
+# Forked grader processes (processes.py) share what their searches learn: while ``_OUTBOX``
+# is a list, every entry added to _SEARCHES or _SHRUNK is also put there, for the parent to pass
+# on to the other processes (:func:`learned`, :func:`learn`).  Sharing changes which searches
+# are replayed, never what a student is shown: a replay gives what the search would.
+_OUTBOX: list[tuple[Any, ...]] | None = None
+_OUTBOX_LOCK = threading.Lock()
+
+
+def share_what_is_learned() -> None:
+    """From now on, keep every new search entry for :func:`learned` (a grader process)."""
+    global _OUTBOX
+    _OUTBOX = []
+
+
+def _tell(*entry: Any) -> None:
+    if _OUTBOX is not None:
+        with _OUTBOX_LOCK:
+            _OUTBOX.append(entry)
+
+
+def learned() -> list[tuple[Any, ...]]:
+    """The entries learned here since the last call (none unless sharing)."""
+    if _OUTBOX is None:
+        return []
+    with _OUTBOX_LOCK:
+        entries = _OUTBOX[:]
+        _OUTBOX.clear()
+    return entries
+
+
+def learn(entries: list[tuple[Any, ...]]) -> None:
+    """Take what another grader process learned (entries from its :func:`learned`)."""
+    for kind, key, *value in entries:
+        if kind == "search":
+            steps = _SEARCHES.setdefault(key, {})
+            if len(steps) <= _SEARCH_STEPS_MAX:
+                steps.setdefault(value[0], value[1])
+        elif kind == "shrunk":
+            _SHRUNK.setdefault(key, value[0])
+
+
 def forget_shrinks() -> None:
     """Drop every shrink result and recorded search (a benchmark starts each run afresh)."""
     _SHRUNK.clear()
@@ -424,7 +467,7 @@ def shrink_failure(
     except Exception:  # NoSuchExample, Unsatisfiable: nothing smaller found
         minimal = None
     if record is not None:
-        search.remember(steps, minimal)
+        search.remember(steps, minimal, (record, seed))
     return search.result(minimal)
 
 
@@ -498,15 +541,21 @@ class _Search:
             path += (failed,)
         return None
 
-    def remember(self, steps: dict[tuple[bool, ...], Any], minimal: Case | None) -> None:
-        """Record this search's candidates, and its end when it ended on its own."""
+    def remember(
+        self, steps: dict[tuple[bool, ...], Any], minimal: Case | None, name: Any = None
+    ) -> None:
+        """Record this search's candidates, and its end when it ended on its own (``name``:
+        the search's key in :data:`_SEARCHES`, to share what is new)."""
         if len(steps) > _SEARCH_STEPS_MAX:
             return
         answers = tuple(failed for _, failed in self.tried)
-        for position, (case, _) in enumerate(self.tried):
-            steps.setdefault(answers[:position], case)
+        record = [(answers[:position], case) for position, (case, _) in enumerate(self.tried)]
         if self.answering and not self.out_of_time:
-            steps.setdefault(answers, _Ended(minimal))
+            record.append((answers, _Ended(minimal)))
+        for path, step in record:
+            if path not in steps:
+                steps[path] = step
+                _tell("search", name, path, step)
 
     def result(self, minimal: Case | None) -> tuple[tuple[Case, dict[str, Any]] | None, bool]:
         """What :func:`shrink_failure` returns when the search ended on ``minimal``."""

@@ -516,6 +516,28 @@ class _Zygote:
                     os.close(pidfd)
 
 
+def _parse_lines(lines: list[bytes]) -> list[Any]:
+    """The JSON values of the report lines, garbage lines (the student's) left out.
+
+    A worker writes a batch's results as many lines at once: they are parsed as one JSON
+    array, a single call for hundreds of records; a line that is not JSON (or nested too deep)
+    sends the chunk back to line by line, where only that line is dropped."""
+    # The worker writes ASCII; decoding here first spares json.loads its search for UTF-16
+    # and UTF-32, which costs more than parsing a small record itself.
+    if len(lines) > 1:
+        with contextlib.suppress(ValueError, RecursionError):
+            parsed = json.loads("[" + b",".join(lines).decode("utf-8") + "]")
+            if len(parsed) == len(lines):  # a line holding "1, 2" would be two values
+                return parsed
+    records = []
+    for line in lines:
+        try:
+            records.append(json.loads(line.decode("utf-8")))
+        except (ValueError, RecursionError):  # RecursionError: a list nested 100,000 deep
+            continue  # garbage written to the report pipe by the student: ignored
+    return records
+
+
 class WorkerSession:
     """One worker process (a fork in a student's :class:`Sandbox`), alive for one submission.
 
@@ -634,17 +656,11 @@ class WorkerSession:
         if b"\n" not in chunk:
             return True
         *lines, self._buffer = self._buffer.split(b"\n")
-        for line in lines:
-            self._accept(line)
+        for record in _parse_lines(lines):
+            self._accept(record)
         return True
 
-    def _accept(self, line: bytes) -> None:
-        try:
-            # The worker writes ASCII; decoding here first spares json.loads its search for
-            # UTF-16 and UTF-32, which cost more than parsing the record itself.
-            record = json.loads(line.decode("utf-8"))
-        except (ValueError, RecursionError):  # RecursionError: a list nested 100,000 deep
-            return  # garbage written to the report pipe by the student: ignored
+    def _accept(self, record: Any) -> None:
         if not well_formed(record):
             return  # valid JSON of a shape the worker never writes: forged, ignored
         record = printable_record(record)

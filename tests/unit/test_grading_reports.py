@@ -6,6 +6,8 @@ function) are all accepted; hand-forged records of the wrong shape are all refus
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from edu_chain.grading import Limits
@@ -74,3 +76,23 @@ def test_a_plain_result_is_kept_and_any_other_record_with_its_keys_is_escaped():
     assert printable_record(plain) == plain  # values are data, shown through repr
     forged = {"t": "ready", "id": "\x1b[31m", "value": 1}
     assert printable_record(forged)["id"] == "\\x1b[31m"
+
+
+def test_a_chunk_of_report_lines_parses_as_each_line_would_alone():
+    """Oracle: json.loads on each line by itself, dropping the lines it refuses."""
+    from edu_chain.grading.sandbox import _parse_lines
+
+    def alone(lines: list[bytes]) -> list:
+        kept = []
+        for line in lines:
+            try:
+                kept.append(json.loads(line))
+            except (ValueError, RecursionError):
+                continue
+        return kept
+
+    good = [json.dumps({"t": "result", "id": i, "value": i * 7}).encode() for i in range(300)]
+    assert _parse_lines(good) == alone(good)
+    for garbage in (b"1, 2", b"", b"not json", b'{"t": "result"', b"[" * 100_000, b"]"):
+        lines = [*good[:5], garbage, *good[5:10]]
+        assert _parse_lines(lines) == alone(lines), garbage[:20]
