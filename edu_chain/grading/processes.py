@@ -4,7 +4,7 @@ The grader's own work (comparing answers with the reference, Hypothesis shrinkin
 diagnosis) is Python: one process runs it on one core at a time, whatever its threads, so a
 single grader process left a two-core machine a quarter idle.  :class:`GraderProcesses` forks
 ``processes`` grader processes when a cohort starts; each runs ``threads`` threads that take
-the next student from one shared queue and grade it exactly as a thread of the single-process
+the students this process hands it and grade each exactly as a thread of the single-process
 grader does (:func:`edu_chain.grading.cohort.grade_student`: one sandbox per student).  Each
 student's results come back to this process, which alone writes the gradebook.
 
@@ -13,9 +13,9 @@ student's results come back to this process, which alone writes the gradebook.
   on exactly the cases this process planned.  They are forked before any grading thread runs.
 - **Nothing escapes the run**: children ignore Ctrl-C (this process stops them), die with this
   process (``PR_SET_PDEATHSIG``), and their students' sandboxes die with them.
-- **No student lost**: a child that dies (out of memory, killed) loses only the students it had
-  not reported; :meth:`GraderProcesses.batch` hands those back as ``leftover`` and the cohort
-  grades them in this process.
+- **No student lost**: the students a child that dies (out of memory, killed) had not reported
+  go to the other children; if none is left, :meth:`GraderProcesses.batch` hands them back as
+  ``leftover`` and the cohort grades them in this process.
 - **One search memory**: what a child's searches for minimal failing inputs learn
   (``runner._SEARCHES``, ``runner._SHRUNK``) comes back with its results and is passed on to the
   others, so a typical mistake is searched once for the cohort, as in one process.  It never
@@ -27,7 +27,9 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import multiprocessing
+import multiprocessing.connection
 import os
+import pickle
 import queue
 import signal
 import threading
@@ -70,10 +72,11 @@ def _die_with_parent() -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-def _child(number: int, tasks: Any, results: Any, inbox: Any, threads: int, parent: int) -> None:
-    """Grader process ``number``: ``threads`` threads grade students from ``tasks`` until each
-    takes a ``None``; every student's results go to ``results`` as plain dicts, with what its
-    searches learned; what the other processes learned arrives in ``inbox``."""
+def _child(connection: Any, threads: int, parent: int) -> None:
+    """A grader process: ``threads`` threads grade the students the parent sends on
+    ``connection`` (``("task", student, exercise ids)``) and send each one's results back with
+    what its searches learned; ``("learn", entries)`` brings what the others learned;
+    ``("stop",)`` ends the process once its students are graded."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
     if os.getppid() != parent:  # the parent died before the line above took effect
@@ -82,45 +85,72 @@ def _child(number: int, tasks: Any, results: Any, inbox: Any, threads: int, pare
     salt: int = _INHERITED["salt"]
     isolation: Isolation = _INHERITED["isolation"]
     grade_student: GradeStudent = _INHERITED["grade"]
-    cpu_lock = threading.Lock()
-    cpu_seen = [time.process_time(), WORKER_CPU.seconds]
-
-    def spent() -> tuple[float, float]:
-        with cpu_lock:
-            now = [time.process_time(), WORKER_CPU.seconds]
-            delta = (now[0] - cpu_seen[0], now[1] - cpu_seen[1])
-            cpu_seen[:] = now
-        return delta
-
-    def catch_up() -> None:
-        while True:
-            try:
-                runner.learn(inbox.get_nowait())
-            except queue.Empty:
-                return
-
     runner.share_what_is_learned()
+    tasks: queue.SimpleQueue[tuple[str, list[str]] | None] = queue.SimpleQueue()
+    sending = threading.Lock()
+    cpu_seen = [time.process_time(), WORKER_CPU.seconds]
 
     def work() -> None:
         while (task := tasks.get()) is not None:
-            catch_up()
             student, ids = task
             graded = grade_student(Path(student), [exercises[i] for i in ids], salt, isolation)
             rows = [(e.exercise_id, content_hash, r.to_dict()) for e, content_hash, r in graded]
-            results.put((number, student, rows, runner.learned(), *spent()))
+            with sending:
+                now = [time.process_time(), WORKER_CPU.seconds]
+                spent = (now[0] - cpu_seen[0], now[1] - cpu_seen[1])
+                cpu_seen[:] = now
+                connection.send((student, rows, runner.learned(), *spent))
 
     pool = [threading.Thread(target=work, daemon=True) for _ in range(threads)]
     for thread in pool:
         thread.start()
+    with contextlib.suppress(EOFError, OSError):  # the parent went away: stop
+        while (message := connection.recv())[0] != "stop":
+            if message[0] == "task":
+                tasks.put((message[1], message[2]))
+            else:
+                runner.learn(message[1])
+    for _ in pool:
+        tasks.put(None)
     for thread in pool:
         thread.join()
-    results.close()
-    results.join_thread()  # every result is in the pipe before the process ends
+
+
+class _Child:
+    """The parent's side of one grader process: its pipe and the students it holds."""
+
+    def __init__(self, context: Any, threads: int) -> None:
+        self.connection, theirs = context.Pipe()
+        self.process = context.Process(
+            target=_child, args=(theirs, threads, os.getpid()), daemon=True
+        )
+        self.process.start()
+        theirs.close()
+        self.holding: list[str] = []  # students sent and not yet reported
+        self.alive = True
+
+    def send(self, message: tuple[Any, ...]) -> None:
+        try:
+            self.connection.send(message)
+        except (OSError, ValueError):
+            self.alive = False
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.connection.close()
 
 
 class GraderProcesses:
     """``processes`` forked grader processes of ``threads`` threads each (module docstring),
-    grading each student with ``grade``."""
+    grading each student with ``grade``.
+
+    Each process holds at most ``threads + 1`` students at a time (one waiting per busy
+    thread): the next goes to whichever reports first, so no process idles while another has
+    a queue, and a process that dies holds few.  Each has a pipe of its own: one dying in the
+    middle of a message can garble only its own.
+    """
 
     def __init__(
         self, processes: int, threads: int, salt: int, isolation: Isolation, grade: GradeStudent
@@ -130,67 +160,67 @@ class GraderProcesses:
         self.leftover: dict[Path, list[Exercise]] = {}
 
     def batch(self, jobs: dict[Path, list[Exercise]]) -> Graded:
-        """Each student's results as its grader process reports them; students a dead child
-        never reported are left in :attr:`leftover`."""
+        """Each student's results as its grader process reports them; the students of a
+        process that died go to the others, and :attr:`leftover` keeps any no process took."""
         context = multiprocessing.get_context("fork")
-        tasks, results = context.Queue(), context.Queue()
-        inboxes = [context.Queue() for _ in range(self.processes)]
         by_id = {e.exercise_id: e for pending in jobs.values() for e in pending}
+        pending = {str(student): [e.exercise_id for e in work] for student, work in jobs.items()}
+        queue_ = list(pending)
         _INHERITED.update(
             exercises=by_id, salt=self.salt, isolation=self.isolation, grade=self.grade
         )
-        for student, pending in jobs.items():
-            tasks.put((str(student), [e.exercise_id for e in pending]))
-        for _ in range(self.processes * self.threads):
-            tasks.put(None)
-        children = [
-            context.Process(
-                target=_child,
-                args=(n, tasks, results, inboxes[n], self.threads, os.getpid()),
-                name=f"educhain-grader-{n}",
-                daemon=True,
-            )
-            for n in range(self.processes)
-        ]
-        waiting = {str(student): pending for student, pending in jobs.items()}
+        children: list[_Child] = []
         try:
+            for _ in range(self.processes):
+                children.append(_Child(context, self.threads))
             for child in children:
-                child.start()
-            yield from self._collect(results, children, inboxes, waiting, by_id)
+                self._top_up(child, queue_, pending)
+            yield from self._collect(children, queue_, pending, by_id)
         finally:
             for child in children:
-                if child.is_alive():
-                    child.kill()
-                child.join()
+                child.stop()
             _INHERITED.clear()
-            for channel in (tasks, *inboxes):
-                channel.cancel_join_thread()
-            self.leftover = {Path(student): pending for student, pending in waiting.items()}
+            self.leftover = {Path(s): [by_id[i] for i in ids] for s, ids in pending.items()}
+
+    def _top_up(self, child: _Child, queue_: list[str], pending: dict[str, list[str]]) -> None:
+        """Give ``child`` students up to its share, or tell it to stop when none are left."""
+        while child.alive and queue_ and len(child.holding) <= self.threads:
+            student = queue_.pop(0)
+            child.holding.append(student)
+            child.send(("task", student, pending[student]))
+        if child.alive and not queue_ and not child.holding:
+            child.send(("stop",))
 
     def _collect(
         self,
-        results: Any,
-        children: list[Any],
-        inboxes: list[Any],
-        waiting: dict[str, list[Exercise]],
+        children: list[_Child],
+        queue_: list[str],
+        pending: dict[str, list[str]],
         by_id: dict[str, Exercise],
     ) -> Graded:
-        while waiting:
-            try:
-                sender, student, rows, news, grader_cpu, worker_cpu = results.get(
-                    timeout=POLL_SECONDS
-                )
-            except queue.Empty:
-                if not any(child.is_alive() for child in children):
-                    return  # every child ended: what is still waiting is leftover
-                continue
-            if news:
-                for number, inbox in enumerate(inboxes):
-                    if number != sender and children[number].is_alive():
-                        inbox.put(news)
-            CHILD_GRADER_CPU.add(grader_cpu)
-            WORKER_CPU.add(worker_cpu)
-            waiting.pop(student, None)
-            for exercise_id, content_hash, data in rows:
-                result = ExerciseResult.from_dict(data)
-                yield Path(student), by_id[exercise_id], content_hash, result
+        while pending and any(child.alive for child in children):
+            for dead in [c for c in children if not c.alive and c.holding]:
+                queue_[:0] = [s for s in dead.holding if s in pending]  # to the others
+                dead.holding.clear()
+                for other in children:
+                    self._top_up(other, queue_, pending)
+            live = {child.connection: child for child in children if child.alive}
+            for ready in multiprocessing.connection.wait(list(live), timeout=POLL_SECONDS):
+                child = live[ready]
+                try:
+                    student, rows, news, grader_cpu, worker_cpu = child.connection.recv()
+                except (EOFError, OSError, pickle.UnpicklingError, ValueError):
+                    child.alive = False  # died: the next round hands its students on
+                    continue
+                child.holding.remove(student)
+                if news:
+                    for other in children:
+                        if other is not child:
+                            other.send(("learn", news))
+                CHILD_GRADER_CPU.add(grader_cpu)
+                WORKER_CPU.add(worker_cpu)
+                pending.pop(student, None)
+                self._top_up(child, queue_, pending)
+                for exercise_id, content_hash, data in rows:
+                    result = ExerciseResult.from_dict(data)
+                    yield Path(student), by_id[exercise_id], content_hash, result

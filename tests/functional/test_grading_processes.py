@@ -74,17 +74,26 @@ def test_grades_and_feedback_are_those_of_one_process(tmp_path, monkeypatch, exe
     ).read_text()
 
 
-def test_a_grader_process_that_dies_loses_no_student(tmp_path, monkeypatch, exercises):
-    """The child that takes student03 dies at once; whatever it had not reported is graded by
-    this process: every student once, with the grades of a single-process run."""
+@pytest.mark.parametrize("deaths", ["first", "every"])
+def test_a_grader_process_that_dies_loses_no_student(tmp_path, monkeypatch, exercises, deaths):
+    """A child dies as it takes student03: with ``first``, only the first child that does
+    (the other child grades what it held); with ``every``, each child that takes it (what is
+    left is graded by this process).  Every student once, with a single-process run's grades."""
     monkeypatch.setenv("EDUCHAIN_CASE_SALT", "7")
-    subs = make_cohort(tmp_path, 6)
+    subs = make_cohort(tmp_path, 8)
     grade_cohort(subs, tmp_path / "one", exercises, workers=2, processes=1)
     parent = os.getpid()
     real = cohort.grade_student
+    marker = tmp_path / "a child died"
 
     def dies_in_a_child(student_dir, *args):
-        if os.getpid() != parent and student_dir.name == "student03":
+        in_child = os.getpid() != parent
+        if (
+            in_child
+            and student_dir.name == "student03"
+            and (deaths == "every" or not marker.exists())
+        ):
+            marker.touch()
             os._exit(9)
         return real(student_dir, *args)
 
@@ -94,12 +103,13 @@ def test_a_grader_process_that_dies_loses_no_student(tmp_path, monkeypatch, exer
         subs,
         tmp_path / "two",
         exercises,
-        workers=2,
+        workers=4,
         processes=2,
         on_done=lambda student, result, _: done.append((student, result.exercise_id)),
     )
+    assert marker.exists()  # a child did die
     assert sorted(done) == sorted(set(done))  # none counted twice
-    assert len(done) == summary.graded == 6 * len(IDS)
+    assert len(done) == summary.graded == 8 * len(IDS)
     assert results(tmp_path / "two") == results(tmp_path / "one")
 
 
