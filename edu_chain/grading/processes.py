@@ -93,8 +93,11 @@ def _child(connection: Any, threads: int, parent: int) -> None:
     def work() -> None:
         while (task := tasks.get()) is not None:
             student, ids = task
-            graded = grade_student(Path(student), [exercises[i] for i in ids], salt, isolation)
-            rows = [(e.exercise_id, content_hash, r.to_dict()) for e, content_hash, r in graded]
+            try:
+                graded = grade_student(Path(student), [exercises[i] for i in ids], salt, isolation)
+                rows = [(e.exercise_id, h, r.to_dict()) for e, h, r in graded]
+            except Exception:  # a fault of the grader's own: the parent grades this student
+                rows = None
             with sending:
                 now = [time.process_time(), WORKER_CPU.seconds]
                 spent = (now[0] - cpu_seen[0], now[1] - cpu_seen[1])
@@ -213,6 +216,9 @@ class GraderProcesses:
                     child.alive = False  # died: the next round hands its students on
                     continue
                 child.holding.remove(student)
+                if rows is None:  # left in pending, for this process to grade at the end
+                    self._top_up(child, queue_, pending)
+                    continue
                 if news:
                     for other in children:
                         if other is not child:

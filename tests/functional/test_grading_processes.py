@@ -74,11 +74,13 @@ def test_grades_and_feedback_are_those_of_one_process(tmp_path, monkeypatch, exe
     ).read_text()
 
 
-@pytest.mark.parametrize("deaths", ["first", "every"])
+@pytest.mark.parametrize("deaths", ["first", "every", "raises"])
 def test_a_grader_process_that_dies_loses_no_student(tmp_path, monkeypatch, exercises, deaths):
     """A child dies as it takes student03: with ``first``, only the first child that does
     (the other child grades what it held); with ``every``, each child that takes it (what is
-    left is graded by this process).  Every student once, with a single-process run's grades."""
+    left is graded by this process); with ``raises``, the child's grading raises instead (a
+    fault of the grader's own: this process grades that student).  Every student once, with a
+    single-process run's grades."""
     monkeypatch.setenv("EDUCHAIN_CASE_SALT", "7")
     subs = make_cohort(tmp_path, 8)
     grade_cohort(subs, tmp_path / "one", exercises, workers=2, processes=1)
@@ -87,14 +89,13 @@ def test_a_grader_process_that_dies_loses_no_student(tmp_path, monkeypatch, exer
     marker = tmp_path / "a child died"
 
     def dies_in_a_child(student_dir, *args):
-        in_child = os.getpid() != parent
-        if (
-            in_child
-            and student_dir.name == "student03"
-            and (deaths == "every" or not marker.exists())
-        ):
-            marker.touch()
-            os._exit(9)
+        if os.getpid() != parent and student_dir.name == "student03":
+            if deaths == "raises":
+                marker.touch()
+                raise RuntimeError("a bug in the grader")
+            if deaths == "every" or not marker.exists():
+                marker.touch()
+                os._exit(9)
         return real(student_dir, *args)
 
     monkeypatch.setattr(cohort, "grade_student", dies_in_a_child)
