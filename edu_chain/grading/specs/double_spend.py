@@ -26,6 +26,7 @@ amounts in range), so only the three reasons above can occur.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from hypothesis import strategies as st
@@ -82,6 +83,7 @@ def ref_find_double_spend(utxos: list[Any], txs: list[Any]) -> list[Any] | None:
 # --- building cases -------------------------------------------------------------------------
 
 
+@functools.cache
 def _owner(name: str, segwit: bool) -> bytes:
     key_hash = hash160(name.encode())
     return p2wpkh(key_hash) if segwit else p2pkh(key_hash)
@@ -92,6 +94,10 @@ def build_tx(spends: list[Any], amounts: list[int], *, segwit: bool = False) -> 
 
     Segwit transactions carry their unlocking data in the witness, so their txid (what later
     transactions name) differs from ``sha256d`` of their bytes."""
+    return _transaction(spends, amounts, segwit).serialize()
+
+
+def _transaction(spends: list[Any], amounts: list[int], segwit: bool) -> Transaction:
     inputs = [
         TxIn(
             OutPoint(bytes(txid), index),
@@ -102,7 +108,7 @@ def build_tx(spends: list[Any], amounts: list[int], *, segwit: bool = False) -> 
         for txid, index in spends
     ]
     outputs = [TxOut(amount, _owner(f"owner {n}", segwit)) for n, amount in enumerate(amounts)]
-    return Transaction(2, inputs, outputs, 0).serialize()
+    return Transaction(2, inputs, outputs, 0)
 
 
 def txid_of(raw: bytes) -> bytes:
@@ -233,9 +239,9 @@ def _scenario(draw: Any) -> Case:
             if outpoint in available:
                 del available[outpoint]
                 spent.append(outpoint)
-        raw = build_tx([list(o) for o in chosen], amounts, segwit=draw(st.booleans()))
-        txs.append(raw)
-        available |= {(txid_of(raw), n): amount for n, amount in enumerate(amounts)}
+        tx = _transaction([list(o) for o in chosen], amounts, draw(st.booleans()))
+        txs.append(tx.serialize())
+        available |= {(tx.txid, n): amount for n, amount in enumerate(amounts)}
     if fault == "early" and len(txs) >= 2:  # swap: a child before its parent
         txs[0], txs[-1] = txs[-1], txs[0]
     return expect("find_double_spend", ref_find_double_spend, [coins, txs])

@@ -33,6 +33,7 @@ Reference: the library on the parsed block: :class:`edu_chain.block.BlockHeader`
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -120,7 +121,7 @@ def ref_validate_block(
         return "high-hash"
     if not txs:
         return "bad-cb-missing"
-    parsed = [Transaction.parse(bytes(raw)) for raw in txs]
+    parsed = [_parse(bytes(raw)) for raw in txs]
     txids = [tx.txid for tx in parsed]
     if merkle_root(txids) != head.merkle_root:
         return "bad-merkle-root"
@@ -145,6 +146,14 @@ def ref_validate_block(
 
 
 # --- building blocks ------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(raw: bytes) -> Transaction:
+    """``Transaction.parse``, once per distinct transaction: building a random block, its
+    header, its weight and the reference's answer each read every transaction, and shrinking
+    a failure builds a hundred blocks."""
+    return Transaction.parse(raw)
 
 
 def _owner(seed: int, segwit: bool) -> bytes:
@@ -197,7 +206,7 @@ def header_for(
 ) -> bytes:
     """A header committing to ``txs`` (or to ``root``) whose hash meets (or misses) the target."""
     if root is None:
-        root = merkle_root([Transaction.parse(t).txid for t in txs]) if txs else bytes(32)
+        root = merkle_root([_parse(bytes(t)).txid for t in txs]) if txs else bytes(32)
     base = BlockHeader(
         0x20000000, sha256d(b"parent %d" % salt), root, 1_767_225_600 + salt, bits, 0
     )
@@ -216,7 +225,7 @@ def header_for(
 
 def block_weight(txs: list[bytes]) -> int:
     """The weight of a block with these transactions (header and count included)."""
-    return 4 * (80 + len(encode_varint(len(txs)))) + sum(Transaction.parse(t).weight for t in txs)
+    return 4 * (80 + len(encode_varint(len(txs)))) + sum(_parse(bytes(t)).weight for t in txs)
 
 
 def _case(
@@ -401,7 +410,7 @@ def _random_block(draw: Any) -> Case:
     )
     weight = block_weight(txs)
     stripped = 4 * (80 + len(encode_varint(len(txs))))
-    stripped += 4 * sum(len(Transaction.parse(t).serialize_legacy()) for t in txs)
+    stripped += 4 * sum(len(_parse(bytes(t)).serialize_legacy()) for t in txs)
     if "length" in faults:
         weight = stripped - 1
     elif "weight" in faults:
@@ -500,7 +509,7 @@ def _model(
     header_only = ref_validate_block(header, [], pow_limit_bits, max_block_weight)
     if header_only != "bad-cb-missing" or not txs:
         return header_only
-    parsed = [Transaction.parse(bytes(raw)) for raw in txs]
+    parsed = [_parse(bytes(raw)) for raw in txs]
     leaves = [leaf(bytes(raw)) for raw in txs] if leaf else [tx.txid for tx in parsed]
     if merkle_root(leaves) != bytes(header)[36:68]:
         return "bad-merkle-root"
