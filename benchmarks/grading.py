@@ -59,7 +59,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from edu_chain.grading import Exercise, ExerciseResult, grade_cohort, load_exercises, runner
-from edu_chain.grading.cohort import grade_one, grader_processes
+from edu_chain.grading.cohort import grade_one, grader_processes, usable_cores
 from edu_chain.grading.gradebook import CASE_SALT_ENV
 from edu_chain.grading.processes import CHILD_GRADER_CPU
 from edu_chain.grading.runner import planned_cases
@@ -372,7 +372,7 @@ def measure(
         "exercises": len(exercises),
         "cases_per_full_submission": cases,
         "workers": workers or "default",
-        "processes": grader_processes(processes, students, os.cpu_count() or 1),
+        "processes": grader_processes(processes, students, usable_cores()),
         "cores": os.cpu_count(),
         "isolation": main_level["isolation"],
         "graded": main_level["graded"],

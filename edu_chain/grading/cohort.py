@@ -245,6 +245,14 @@ class _Processes(_Local):
             yield from super().batch(self.forked.leftover)
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (a container's or ``taskset``'s share, not the
+    host's count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
 def grader_processes(requested: int | None, students: int, cores: int) -> int:
     """How many grader processes grade ``students`` on this machine: ``requested``, or one per
     core once the cohort has four students per core (a smaller one starts faster in one), and
@@ -347,9 +355,10 @@ def _local_grader(
 ) -> _Local:
     """Where the jobs run on this machine: forked grader processes or this process's threads."""
     assert isolation is not None
-    forks = grader_processes(processes, len(jobs), os.cpu_count() or 1)
+    cores = usable_cores()
+    forks = grader_processes(processes, len(jobs), cores)
     if forks == 1:
-        return _Local(workers or os.cpu_count() or 1, salt, isolation)
+        return _Local(workers or cores, salt, isolation)
     for exercise in exercises:  # planned here, once, for every forked grader to inherit
         plan_calls(exercise, salt)
     threads = workers or 2 * forks

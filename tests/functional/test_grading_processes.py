@@ -119,3 +119,11 @@ def test_large_cohorts_use_a_process_per_core_and_small_ones_one():
     assert grader_processes(None, students=7, cores=2) == 1
     assert grader_processes(3, students=1, cores=2) == 3
     assert grader_processes(None, students=1000, cores=1) == 1
+
+
+def test_the_cores_counted_are_those_this_process_may_use(monkeypatch):
+    """A container's or taskset's share, not the host's count (a 64-core host running the
+    grader on 2 must not fork 64 grader processes)."""
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    assert cohort.usable_cores() == 2
