@@ -12,7 +12,8 @@ A generated case whose path and query, percent-encoded, would not fit in the nod
 head (``MAX_REQUEST_HEAD_BYTES``, with room left for the request line and headers) is dropped:
 the HTTP parser answers it with its own plain-text 400 before the API sees it, which is the
 transport's limit, not the API's contract.  (Schemathesis' negative phase once generated a
-1,400-character path of four-byte characters, 16 KiB encoded, then uvicorn's default limit.)
+1,400-character path of four-byte characters: 16 KiB encoded, uvicorn's default limit, which
+the node used then.)
 """
 
 from __future__ import annotations
