@@ -14,8 +14,9 @@ student's results come back to this process, which alone writes the gradebook.
 - **Nothing escapes the run**: children ignore Ctrl-C (this process stops them), die with this
   process (``PR_SET_PDEATHSIG``), and their students' sandboxes die with them.
 - **No student lost**: the students a child that dies (out of memory, killed) had not reported
-  go to the other children; if none is left, :meth:`GraderProcesses.batch` hands them back as
-  ``leftover`` and the cohort grades them in this process.
+  go to the other children; if none is left (or none could be forked),
+  :meth:`GraderProcesses.batch` hands them back as ``leftover`` and the cohort grades them in
+  this process.
 - **One search memory**: what a child's searches for minimal failing inputs learn
   (``runner._SEARCHES``, ``runner._SHRUNK``) comes back with its results and is passed on to the
   others, so a typical mistake is searched once for the cohort, as in one process.  It never
@@ -175,7 +176,10 @@ class GraderProcesses:
         children: list[_Child] = []
         try:
             for _ in range(self.processes):
-                children.append(_Child(context, self.threads))
+                try:
+                    children.append(_Child(context, self.threads))
+                except OSError:  # no more processes (EAGAIN, ENOMEM): the others do it all
+                    break
             for child in children:
                 self._top_up(child, queue_, pending)
             yield from self._collect(children, queue_, pending, by_id)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from edu_chain.grading import cohort, grade_cohort, load_exercises
+from edu_chain.grading import cohort, grade_cohort, load_exercises, processes
 from edu_chain.grading.cohort import grader_processes
 from edu_chain.grading.gradebook import Gradebook
 from edu_chain.grading.processes import fork_available
@@ -111,6 +111,20 @@ def test_a_grader_process_that_dies_loses_no_student(tmp_path, monkeypatch, exer
     assert marker.exists()  # a child did die
     assert sorted(done) == sorted(set(done))  # none counted twice
     assert len(done) == summary.graded == 8 * len(IDS)
+    assert results(tmp_path / "two") == results(tmp_path / "one")
+
+
+def test_when_no_grader_process_can_be_forked_this_process_grades(tmp_path, monkeypatch, exercises):
+    monkeypatch.setenv("EDUCHAIN_CASE_SALT", "7")
+    subs = make_cohort(tmp_path, 8)
+    grade_cohort(subs, tmp_path / "one", exercises, workers=2, processes=1)
+
+    def no_fork(*args):
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(processes._Child, "__init__", no_fork)
+    summary = grade_cohort(subs, tmp_path / "two", exercises, workers=4, processes=2)
+    assert summary.graded == 8 * len(IDS)
     assert results(tmp_path / "two") == results(tmp_path / "one")
 
 
