@@ -236,8 +236,13 @@ def test_classroom_race_challenges_partition_and_reorg(tmp_path):
         assert row["solvers"][0]["first"] is True
         names = solved("coinbase-name")
         assert {s["name"] for s in names["solvers"]} == set(addresses)
-        points = {p["name"]: p["points"] for p in host.get("/api/classroom/challenges")["points"]}
-        assert points[payer] == 4  # 3 + 1
+        board = host.get("/api/classroom/challenges")
+        points = {p["name"]: p["points"] for p in board["points"]}
+        # 3 + 1, and 5 more if two miners of the race found blocks at one height and the
+        # payer's branch won (a real reorg that removed someone's block: seen in a CI run).
+        reorg = next(c for c in board["challenges"] if c["id"] == "reorg-someone")
+        raced = payer in {s["name"] for s in reorg["solvers"]}
+        assert points[payer] == 4 + (reorg["points"] if raced else 0)
 
         # --- a fee below 1 sat/vB: refused by the mempool, mined by the payer's own node -----
         coins = wait_until(spendable, timeout=60, what=f"{payer}'s change to be spendable")
