@@ -169,7 +169,7 @@ class GraderProcesses:
         context = multiprocessing.get_context("fork")
         by_id = {e.exercise_id: e for pending in jobs.values() for e in pending}
         pending = {str(student): [e.exercise_id for e in work] for student, work in jobs.items()}
-        queue_ = list(pending)
+        unsent = list(pending)
         _INHERITED.update(
             exercises=by_id, salt=self.salt, isolation=self.isolation, grade=self.grade
         )
@@ -181,36 +181,36 @@ class GraderProcesses:
                 except OSError:  # no more processes (EAGAIN, ENOMEM): the others do it all
                     break
             for child in children:
-                self._top_up(child, queue_, pending)
-            yield from self._collect(children, queue_, pending, by_id)
+                self._top_up(child, unsent, pending)
+            yield from self._collect(children, unsent, pending, by_id)
         finally:
             for child in children:
                 child.stop()
             _INHERITED.clear()
             self.leftover = {Path(s): [by_id[i] for i in ids] for s, ids in pending.items()}
 
-    def _top_up(self, child: _Child, queue_: list[str], pending: dict[str, list[str]]) -> None:
+    def _top_up(self, child: _Child, unsent: list[str], pending: dict[str, list[str]]) -> None:
         """Give ``child`` students up to its share, or tell it to stop when none are left."""
-        while child.alive and queue_ and len(child.holding) <= self.threads:
-            student = queue_.pop(0)
+        while child.alive and unsent and len(child.holding) <= self.threads:
+            student = unsent.pop(0)
             child.holding.append(student)
             child.send(("task", student, pending[student]))
-        if child.alive and not queue_ and not child.holding:
+        if child.alive and not unsent and not child.holding:
             child.send(("stop",))
 
     def _collect(
         self,
         children: list[_Child],
-        queue_: list[str],
+        unsent: list[str],
         pending: dict[str, list[str]],
         by_id: dict[str, Exercise],
     ) -> Graded:
         while pending and any(child.alive for child in children):
             for dead in [c for c in children if not c.alive and c.holding]:
-                queue_[:0] = [s for s in dead.holding if s in pending]  # to the others
+                unsent[:0] = [s for s in dead.holding if s in pending]  # to the others
                 dead.holding.clear()
                 for other in children:
-                    self._top_up(other, queue_, pending)
+                    self._top_up(other, unsent, pending)
             live = {child.connection: child for child in children if child.alive}
             for ready in multiprocessing.connection.wait(list(live), timeout=POLL_SECONDS):
                 child = live[ready]
@@ -221,7 +221,7 @@ class GraderProcesses:
                     continue
                 child.holding.remove(student)
                 if rows is None:  # left in pending, for this process to grade at the end
-                    self._top_up(child, queue_, pending)
+                    self._top_up(child, unsent, pending)
                     continue
                 if news:
                     for other in children:
@@ -230,7 +230,7 @@ class GraderProcesses:
                 CHILD_GRADER_CPU.add(grader_cpu)
                 WORKER_CPU.add(worker_cpu)
                 pending.pop(student, None)
-                self._top_up(child, queue_, pending)
+                self._top_up(child, unsent, pending)
                 for exercise_id, content_hash, data in rows:
                     result = ExerciseResult.from_dict(data)
                     yield Path(student), by_id[exercise_id], content_hash, result

@@ -541,9 +541,7 @@ class _Search:
             path += (failed,)
         return None
 
-    def remember(
-        self, steps: dict[tuple[bool, ...], Any], minimal: Case | None, name: Any = None
-    ) -> None:
+    def remember(self, steps: dict[tuple[bool, ...], Any], minimal: Case | None, name: Any) -> None:
         """Record this search's candidates, and its end when it ended on its own (``name``:
         the search's key in :data:`_SEARCHES`, to share what is new)."""
         if len(steps) > _SEARCH_STEPS_MAX:

@@ -8,12 +8,8 @@ transactions and the same total.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
+from tests.functional.bench_runner import run_benchmark
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "address_index.py"
 DOCUMENTED_KEYS = {
     "blocks",
     "txs_per_block",
@@ -28,14 +24,9 @@ DOCUMENTED_KEYS = {
 
 
 def test_address_index_benchmark_prints_its_documented_json():
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--json", "--blocks", "2", "--txs", "3", "--repeat", "1"],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    figures = run_benchmark(
+        "address_index", "--blocks", "2", "--txs", "3", "--repeat", "1", timeout=300
     )
-    assert result.returncode == 0, result.stderr
-    figures = json.loads(result.stdout)
     assert set(figures) == DOCUMENTED_KEYS
     assert figures["history_txs"] == 2 * 3  # every measured transaction pays the address
     assert figures["connect_with_index_s"] > 0 and figures["history_scan_ms"] > 0

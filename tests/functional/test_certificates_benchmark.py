@@ -6,14 +6,10 @@ checks every naive proof against the fast one and against the root.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "certificates.py"
+from tests.functional.bench_runner import run_benchmark
+
 DOCUMENTED_KEYS = {
     "certificates", "path_hashes", "hash_s", "tree_s", "paths_s", "anchor_s", "files_s",
     "issue_s", "naive_sample", "naive_path_s", "naive_paths_s", "naive_issue_s",
@@ -23,14 +19,9 @@ DOCUMENTED_KEYS = {
 
 @pytest.mark.slow
 def test_certificates_benchmark_prints_its_documented_json(tmp_path):
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--json", "--certificates", "300", "--dir", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    figures = run_benchmark(
+        "certificates", "--certificates", "300", "--dir", str(tmp_path), timeout=120
     )
-    assert result.returncode == 0, result.stderr
-    figures = json.loads(result.stdout)
     assert set(figures) >= DOCUMENTED_KEYS
     assert figures["certificates"] == 300 and figures["path_hashes"] == 9
     assert list(tmp_path.iterdir()) == []  # the files were removed

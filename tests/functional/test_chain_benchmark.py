@@ -7,12 +7,8 @@ the same tip.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
+from tests.functional.bench_runner import run_benchmark
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "chain.py"
 DOCUMENTED_KEYS = {
     "blocks",
     "txs_per_block",
@@ -34,14 +30,7 @@ DOCUMENTED_KEYS = {
 
 
 def test_chain_benchmark_prints_its_documented_json():
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--json", "--blocks", "2", "--txs", "5", "--workers", "2"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
+    report = run_benchmark("chain", "--blocks", "2", "--txs", "5", "--workers", "2", timeout=120)
     assert set(report) == DOCUMENTED_KEYS
     assert report["inputs"] == 20 and report["store"] == "file"
     assert all(report[key] > 0 for key in ("serial_s", "parallel_s", "parallel_speedup"))

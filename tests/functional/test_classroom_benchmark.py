@@ -7,14 +7,10 @@ the block it announced, and that every transaction was accepted is checked here.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "node.py"
+from tests.functional.bench_runner import run_benchmark
+
 KEYS = {
     "peers",
     "blocks_announced",
@@ -35,14 +31,7 @@ KEYS = {
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_classroom_load_benchmark_smoke():
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--classroom", "--peers", "4", "--txs", "8", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=280,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_benchmark("node", "--classroom", "--peers", "4", "--txs", "8", timeout=280)
     assert set(result) == KEYS
     assert result["peers"] == 4 and result["blocks_announced"] == 4
     assert result["txs_accepted"] == result["txs_announced"] == 8

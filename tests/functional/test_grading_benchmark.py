@@ -9,28 +9,18 @@ is asserted here, the figures are the script's job.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 
+from tests.functional.bench_runner import run_benchmark
+
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "benchmarks" / "grading.py"
 
 
 def run(*args: str) -> dict:
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--json", "--students", "1", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return run_benchmark("grading", "--students", "1", *args, timeout=120)
 
 
 @pytest.mark.parametrize(("which", "count"), [("all", None), ("core", 5)])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import pickle
 import shutil
 import subprocess
 import sysconfig
@@ -328,6 +329,35 @@ def test_a_search_is_replayed_for_the_same_failures_and_finds_the_same_input(mon
     assert dataclasses.replace(replayed, seconds=0) == dataclasses.replace(alone, seconds=0)
     failure = next(g.failure for g in replayed.groups if g.name == "random")
     assert failure.call == "merkle_root([" + ", ".join([f'bytes.fromhex("{"00" * 32}")'] * 3) + "])"
+    runner.forget_shrinks()
+
+
+def test_what_one_grader_process_learns_spares_another_the_search(monkeypatch):
+    """Grader processes (processes.py) pass each other what their searches learned, pickled:
+    taken in with ``learn``, it spares the search, and the student sees what a search of its
+    own shows."""
+    exercise = EXERCISES["merkle_root"]
+    plain = (FIXTURES / "mistakes" / "merkle_root_no_duplicate.py").read_text()
+    searches = []
+
+    def counted(*args, **kwargs):
+        searches.append(args)
+        return find(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "find", counted)
+    runner.forget_shrinks()
+    alone = grade_cells(exercise, [plain])
+    assert searches  # on its own, the mistake is searched for
+    runner.forget_shrinks()
+    monkeypatch.setattr(runner, "_OUTBOX", [])  # sharing, as in a grader process
+    grade_cells(exercise, [plain])
+    entries = pickle.loads(pickle.dumps(runner.learned()))
+    runner.forget_shrinks()  # another process: it knows only what it is told
+    runner.learn(entries)
+    searches.clear()
+    shared = grade_cells(exercise, [plain])
+    assert searches == []
+    assert dataclasses.replace(shared, seconds=0) == dataclasses.replace(alone, seconds=0)
     runner.forget_shrinks()
 
 

@@ -6,12 +6,8 @@ paying 20 students in one transaction must take fewer vbytes and less fee than 2
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
+from tests.functional.bench_runner import run_benchmark
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "scholarship.py"
 KEYS = {
     "students", "batched_txs", "batched_vbytes", "batched_fee", "batched_seconds",
     "single_txs", "single_vbytes", "single_fee", "single_seconds", "fee_ratio", "time_ratio",
@@ -19,14 +15,7 @@ KEYS = {
 
 
 def test_scholarship_benchmark_prints_its_documented_json():
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--json", "--students", "20"],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stderr
-    figures = json.loads(result.stdout)
+    figures = run_benchmark("scholarship", "--students", "20")
     assert set(figures) == KEYS
     assert figures["batched_txs"] == 1 and figures["single_txs"] == 20
     assert figures["batched_vbytes"] < figures["single_vbytes"]

@@ -7,23 +7,17 @@ every implementation accepts the same signed spends and rejects tampered copies.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.functional.bench_runner import run_benchmark
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "script.py"
 
 
 def test_script_benchmark_prints_its_documented_json():
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--json", "--pool", "25", "--seconds", "0.05"],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stderr
-    figures = json.loads(result.stdout)
+    figures = run_benchmark("script", "--pool", "25", "--seconds", "0.05")
     assert {"cpus", "threads", "fast_path", "pool", "implementations"} <= set(figures)
     assert figures["threads"] == 1 and figures["pool"] == 25
     assert figures["edu_chain_p2pkh_per_s"] > 0 and figures["edu_chain_p2wpkh_per_s"] > 0
