@@ -7,12 +7,19 @@
              + the revoked certificates' hashes (32 bytes each, 1..3,000)   every certificate
                                                                           listed is revoked
 
-A revocation batch is one transaction however many certificates it revokes: relay policy
-follows Bitcoin Core 30.0 (edu_chain/policy.py), whose data-carrier budget is 100,000 bytes
-per transaction, so 3,000 hashes (96,260 bytes of data with the longest reason) fit with room
-for the inputs under the 400,000 weight limit.  (Before 30.0 an OP_RETURN output held at most
-80 bytes, so the first version of ``revoke`` sent one ``EDUR`` + hash + reason transaction per
-certificate; those records do not parse as a batch and are not read any more.)
+One revocation transaction holds at most 3,000 hashes: relay policy follows Bitcoin Core 30.0
+(edu_chain/policy.py), whose data-carrier budget is 100,000 bytes per transaction, so 3,000
+hashes (96,260 bytes of data with the longest reason) fit with room for the inputs under the
+400,000 weight limit and the classroom chain's 100,000-byte transactions.  A chain with a
+smaller ``max_tx_size`` (the unit-test chain's 5,000 bytes) holds fewer
+(:func:`hashes_per_transaction`).  Revoking more sends as many transactions as needed
+(:func:`revocation_records`: the first 3,000 hashes, the next 3,000...), all with the same
+reason and signed by the same key; a verifier looks for its hash in every one of them.
+
+``revoke``'s first version (before Core 30.0 an OP_RETURN output held at most 80 bytes) sent
+one transaction per certificate: ``EDUR`` + the certificate's hash (32 bytes) + the reason
+(1..44 bytes of UTF-8).  Chains written then still hold such records, so
+:func:`read_revocation` reads both layouts.
 
 **Who signed it.**  The issuer is a public key: the certificate names it, and input 0 of
 the anchoring transaction must carry it (the witness of a P2WPKH input, the scriptSig of a
@@ -40,7 +47,11 @@ from edu_chain.tx import Transaction
 BATCH_TAG = b"EDUC"
 REVOKE_TAG = b"EDUR"
 MAX_REASON_BYTES = 255  # its length is one byte
-MAX_REVOKED_PER_TX = 3_000
+MAX_REVOKED_PER_TX = 3_000  # hashes per revocation transaction (module docstring)
+# A revocation transaction's bytes (without witnesses) beside its data: version, locktime,
+# the counts, the data output's amount and opcodes, the change (31), 40 P2WPKH inputs (41 each).
+TX_ROOM_BYTES = 2_000
+LEGACY_MAX_REASON_BYTES = 80 - len(b"EDUR") - 32  # revoke's first version: one 80-byte output
 OP_RETURN = 0x6A
 OP_PUSHDATA1 = 0x4C  # first opcode that is not a direct push
 
@@ -51,7 +62,8 @@ def batch_data(root: bytes) -> bytes:
 
 def revocation_data(leaves: Sequence[bytes], reason: str) -> bytes:
     """``EDUR`` + the reason's length + the reason + every certificate hash of ``leaves``
-    (module docstring); ValueError for an empty or too long reason, no hash or too many."""
+    (module docstring): ONE record; ValueError for an empty or too long reason, no hash or
+    more than one transaction holds (:func:`revocation_records` splits a longer list)."""
     encoded = reason.encode("utf-8")
     if not encoded.strip():
         raise ValueError("a revocation needs a reason")
@@ -63,12 +75,37 @@ def revocation_data(leaves: Sequence[bytes], reason: str) -> bytes:
         raise ValueError("a revocation needs at least one certificate")
     if len(leaves) > MAX_REVOKED_PER_TX:
         raise ValueError(
-            f"{len(leaves)} certificates; one revocation transaction holds at most "
-            f"{MAX_REVOKED_PER_TX} (revoke the rest in a second run)"
+            f"{len(leaves)} certificates; one revocation record holds at most "
+            f"{MAX_REVOKED_PER_TX} (revocation_records splits them)"
         )
     if any(len(leaf) != 32 for leaf in leaves):
         raise ValueError("a certificate hash is 32 bytes")
     return REVOKE_TAG + bytes([len(encoded)]) + encoded + b"".join(leaves)
+
+
+def hashes_per_transaction(max_tx_size: int, reason: str) -> int:
+    """Hashes one revocation transaction holds on a chain whose transactions are at most
+    ``max_tx_size`` bytes without witnesses (``ChainParams.max_tx_size``, a consensus rule):
+    :data:`MAX_REVOKED_PER_TX` (relay policy) or fewer, leaving :data:`TX_ROOM_BYTES` for
+    the inputs and the change."""
+    record_head = len(REVOKE_TAG) + 1 + len(reason.encode("utf-8"))
+    return max(1, min(MAX_REVOKED_PER_TX, (max_tx_size - TX_ROOM_BYTES - record_head) // 32))
+
+
+def revocation_records(
+    leaves: Sequence[bytes], reason: str, per_tx: int | None = None
+) -> list[bytes]:
+    """The records revoking every hash of ``leaves``, one per transaction: the first
+    ``per_tx`` hashes (default :data:`MAX_REVOKED_PER_TX`), the next ones..., each with the
+    same reason.  ValueError (before any record is made) as :func:`revocation_data`."""
+    if not leaves:
+        raise ValueError("a revocation needs at least one certificate")
+    per_tx = MAX_REVOKED_PER_TX if per_tx is None else per_tx
+    if not 1 <= per_tx <= MAX_REVOKED_PER_TX:
+        raise ValueError(
+            f"a revocation record holds 1 to {MAX_REVOKED_PER_TX} hashes, not {per_tx}"
+        )
+    return [revocation_data(leaves[i : i + per_tx], reason) for i in range(0, len(leaves), per_tx)]
 
 
 def parse_revocation(data: bytes) -> tuple[str, list[bytes]] | None:
@@ -86,6 +123,27 @@ def parse_revocation(data: bytes) -> tuple[str, list[bytes]] | None:
     except UnicodeDecodeError:
         return None
     return reason, [data[i : i + 32] for i in range(start, len(data), 32)]
+
+
+def parse_legacy_revocation(data: bytes) -> tuple[str, list[bytes]] | None:
+    """``(reason, [hash])`` of a record of ``revoke``'s first version (``EDUR`` + one hash +
+    a reason of 1..44 bytes of UTF-8), or None if ``data`` is not one."""
+    start = len(REVOKE_TAG) + 32
+    if not data.startswith(REVOKE_TAG) or not start < len(data) <= start + LEGACY_MAX_REASON_BYTES:
+        return None
+    try:
+        reason = data[start:].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return reason, [data[len(REVOKE_TAG) : start]]
+
+
+def read_revocation(data: bytes) -> list[tuple[str, list[bytes]]]:
+    """Every reading of ``data`` as a revocation record: a batch, and a record of the first
+    version.  A short record may parse both ways, so a verifier asks whether *either* lists
+    its hash; only a record whose transaction the issuer signed counts (verify.py)."""
+    readings = (parse_revocation(data), parse_legacy_revocation(data))
+    return [reading for reading in readings if reading is not None]
 
 
 def op_return_data(script_pubkey: bytes) -> bytes | None:

@@ -199,6 +199,27 @@ def anchor_transaction(
     return tx, coins[tx.inputs[0].outpoint]
 
 
+def anchor_chain(
+    issuer: Wallet, coins: dict[OutPoint, TxOut], records: list[bytes]
+) -> list[Transaction]:
+    """One signed transaction per record, in order, all built before any is sent.  Each may
+    spend the change of the one before (a node accepts a child of a transaction still in
+    its mempool), so one coin can pay for them all.
+    :class:`~edu_chain.wallet.InsufficientFundsError` when the coins do not pay every fee."""
+    available = dict(coins)
+    change_script = issuer.script_pubkeys[0]
+    chain = []
+    for data in records:
+        tx = issuer.build_transaction(available, [], data=data)
+        for tx_input in tx.inputs:
+            del available[tx_input.outpoint]
+        for index, output in enumerate(tx.outputs):
+            if output.script_pubkey == change_script:
+                available[OutPoint(tx.txid, index)] = output
+        chain.append(tx)
+    return chain
+
+
 def anchor_batch(
     issuer: Wallet, coins: dict[OutPoint, TxOut], tree: BatchTree
 ) -> tuple[Transaction, TxOut]:

@@ -8,15 +8,15 @@
     confirmations     that block is at least ``min_confirmations`` deep
     issuer-signature  input 0 of the anchoring transaction presents the certificate's issuer
                       key, and its signature verifies against the output it spends
-    revocation        no revocation batch on the best chain (``EDUR``: a reason and the
-                      hashes it revokes, anchor.py), signed by the same issuer key, lists
-                      this certificate's hash (else "revoked: REASON"); one signed by
-                      another key is ignored, with a note
+    revocation        no revocation record on the best chain (``EDUR``: a reason and the
+                      hashes it revokes, in either of anchor.py's layouts), signed by the
+                      same issuer key, lists this certificate's hash (else "revoked:
+                      REASON"); one signed by another key is ignored, with a note
 
 Where the chain facts come from is a *source*: :class:`NodeSource` asks any node of the
 network (no issuer website, no explorer); :class:`HeaderSource` uses an exported header chain
 and the proofs inside the certificate (SPV: no node at all; revocations cannot be seen
-offline, and the summary says so).
+offline: the step is skipped, not failed, and the summary says so).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from edu_chain.block import BlockHeader
 from edu_chain.certificates.anchor import (
     BATCH_TAG,
     REVOKE_TAG,
-    parse_revocation,
+    read_revocation,
     recorded_data,
     signed_by,
     verify_tx_in_block,
@@ -178,12 +178,15 @@ def _check_issuer(cert: Certificate, tx: Transaction, source: Source) -> None:
 def _check_revocation(cert: Certificate, leaf: bytes, source: Source, verdict: Verdict) -> None:
     found = source.revocations(leaf)
     if found is None:
-        verdict.notes.append(f"revocations not checked ({source.name} cannot see them)")
+        verdict.notes.append(
+            f"revocations not checked: {source.name} cannot show them (this is not a failure; "
+            "verify with --node URL to see whether the issuer revoked it)"
+        )
         return
     issuer = _issuer_key(cert)
     for tx, data in found:
-        record = parse_revocation(data)
-        if record is None or leaf not in record[1]:
+        record = next((r for r in read_revocation(data) if leaf in r[1]), None)
+        if record is None:
             continue
         try:
             script, amount = source.spent_output(cert, tx)

@@ -17,7 +17,11 @@ import click
 
 from edu_chain.block import BlockHeader
 from edu_chain.certificates import issue as issuing
-from edu_chain.certificates.anchor import MAX_REASON_BYTES, revocation_data
+from edu_chain.certificates.anchor import (
+    MAX_REASON_BYTES,
+    hashes_per_transaction,
+    revocation_records,
+)
 from edu_chain.certificates.document import Certificate, CertificateError, certificate_hash
 from edu_chain.certificates.headers import (
     HeaderChainError,
@@ -27,10 +31,12 @@ from edu_chain.certificates.headers import (
     load_header_chain,
 )
 from edu_chain.certificates.verify import HeaderSource, NodeSource, Verdict, verify_certificate
+from edu_chain.chain.params import ChainParams
 from edu_chain.cli.errors import CliError
 from edu_chain.cli.wallet import client, load_wallet, node_error, node_option, wallet_option
 from edu_chain.errors import EduChainError
 from edu_chain.node.client import NodeClient, NodeClientError
+from edu_chain.tx import Transaction
 from edu_chain.wallet import InsufficientFundsError, WalletError
 
 PROGRESS_MIN = 500  # show a progress bar from this many files on
@@ -314,9 +320,11 @@ def _show(verdict: Verdict, as_json: bool) -> None:
 def revoke_command(
     certs: tuple[Path, ...], node_url: str, wallet_path: Path, reason: str, mine: bool, wait: float
 ) -> None:
-    """Revoke CERTS in ONE transaction: a revocation batch (OP_RETURN "EDUR" + the reason +
-    every certificate's hash, at most 3,000), signed by the issuer's key, so `verify` finds it
-    on chain and fails with "revoked: REASON"; the rest of their batches stays valid.
+    """Revoke CERTS: a revocation batch (OP_RETURN "EDUR" + the reason + every certificate's
+    hash) signed by the issuer's key, so `verify` finds it on chain and fails with "revoked:
+    REASON"; the rest of their batches stays valid.  One transaction holds up to 3,000 hashes
+    (fewer on a chain with small transactions); more are split over several, all built
+    before the first is sent, so a bad input sends none.
 
     \b
     Example:
@@ -324,38 +332,115 @@ def revoke_command(
           --wallet issuer.json --reason "plagiarism" --mine
     """
     issuer = issuing.issuer_wallet(load_wallet(wallet_path))
-    leaves: dict[bytes, Path] = {}  # the same certificate named twice is revoked once
-    for path in certs:
-        try:
-            certificate = Certificate.load(path)
-        except CertificateError as error:
-            raise CliError(error.message) from None
-        if certificate.body.get("issuer_public_key") != issuer.public_keys[0].hex():
-            raise CliError(f"{path} was not issued by this wallet's first key")
-        leaves.setdefault(certificate_hash(certificate.body), path)
+    leaves = list(_revoked_hashes(certs, issuer.public_keys[0].hex()).items())
     try:
-        data = revocation_data(list(leaves), reason)
+        revocation_records([leaf for leaf, _ in leaves], reason)  # checked before any node
     except ValueError as error:
         what = "--reason" if "reason" in str(error) else "CERTS"
         raise CliError(f"{what}: {error}") from None
     with client(node_url) as node:
         try:
+            params = _network(node)
+            per_tx = hashes_per_transaction(params.max_tx_size, reason)
+            records = revocation_records([leaf for leaf, _ in leaves], reason, per_tx)
             coins = issuing.issuer_coins(node, issuer)
-            tx, _ = issuing.anchor_transaction(issuer, coins, data)
-            txid = node.submit_tx(tx.serialize().hex()).txid
+            txs = issuing.anchor_chain(issuer, coins, records)
         except InsufficientFundsError as error:
             raise CliError(f"the issuer's wallet cannot pay the revocation: {error}") from None
         except WalletError as error:
             raise CliError(str(error)) from None
         except NodeClientError as error:
             raise node_error(error) from None
-        click.echo(f"revoked {len(leaves)} certificate(s) in one transaction {txid}:")
-        click.echo(f"  {_names([str(path) for path in leaves.values()])}")
+        _check_sizes(txs, params)
+        txids = _send_all(node, txs)
+        _say_revoked(len(leaves), txids, per_tx, [str(path) for _, path in leaves])
         try:
-            if _wait_confirmed(node, txid, mine, wait) is None:
+            if not _wait_all_confirmed(node, txids, mine, wait):
                 click.echo("not confirmed yet: `verify` sees the revocation once a block has it")
         except NodeClientError as error:
             raise node_error(error) from None
+
+
+def _network(node: NodeClient) -> ChainParams:
+    """The node's chain rules (its ``max_tx_size`` caps a revocation transaction)."""
+    name = node.info().get("network", {}).get("name")
+    try:
+        return ChainParams.by_name(str(name))
+    except ValueError as error:
+        raise CliError(f"the node's network: {error}") from None
+
+
+def _check_sizes(txs: list[Transaction], params: ChainParams) -> None:
+    for tx in txs:
+        size = len(tx.serialize_legacy())
+        if size > params.max_tx_size:
+            raise CliError(
+                f"a revocation transaction would be {size} bytes, {params.name} allows "
+                f"{params.max_tx_size}: the issuer's coins are many small ones (send them to "
+                "the issuer's address in one payment first); nothing was sent"
+            )
+
+
+def _say_revoked(count: int, txids: list[str], per_tx: int, names: list[str]) -> None:
+    if len(txids) == 1:
+        click.echo(f"revoked {count} certificate(s) in one transaction {txids[0]}:")
+    else:
+        click.echo(
+            f"revoked {count} certificate(s) in {len(txids)} transactions "
+            f"(at most {per_tx} each): {', '.join(txids)}"
+        )
+    click.echo(f"  {_names(names)}")
+
+
+def _revoked_hashes(certs: tuple[Path, ...], issuer_key: str) -> dict[bytes, Path]:
+    """Each certificate's hash (the same one named twice is revoked once), checked to be the
+    issuer's; CliError on the first file that is not."""
+    leaves: dict[bytes, Path] = {}
+    for path in certs:
+        try:
+            certificate = Certificate.load(path)
+        except CertificateError as error:
+            raise CliError(error.message) from None
+        if certificate.body.get("issuer_public_key") != issuer_key:
+            raise CliError(f"{path} was not issued by this wallet's first key")
+        leaves.setdefault(certificate_hash(certificate.body), path)
+    return leaves
+
+
+def _send_all(node: NodeClient, txs: list[Transaction]) -> list[str]:
+    """Submit ``txs`` in order; a refusal after some were accepted says which were sent."""
+    txids: list[str] = []
+    for tx in txs:
+        try:
+            txids.append(node.submit_tx(tx.serialize().hex()).txid)
+        except NodeClientError as error:
+            if not txids:
+                raise node_error(error) from None
+            raise CliError(
+                f"the node refused revocation transaction {len(txids) + 1} of {len(txs)} "
+                f"({error.message}); sent before it: {', '.join(txids)}"
+            ) from None
+    return txids
+
+
+def _wait_all_confirmed(node: NodeClient, txids: list[str], mine: bool, wait: float) -> bool:
+    """Poll until every transaction is on the best chain (True), or ``wait`` seconds have
+    passed (False).  With ``mine``, a block is asked for before each poll, as many blocks as
+    transactions at most (a block holds about ten full revocation transactions)."""
+    pending, blocks = list(txids), 0
+    deadline = time.monotonic() + wait
+    while True:
+        mining = mine and blocks < len(txids)
+        if mining:
+            node.mine(1)
+            blocks += 1
+        pending = [txid for txid in pending if issuing.tx_proof(node, txid) is None]
+        if not pending:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        if not mining:
+            time.sleep(POLL_SECONDS)
 
 
 @certificates.command("export-headers")

@@ -17,7 +17,12 @@ import pytest
 from click.testing import CliRunner
 
 from edu_chain.certificates import issue as issuing
-from edu_chain.certificates.anchor import revocation_data
+from edu_chain.certificates.anchor import (
+    MAX_REVOKED_PER_TX,
+    hashes_per_transaction,
+    revocation_data,
+)
+from edu_chain.chain.params import ChainParams
 from edu_chain.cli import main
 from edu_chain.node.client import NodeClient
 from edu_chain.wallet import Wallet
@@ -216,6 +221,69 @@ def test_reorg_removes_the_anchor_until_it_is_mined_again(tmp_path):
         headers = tmp_path / "headers.json"
         assert cli("export-headers", "--node", b.url, "--out", str(headers)).exit_code == 0
         assert verify(cert, "--headers", str(headers))["valid"]
+
+
+def test_revoking_more_than_one_transaction_holds(tmp_path):
+    """3,001 of 3,002 certificates revoked in one run: as many transactions as the chain's
+    size limit needs (hashes_per_transaction: 93 hashes each on the unit-test chain's
+    5,000-byte transactions, 3,000 on the classroom chain), every one found by verify, the
+    last certificate still valid; with one bad file among them nothing is sent.  A record
+    of the first ``revoke``'s format (one hash) still revokes."""
+    reason = "exam leak"
+    per_tx = hashes_per_transaction(ChainParams.for_tests().max_tx_size, reason)
+    scores = {f"s{i:04d}": {"sha256": 10} for i in range(MAX_REVOKED_PER_TX + 2)}
+    write_gradebook(tmp_path / "gradebook.sqlite", scores)
+    with NodeHarness(tmp_path / "nodes", nodes=1) as h:
+        (a,) = h.nodes
+        wallet = funded_issuer(tmp_path, a)
+        assert issue(tmp_path, a, wallet, "certs", "--mine").exit_code == 0
+        paths = sorted((tmp_path / "certs").glob("*.json"))
+        assert len(paths) == MAX_REVOKED_PER_TX + 2
+        revoked, kept = [str(path) for path in paths[:-1]], paths[-1]
+        revoke = ["--node", a.url, "--wallet", str(wallet.path), "--reason", reason]
+
+        h.log.info("one file that is not a certificate among 3,001: nothing is sent")
+        junk = tmp_path / "junk.json"
+        junk.write_text("not json {")
+        result = cli("revoke", *revoked[:1500], str(junk), *revoked[1500:], *revoke)
+        assert result.exit_code == 2 and "is not JSON" in result.output
+        assert len(result.output.strip().splitlines()) == 1, result.output
+        assert a.mempool_txids() == set()
+
+        h.log.info("3,001 certificates: %d hashes per transaction", per_tx)
+        result = cli("revoke", *revoked, *revoke, "--wait", "0")
+        assert result.exit_code == 0, result.output
+        count = -(-len(revoked) // per_tx)
+        sent = a.mempool_txids()
+        assert len(sent) == count and all(txid in result.output for txid in sent)
+        assert (
+            f"revoked 3001 certificate(s) in {count} transactions (at most {per_tx} each)"
+            in result.output
+        )
+        for _ in range(count):  # a block holds a few of them (20,000 bytes on this chain)
+            if not a.mempool_txids():
+                break
+            a.mine(1)
+        assert a.mempool_txids() == set()
+        last = len(revoked) - (count - 1) * per_tx
+        for path, batch in ((revoked[0], per_tx), (revoked[per_tx], per_tx), (revoked[-1], last)):
+            verdict = verify(path, "--node", a.url)
+            assert verdict["failed_step"] == "revocation", verdict
+            assert verdict["message"].startswith(f"revoked: {reason} (transaction ")
+            assert f"revoking {batch} certificate(s)" in verdict["message"]
+        assert verify(kept, "--node", a.url)["valid"]
+
+        h.log.info("a record of the first revoke's format, signed by the issuer")
+        issuer = issuing.issuer_wallet(wallet)
+        with NodeClient(a.url) as node:
+            coins = issuing.issuer_coins(node, issuer)
+        leaf = bytes.fromhex(json.loads(kept.read_text())["hash"])
+        old, _ = issuing.anchor_transaction(issuer, coins, b"EDUR" + leaf + b"lost the exam")
+        a.submit_tx(old.serialize().hex())
+        a.mine(1)
+        verdict = verify(kept, "--node", a.url)
+        assert verdict["failed_step"] == "revocation"
+        assert verdict["message"].startswith(f"revoked: lost the exam (transaction {old.id}")
 
 
 def test_bad_input_is_one_line_exit_2_and_nothing_broadcast(tmp_path):

@@ -28,9 +28,13 @@ from edu_chain.certificates.anchor import (
     MAX_REASON_BYTES,
     MAX_REVOKED_PER_TX,
     batch_data,
+    hashes_per_transaction,
     op_return_data,
+    parse_legacy_revocation,
     parse_revocation,
+    read_revocation,
     revocation_data,
+    revocation_records,
     signed_by,
 )
 from edu_chain.certificates.document import CertificateError, make_body
@@ -42,18 +46,19 @@ from edu_chain.certificates.headers import (
 from edu_chain.certificates.issue import (
     Grades,
     IssueError,
+    anchor_chain,
     build_batch,
     certificates_for,
     read_gradebook,
     select_passing,
 )
-from edu_chain.certificates.verify import Anchor, StepFailed
+from edu_chain.certificates.verify import Anchor, HeaderSource, StepFailed
 from edu_chain.chain.params import ChainParams
 from edu_chain.keys import PrivateKey
 from edu_chain.policy import check_standard
 from edu_chain.pow.target import bits_to_target
 from edu_chain.tx import OutPoint, Transaction, TxOut
-from edu_chain.wallet import Wallet, data_script
+from edu_chain.wallet import InsufficientFundsError, Wallet, data_script
 from tests.certificates_data import PASSING_AT_60, write_gradebook
 
 
@@ -257,6 +262,81 @@ def test_the_largest_revocation_batch_is_one_standard_transaction(tmp_path):
     assert parse_revocation(op_return_data(tx.outputs[0].script_pubkey)) == ("x" * 255, leaves)
 
 
+@pytest.mark.parametrize("count", [1, MAX_REVOKED_PER_TX, MAX_REVOKED_PER_TX + 1, 6_001])
+def test_revoking_more_than_one_transaction_holds_splits_the_hashes(count):
+    """Oracle: the decoder gives back every hash, in order, each once; ceil(count / 3,000)
+    records, each within one transaction's data budget (revocation_data's own limit)."""
+    leaves = [sha256d(i.to_bytes(4, "big")) for i in range(count)]
+    records = revocation_records(leaves, "plagiarism")
+    assert len(records) == -(-count // MAX_REVOKED_PER_TX)
+    decoded = [parse_revocation(record) for record in records]
+    assert all(reason == "plagiarism" for reason, _ in decoded)
+    assert [leaf for _, hashes in decoded for leaf in hashes] == leaves
+    assert all(len(hashes) <= MAX_REVOKED_PER_TX for _, hashes in decoded)
+    with pytest.raises(ValueError, match="at least one certificate"):
+        revocation_records([], "plagiarism")
+    with pytest.raises(ValueError, match="at most 255"):
+        revocation_records(leaves, "x" * 256)
+
+
+@pytest.mark.parametrize("params", [ChainParams.edu_regtest(), ChainParams.for_tests()])
+def test_a_full_revocation_transaction_fits_the_chains_size_limit(tmp_path, params):
+    """As many hashes as hashes_per_transaction allows, the longest reason, paid from 40 coins:
+    within the chain's max_tx_size (consensus, counted without witnesses as rules.py does)
+    and standard; the classroom chain takes the policy's 3,000."""
+    reason = "x" * MAX_REASON_BYTES
+    per_tx = hashes_per_transaction(params.max_tx_size, reason)
+    assert per_tx == (MAX_REVOKED_PER_TX if params.name == "edu-regtest" else 85)
+    issuer = Wallet(tmp_path / "i.json", [PrivateKey(0x1550E4)])
+    coins = {
+        OutPoint(sha256d(n.to_bytes(2, "big")), 0): TxOut(500, issuer.script_pubkeys[0])
+        for n in range(40)
+    }
+    leaves = [sha256d(i.to_bytes(2, "big")) for i in range(per_tx)]
+    tx = issuer.build_transaction(coins, [], data=revocation_data(leaves, reason), fee=19_990)
+    assert len(tx.inputs) == 40 and len(tx.serialize_legacy()) <= params.max_tx_size
+    check_standard(tx)
+
+
+def test_a_split_revocation_is_a_chain_of_standard_transactions_built_before_any_is_sent(
+    tmp_path,
+):
+    """3,001 hashes: two standard transactions signed by the issuer, the second paying with
+    the first one's change; a coin that pays the first but not the second: no transaction."""
+    issuer = Wallet(tmp_path / "i.json", [PrivateKey(0x1550E4)])
+    leaves = [sha256d(i.to_bytes(4, "big")) for i in range(MAX_REVOKED_PER_TX + 1)]
+    records = revocation_records(leaves, "x" * MAX_REASON_BYTES)
+    coins = funded(issuer, 1_000_000)
+    first, second = anchor_chain(issuer, coins, records)
+    assert [op_return_data(tx.outputs[0].script_pubkey) for tx in (first, second)] == records
+    assert [i.outpoint for i in first.inputs] == list(coins)
+    assert [i.outpoint for i in second.inputs] == [OutPoint(first.txid, 1)]
+    (spent,) = coins.values()
+    for tx, paid_by in ((first, spent), (second, first.outputs[1])):
+        check_standard(tx)
+        assert signed_by(tx, issuer.public_keys[0], paid_by.script_pubkey, paid_by.amount)[0]
+
+    fee_of_first = spent.amount - first.outputs[1].amount
+    assert first.outputs[1].amount - second.outputs[1].amount > 500  # the second's fee
+    with pytest.raises(InsufficientFundsError):
+        anchor_chain(issuer, funded(issuer, fee_of_first + 500), records)
+    assert len(anchor_chain(issuer, funded(issuer, fee_of_first + 500), records[:1])) == 1
+
+
+def test_records_of_the_first_revoke_are_still_read():
+    """``EDUR`` + hash + reason (at most 44 bytes: one 80-byte output), built by hand."""
+    leaf = sha256d(b"bob")
+    old = b"EDUR" + leaf + b"plagiarism in exercise 3"
+    assert parse_legacy_revocation(old) == ("plagiarism in exercise 3", [leaf])
+    assert ("plagiarism in exercise 3", [leaf]) in read_revocation(old)
+    longest = b"EDUR" + leaf + b"x" * 44
+    assert read_revocation(longest) == [("x" * 44, [leaf])]
+    for not_old in (b"EDUR" + leaf, longest + b"x", b"EDUC" + old[4:], old[:36] + b"\xff"):
+        assert parse_legacy_revocation(not_old) is None, not_old
+    batch = revocation_data([leaf], "plagiarism")
+    assert read_revocation(batch)[0] == ("plagiarism", [leaf])
+
+
 def funded(wallet: Wallet, amount: int = 100_000) -> dict[OutPoint, TxOut]:
     return {OutPoint(sha256d(wallet.address.encode()), 0): TxOut(amount, wallet.script_pubkeys[0])}
 
@@ -434,6 +514,34 @@ def test_a_revocation_batch_by_the_issuer_fails_only_its_certificates(issued, tm
     source = MemorySource(tx, spent, revocations=[(fake, data, *coins.values())])
     verdict = verify_certificate(certs[1], source)
     assert verdict.valid and any("not signed by the issuer" in n for n in verdict.notes)
+
+
+def test_a_revocation_of_the_first_format_by_the_issuer_fails_its_certificate(issued):
+    issuer, certs, tx, spent = issued
+    coins = funded(issuer, 50_000)
+    data = b"EDUR" + bytes.fromhex(certs[2].hash) + b"cheating"
+    revocation = issuer.build_transaction(coins, [], data=data)
+    source = MemorySource(tx, spent, revocations=[(revocation, data, *coins.values())])
+    verdict = verify_certificate(certs[2], source)
+    assert verdict.failed.step == "revocation"
+    assert verdict.failed.message.startswith(f"revoked: cheating (transaction {revocation.id}")
+    for other in (certs[0], certs[1], certs[3]):
+        assert failed_step(other, source) is None
+
+
+def test_offline_verification_says_revocations_were_not_checked(issued):
+    _, certs, tx, spent = issued
+
+    class Offline(MemorySource):  # the header file's own answer about revocations
+        name = "a header file"
+        revocations = HeaderSource.revocations
+
+    verdict = verify_certificate(certs[0], Offline(tx, spent))
+    assert verdict.valid and "revocation" not in verdict.passed
+    assert verdict.notes == [
+        "revocations not checked: a header file cannot show them (this is not a failure; "
+        "verify with --node URL to see whether the issuer revoked it)"
+    ]
 
 
 def test_transactions_round_trip_through_the_certificate(issued):

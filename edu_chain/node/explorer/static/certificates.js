@@ -7,7 +7,8 @@
 // issuer's key on input 0, revocations (GET /api/anchors).  The node checked input 0's
 // signature when it accepted the block; the command line checks it again itself.
 // Record formats: edu_chain/certificates/anchor.py ("EDUC" + root; a revocation batch is
-// "EDUR" + reason length (1 byte) + reason (UTF-8) + the revoked hashes, 32 bytes each).
+// "EDUR" + reason length (1 byte) + reason (UTF-8) + the revoked hashes, 32 bytes each;
+// revoke's first version wrote "EDUR" + one hash + a reason of 1..44 bytes, still read).
 "use strict";
 
 const BATCH_TAG_HEX = "45445543"; // "EDUC"
@@ -85,6 +86,23 @@ function parseRevocation(dataHex) {
   return { reason, hashes: rest.match(/.{64}/g) };
 }
 
+// A record of revoke's first version ("EDUR" + one hash + the reason), or null.
+function parseLegacyRevocation(dataHex) {
+  if (!dataHex || !dataHex.startsWith(REVOKE_TAG_HEX) || dataHex.length <= 72 || dataHex.length > 160) return null;
+  let reason;
+  try {
+    reason = new TextDecoder("utf-8", { fatal: true }).decode(fromHex(dataHex.slice(72)));
+  } catch (_) {
+    return null;
+  }
+  return { reason, hashes: [dataHex.slice(8, 72)] };
+}
+
+// Every reading of dataHex as a revocation (anchor.py's read_revocation).
+function readRevocation(dataHex) {
+  return [parseRevocation(dataHex), parseLegacyRevocation(dataHex)].filter((record) => record);
+}
+
 function issuerKey(tx) {
   const witness = ((tx.vin || [])[0] || {}).txinwitness || [];
   return witness.length === 2 ? witness[1] : null;
@@ -136,8 +154,8 @@ async function verifyInBrowser(cert, minConfirmations, passed) {
   passed.push("issuer-signature");
   const found = await api(`/api/anchors?prefix=${REVOKE_TAG_HEX}&contains=${encodeURIComponent(cert.hash)}`);
   for (const entry of found.anchors || []) {
-    const record = parseRevocation(entry.data);
-    if (!record || !record.hashes.includes(cert.hash)) continue;
+    const record = readRevocation(entry.data).find((r) => r.hashes.includes(cert.hash));
+    if (!record) continue;
     const revocation = await api(`/api/tx/${encodeURIComponent(entry.txid)}`);
     if (issuerKey(revocation) === body.issuer_public_key) {
       throw new StepFailed("revocation", `revoked: ${record.reason} (transaction ${entry.txid}, ` +
@@ -199,7 +217,7 @@ function anchorText(outputs) {
     if (data && data.startsWith(BATCH_TAG_HEX) && data.length === 2 * 36) {
       return `<span class="badge" id="anchor-kind">certificate batch</span> root <span class="mono">${esc(data.slice(8))}</span>`;
     }
-    const record = parseRevocation(data);
+    const record = readRevocation(data)[0];
     if (record) {
       const shown = record.hashes.slice(0, 5).map((h) => `<span class="mono">${esc(h)}</span>`).join(", ");
       const more = record.hashes.length > 5 ? ` and ${record.hashes.length - 5} more` : "";
