@@ -12,6 +12,7 @@ verification fail until the transaction is mined again.  Nodes: tests/functional
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import pytest
 from click.testing import CliRunner
@@ -25,6 +26,7 @@ from edu_chain.certificates.anchor import (
 from edu_chain.chain.params import ChainParams
 from edu_chain.cli import main
 from edu_chain.node.client import NodeClient
+from edu_chain.tx import OutPoint, TxOut
 from edu_chain.wallet import Wallet
 from tests.certificates_data import PASSING_AT_60, write_gradebook
 from tests.functional.harness import NodeHarness
@@ -100,6 +102,12 @@ def test_issue_verify_everywhere_tamper_and_revoke(tmp_path):
         for path in certs.values():
             verdict = verify(path, "--headers", str(headers))
             assert verdict["valid"] and "revocation" not in verdict["passed"]
+            assert verdict["notes"][0].startswith("revocations not checked: a header file")
+        summary = cli("verify", str(certs["ada"]), "--headers", str(headers))
+        assert summary.exit_code == 0 and summary.output.startswith("VALID certificate: ada")
+        assert "note       revocations not checked: a header file cannot show them (this is " in (
+            summary.output
+        )
 
         h.log.info("tampering any single field fails at its step")
         tampered = tmp_path / "tampered.json"
@@ -206,6 +214,28 @@ def test_reorg_removes_the_anchor_until_it_is_mined_again(tmp_path):
         cert = tmp_path / "certs" / "ada.json"
         assert verify(cert, "--node", a.url)["valid"]
         b.mine(3)
+        h.log.info("offline, the header file with the most work wins: b's branch")
+        stale, best = tmp_path / "stale.json", tmp_path / "best.json"
+        assert cli("export-headers", "--node", a.url, "--out", str(stale)).exit_code == 0
+        assert cli("export-headers", "--node", b.url, "--out", str(best)).exit_code == 0
+        assert verify(cert, "--headers", str(stale))["valid"]  # all this light client knows
+        for files in ([stale, best], [best, stale]):
+            verdict = verify(cert, *[arg for f in files for arg in ("--headers", str(f))])
+            assert verdict["failed_step"] == "anchor", verdict
+            assert "not in the header chain" in verdict["message"]
+        h.log.info("a header file whose chain is broken is refused, even beside a good one")
+        broken = json.loads(best.read_text())
+        header = bytearray.fromhex(broken["headers"][-1])
+        header[4] ^= 1  # its prev_hash (bytes 4..36): checked before its proof-of-work
+        broken["headers"][-1] = header.hex()
+        (tmp_path / "broken.json").write_text(json.dumps(broken))
+        height = len(broken["headers"]) - 1
+        for files in (["broken.json"], ["stale.json", "broken.json"]):
+            headers = [arg for f in files for arg in ("--headers", str(tmp_path / f))]
+            result = cli("verify", str(cert), *headers)
+            assert result.exit_code == 2, result.output
+            assert len(result.output.strip().splitlines()) == 1, result.output
+            assert f"header {height} does not link" in result.output
         h.connect(a, b)
         h.sync_blocks()
         h.log.info("the anchoring block is stale: the transaction waits in a's mempool")
@@ -290,25 +320,65 @@ def test_bad_input_is_one_line_exit_2_and_nothing_broadcast(tmp_path):
     book = write_gradebook(tmp_path / "gradebook.sqlite")
     not_a_book = tmp_path / "notes.sqlite"
     not_a_book.write_text("hello")
+    other_db = tmp_path / "other.sqlite"
+    with sqlite3.connect(other_db) as db:  # a database, but not the grader's
+        db.execute("CREATE TABLE marks (student TEXT, points REAL)")
     with NodeHarness(tmp_path / "nodes", nodes=1) as h:
         (a,) = h.nodes
         broke = Wallet.create(tmp_path / "broke.json")
+        h.log.info("issue: no gradebook, not a gradebook, too few coins, no node")
         cases = {
-            "no gradebook": [str(tmp_path / "missing.sqlite"), "--node", a.url],
-            "not a gradebook": [str(not_a_book), "--node", a.url],
-            "too few coins": [str(book), "--node", a.url],
-            "unreachable node": [str(book), "--node", "http://127.0.0.1:9"],
+            "no gradebook": (tmp_path / "missing.sqlite", a.url, "no gradebook at"),
+            "not a gradebook (text)": (not_a_book, a.url, "is not a gradebook"),
+            "not a gradebook (another database)": (other_db, a.url, "is not a gradebook"),
+            "too few coins": (book, a.url, "cannot pay the anchor"),
+            "unreachable node": (book, "http://127.0.0.1:9", "no node"),
         }
-        for name, args in cases.items():
+        for name, (gradebook, url, message) in cases.items():
             result = cli(
-                "issue", *args, "--wallet", str(broke.path), "--course", COURSE,
-                "--min-score", "0.6", "--out", str(tmp_path / "out"),
+                "issue", str(gradebook), "--node", url, "--wallet", str(broke.path),
+                "--course", COURSE, "--min-score", "0.6", "--out", str(tmp_path / "out"),
             )  # fmt: skip
             assert result.exit_code == 2, (name, result.output)
             assert len(result.output.strip().splitlines()) == 1, (name, result.output)
+            assert message in result.output, (name, result.output)
         assert a.mempool_txids() == set()
         assert not (tmp_path / "out").exists()
+
+        h.log.info("revoke and verify: not JSON, too few coins, no node")
+        cert = certificate_of(broke, tmp_path)
         junk = tmp_path / "junk.json"
         junk.write_text("not json {")
-        result = cli("verify", str(junk), "--node", a.url)
-        assert result.exit_code == 2 and "is not JSON" in result.output
+        revoke = ["--wallet", str(broke.path), "--reason", "plagiarism"]
+        cases = {
+            "revoke: not JSON": (["revoke", str(junk), "--node", a.url, *revoke], "is not JSON"),
+            "revoke: too few coins": (
+                ["revoke", str(cert), "--node", a.url, *revoke],
+                "cannot pay the revocation",
+            ),
+            "revoke: unreachable node": (
+                ["revoke", str(cert), "--node", "http://127.0.0.1:9", *revoke],
+                "no node",
+            ),
+            "verify: not JSON": (["verify", str(junk), "--node", a.url], "is not JSON"),
+        }
+        for name, (args, message) in cases.items():
+            result = cli(*args)
+            assert result.exit_code == 2, (name, result.output)
+            assert len(result.output.strip().splitlines()) == 1, (name, result.output)
+            assert message in result.output, (name, result.output)
+        assert a.mempool_txids() == set()
+
+
+def certificate_of(issuer: Wallet, tmp_path):
+    """A certificate naming ``issuer`` (made offline: revoke reads it before asking a node)."""
+    grades = issuing.read_gradebook(tmp_path / "gradebook.sqlite")
+    bodies, tree = issuing.build_batch(
+        grades, ["ada"], course=COURSE, date="2026-12-07",
+        issuer_public_key=issuer.public_keys[0], min_score=0.6,
+    )  # fmt: skip
+    coins = {OutPoint(bytes(32), 0): TxOut(100_000, issuer.script_pubkeys[0])}
+    tx, spent = issuing.anchor_batch(issuer, coins, tree)
+    path = tmp_path / "ada.json"
+    issuing.certificates_for(bodies, tree, tx, spent)[0].write(path)
+    return path
