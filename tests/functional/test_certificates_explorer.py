@@ -4,8 +4,8 @@ tests/functional/test_explorer_browser.py: Debian's chromium, Playwright, skippe
 Oracle: ``educhain certificates verify`` on the same certificates.  A certificate issued on
 a real node is VALID on the page; the same file with the student's name changed fails at
 step ``hash``; after one ``revoke`` of two of them both fail at step ``revocation`` and a
-batch-mate stays VALID; the anchoring and the revocation transactions'
-pages say what they record.
+batch-mate stays VALID; a record of the first ``revoke``'s format (one hash) revokes a third;
+the anchoring and the revocation transactions' pages say what they record.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from edu_chain.certificates import issue as issuing
 from edu_chain.cli import main
+from edu_chain.node.client import NodeClient
 from edu_chain.wallet import Wallet
 from tests.certificates_data import write_gradebook
 from tests.functional.harness import NodeHarness
@@ -90,4 +92,22 @@ def test_verify_page_agrees_with_the_command_line(tmp_path, browser_page):  # no
         page.wait_for_selector("#anchor-kind")
         assert page.inner_text("#anchor-kind") == "certificate revocation"
         assert page.inner_text("#revoked-count") == "2"
+
+        # a record of the first revoke's format (EDUR + one hash + the reason) revokes dee
+        dee = (tmp_path / "c" / "dee.json").read_text()
+        issuer = issuing.issuer_wallet(wallet)
+        with NodeClient(node.url) as client:
+            coins = issuing.issuer_coins(client, issuer)
+        data = b"EDUR" + bytes.fromhex(json.loads(dee)["hash"]) + b"lost the exam"
+        old, _ = issuing.anchor_transaction(issuer, coins, data)
+        node.submit_tx(old.serialize().hex())
+        node.mine(1)
+        verdict, step = check_on_page(page, node.url, dee)
+        assert step == "revocation" and "revoked: lost the exam" in verdict, verdict
+        verdict, step = check_on_page(page, node.url, (tmp_path / "c" / "eve.json").read_text())
+        assert verdict.startswith("VALID") and step is None, verdict
+        page.goto(node.url + f"/#/tx/{old.id}")
+        page.wait_for_selector("#anchor-kind")
+        assert page.inner_text("#anchor-kind") == "certificate revocation"
+        assert page.inner_text("#revoked-count") == "1"
         assert page.errors == []
