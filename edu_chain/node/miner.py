@@ -17,8 +17,9 @@ counter in the coinbase data, which changes the Merkle root and therefore every 
 
 **Pace** (the classroom's block interval target, not a consensus rule): with ``pace`` set to
 T seconds the background miner does not start on a tip before :func:`paced_start`, T seconds
-after that tip's block was made (its header timestamp, or when this node saw it if that is
-earlier: a clock ahead of ours cannot hold us back longer than T).  Every miner of the room
+after that tip's block was made (its header timestamp, or when this node saw it if the
+timestamp is implausible: in the future, or over a minute old, as another laptop's wrong
+clock or the ``unittest`` network's simulated time make it).  Every miner of the room
 waits for the same moment, so the room finds about one block per T whatever its hash rate,
 as long as a block takes less than T to find; the consensus difficulty is untouched (every
 node must agree on it).  Anchoring on the previous block's timestamp rather than on when
@@ -52,14 +53,21 @@ log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL = 0.1  # seconds between the miner's checks for a new tip or a pause
 PACE_JITTER = 0.25  # the paced start's random spread, as a fraction of the pace
+CLOCK_TRUST = 60.0  # seconds a block's timestamp may precede its arrival and still count
 
 
 def paced_start(tip_timestamp: int, tip_arrived: float, pace: float, offset: float = 0.0) -> float:
     """The unix time a paced miner may start on a tip (see "Pace" in the module docstring):
     ``pace`` (+ ``offset``) seconds after the tip's block was made.  A header timestamp counts
     whole seconds, so it stands for the middle of its second (+0.5): the next template's
-    timestamp, rounded down, is then ``pace`` after its parent's on average."""
-    return min(tip_timestamp + 0.5, tip_arrived) + pace + offset
+    timestamp, rounded down, is then ``pace`` after its parent's on average.  A timestamp
+    after the block's arrival here, or more than ``CLOCK_TRUST`` seconds before it, says more
+    about its miner's clock (or the ``unittest`` network's simulated time) than about when
+    the block was made: then the arrival counts."""
+    made = tip_timestamp + 0.5
+    if not tip_arrived - CLOCK_TRUST <= made <= tip_arrived:
+        made = tip_arrived
+    return made + pace + offset
 
 
 def pace_offset(pace: float, miners: int, rng: random.Random) -> float:

@@ -18,7 +18,7 @@ import pytest
 
 from edu_chain.classroom.agent import Agent
 from edu_chain.classroom.leaderboard import block_pace
-from edu_chain.node.miner import PACE_JITTER, Miner, pace_offset, paced_start
+from edu_chain.node.miner import CLOCK_TRUST, PACE_JITTER, Miner, pace_offset, paced_start
 from edu_chain.node.service import Node, NodeConfig
 
 
@@ -27,6 +27,9 @@ def test_paced_start_counts_from_the_block_or_from_when_it_arrived_if_earlier():
     assert paced_start(1000, 1003.2, 10) == 1010.5
     # a block stamped ahead of our clock (another laptop's clock runs fast): from arrival
     assert paced_start(1500, 1003.2, 10, offset=-0.5) == pytest.approx(1012.7)
+    # stamped long before it arrived (a slow clock, simulated time): from arrival too
+    assert paced_start(1000, 1000.5 + CLOCK_TRUST + 1, 10) == 1011.5 + CLOCK_TRUST
+    assert paced_start(1000, 1000.5 + CLOCK_TRUST, 10) == 1010.5  # within: the timestamp
 
 
 def test_the_offsets_are_spread_and_their_earliest_is_centred_on_zero():
