@@ -6,7 +6,8 @@ the participant's node process that polls ``GET /api/classroom/directives`` abou
 second and applies what it reads to its own node:
 
 * ``mining``: pause or resume the miner (only if the participant joined with ``--mine``);
-* ``rest``: seconds the miner rests after each block it finds (the room's pace);
+* ``pace``: the room's target seconds per block: the miner starts on a new tip only that long
+  after the tip's block was made (:mod:`edu_chain.node.miner`, "Pace"), whoever mines it;
 * ``connect`` / ``drop``: the peers to keep and to cut.  Normally the only peer is the host;
   during a partition group B connects to its first member instead, so the two halves mine
   separate branches, and on heal everyone reconnects to the host and the lighter branch
@@ -77,7 +78,6 @@ class Agent:
         self.mine = mine
         self.echo = echo
         self.interval = interval
-        self.base_rest = node.miner.interval
         self.last: dict | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="classroom-agent", daemon=True)
@@ -118,8 +118,8 @@ class Agent:
             node.miner.configure(enabled=bool(directives["mining"]))
             state = "resumed" if directives["mining"] else "paused by the instructor"
             self.echo(f"mining {state}")
-        rest = directives.get("rest")
-        node.miner.interval = self.base_rest if rest is None else float(rest)
+        pace = directives.get("pace")
+        node.miner.set_pace(None if pace is None else float(pace), int(directives.get("miners", 1)))
         peers = set(node.peers.addresses())
         for address in directives["drop"]:
             if address in peers:

@@ -132,22 +132,37 @@ def leaderboard(classroom: Classroom, chain, scanner: Scanner | None = None) -> 
     return rows
 
 
-def block_pace(chain, start_height: int, window: int = PACE_WINDOW) -> dict:
-    """The measured time between blocks: the header timestamps of the last ``window``
-    best-chain blocks of the session, (newest - oldest) / blocks.  Timestamps are what the
-    miners wrote (the rules allow some drift; on the ``unittest`` network they are
-    simulated, 10 s apart), so this is the chain's own account, not a stopwatch.
+def block_pace(
+    chain, start_height: int, arrivals: dict[bytes, float] | None = None, window: int = PACE_WINDOW
+) -> dict:
+    """The measured time between blocks over the last ``window`` best-chain blocks above
+    ``start_height`` (the session's start, or the height when the pace last changed), two
+    ways, (newest - oldest) / intervals:
 
-    ``{"measured": seconds or None, "blocks": how many intervals it spans,
-    "consensus_spacing": the spacing the difficulty rule aims for}`` (call under the
-    chain's lock)."""
+    ``measured``
+        from the blocks' header timestamps: the chain's own account (what the miners wrote;
+        the rules allow some drift; on the ``unittest`` network they are simulated, 10 s
+        apart, so only ``arrived`` means anything there);
+    ``arrived``
+        from when this node first saw each block (``arrivals``: block hash -> unix time),
+        what the room watches; None when it did not see them all (it restarted).
+
+    With ``blocks`` (the intervals they span) and ``consensus_spacing`` (what the difficulty
+    rule aims for).  Call under the chain's lock."""
     start = min(start_height, chain.height)
     first = max(start, chain.height - window)
     blocks = chain.height - first
     span = chain.tip.timestamp - chain.active[first].timestamp
+    arrived = None
+    if blocks and arrivals is not None:
+        ends = (arrivals.get(chain.active[first].hash), arrivals.get(chain.tip.hash))
+        if None not in ends:
+            arrived = round((ends[1] - ends[0]) / blocks, 2)
     return {
         "measured": round(span / blocks, 2) if blocks else None,
+        "arrived": arrived,
         "blocks": blocks,
+        "since_height": start,
         "consensus_spacing": chain.params.target_spacing,
     }
 

@@ -61,7 +61,7 @@ class Controls:
     """What the instructor decided; participants' agents read it (``directives``)."""
 
     mining: bool = True  # False: every participant's miner pauses
-    interval: float | None = None  # room-wide seconds per block (pacing); None: no pacing
+    interval: float | None = None  # the room's target seconds per block (pace); None: no pace
     partition: list[str] | None = None  # names cut off with group B; None: one room
 
 
@@ -335,9 +335,11 @@ class Classroom:
             return {
                 "session": self.session,
                 "mining": self.controls.mining,
-                # each miner rests (room pace x miners) after its block: about one block per
-                # `interval` for the whole room on an easy chain (not a consensus rule)
-                "rest": None if interval is None else interval * miners,
+                # every miner waits until `interval` after the tip's block before mining on
+                # it: about one block per `interval` for the room (edu_chain.node.miner's
+                # "Pace"; not a consensus rule).  `miners` centres their random start offsets.
+                "pace": interval,
+                "miners": miners,
                 "connect": connect,
                 "drop": [a for a in drop if a != participant.node],
                 "partitioned": bool(group_b),

@@ -5,7 +5,7 @@ by the room, it is on the page)::
 
     GET  /classroom                          the projector page (static/, same-origin only)
     GET  /api/classroom/info                 name, session, network, join command, reorgs,
-                                             pace (target and measured seconds per block)
+                                             pace (target, measured seconds per block)
     GET  /api/classroom/leaderboard          **fixed**: [{"name", "address", "blocks", ...}]
     GET  /api/classroom/challenges           the scoreboard: who solved what, first marked
     POST /api/classroom/join {"name", "address", "node", "token"}    register (join token)
@@ -55,6 +55,7 @@ STATIC_FILES = {
     "classroom.js": "text/javascript; charset=utf-8",
 }
 CACHE_SECONDS = 1.0  # the leaderboard is recomputed at most once a second per chain state
+MAX_ARRIVALS = 2_000  # first-seen times kept (the measured pace reads the last few)
 
 
 class ClassroomHost:
@@ -67,6 +68,8 @@ class ClassroomHost:
         self.challenges = challenges
         self.scanner = Scanner(node.chain)
         self.reorgs: deque[dict] = deque(maxlen=20)
+        self.arrivals: dict[bytes, float] = {}  # block hash -> when this node first saw it
+        self.pace_height = 0  # the tip height when the pace last changed
         self._cache: dict[str, tuple[tuple, Any]] = {}
         self._lock = threading.Lock()
         node.chain.subscribe(self._on_chain_event)
@@ -78,7 +81,11 @@ class ClassroomHost:
             self.classroom.record_refusal(tx.id, error.code, origin, self.node.chain.height)
 
     def _on_chain_event(self, event) -> None:
-        if event.kind == "block_disconnected":
+        if event.kind == "block_accepted":
+            self.arrivals.setdefault(event.entry.hash, time.time())
+            if len(self.arrivals) > MAX_ARRIVALS:
+                del self.arrivals[next(iter(self.arrivals))]
+        elif event.kind == "block_disconnected":
             if self.reorgs and time.time() - self.reorgs[-1]["at"] < 1.0:
                 self.reorgs[-1]["disconnected"].append(event.entry.id)
             else:
@@ -108,9 +115,22 @@ class ClassroomHost:
     def pace(self) -> dict:
         """The instructor's pace (``target``, None when unpaced) beside the interval the
         chain's timestamps show (:func:`~edu_chain.classroom.leaderboard.block_pace`)."""
+        since = max(self.classroom.start_height, self.pace_height)
         with self.node.lock:
-            measured = block_pace(self.node.chain, self.classroom.start_height)
+            measured = block_pace(self.node.chain, since, self.arrivals)
         return {"target": self.classroom.controls.interval, **measured}
+
+    def reset(self) -> None:
+        """The next group: a new session from the current height, and the page forgets the
+        last group's reorgs and pace."""
+        with self.node.lock:
+            height = self.node.chain.height
+        self.classroom.reset(height)
+        self.reorgs.clear()
+        self.pace_height = height
+        if self.node.config.mine:  # the host's miner back to the defaults too
+            self.node.miner.set_pace(None)
+            self.node.miner.configure(enabled=True)
 
     def scoreboard(self) -> dict:
         view = ChainView(self.classroom, self.node.chain, self.scanner)
@@ -248,6 +268,10 @@ def post_control(body: ControlBody, host: HostDep, node: NodeDep) -> dict:
                 node.miner.configure(enabled=body.action == "resume")
         elif body.action == "pace":
             classroom.set_controls(interval=body.interval, clear_interval=body.interval is None)
+            with node.lock:
+                host.pace_height = node.chain.height  # measure the new pace from here
+            if node.config.mine:  # the host mines too: it keeps the room's pace
+                node.miner.set_pace(body.interval, max(1, len(classroom.participants)))
         elif body.action == "partition":
             group_b = classroom.partition(body.group_b)
             for name in group_b:
@@ -255,9 +279,7 @@ def post_control(body: ControlBody, host: HostDep, node: NodeDep) -> dict:
         elif body.action == "heal":
             classroom.heal()
         else:
-            with node.lock:
-                height = node.chain.height
-            classroom.reset(height)
+            host.reset()
     except ClassroomError as exc:
         raise _refused(exc) from None
     return classroom.summary()

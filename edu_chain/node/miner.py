@@ -14,13 +14,28 @@ nearly the same time, as on the real network.
 
 When a nonce range of 2**32 holds no solution, the search moves on to a new *extra nonce*: a
 counter in the coinbase data, which changes the Merkle root and therefore every hash.
+
+**Pace** (the classroom's block interval target, not a consensus rule): with ``pace`` set to
+T seconds the background miner does not start on a tip before :func:`paced_start`, T seconds
+after that tip's block was made (its header timestamp, or when this node saw it if the
+timestamp is implausible: in the future, or over a minute old, as another laptop's wrong
+clock or the ``unittest`` network's simulated time make it).  Every miner of the room
+waits for the same moment, so the room finds about one block per T whatever its hash rate,
+as long as a block takes less than T to find; the consensus difficulty is untouched (every
+node must agree on it).  Anchoring on the previous block's timestamp rather than on when
+the search ended means a slow search does not add up: the next block's template, built at
+the release, is T after its parent's.  A small random offset (``PACE_JITTER`` of T, centred
+so the *first* of ``pace_miners`` miners starts T after the tip on average) spreads the
+starts, so fewer miners find a block at the same instant.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import random
 import threading
+import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -37,6 +52,30 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL = 0.1  # seconds between the miner's checks for a new tip or a pause
+PACE_JITTER = 0.25  # the paced start's random spread, as a fraction of the pace
+CLOCK_TRUST = 60.0  # seconds a block's timestamp may precede its arrival and still count
+
+
+def paced_start(tip_timestamp: int, tip_arrived: float, pace: float, offset: float = 0.0) -> float:
+    """The unix time a paced miner may start on a tip (see "Pace" in the module docstring):
+    ``pace`` (+ ``offset``) seconds after the tip's block was made.  A header timestamp counts
+    whole seconds, so it stands for the middle of its second (+0.5): the next template's
+    timestamp, rounded down, is then ``pace`` after its parent's on average.  A timestamp
+    after the block's arrival here, or more than ``CLOCK_TRUST`` seconds before it, says more
+    about its miner's clock (or the ``unittest`` network's simulated time) than about when
+    the block was made: then the arrival counts."""
+    made = tip_timestamp + 0.5
+    if not tip_arrived - CLOCK_TRUST <= made <= tip_arrived:
+        made = tip_arrived
+    return made + pace + offset
+
+
+def pace_offset(pace: float, miners: int, rng: random.Random) -> float:
+    """A miner's random start offset for one tip: uniform over ``PACE_JITTER * pace``, less
+    the expected earliest of ``miners`` such offsets, so the room's first start stays at
+    ``pace`` on average."""
+    spread = PACE_JITTER * pace
+    return rng.uniform(0.0, spread) - spread / (max(1, miners) + 1)
 
 
 class _Interrupted(Exception):
@@ -60,6 +99,8 @@ class Miner:
         backend: str = "auto",
         threads: int | None = None,
         interval: float = 0.0,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
     ) -> None:
         self.state = state
         self.submit_block = submit_block
@@ -69,6 +110,12 @@ class Miner:
         self.backend = backend
         self.threads = threads
         self.interval = interval  # pause between continuously mined blocks
+        self.pace: float | None = None  # the room's seconds per block (classroom), or None
+        self.pace_miners = 1  # miners sharing the pace (centres the random start offset)
+        self.clock = clock
+        self._rng = rng or random.Random()
+        self._tip_arrived = clock()
+        self._offset: tuple[int, float] | None = None  # (tip generation, its start offset)
         self.enabled = False
         self.blocks_mined = 0
         self.hashes = 0
@@ -118,7 +165,26 @@ class Miner:
 
     def tip_changed(self) -> None:
         """Called by the node (under its lock) when the active tip moved."""
+        self._tip_arrived = self.clock()
         self._tip_generation += 1
+
+    def set_pace(self, pace: float | None, miners: int = 1) -> None:
+        """The room's seconds per block (None: mine at once on every tip)."""
+        self.pace, self.pace_miners = pace, max(1, miners)
+        self._wake.set()
+
+    def pace_wait(self) -> float:
+        """Seconds before the background miner may start on the current tip (0: now)."""
+        pace = self.pace
+        if not pace:
+            return 0.0
+        with self.state.lock:
+            generation, timestamp = self._tip_generation, self.state.chain.tip.timestamp
+            arrived = self._tip_arrived
+        if self._offset is None or self._offset[0] != generation:
+            self._offset = (generation, pace_offset(pace, self.pace_miners, self._rng))
+        start = paced_start(timestamp, arrived, pace, self._offset[1])
+        return max(0.0, start - self.clock())
 
     def status(self) -> dict:
         stats = self.last_stats
@@ -131,6 +197,7 @@ class Miner:
             "blocks_mined": self.blocks_mined,
             "hashes": self.hashes,
             "interval": self.interval,
+            "pace": self.pace,
         }
 
     # --- mining ---------------------------------------------------------------------------
@@ -227,6 +294,11 @@ class Miner:
         while not self._stopping.is_set():
             if not self.enabled or self._demand:
                 self._wake.wait(0.5)
+                self._wake.clear()
+                continue
+            wait = self.pace_wait()
+            if wait > 0:  # the room's pace: not yet (a new tip or a new pace wakes us)
+                self._wake.wait(min(wait, 0.5))
                 self._wake.clear()
                 continue
             if not self._search_lock.acquire(timeout=0.5):

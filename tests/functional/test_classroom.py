@@ -7,13 +7,16 @@ The lab script (issue 20):
 2. six participants run ``educhain classroom join ... --mine`` on 127.0.0.2 ... 127.0.0.7,
    each mining to its own wallet;
 3. one participant pays three classmates in one transaction (a challenge); every
-   participant's coinbase says its name (another); the same participant gets a transaction
-   paying 0.5 sat/vB, which the host's mempool refuses, into a block its own node mines
-   (``POST /api/mine`` with the transaction), and one the host refuses as non-final into a
-   block once its locktime passed;
-4. the instructor pauses mining: every participant's miner stops; the leaderboard must
-   equal the coinbase outputs of the host's best chain, counted here from the raw blocks;
-5. the instructor partitions the room; one block is mined on the host's side, three on
+   participant's coinbase says its name (another);
+4. while the room mines, the instructor sets a block interval target: the blocks that
+   follow arrive at the host no faster than it (less the start spread), then clears it;
+5. with the room paused (so no race orphans these blocks), the same participant gets a
+   transaction paying 0.5 sat/vB, which the host's mempool refuses, into a block its own node
+   mines (``POST /api/mine`` with the transaction), and one the host refuses as non-final
+   into a block once its locktime passed (the host mines the blocks that pass it); every
+   miner has stopped, and the leaderboard must equal the coinbase outputs of the host's best
+   chain, counted here from the raw blocks;
+6. the instructor partitions the room; one block is mined on the host's side, three on
    group B's; the partition heals, the host reorganises, and the classroom info (what the
    page shows) reports the reorg; the leaderboard counts the losing block as stale and the
    "reorg that removes someone else's block" challenge goes to group B's miner.
@@ -47,6 +50,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 PARTICIPANTS = 6
 TOKEN = "instructor-secret"
 JOIN_TOKEN = "room42"
+PACE = 4  # seconds per block: the instructor's target in the test
 ENV = {"PYTHONPATH": str(REPO_ROOT)}
 
 
@@ -131,6 +135,20 @@ def chain_coinbase_counts(host: ClassroomNode) -> tuple[Counter, Counter]:
         for address in payees - {None}:
             (active if block["active"] else stale)[address] += 1
     return active, stale
+
+
+def pause_and_settle(host: ClassroomNode, people: list[ClassroomNode]) -> str:
+    """The instructor pauses the room; wait for every miner to stop and every node to share
+    one tip (returned)."""
+    control(host, "pause")
+    wait_until(
+        lambda: not any(n.info()["mining"]["enabled"] for n in people),
+        what="every participant's miner to pause",
+    )
+    return wait_until(
+        lambda: len({n.tip().hash for n in [host, *people]}) == 1 and host.tip().hash,
+        what="every node on the same tip",
+    )
 
 
 def test_classroom_race_challenges_partition_and_reorg(tmp_path):
@@ -234,8 +252,11 @@ def test_classroom_race_challenges_partition_and_reorg(tmp_path):
         )
         assert row["first"] == payer and row["solvers"][0]["evidence"] == txid
         assert row["solvers"][0]["first"] is True
-        names = solved("coinbase-name")
-        assert {s["name"] for s in names["solvers"]} == set(addresses)
+        wait_until(  # a race's reorg may have removed someone's only block for a while
+            lambda: {s["name"] for s in solved("coinbase-name")["solvers"]} == set(addresses),
+            timeout=60,
+            what="every participant's coinbase to say its name",
+        )
         board = host.get("/api/classroom/challenges")
         points = {p["name"]: p["points"] for p in board["points"]}
         # 3 + 1, and 5 more if two miners of the race found blocks at one height and the
@@ -243,6 +264,26 @@ def test_classroom_race_challenges_partition_and_reorg(tmp_path):
         reorg = next(c for c in board["challenges"] if c["id"] == "reorg-someone")
         raced = payer in {s["name"] for s in reorg["solvers"]}
         assert points[payer] == 4 + (reorg["points"] if raced else 0)
+
+        # --- the block interval target: the room keeps it (measured at the host) -------------
+        control(host, "pace", interval=PACE)
+        wait_until(  # each agent reads it at its next poll (about a second)
+            lambda: all(n.info()["mining"]["pace"] == PACE for n in people),
+            what="every participant's miner to have the target",
+        )
+        control(host, "pace", interval=PACE)  # the page measures from here: all miners paced
+        pace = wait_until(
+            lambda: (p := host.get("/api/classroom/info")["pace"])["blocks"] >= 3 and p,
+            timeout=120,
+            what=f"three blocks at a {PACE} s target",
+        )
+        # never faster than the target (a miner starts PACE after the tip, less a small
+        # spread); slower only by propagation and a loaded machine
+        assert pace["target"] == PACE and 0.8 * PACE <= pace["arrived"] <= 4 * PACE, pace
+        control(host, "pace")  # no target: as fast as the miners go again
+
+        # --- the rest of the challenges with the room paused: no race can orphan them -------
+        pause_and_settle(host, people)
 
         # --- a fee below 1 sat/vB: refused by the mempool, mined by the payer's own node -----
         coins = wait_until(spendable, timeout=60, what=f"{payer}'s change to be spendable")
@@ -263,21 +304,15 @@ def test_classroom_race_challenges_partition_and_reorg(tmp_path):
         with pytest.raises(NodeRefusedError) as early:
             host.submit_tx(locked.serialize().hex())
         assert early.value.code == "non-final"
-        wait_until(lambda: host.tip().height >= locktime, what="the chain to pass the locktime")
+        host.mine(3)  # the host's own wallet: nobody's blocks
+        assert host.tip().height >= locktime
         host.submit_tx(locked.serialize().hex())
+        host.mine(1)
         row = wait_until(lambda: solved("non-final-then-mined"), timeout=60, what="its block")
         assert row["first"] == payer and row["solvers"][0]["evidence"] == locked.id
 
-        # --- pause: every miner stops; the leaderboard equals the chain ----------------------
-        control(host, "pause")
-        wait_until(
-            lambda: not any(n.info()["mining"]["enabled"] for n in people),
-            what="every participant's miner to pause",
-        )
-        tip = wait_until(
-            lambda: len({n.tip().hash for n in [host, *people]}) == 1 and host.tip().hash,
-            what="every node on the same tip",
-        )
+        # --- paused: the leaderboard equals the chain ----------------------------------------
+        tip = pause_and_settle(host, people)
         active, stale = chain_coinbase_counts(host)
         board = host.leaderboard()
         assert len(board) == PARTICIPANTS

@@ -120,10 +120,14 @@ def test_classroom_page_leaderboard_reorg_and_controls(tmp_path, browser_page): 
         assert host.get("/api/classroom/info")["controls"]["mining"] is False
         page.fill("#interval", "30")
         page.click("button[data-action='pace']")
-        wait_until(lambda: "pace: 30 s/block" in page.text_content("#pace"), what="the pace")
+        wait_until(lambda: "target: 30 s/block" in page.text_content("#pace"), what="the pace")
         pace = host.get("/api/classroom/info")["pace"]
-        assert pace["target"] == 30
-        assert f"measured: {pace['measured']:g} s/block" in page.text_content("#pace")
+        assert pace["target"] == 30 and pace["blocks"] == 0  # measured from the change on
+        assert "last 0 blocks since it was set: — as they arrived" in page.text_content("#pace")
+        page.click("button[data-action='reset']")
+        wait_until(lambda: page.locator("#reorg").is_hidden(), what="the reset to clear the reorg")
+        assert page.locator("#leaderboard tbody tr").count() == 0
+        assert "no target" in page.text_content("#pace")
         # the only console error is chromium logging the refused control call (the 403)
         assert [e for e in page.errors if "status of 403" not in e] == []
     finally:

@@ -407,16 +407,22 @@ def test_the_page_shows_the_pace_and_the_interval_measured_from_timestamps(host)
     assert host.get("/api/classroom/info").json()["pace"] == {
         "target": None,
         "measured": None,
+        "arrived": None,
         "blocks": 0,
+        "since_height": 0,
         "consensus_spacing": node.params.target_spacing,
     }
-    node.miner.mine_now(25)
-    builder_time = node.chain.tip.timestamp + 40  # one slow block (timestamps are the miner's)
-    node.submit_block(ChainBuilder(chain=node.chain).make_block(timestamp=builder_time))
+    node.miner.mine_now(3)
     assert host.post("/api/classroom/control", json={"action": "pace", "interval": 7},
                      headers=AUTH).status_code == 200  # fmt: skip
     pace = host.get("/api/classroom/info").json()["pace"]
+    assert pace["target"] == 7 and pace["blocks"] == 0 and pace["since_height"] == 3
+    node.miner.mine_now(25)
+    builder_time = node.chain.tip.timestamp + 40  # one slow block (timestamps are the miner's)
+    node.submit_block(ChainBuilder(chain=node.chain).make_block(timestamp=builder_time))
+    pace = host.get("/api/classroom/info").json()["pace"]
     stamps = [node.chain.block_at(h).header.timestamp for h in range(node.chain.height + 1)]
-    assert pace["target"] == 7 and pace["blocks"] == 20
+    assert pace["target"] == 7 and pace["blocks"] == 20 and pace["since_height"] == 3
     assert pace["measured"] == round((stamps[-1] - stamps[-21]) / 20, 2)
     assert pace["measured"] > node.params.target_spacing  # the slow block shows
+    assert pace["arrived"] is not None and pace["arrived"] >= 0  # all seen by this host

@@ -8,6 +8,7 @@ wallet package; refusals change nothing (the state is compared before and after)
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import pytest
@@ -76,7 +77,7 @@ def host(tmp_path):
     install(app, node, Classroom(tmp_path, join_token=JOIN), load_challenges())
     wallets = {n: Wallet(tmp_path / f"{n}.json", [PrivateKey.generate()]) for n in NAMES}
     with TestClient(app, raise_server_exceptions=False) as client:
-        client.node, client.wallets = node, wallets
+        client.node, client.wallets, client.data_dir = node, wallets, tmp_path
         yield client
     node.stop()
 
@@ -220,8 +221,8 @@ def test_controls_need_the_instructor_token_and_reset_starts_afresh(host):
     assert controls(host, "heal").json()["controls"]["partition"] is None
 
     assert controls(host, "pace", interval=5).status_code == 200
-    rest = host.get("/api/classroom/directives", params={"name": "ada"}).json()["rest"]
-    assert rest == 5 * len(NAMES)
+    ada = host.get("/api/classroom/directives", params={"name": "ada"}).json()
+    assert ada["pace"] == 5 and ada["miners"] == len(NAMES)
 
     bad = host.post(
         "/api/classroom/challenges", json={"toml": "nope ="}, headers={"X-EduChain-Token": TOKEN}
@@ -237,6 +238,50 @@ def test_controls_need_the_instructor_token_and_reset_starts_afresh(host):
     assert board(host)["ada"]["blocks"] == 0  # blocks before the reset do not count
 
 
+def test_reset_clears_everything_of_the_last_group(host):
+    """After a reset the next group starts from nothing: no participants, no scores, no
+    solvers, no partition, no pace, no reorg on the page; only blocks above the height of
+    the reset count (the chain itself is never rewound)."""
+    node, wallets = host.node, host.wallets
+    for name in NAMES:
+        join(host, name, wallets[name].address)
+    scripts = {n: wallets[n].script_pubkeys[0] for n in NAMES}
+    node.miner.mine_now(2, scripts["ada"])
+    fork_point = node.chain.tip
+    node.miner.mine_now(1, scripts["ada"])
+    builder = ChainBuilder(chain=node.chain)
+    first = builder.make_block(parent=fork_point, script_pubkey=scripts["bob"])
+    node.submit_block(first)
+    node.submit_block(builder.make_block(parent=first, script_pubkey=scripts["bob"]))
+    assert controls(host, "partition", group_b=["cy"]).status_code == 200
+    assert controls(host, "pace", interval=9).status_code == 200
+    before = host.get("/api/classroom/challenges").json()
+    assert {c["id"]: c["first"] for c in before["challenges"]}["reorg-someone"] == "bob"
+    assert host.get("/api/classroom/info").json()["reorgs"]
+    session = host.get("/api/classroom/info").json()["session"]
+
+    assert controls(host, "reset").status_code == 200
+    info = host.get("/api/classroom/info").json()
+    assert info["session"] != session and info["participants"] == 0
+    assert info["start_height"] == node.chain.height
+    assert info["controls"] == {"mining": True, "interval": None, "partition": None}
+    assert info["reorgs"] == [] and info["pace"]["target"] is None
+    after = host.get("/api/classroom/challenges").json()
+    assert all(c["solvers"] == [] and c["first"] is None for c in after["challenges"])
+    assert after["points"] == []
+    assert host.get("/api/classroom/leaderboard").json() == []
+    stored = json.loads((host.data_dir / "classroom.json").read_text())
+    assert stored["participants"] == [] and stored["controls"]["partition"] is None
+
+    # the next group: the same wallets rejoin and only their new blocks count
+    for name in NAMES:
+        join(host, name, wallets[name].address)
+    assert all(row["blocks"] == 0 and row["stale_blocks"] == 0 for row in board(host).values())
+    node.miner.mine_now(1, scripts["dee"])
+    rows = board(host)
+    assert rows["dee"]["blocks"] == 1 and rows["bob"]["blocks"] == 0
+
+
 def test_a_mining_host_follows_pause_and_resume(tmp_path):
     node = Node(NodeConfig(network="unittest", token=TOKEN, mine=True, mine_interval=60))
     app = create_app(node)
@@ -248,6 +293,10 @@ def test_a_mining_host_follows_pause_and_resume(tmp_path):
             assert node.miner.enabled is False
             controls(client, "resume")
             assert node.miner.enabled is True
+            controls(client, "pace", interval=6)  # the host mines at the room's pace too
+            assert node.miner.pace == 6
+            controls(client, "pace")
+            assert node.miner.pace is None
     finally:
         node.stop()
 
@@ -275,12 +324,24 @@ def test_help_has_examples():
         assert result.exit_code == 0 and "Example" in result.output
 
 
-def test_host_refuses_a_malformed_challenge_file(tmp_path):
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[[challenge]]\nid = 'x'\n", "'title' must be a str"),  # a missing field
+        ("[[challenge]\nid = 'x'\n", "not valid TOML"),  # a syntax error
+        (
+            "[[challenge]]\nid='x'\ntitle='t'\npoints=1\ncheck='mine-a-lot'\n",
+            "unknown check 'mine-a-lot'",
+        ),
+    ],
+)
+def test_host_refuses_a_malformed_challenge_file(tmp_path, text, expected):
     bad = tmp_path / "bad.toml"
-    bad.write_text("[[challenge]]\nid = 'x'\n")
+    bad.write_text(text)
     result = run("host", "--data-dir", str(tmp_path / "h"), "--challenges", str(bad))
     assert result.exit_code == 2
-    assert result.output.strip().count("\n") == 0 and "'title' must be a str" in result.output
+    assert result.output.strip().count("\n") == 0 and expected in result.output
+    assert str(bad) in result.output
     assert not (tmp_path / "h").exists()
 
 

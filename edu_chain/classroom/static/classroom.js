@@ -38,14 +38,17 @@ function drawInfo(info) {
     ? "Partitioned: group B = " + part.join(", ") + " (the rest stay with the host)"
     : (info.controls.mining ? "" : "Mining paused by the instructor");
   const pace = info.pace;
+  const seconds = (v) => (v === null ? "—" : v + " s/block");
   $("pace").textContent =
-    (pace.target ? "pace: " + pace.target + " s/block (miners rest after each block)" : "no pace set") +
-    " · measured: " + (pace.measured === null ? "—" : pace.measured + " s/block over the last " +
-      pace.blocks + " blocks") + " · difficulty aims at " + pace.consensus_spacing + " s/block";
+    (pace.target ? "target: " + pace.target + " s/block" : "no target (miners start at once)") +
+    " · measured over the last " + pace.blocks + " blocks" +
+    (pace.target ? " since it was set" : "") + ": " + seconds(pace.arrived) +
+    " as they arrived here, " + seconds(pace.measured) + " by their timestamps" +
+    " · difficulty aims at " + pace.consensus_spacing + " s/block";
   const reorgs = info.reorgs;
+  $("reorg").hidden = reorgs.length === 0;
   if (reorgs.length) {
     const last = reorgs[reorgs.length - 1];
-    $("reorg").hidden = false;
     $("reorg-text").textContent = "At height " + last.height + ", " + last.disconnected.length +
       " block(s) left the best chain: " + last.disconnected.map((h) => h.slice(0, 12)).join(", ");
   }
