@@ -187,24 +187,28 @@ class Registry:
 
     # --- students -------------------------------------------------------------------------
 
-    def register(self, students: Sequence[tuple[str, str]]) -> None:
+    def register(
+        self, students: Sequence[tuple[str, str]], *, where: Sequence[str] | None = None
+    ) -> None:
         """Register ``(student, address)`` pairs, all or none: :class:`RegistryError` names
-        the first student or address registered already (or twice in ``students``)."""
+        the first student or address registered already (or twice in ``students``), after
+        ``where[i]`` (say ``"class.csv row 4"``) when given."""
         now = int(time.time())
         with self.transaction() as db:
-            for student, address in students:
+            for number, (student, address) in enumerate(students):
                 row = db.execute(
                     "SELECT student, address FROM students WHERE student = ? OR address = ?",
                     (student, address),
                 ).fetchone()
                 if row is not None:
+                    prefix = f"{where[number]}: " if where and where[number] else ""
+                    given = [tuple(pair) for pair in students[:number]]
+                    why = "given twice" if tuple(row) in given else "registered already"
                     if row[0] == student:
                         raise RegistryError(
-                            f"student {student!r} is registered already (address {row[1]})"
+                            f"{prefix}student {student!r} is {why} (address {row[1]})"
                         )
-                    raise RegistryError(
-                        f"address {address} is registered already (student {row[0]!r})"
-                    )
+                    raise RegistryError(f"{prefix}address {address} is {why} (student {row[0]!r})")
                 db.execute("INSERT INTO students VALUES (?, ?, ?)", (student, address, now))
 
     def students(self) -> list[tuple[str, str]]:

@@ -196,8 +196,30 @@ def sign(psbt: Psbt, signers: Sequence[Wallet]) -> Transaction:
     return extract(finalize(psbt))
 
 
-def treasury_coins(node: NodeClient, treasury: Multisig) -> dict[OutPoint, TxOut]:
-    return dict(node.coins(treasury.address, treasury.script_pubkey).spendable)
+def treasury_coins(
+    node: NodeClient, treasury: Multisig, registry: Registry | None = None
+) -> dict[OutPoint, TxOut]:
+    """The treasury's coins a payout may spend: the confirmed ones the node's mempool does
+    not spend, and (with ``registry``) the change of this registry's own payouts still in
+    the mempool, so a payout interrupted between two batches is finished at once rather
+    than after the next block."""
+    coins = dict(node.coins(treasury.address, treasury.script_pubkey).spendable)
+    if registry is None:
+        return coins
+    pending = {entry["txid"] for entry in node.address(treasury.address).get("mempool", [])}
+    ours = [
+        Transaction.parse(bytes.fromhex(batch.tx_hex))
+        for batch in registry.batches("signed", "broadcast")
+        if batch.txid in pending and batch.tx_hex
+    ]
+    for tx in ours:
+        for index, output in enumerate(tx.outputs):
+            if output.script_pubkey == treasury.script_pubkey:
+                coins[OutPoint(tx.txid, index)] = output
+    for tx in ours:
+        for tx_input in tx.inputs:
+            coins.pop(tx_input.outpoint, None)
+    return coins
 
 
 # --- running a payout ------------------------------------------------------------------
@@ -273,7 +295,7 @@ def run_payout(
         unpaid = [pair for pair in unpaid if pair[0] in chosen]
     if not unpaid:
         return txids, 0, []
-    coins = treasury_coins(node, treasury)
+    coins = treasury_coins(node, treasury, registry)
     limit = max_size or max_tx_size(node)
     plans = plan_batches(treasury, coins, unpaid, terms, max_size=limit)
     paid = 0
