@@ -136,6 +136,10 @@ def test_fifty_students_one_batch_two_of_three(tmp_path):
                   "--amount", "500", "--signers",
                   f"{fund / 'signer1.json'},{fund / 'signer2.json'}", code=2)  # fmt: skip
         assert "insufficient" in out.lower() and len(out.strip().splitlines()) == 1
+        out = cli("scholarship", "payout", "--dir", str(fund), "--node", node.url,
+                  "--amount", "0.00000293", "--signers",
+                  f"{fund / 'signer1.json'},{fund / 'signer2.json'}", code=2)  # fmt: skip
+        assert "is dust" in out and len(out.strip().splitlines()) == 1
         assert node.mempool_txids() == set()
         with Registry(fund) as registry:
             assert len(registry.batches()) == 1 and registry.unpaid() == [("rich", rich)]
@@ -365,6 +369,12 @@ def test_vesting_tranches_cltv_and_clawback_csv(tmp_path):
                       str(student_wallet.path), "--node", node.url]  # fmt: skip
         out = cli(*claim_args, code=2)
         assert "nothing to claim yet" in out and "tranche 1 unlocks after height" in out
+        h.log.info("another student's wallet: one line, exit 2, nothing sent")
+        other = Wallet.create(tmp_path / "s001.json", keys=[class_[1][1]])
+        out = cli("scholarship", "claim", str(mine_file), "--wallet", str(other.path),
+                  "--node", node.url, code=2)  # fmt: skip
+        assert "is not for a key of" in out and len(out.strip().splitlines()) == 1
+        assert node.mempool_txids() == set()
         node.mine(first.unlock_height - 1 - node.tip()["height"])
         with pytest.raises(NodeRefusedError):  # the next block is at the height: still locked
             node.submit_tx(claim.serialize().hex())

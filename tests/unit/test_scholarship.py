@@ -191,6 +191,22 @@ def test_tranches_split_the_amount_to_the_base_unit():
     assert rows[0]["script"] == tranche(110, 15).script.hex()
 
 
+def test_dust_payments_are_refused_before_anything_is_planned():
+    """A payment the node would not relay (policy ``dust``) is refused at planning, not
+    signed and then stuck.  Oracle: the node's own policy check at the threshold."""
+    from edu_chain.policy import check_standard
+
+    coins = {COIN_OUT: TxOut(COIN, TREASURY.script_pubkey)}
+    signers = [Wallet("a", [SIGNER_KEYS[0]]), Wallet("b", [SIGNER_KEYS[1]])]
+    for terms in (Terms(294), Terms(3 * 330, tranches=3, every=1, expiry=1)):  # P2WPKH, P2WSH
+        plans = plan_batches(TREASURY, dict(coins), students(2), terms)
+        check_standard(sign(plans[0].psbt, signers))
+    for terms in (Terms(293), Terms(3 * 330 - 1, tranches=3, every=1, expiry=1)):
+        with pytest.raises(WalletError, match="is dust"):
+            plan_batches(TREASURY, coins, students(2), terms)
+        assert list(coins) == [COIN_OUT]
+
+
 def test_a_treasury_too_poor_plans_nothing():
     coins = {COIN_OUT: TxOut(COIN, TREASURY.script_pubkey)}
     with pytest.raises(WalletError):
