@@ -9,9 +9,11 @@ Tables (``registry.sqlite``):
                (0 = paid outright), the tranche's witness script, batch, output index
     clawbacks  one row per tranche the treasury took back: the payment, txid, amount, fee
 
-A batch walks ``planned -> signed -> broadcast``, or ``planned -> abandoned``.  The txid and
-raw transaction are written (``signed``) *before* the transaction goes to the node, so a run
-that is interrupted at any point is resumed by the next one without paying anyone twice:
+A batch walks ``planned -> signed -> broadcast``, or ``planned -> abandoned``, or
+``signed -> abandoned`` when the node refused the transaction just signed and does not hold
+it.  The txid and raw transaction are written (``signed``) *before* the transaction goes to
+the node, so a run that is interrupted at any point is resumed by the next one without
+paying anyone twice:
 
     planned     no signed transaction exists: nothing can be on the chain; the next run
                 abandons the batch and plans its students again

@@ -11,7 +11,8 @@ How a payout runs (:func:`run_payout`), and why it never pays a student twice:
    so the batches can all go to the node at once.
 3. Each batch is recorded (``planned``) before it is signed, signed by the given signer
    files (:meth:`Wallet.sign_psbt`), finalized and extracted (each input verified by the
-   script interpreter), recorded with its txid (``signed``), then sent (``broadcast``).
+   script interpreter), recorded with its txid (``signed``), then sent (``broadcast``);
+   a node that refuses it and does not hold it: ``abandoned``, its students unpaid again.
 
 Fewer signers than the threshold: refused before anything is planned or sent.
 """
@@ -236,6 +237,25 @@ def send(node: NodeClient, tx: Transaction) -> None:
             raise
 
 
+def _send_or_forget(
+    registry: Registry, node: NodeClient, batch: int, tx: Transaction, broadcast: Broadcast
+) -> None:
+    """Send the transaction just signed (by this run, or brought back by the signers).
+    Should the node refuse it (a fee below its minimum, a coin spent meanwhile) and not
+    hold it, the batch is abandoned, so its students are planned again by the next payout
+    rather than held by a transaction no node takes, and the refusal is raised.  Any other
+    failure leaves it ``signed``, for the next run to send again."""
+    try:
+        broadcast(node, tx)
+    except NodeRefusedError:
+        try:
+            node.tx(tx.id)
+        except NodeRefusedError as missing:
+            if missing.status == 404:
+                registry.set_batch(batch, state="abandoned")
+        raise
+
+
 def resume(registry: Registry, node: NodeClient, broadcast: Broadcast = send) -> list[str]:
     """Settle what an interrupted run left; the txids sent (again)."""
     sent = []
@@ -306,7 +326,7 @@ def run_payout(
             continue
         tx = sign(plan.psbt, signers)
         registry.set_batch(batch, state="signed", txid=tx.id, tx_hex=tx.serialize().hex())
-        broadcast(node, tx)
+        _send_or_forget(registry, node, batch, tx, broadcast)
         registry.set_batch(batch, state="broadcast")
         txids.append(tx.id)
         paid += len({row["student"] for row in plan.payments})
@@ -327,7 +347,7 @@ def broadcast_signed(
             continue
         tx = extract(finalize(psbt))
         registry.set_batch(batch.id, state="signed", txid=tx.id, tx_hex=tx.serialize().hex())
-        broadcast(node, tx)
+        _send_or_forget(registry, node, batch.id, tx, broadcast)
         registry.set_batch(batch.id, state="broadcast")
         students = {p.student for p in registry.payments() if p.batch == batch.id}
         return tx.id, len(students)

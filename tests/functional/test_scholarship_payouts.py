@@ -132,23 +132,32 @@ def test_fifty_students_one_batch_two_of_three(tmp_path):
         rich = Wallet.create(tmp_path / "r.json").address
         cli("scholarship", "register", "--dir", str(fund), "--student", "rich",
             "--address", rich)  # fmt: skip
-        out = cli("scholarship", "payout", "--dir", str(fund), "--node", node.url,
-                  "--amount", "500", "--signers",
-                  f"{fund / 'signer1.json'},{fund / 'signer2.json'}", code=2)  # fmt: skip
-        assert "insufficient" in out.lower() and len(out.strip().splitlines()) == 1
-        out = cli("scholarship", "payout", "--dir", str(fund), "--node", node.url,
-                  "--amount", "0.00000293", "--signers",
-                  f"{fund / 'signer1.json'},{fund / 'signer2.json'}", code=2)  # fmt: skip
-        assert "is dust" in out and len(out.strip().splitlines()) == 1
-        assert node.mempool_txids() == set()
-        with Registry(fund) as registry:
-            assert len(registry.batches()) == 1 and registry.unpaid() == [("rich", rich)]
+        signers_12 = f"{fund / 'signer1.json'},{fund / 'signer2.json'}"
+        for amount, expected in (("500", "insufficient funds"), ("0.00000293", "is dust")):
+            out = cli("scholarship", "payout", "--dir", str(fund), "--node", node.url,
+                      "--amount", amount, "--signers", signers_12, code=2)  # fmt: skip
+            assert expected in out and len(out.strip().splitlines()) == 1
+            assert node.mempool_txids() == set()
+            with Registry(fund) as registry:
+                assert len(registry.batches()) == 1 and registry.unpaid() == [("rich", rich)]
         out = cli("scholarship", "payout", "--dir", str(fund), "--node", "http://127.0.0.1:9",
-                  "--amount", "1", "--signers",
-                  f"{fund / 'signer1.json'},{fund / 'signer2.json'}", code=2)  # fmt: skip
+                  "--amount", "1", "--signers", signers_12, code=2)  # fmt: skip
         assert len(out.strip().splitlines()) == 1 and "127.0.0.1:9" in out
         with Registry(fund) as registry:
             assert len(registry.batches()) == 1 and registry.unpaid() == [("rich", rich)]
+
+        h.log.info("the node refuses what was just signed (no fee): the batch is abandoned")
+        out = cli("scholarship", "payout", "--dir", str(fund), "--node", node.url,
+                  "--amount", "1", "--fee-rate", "0", "--signers", signers_12, code=2)  # fmt: skip
+        assert "fee" in out and len(out.strip().splitlines()) == 1
+        assert node.mempool_txids() == set()
+        with Registry(fund) as registry:
+            assert [b.state for b in registry.batches()] == ["broadcast", "abandoned"]
+            assert registry.unpaid() == [("rich", rich)]
+        cli("scholarship", "payout", "--dir", str(fund), "--node", node.url,
+            "--amount", "1", "--signers", signers_12)  # fmt: skip
+        node.mine(1)
+        assert balance(node, rich) == COIN
 
 
 def test_interrupted_payout_is_finished_without_paying_twice(tmp_path):
@@ -281,6 +290,24 @@ def test_psbt_passed_between_signers(tmp_path):
         h.log.info("only students whose grades pass are paid (s001 scored 0.4)")
         grades = tmp_path / "grades.csv"
         grades.write_text("student,score\ns000,0.9\ns001,0.4\ns002,0.6\n")
+        h.log.info("a PSBT the node will refuse (no fee): signed, refused, abandoned")
+        free = tmp_path / "free.psbt"
+        cli("scholarship", "payout", "--dir", str(fund), "--node", node.url, "--amount", "1",
+            "--fee-rate", "0", "--psbt-out", str(free))  # fmt: skip
+        for n in (1, 2):
+            cli("scholarship", "sign", str(free), "--signer", str(fund / f"signer{n}.json"),
+                "--out", str(tmp_path / f"free-{n}.psbt"))  # fmt: skip
+        free_copies = [str(tmp_path / f"free-{n}.psbt") for n in (1, 2)]
+        out = cli("scholarship", "broadcast", "--dir", str(fund), "--node", node.url,
+                  *free_copies, code=2)  # fmt: skip
+        assert "fee" in out and len(out.strip().splitlines()) == 1
+        assert node.mempool_txids() == set()
+        with Registry(fund) as registry:
+            assert [b.state for b in registry.batches()] == ["abandoned"]
+            assert len(registry.unpaid()) == 3
+        out = cli("scholarship", "broadcast", "--dir", str(fund), "--node", node.url,
+                  *free_copies, code=2)  # fmt: skip
+        assert "not a payout waiting for signatures" in out
         unsigned = tmp_path / "pay.psbt"
         cli("scholarship", "payout", "--dir", str(fund), "--node", node.url, "--amount", "1",
             "--gradebook", str(grades), "--min-score", "0.6",
@@ -308,7 +335,7 @@ def test_psbt_passed_between_signers(tmp_path):
                   code=2)  # fmt: skip
         assert node.mempool_txids() == set()
         with Registry(fund) as registry:
-            assert [b.state for b in registry.batches()] == ["waiting"]
+            assert [b.state for b in registry.batches()] == ["abandoned", "waiting"]
         cli("scholarship", "sign", str(unsigned), "--signer", str(fund / "signer3.json"),
             "--out", str(two))  # fmt: skip
         h.log.info("an unreachable node: refused before the batch is marked signed")
@@ -316,7 +343,7 @@ def test_psbt_passed_between_signers(tmp_path):
                   "http://127.0.0.1:9", str(one), str(two), code=2)  # fmt: skip
         assert len(out.strip().splitlines()) == 1
         with Registry(fund) as registry:
-            assert [b.state for b in registry.batches()] == ["waiting"]
+            assert [b.state for b in registry.batches()] == ["abandoned", "waiting"]
         out = cli("scholarship", "broadcast", "--dir", str(fund), "--node", node.url,
                   str(one), str(two), "--json")  # fmt: skip
         reply = json.loads(out)
