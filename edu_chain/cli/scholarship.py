@@ -49,6 +49,7 @@ from edu_chain.wallet import (
     format_coins,
     parse_coins,
 )
+from edu_chain.wallet.addresses import address_of
 
 _DIR = click.option(
     "--dir",
@@ -133,7 +134,8 @@ def init(directory: Path, node_url: str, signer_count: int, threshold: int, as_j
     "--roster",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
-    help="A CSV file with columns student,address: register a class at once.",
+    help="A CSV file with columns student,address: a class at once (a bad row, named by its "
+    "spreadsheet row number, registers nobody).",
 )
 def register(
     directory: Path, student: str | None, address: str | None, roster: Path | None
@@ -147,28 +149,54 @@ def register(
     """
     if roster is None and (student is None or address is None):
         raise click.UsageError("give --student and --address, or --roster FILE.csv")
-    pairs = _read_roster(roster) if roster is not None else [(student or "", address or "")]
-    for name, addr in pairs:
-        if not name.strip():
-            raise CliError("a student id is empty")
-        try:
-            decode_address(addr)
-        except WalletError as error:
-            raise CliError(f"student {name!r}: {error}") from None
+    if roster is not None:
+        rows = _read_roster(roster)
+    else:
+        rows = [("", *_guard(lambda: _checked_student(student or "", address or "")))]
     with _open(directory) as registry:
-        _guard(lambda: registry.register(pairs))
-    click.echo(f"{len(pairs)} student(s) registered")
+        pairs = [(name, addr) for _, name, addr in rows]
+        _guard(lambda: registry.register(pairs, where=[where for where, _, _ in rows]))
+    click.echo(f"{len(rows)} student(s) registered")
 
 
-def _read_roster(path: Path) -> list[tuple[str, str]]:
+def _checked_student(student: str, address: str) -> tuple[str, str]:
+    """(student, address) with the address in its canonical spelling (a bech32 address in
+    capitals is the same address: it must not register twice); WalletError if malformed."""
+    student = student.strip()
+    if not student:
+        raise WalletError("a student id is empty")
+    try:
+        return student, address_of(decode_address(address.strip()))
+    except WalletError as error:
+        raise WalletError(f"student {student!r}: {error}") from None
+
+
+def _read_roster(path: Path) -> list[tuple[str, str, str]]:
+    """(where, student, address) per row of a student,address CSV file, ``where`` naming the
+    row as a spreadsheet numbers it (the header is row 1).  The first bad row stops it all
+    with one line that names the row: nothing is registered from a file with a bad row."""
     try:
         with open(path, newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
+            reader = csv.reader(handle)
+            header = [name.strip() for name in next(reader, [])]
+            if not {"student", "address"} <= set(header):
+                raise CliError(f"{path}: expected a CSV file with columns student,address")
+            columns = header.index("student"), header.index("address")
+            rows = []
+            for line in reader:
+                if not any(cell.strip() for cell in line):
+                    continue  # a blank line, as spreadsheets leave at the end
+                where = f"{path.name} row {reader.line_num}"
+                cells = [line[i] if i < len(line) else "" for i in columns]
+                try:
+                    rows.append((where, *_checked_student(*cells)))
+                except WalletError as error:
+                    raise CliError(f"{where}: {error}") from None
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         raise CliError(f"cannot read {path}: {error}") from None
-    if not rows or not {"student", "address"} <= set(rows[0]):
-        raise CliError(f"{path}: expected a CSV file with columns student,address")
-    return [(row["student"].strip(), (row["address"] or "").strip()) for row in rows]
+    if not rows:
+        raise CliError(f"{path}: no student in it")
+    return rows
 
 
 @scholarship.command("payout")
@@ -361,6 +389,7 @@ def broadcast(directory: Path, node_url: str, psbt_files: tuple[Path, ...], as_j
     copies = [_read_psbt(path) for path in psbt_files]
     merged = _guard(lambda: combine(*copies))
     with _open(directory) as registry, _node(node_url) as node:
+        _guard(node.tip)  # an unreachable node: refused before the batch is marked signed
         txid, paid = _guard(lambda: treasury_module.broadcast_signed(registry, node, merged))
     if as_json:
         click.echo(json.dumps({"txids": [txid], "paid": paid}))

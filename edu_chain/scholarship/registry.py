@@ -9,9 +9,11 @@ Tables (``registry.sqlite``):
                (0 = paid outright), the tranche's witness script, batch, output index
     clawbacks  one row per tranche the treasury took back: the payment, txid, amount, fee
 
-A batch walks ``planned -> signed -> broadcast``, or ``planned -> abandoned``.  The txid and
-raw transaction are written (``signed``) *before* the transaction goes to the node, so a run
-that is interrupted at any point is resumed by the next one without paying anyone twice:
+A batch walks ``planned -> signed -> broadcast``, or ``planned -> abandoned``, or
+``signed -> abandoned`` when the node refused the transaction just signed and does not hold
+it.  The txid and raw transaction are written (``signed``) *before* the transaction goes to
+the node, so a run that is interrupted at any point is resumed by the next one without
+paying anyone twice:
 
     planned     no signed transaction exists: nothing can be on the chain; the next run
                 abandons the batch and plans its students again
@@ -187,24 +189,28 @@ class Registry:
 
     # --- students -------------------------------------------------------------------------
 
-    def register(self, students: Sequence[tuple[str, str]]) -> None:
+    def register(
+        self, students: Sequence[tuple[str, str]], *, where: Sequence[str] | None = None
+    ) -> None:
         """Register ``(student, address)`` pairs, all or none: :class:`RegistryError` names
-        the first student or address registered already (or twice in ``students``)."""
+        the first student or address registered already (or twice in ``students``), after
+        ``where[i]`` (say ``"class.csv row 4"``) when given."""
         now = int(time.time())
         with self.transaction() as db:
-            for student, address in students:
+            for number, (student, address) in enumerate(students):
                 row = db.execute(
                     "SELECT student, address FROM students WHERE student = ? OR address = ?",
                     (student, address),
                 ).fetchone()
                 if row is not None:
+                    prefix = f"{where[number]}: " if where and where[number] else ""
+                    given = [tuple(pair) for pair in students[:number]]
+                    why = "given twice" if tuple(row) in given else "registered already"
                     if row[0] == student:
                         raise RegistryError(
-                            f"student {student!r} is registered already (address {row[1]})"
+                            f"{prefix}student {student!r} is {why} (address {row[1]})"
                         )
-                    raise RegistryError(
-                        f"address {address} is registered already (student {row[0]!r})"
-                    )
+                    raise RegistryError(f"{prefix}address {address} is {why} (student {row[0]!r})")
                 db.execute("INSERT INTO students VALUES (?, ?, ?)", (student, address, now))
 
     def students(self) -> list[tuple[str, str]]:

@@ -11,7 +11,8 @@ How a payout runs (:func:`run_payout`), and why it never pays a student twice:
    so the batches can all go to the node at once.
 3. Each batch is recorded (``planned``) before it is signed, signed by the given signer
    files (:meth:`Wallet.sign_psbt`), finalized and extracted (each input verified by the
-   script interpreter), recorded with its txid (``signed``), then sent (``broadcast``).
+   script interpreter), recorded with its txid (``signed``), then sent (``broadcast``);
+   a node that refuses it and does not hold it: ``abandoned``, its students unpaid again.
 
 Fewer signers than the threshold: refused before anything is planned or sent.
 """
@@ -196,8 +197,30 @@ def sign(psbt: Psbt, signers: Sequence[Wallet]) -> Transaction:
     return extract(finalize(psbt))
 
 
-def treasury_coins(node: NodeClient, treasury: Multisig) -> dict[OutPoint, TxOut]:
-    return dict(node.coins(treasury.address, treasury.script_pubkey).spendable)
+def treasury_coins(
+    node: NodeClient, treasury: Multisig, registry: Registry | None = None
+) -> dict[OutPoint, TxOut]:
+    """The treasury's coins a payout may spend: the confirmed ones the node's mempool does
+    not spend, and (with ``registry``) the change of this registry's own payouts still in
+    the mempool, so a payout interrupted between two batches is finished at once rather
+    than after the next block."""
+    coins = dict(node.coins(treasury.address, treasury.script_pubkey).spendable)
+    if registry is None:
+        return coins
+    pending = {entry["txid"] for entry in node.address(treasury.address).get("mempool", [])}
+    ours = [
+        Transaction.parse(bytes.fromhex(batch.tx_hex))
+        for batch in registry.batches("signed", "broadcast")
+        if batch.txid in pending and batch.tx_hex
+    ]
+    for tx in ours:
+        for index, output in enumerate(tx.outputs):
+            if output.script_pubkey == treasury.script_pubkey:
+                coins[OutPoint(tx.txid, index)] = output
+    for tx in ours:
+        for tx_input in tx.inputs:
+            coins.pop(tx_input.outpoint, None)
+    return coins
 
 
 # --- running a payout ------------------------------------------------------------------
@@ -212,6 +235,25 @@ def send(node: NodeClient, tx: Transaction) -> None:
     except NodeRefusedError as error:
         if error.code not in ALREADY_THERE:
             raise
+
+
+def _send_or_forget(
+    registry: Registry, node: NodeClient, batch: int, tx: Transaction, broadcast: Broadcast
+) -> None:
+    """Send the transaction just signed (by this run, or brought back by the signers).
+    Should the node refuse it (a fee below its minimum, a coin spent meanwhile) and not
+    hold it, the batch is abandoned, so its students are planned again by the next payout
+    rather than held by a transaction no node takes, and the refusal is raised.  Any other
+    failure leaves it ``signed``, for the next run to send again."""
+    try:
+        broadcast(node, tx)
+    except NodeRefusedError:
+        try:
+            node.tx(tx.id)
+        except NodeRefusedError as missing:
+            if missing.status == 404:
+                registry.set_batch(batch, state="abandoned")
+        raise
 
 
 def resume(registry: Registry, node: NodeClient, broadcast: Broadcast = send) -> list[str]:
@@ -273,7 +315,7 @@ def run_payout(
         unpaid = [pair for pair in unpaid if pair[0] in chosen]
     if not unpaid:
         return txids, 0, []
-    coins = treasury_coins(node, treasury)
+    coins = treasury_coins(node, treasury, registry)
     limit = max_size or max_tx_size(node)
     plans = plan_batches(treasury, coins, unpaid, terms, max_size=limit)
     paid = 0
@@ -284,7 +326,7 @@ def run_payout(
             continue
         tx = sign(plan.psbt, signers)
         registry.set_batch(batch, state="signed", txid=tx.id, tx_hex=tx.serialize().hex())
-        broadcast(node, tx)
+        _send_or_forget(registry, node, batch, tx, broadcast)
         registry.set_batch(batch, state="broadcast")
         txids.append(tx.id)
         paid += len({row["student"] for row in plan.payments})
@@ -305,7 +347,7 @@ def broadcast_signed(
             continue
         tx = extract(finalize(psbt))
         registry.set_batch(batch.id, state="signed", txid=tx.id, tx_hex=tx.serialize().hex())
-        broadcast(node, tx)
+        _send_or_forget(registry, node, batch.id, tx, broadcast)
         registry.set_batch(batch.id, state="broadcast")
         students = {p.student for p in registry.payments() if p.batch == batch.id}
         return tx.id, len(students)

@@ -136,3 +136,92 @@ def test_payout_refusals_before_any_node_is_asked(fund, tmp_path):
     assert code == 2 and "not a scholarship folder" in out
     with Registry(fund) as registry:
         assert registry.batches() == []
+
+
+def test_a_roster_with_a_bad_row_registers_nobody_and_names_the_row(fund, tmp_path):
+    base = ["scholarship", "register", "--dir", str(fund), "--roster"]
+    roster = tmp_path / "class.csv"
+    good = f"student,address\nana,{address(1)}\nben,{address(2)}\n"
+    cases = [
+        (good + "cy,bcrt1qnotanaddress\n", "class.csv row 4: student 'cy': bad address"),
+        (good + f",{address(3)}\n", "class.csv row 4: a student id is empty"),
+        (good + "cy\n", "class.csv row 4: student 'cy': bad address"),  # no address cell
+        (good + f"ana,{address(3)}\n", "class.csv row 4: student 'ana' is given twice"),
+        (good + f"cy,{address(1).upper()}\n", f"row 4: address {address(1)} is given twice"),
+        ("name,addr\nana,x\n", "expected a CSV file with columns student,address"),
+        ("student,address\n", "no student in it"),
+    ]
+    for text, expected in cases:
+        roster.write_text(text)
+        one_line_refusal([*base, str(roster)], fund, expected)
+    with Registry(fund) as registry:
+        assert registry.students() == []
+    roster.write_text(f"address,student\n{address(1).upper()},ana\n\n {address(2)} , ben \n\n")
+    code, out = run(*base, str(roster))
+    assert code == 0 and "2 student(s) registered" in out
+    with Registry(fund) as registry:  # the canonical (lower-case) spelling is what is kept
+        assert registry.students() == [("ana", address(1)), ("ben", address(2))]
+    one_line_refusal(
+        ["scholarship", "register", "--dir", str(fund), "--student", "cy",
+         "--address", address(2).upper()],
+        fund,
+        f"address {address(2)} is registered already (student 'ben')",
+    )  # fmt: skip
+
+
+def test_an_unknown_student_is_refused_wherever_an_id_is_taken(fund):
+    code, out = run("scholarship", "tranches", "--dir", str(fund), "--student", "nobody")
+    assert code == 2 and out.strip() == "Error: unknown student 'nobody': not registered"
+    signers = f"{fund / 'signer1.json'},{fund / 'signer2.json'}"
+    code, out = run("scholarship", "payout", "--dir", str(fund), "--node", UNREACHABLE,
+                    "--amount", "1", "--signers", signers, "--student", "nobody")  # fmt: skip
+    assert code == 2 and out.strip() == "Error: unknown student 'nobody': not registered"
+
+
+def test_signer_files_that_are_not_the_treasurys(fund, tmp_path):
+    """A key file of someone else, a JSON file that holds no key, a missing file: one line
+    each, exit 2, and the registry holds no batch afterwards."""
+    base = ["scholarship", "payout", "--dir", str(fund), "--node", UNREACHABLE, "--amount", "1"]
+    stranger = Wallet.create(tmp_path / "stranger.json")
+    notes = tmp_path / "notes.json"
+    notes.write_text('{"shopping": ["milk"]}')
+    cases = [
+        (stranger.path, "holds no key of this treasury: not one of its signers"),
+        (notes, str(notes)),
+        (tmp_path / "missing.json", str(tmp_path / "missing.json")),
+    ]
+    for path, expected in cases:
+        code, out = run(*base, "--signers", f"{fund / 'signer1.json'},{path}")
+        assert code == 2 and expected in out and len(out.strip().splitlines()) == 1, out
+        code, out = run("scholarship", "clawback", "--dir", str(fund), "--node", UNREACHABLE,
+                        "--to", address(9),
+                        "--signers", f"{fund / 'signer1.json'},{path}")  # fmt: skip
+        assert code == 2 and expected in out and len(out.strip().splitlines()) == 1, out
+    with Registry(fund) as registry:
+        assert registry.batches() == [] and registry.clawbacks() == {}
+
+
+def test_an_unreachable_node_is_one_line_and_changes_nothing(fund, tmp_path):
+    signers = f"{fund / 'signer1.json'},{fund / 'signer2.json'}"
+    report_csv = tmp_path / "report.csv"
+    tranches = tmp_path / "t.json"
+    tranches.write_text('{"format": "edu_chain-tranches", "tranches": []}')
+    wallet = Wallet.create(tmp_path / "me.json")
+    commands = [
+        ["payout", "--dir", str(fund), "--node", UNREACHABLE, "--amount", "1",
+         "--signers", signers],
+        ["payout", "--dir", str(fund), "--node", UNREACHABLE, "--amount", "1",
+         "--psbt-out", str(tmp_path / "p.psbt")],
+        ["clawback", "--dir", str(fund), "--node", UNREACHABLE, "--to", address(9),
+         "--signers", signers],
+        ["report", "--dir", str(fund), "--node", UNREACHABLE, "--csv", str(report_csv)],
+        ["claim", str(tranches), "--wallet", str(wallet.path), "--node", UNREACHABLE],
+    ]  # fmt: skip
+    run("scholarship", "register", "--dir", str(fund), "--student", "ana", "--address", address(1))
+    for args in commands:
+        code, out = run("scholarship", *args)
+        assert code == 2, (args, out)
+        assert len(out.strip().splitlines()) == 1 and "127.0.0.1:9" in out, (args, out)
+    assert not report_csv.exists() and not (tmp_path / "p.psbt").exists()
+    with Registry(fund) as registry:
+        assert registry.batches() == [] and registry.unpaid() == [("ana", address(1))]

@@ -114,6 +114,11 @@ def test_treasury_view_shows_funding_payouts_and_tranches(tmp_path, browser_page
         assert page.inner_text("#treasury-address") == treasury
         address_view = node.get(f"/api/address/{treasury}")
         assert page.get_attribute("#treasury-balance", "data-units") == str(address_view["balance"])
+        counts = node.get(f"/api/address/{treasury}/history?limit=1")
+        assert counts["mempool_count"] == 1  # the last payout
+        assert page.inner_text("#treasury-history") == (
+            f"{counts['tx_count']} confirmed transaction(s), 1 pending"
+        )
 
         funding = page.locator("#treasury-funding a.tx-link")
         assert [funding.nth(i).get_attribute("title") for i in range(funding.count())] == [
@@ -167,4 +172,48 @@ def test_treasury_view_shows_funding_payouts_and_tranches(tmp_path, browser_page
         assert page.locator("#address-history a.tx-link").count() == 3 + 1  # + the pending one
         page.click("#treasury-link")
         page.wait_for_selector("#treasury-payouts tbody tr[data-txid]")
+    assert page.errors == []
+
+
+@pytest.mark.timeout(240)
+def test_treasury_view_reads_the_whole_history_past_two_thousand(tmp_path, browser_page):  # noqa: F811
+    """2,050 blocks pay their reward to the treasury, then one payout spends from it: 2,051
+    transactions, 21 pages of the history route, the payout on the last one.  Oracles: the
+    node's own count (``tx_count``), its history read page by page here, and the txid the
+    payout printed."""
+    page = browser_page
+    fund = tmp_path / "fund"
+    class_ = students(2, tmp_path)
+    with NodeHarness(tmp_path / "nodes", nodes=1) as h:
+        (node,) = h.nodes
+        treasury = funded_treasury(h, fund, node, blocks=1000)
+        node.mine(1000, address=treasury)
+        node.mine(50, address=treasury)
+        node.mine(3)  # the last rewards mature
+        for s, _, a in class_:
+            cli("scholarship", "register", "--dir", str(fund), "--student", s, "--address", a)
+        out = cli("scholarship", "payout", "--dir", str(fund), "--node", node.url,
+                  "--amount", "1", "--signers", signers(fund, 1, 2), "--json")  # fmt: skip
+        (payout,) = json.loads(out.strip().splitlines()[-1])["txids"]
+        node.mine(1)
+        history = f"/api/address/{treasury}/history?order=asc&limit=100"
+        count = node.get(history)["tx_count"]
+        assert count == 2_050 + 1
+        paying = sum(  # after 33 halvings (50 blocks each here) a block's reward is 0
+            tx["received"] > 0 and tx["sent"] == 0
+            for offset in range(0, count, 100)
+            for tx in node.get(f"{history}&offset={offset}")["transactions"]
+        )
+        assert 1_500 < paying < count - 1
+
+        page.goto(f"{node.url}/#/treasury/{treasury}")
+        page.wait_for_selector("#treasury-payouts tbody tr[data-txid]", timeout=60_000)
+        assert page.get_attribute("#treasury-history", "data-read") == str(count)
+        assert page.get_attribute("#treasury-history", "data-complete") == "true"
+        assert page.inner_text("#treasury-history") == f"{count} confirmed transaction(s)"
+        assert page.locator("#treasury-funding tbody tr").count() == paying
+        payouts = page.locator("#treasury-payouts tbody tr")
+        assert [payouts.nth(i).get_attribute("data-txid") for i in range(payouts.count())] == [
+            payout
+        ]
     assert page.errors == []

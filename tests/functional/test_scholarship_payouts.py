@@ -112,9 +112,11 @@ def test_fifty_students_one_batch_two_of_three(tmp_path):
         assert totals["balance"] == balance(node, treasury)
         assert totals["difference"] == 0
         rows = list(csv.DictReader(report_csv.open()))
-        assert len(rows) == 50
-        assert {r["status"] for r in rows} == {"confirmed"}
-        assert {r["txid"] for r in rows} == set(reply["txids"])
+        assert [(r["student"], r["address"]) for r in rows] == [(s, a) for s, _, a in class_]
+        assert {(r["amount"], r["tranche"], r["status"]) for r in rows} == {
+            (str(COIN // 2), "0", "confirmed")
+        }
+        assert {(r["txid"], r["confirmations"]) for r in rows} == {(reply["txids"][0], "1")}
 
         h.log.info("bad input: unknown student, duplicate, malformed address, poor treasury")
         cli("scholarship", "register", "--dir", str(fund), "--student", "s000",
@@ -127,17 +129,35 @@ def test_fifty_students_one_batch_two_of_three(tmp_path):
         cli("scholarship", "payout", "--dir", str(fund), "--node", node.url, "--amount", "1",
             "--student", "nobody", "--signers",
             f"{fund / 'signer1.json'},{fund / 'signer2.json'}", code=2)  # fmt: skip
+        rich = Wallet.create(tmp_path / "r.json").address
         cli("scholarship", "register", "--dir", str(fund), "--student", "rich",
-            "--address", Wallet.create(tmp_path / "r.json").address)  # fmt: skip
-        out = cli("scholarship", "payout", "--dir", str(fund), "--node", node.url,
-                  "--amount", "500", "--signers",
-                  f"{fund / 'signer1.json'},{fund / 'signer2.json'}", code=2)  # fmt: skip
-        assert "insufficient" in out.lower() or "not enough" in out.lower()
-        assert node.mempool_txids() == set()
+            "--address", rich)  # fmt: skip
+        signers_12 = f"{fund / 'signer1.json'},{fund / 'signer2.json'}"
+        for amount, expected in (("500", "insufficient funds"), ("0.00000293", "is dust")):
+            out = cli("scholarship", "payout", "--dir", str(fund), "--node", node.url,
+                      "--amount", amount, "--signers", signers_12, code=2)  # fmt: skip
+            assert expected in out and len(out.strip().splitlines()) == 1
+            assert node.mempool_txids() == set()
+            with Registry(fund) as registry:
+                assert len(registry.batches()) == 1 and registry.unpaid() == [("rich", rich)]
         out = cli("scholarship", "payout", "--dir", str(fund), "--node", "http://127.0.0.1:9",
-                  "--amount", "1", "--signers",
-                  f"{fund / 'signer1.json'},{fund / 'signer2.json'}", code=2)  # fmt: skip
-        assert len(out.strip().splitlines()) == 1
+                  "--amount", "1", "--signers", signers_12, code=2)  # fmt: skip
+        assert len(out.strip().splitlines()) == 1 and "127.0.0.1:9" in out
+        with Registry(fund) as registry:
+            assert len(registry.batches()) == 1 and registry.unpaid() == [("rich", rich)]
+
+        h.log.info("the node refuses what was just signed (no fee): the batch is abandoned")
+        out = cli("scholarship", "payout", "--dir", str(fund), "--node", node.url,
+                  "--amount", "1", "--fee-rate", "0", "--signers", signers_12, code=2)  # fmt: skip
+        assert "fee" in out and len(out.strip().splitlines()) == 1
+        assert node.mempool_txids() == set()
+        with Registry(fund) as registry:
+            assert [b.state for b in registry.batches()] == ["broadcast", "abandoned"]
+            assert registry.unpaid() == [("rich", rich)]
+        cli("scholarship", "payout", "--dir", str(fund), "--node", node.url,
+            "--amount", "1", "--signers", signers_12)  # fmt: skip
+        node.mine(1)
+        assert balance(node, rich) == COIN
 
 
 def test_interrupted_payout_is_finished_without_paying_twice(tmp_path):
@@ -197,6 +217,68 @@ def test_interrupted_payout_is_finished_without_paying_twice(tmp_path):
         assert "the totals differ by" in out
 
 
+def test_a_payout_of_several_batches_interrupted_at_each_point(tmp_path, monkeypatch):
+    """Nine students, at most 500 bytes a transaction: batches of 4, 4 and 1, each spending
+    the change of the one before.  Interrupted after batch 2 was signed and recorded but
+    before the node saw it, then (later students) after planning, before signing."""
+    from edu_chain.scholarship import treasury as treasury_module
+
+    fund = tmp_path / "fund"
+    class_ = students(9, tmp_path)
+    with NodeHarness(tmp_path, nodes=1) as h:
+        node = h.nodes[0]
+        funded_treasury(h, fund, node, blocks=1)  # one coin: each batch needs the last change
+        with Registry(fund) as registry, NodeClient(node.url) as client:
+            registry.register([(s, a) for s, _, a in class_])
+            signers = load_signers(
+                [fund / "signer1.json", fund / "signer3.json"], registry.treasury
+            )
+            sent = []
+
+            def second_never_arrives(client, tx):
+                sent.append(tx.id)
+                if len(sent) == 2:
+                    raise KeyboardInterrupt  # recorded as signed, not sent
+                send(client, tx)
+
+            with pytest.raises(KeyboardInterrupt):
+                run_payout(registry, client, Terms(COIN), signers, max_size=500,
+                           broadcast=second_never_arrives)  # fmt: skip
+            assert [b.state for b in registry.batches()] == ["broadcast", "signed"]
+            assert node.mempool_txids() == {sent[0]}
+
+            h.log.info("the report meanwhile: batch 2 is not on the node, exit 1 saying so")
+            out = cli("scholarship", "report", "--dir", str(fund), "--node", node.url, code=1)
+            assert f"batch 2: transaction {sent[1]} is not on the node" in out
+
+            h.log.info("the rerun sends batch 2 and pays the last student from its change")
+            txids, paid, plans = run_payout(registry, client, Terms(COIN), signers, max_size=500)
+            assert txids[0] == sent[1] and paid == 1 and len(plans) == 1
+            assert node.mempool_txids() == {sent[0], sent[1], txids[1]}
+
+            h.log.info("interrupted after planning, before signing: planned again, once")
+            late = [(f"late{i}", Wallet.create(tmp_path / f"late{i}.json").address) for i in (1, 2)]
+            registry.register(late)
+
+            def crash(psbt, wallets):
+                raise KeyboardInterrupt
+
+            with monkeypatch.context() as patched:
+                patched.setattr(treasury_module, "sign", crash)
+                with pytest.raises(KeyboardInterrupt):
+                    run_payout(registry, client, Terms(COIN), signers, max_size=500)
+            assert registry.batches()[-1].state == "planned"
+            assert len(node.mempool_txids()) == 3
+            txids, paid, _ = run_payout(registry, client, Terms(COIN), signers, max_size=500)
+            assert paid == 2 and registry.batches()[-2].state == "abandoned"
+        node.mine(1)
+        for address in [a for _, _, a in class_] + [a for _, a in late]:
+            assert balance(node, address) == COIN
+        out = cli("scholarship", "report", "--dir", str(fund), "--node", node.url, "--json")
+        report = json.loads(out)
+        assert report["totals"]["difference"] == 0 and report["payments"] == 11
+
+
 def test_psbt_passed_between_signers(tmp_path):
     fund = tmp_path / "fund"
     class_ = students(3, tmp_path)
@@ -208,6 +290,24 @@ def test_psbt_passed_between_signers(tmp_path):
         h.log.info("only students whose grades pass are paid (s001 scored 0.4)")
         grades = tmp_path / "grades.csv"
         grades.write_text("student,score\ns000,0.9\ns001,0.4\ns002,0.6\n")
+        h.log.info("a PSBT the node will refuse (no fee): signed, refused, abandoned")
+        free = tmp_path / "free.psbt"
+        cli("scholarship", "payout", "--dir", str(fund), "--node", node.url, "--amount", "1",
+            "--fee-rate", "0", "--psbt-out", str(free))  # fmt: skip
+        for n in (1, 2):
+            cli("scholarship", "sign", str(free), "--signer", str(fund / f"signer{n}.json"),
+                "--out", str(tmp_path / f"free-{n}.psbt"))  # fmt: skip
+        free_copies = [str(tmp_path / f"free-{n}.psbt") for n in (1, 2)]
+        out = cli("scholarship", "broadcast", "--dir", str(fund), "--node", node.url,
+                  *free_copies, code=2)  # fmt: skip
+        assert "fee" in out and len(out.strip().splitlines()) == 1
+        assert node.mempool_txids() == set()
+        with Registry(fund) as registry:
+            assert [b.state for b in registry.batches()] == ["abandoned"]
+            assert len(registry.unpaid()) == 3
+        out = cli("scholarship", "broadcast", "--dir", str(fund), "--node", node.url,
+                  *free_copies, code=2)  # fmt: skip
+        assert "not a payout waiting for signatures" in out
         unsigned = tmp_path / "pay.psbt"
         cli("scholarship", "payout", "--dir", str(fund), "--node", node.url, "--amount", "1",
             "--gradebook", str(grades), "--min-score", "0.6",
@@ -234,8 +334,16 @@ def test_psbt_passed_between_signers(tmp_path):
         out = cli("scholarship", "broadcast", "--dir", str(fund), "--node", node.url, str(one),
                   code=2)  # fmt: skip
         assert node.mempool_txids() == set()
+        with Registry(fund) as registry:
+            assert [b.state for b in registry.batches()] == ["abandoned", "waiting"]
         cli("scholarship", "sign", str(unsigned), "--signer", str(fund / "signer3.json"),
             "--out", str(two))  # fmt: skip
+        h.log.info("an unreachable node: refused before the batch is marked signed")
+        out = cli("scholarship", "broadcast", "--dir", str(fund), "--node",
+                  "http://127.0.0.1:9", str(one), str(two), code=2)  # fmt: skip
+        assert len(out.strip().splitlines()) == 1
+        with Registry(fund) as registry:
+            assert [b.state for b in registry.batches()] == ["abandoned", "waiting"]
         out = cli("scholarship", "broadcast", "--dir", str(fund), "--node", node.url,
                   str(one), str(two), "--json")  # fmt: skip
         reply = json.loads(out)
@@ -288,6 +396,12 @@ def test_vesting_tranches_cltv_and_clawback_csv(tmp_path):
                       str(student_wallet.path), "--node", node.url]  # fmt: skip
         out = cli(*claim_args, code=2)
         assert "nothing to claim yet" in out and "tranche 1 unlocks after height" in out
+        h.log.info("another student's wallet: one line, exit 2, nothing sent")
+        other = Wallet.create(tmp_path / "s001.json", keys=[class_[1][1]])
+        out = cli("scholarship", "claim", str(mine_file), "--wallet", str(other.path),
+                  "--node", node.url, code=2)  # fmt: skip
+        assert "is not for a key of" in out and len(out.strip().splitlines()) == 1
+        assert node.mempool_txids() == set()
         node.mine(first.unlock_height - 1 - node.tip()["height"])
         with pytest.raises(NodeRefusedError):  # the next block is at the height: still locked
             node.submit_tx(claim.serialize().hex())

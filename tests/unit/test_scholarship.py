@@ -108,7 +108,7 @@ def test_register_refuses_duplicates_all_or_none(tmp_path):
             registry.register([("ben", "addr-b"), ("ana", "addr-x")])
         with pytest.raises(RegistryError, match="address addr-a is registered already"):
             registry.register([("cy", "addr-a")])
-        with pytest.raises(RegistryError, match="student 'dee' is registered already"):
+        with pytest.raises(RegistryError, match="student 'dee' is given twice"):
             registry.register([("dee", "addr-d"), ("dee", "addr-e")])
         assert registry.students() == [("ana", "addr-a")]  # ben was rolled back with ana
         with pytest.raises(RegistryError, match="unknown student"):
@@ -189,6 +189,22 @@ def test_tranches_split_the_amount_to_the_base_unit():
     assert [r["unlock_height"] for r in rows] == [110, 120, 130]
     assert [r["expiry_blocks"] for r in rows] == [15, 25, 35]
     assert rows[0]["script"] == tranche(110, 15).script.hex()
+
+
+def test_dust_payments_are_refused_before_anything_is_planned():
+    """A payment the node would not relay (policy ``dust``) is refused at planning, not
+    signed and then stuck.  Oracle: the node's own policy check at the threshold."""
+    from edu_chain.policy import check_standard
+
+    coins = {COIN_OUT: TxOut(COIN, TREASURY.script_pubkey)}
+    signers = [Wallet("a", [SIGNER_KEYS[0]]), Wallet("b", [SIGNER_KEYS[1]])]
+    for terms in (Terms(294), Terms(3 * 330, tranches=3, every=1, expiry=1)):  # P2WPKH, P2WSH
+        plans = plan_batches(TREASURY, dict(coins), students(2), terms)
+        check_standard(sign(plans[0].psbt, signers))
+    for terms in (Terms(293), Terms(3 * 330 - 1, tranches=3, every=1, expiry=1)):
+        with pytest.raises(WalletError, match="is dust"):
+            plan_batches(TREASURY, coins, students(2), terms)
+        assert list(coins) == [COIN_OUT]
 
 
 def test_a_treasury_too_poor_plans_nothing():

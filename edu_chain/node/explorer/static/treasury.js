@@ -14,27 +14,33 @@
 //   back.  An unspent P2WSH output shows no script, so the page says just that.
 "use strict";
 
-const HISTORY_PAGE = 100; // the route's largest page
-const HISTORY_PAGES = 20; // read at most this many pages (2,000 transactions)
+const HISTORY_PAGE = 100; // the route's largest page: a treasury of N transactions takes N/100 requests
 
 const TRANCHE_ASM = new RegExp(
   "^OP_IF (\\d+) OP_CHECKLOCKTIMEVERIFY OP_DROP OP_DUP OP_HASH160 ([0-9a-f]{40}) " +
   "OP_EQUALVERIFY OP_CHECKSIG OP_ELSE (\\d+) OP_CHECKSEQUENCEVERIFY OP_DROP " +
   "(\\d+(?: [0-9a-f]{66})+ \\d+ OP_CHECKMULTISIG) OP_ENDIF$");
 
-// Every confirmed transaction (oldest first) and the pending ones of an address.
+// Every confirmed transaction (oldest first) and the pending ones of an address, a page at a
+// time until the node's count is reached.  Oldest first, a block found while we read only adds
+// at the end; a reorg could shift a page, so a transaction seen twice is kept once, and a page
+// that brings nothing new ends the reading (`complete` then says whether it is all there).
 async function addressHistory(address) {
   const path = `/api/address/${encodeURIComponent(address)}/history?order=asc&limit=${HISTORY_PAGE}`;
   let reply = await api(path);
   const confirmed = reply.transactions.slice();
-  let pages = 1;
-  while (confirmed.length < reply.tx_count && pages < HISTORY_PAGES) {
+  const seen = new Set(confirmed.map((tx) => tx.txid));
+  while (confirmed.length < reply.tx_count) {
     reply = await api(`${path}&offset=${confirmed.length}`);
-    if (!reply.transactions.length) break;
-    confirmed.push(...reply.transactions);
-    pages += 1;
+    const fresh = reply.transactions.filter((tx) => !seen.has(tx.txid));
+    if (!fresh.length) break;
+    fresh.forEach((tx) => seen.add(tx.txid));
+    confirmed.push(...fresh);
   }
-  return { ...reply, transactions: confirmed, complete: confirmed.length >= reply.tx_count };
+  const mempool = reply.mempool.filter((tx) => !seen.has(tx.txid)); // mined while we read
+  const mempoolCut = reply.mempool.length < reply.mempool_count; // the node lists at most 100
+  return { ...reply, transactions: confirmed, mempool, mempoolCut,
+    complete: confirmed.length >= reply.tx_count && !mempoolCut };
 }
 
 // What the chain says about one payment output of a payout.
@@ -153,8 +159,8 @@ async function viewTreasury([address]) {
         (info.unconfirmed_delta ? ` <span class="muted">(${esc(coins(info.unconfirmed_delta))} pending)</span>` : "")],
       ["signers' script", script ? `<span class="mono">${esc(script)}</span>`
         : '<span class="muted">not on the chain until the treasury spends</span>'],
-      ["history", history.complete ? `${esc(history.tx_count)} transaction(s)`
-        : `the first ${esc(history.transactions.length)} of ${esc(history.tx_count)} transactions`],
+      ["history", `<span id="treasury-history" data-complete="${history.complete}" ` +
+        `data-read="${esc(history.transactions.length)}">` + historyText(history) + "</span>"],
     ])) +
     card("Totals", fields([
       ["funded", `${esc(coins(sum(funding.map((tx) => tx.received))))} coins in ${esc(funding.length)} transaction(s)`],
@@ -176,6 +182,19 @@ async function viewTreasury([address]) {
       "(after the expiry).</p>" +
       rowsTable("treasury-tranches", ["output", "amount", "student key hash", "terms", "status"],
         payouts.flatMap((p) => p.tranches), "No P2WSH payments: every student was paid outright."));
+}
+
+// How much of the history the page read: all of it, or plainly what is missing.
+function historyText(history) {
+  const read = history.transactions.length;
+  let text = read >= history.tx_count ? `${esc(history.tx_count)} confirmed transaction(s)`
+    : `<b>cut</b>: the first ${esc(read)} of ${esc(history.tx_count)} confirmed transactions ` +
+      "(the chain changed while the page read it; it reads again at the next refresh)";
+  if (history.mempool_count) {
+    text += !history.mempoolCut ? `, ${esc(history.mempool_count)} pending`
+      : `, <b>cut</b>: the node lists ${esc(history.mempool.length)} of ${esc(history.mempool_count)} pending`;
+  }
+  return text;
 }
 
 // An address's history, for the address view.
