@@ -124,6 +124,17 @@ def test_classroom_page_leaderboard_reorg_and_controls(tmp_path, browser_page): 
         pace = host.get("/api/classroom/info")["pace"]
         assert pace["target"] == 30 and pace["blocks"] == 0  # measured from the change on
         assert "last 0 blocks since it was set: — as they arrived" in page.text_content("#pace")
+        rows_before = page.locator("#leaderboard tbody tr").count()
+        session = host.get("/api/classroom/info")["session"]
+        page.once("dialog", lambda dialog: dialog.dismiss())  # the instructor thinks again
+        page.click("button[data-action='reset']")
+        wait_until(
+            lambda: page.text_content("#control-result") == "reset: cancelled",
+            what="the page to say the reset was cancelled",
+        )
+        info = host.get("/api/classroom/info")  # nothing was reset
+        assert info["participants"] == rows_before == 2 and info["session"] == session
+        page.once("dialog", lambda dialog: dialog.accept())
         page.click("button[data-action='reset']")
         wait_until(lambda: page.locator("#reorg").is_hidden(), what="the reset to clear the reorg")
         assert page.locator("#leaderboard tbody tr").count() == 0

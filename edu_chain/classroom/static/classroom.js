@@ -116,8 +116,19 @@ async function control(action) {
   refresh();
 }
 
+// Reset wipes the group's participants, scores and challenges: one click must not do it.
+const RESET_QUESTION =
+  "Reset for the next group? Participants, the leaderboard and the challenges start over " +
+  "from the current height (the chain itself stays).";
+
 for (const button of document.querySelectorAll("#controls button")) {
-  button.addEventListener("click", () => control(button.dataset.action));
+  button.addEventListener("click", () => {
+    if (button.dataset.action === "reset" && !window.confirm(RESET_QUESTION)) {
+      $("control-result").textContent = "reset: cancelled";
+      return;
+    }
+    control(button.dataset.action);
+  });
 }
 refresh();
 setInterval(refresh, 2000);
