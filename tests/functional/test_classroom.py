@@ -139,16 +139,26 @@ def chain_coinbase_counts(host: ClassroomNode) -> tuple[Counter, Counter]:
 
 def pause_and_settle(host: ClassroomNode, people: list[ClassroomNode]) -> str:
     """The instructor pauses the room; wait for every miner to stop and every node to share
-    one tip (returned)."""
+    one tip (returned).
+
+    Two miners of the race may have found blocks at the same height just before the pause.
+    Each node keeps the one it saw first (the fork choice's tie-break), and with every miner
+    paused nothing breaks the tie (it failed a CI run so): then one block from the host, on
+    its own tip, gives that branch the most work and every node follows it."""
     control(host, "pause")
     wait_until(
         lambda: not any(n.info()["mining"]["enabled"] for n in people),
         what="every participant's miner to pause",
     )
-    return wait_until(
-        lambda: len({n.tip().hash for n in [host, *people]}) == 1 and host.tip().hash,
-        what="every node on the same tip",
-    )
+
+    def one_tip() -> str | None:
+        hashes = {n.tip().hash for n in [host, *people]}
+        return hashes.pop() if len(hashes) == 1 else None
+
+    with contextlib.suppress(testnet.TestnetError):
+        return wait_until(one_tip, timeout=10, what="every node on the same tip")
+    host.mine(1)  # the tie-break: the host's branch now has the most work
+    return wait_until(one_tip, what="every node on the host's tip after its tie-breaking block")
 
 
 def test_classroom_race_challenges_partition_and_reorg(tmp_path):
