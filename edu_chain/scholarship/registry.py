@@ -341,10 +341,6 @@ class Registry:
                 )
                 db.execute("UPDATE batches SET state = 'cancelling' WHERE id = ?", (batch,))
 
-    def forget_cancel(self, txid: str) -> None:
-        """Drop the record of cancel ``txid`` (its batch won the race: it can never be mined)."""
-        self.db.execute("DELETE FROM cancels WHERE txid = ?", (txid,))
-
     def cancels(self) -> dict[int, tuple[str, str, int]]:
         """batch -> (cancel txid, raw hex, fee)."""
         rows = self.db.execute("SELECT batch, txid, tx_hex, fee FROM cancels ORDER BY batch")

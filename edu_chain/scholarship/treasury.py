@@ -431,9 +431,9 @@ def cancel_waiting(
         tx = Transaction.parse(bytes.fromhex(tx_hex))
         _refuse_if_sent(registry, node, doomed, cancel_txid=txid)
     else:
-        doomed = _doomed(registry, batch)
+        doomed, coins = _doomed(registry, batch)
         _refuse_if_sent(registry, node, doomed)
-        tx, fee = _cancel_transaction(registry.treasury, doomed, signers, fee_rate)
+        tx, fee = _cancel_transaction(registry.treasury, coins, signers, fee_rate)
         registry.add_cancel([b.id for b in doomed], tx.id, tx.serialize().hex(), fee)
     try:
         broadcast(node, tx)
@@ -448,16 +448,26 @@ def cancel_waiting(
     return Cancel(tx.id, sorted(ids), len(students))
 
 
-def _doomed(registry: Registry, number: int | None) -> list[Batch]:
-    """The waiting batches a cancel of ``number`` (None: all) takes down: it, and every
-    waiting batch that spends the change of one taken down."""
+def _doomed(registry: Registry, number: int | None) -> tuple[list[Batch], dict[OutPoint, TxOut]]:
+    """The waiting batches a cancel of ``number`` (None: all) takes down (it, and every
+    waiting batch that spends the change of one taken down), and the coins to spend to take
+    them down: those they spend that no waiting batch creates (amounts from the PSBTs'
+    ``witness_utxo``)."""
     waiting = registry.batches("waiting")
+    made = {_unsigned(b).txid: b.id for b in waiting}  # outputs that do not exist yet
     if number is not None:
         chosen = registry.batch(number)
         if chosen.state != "waiting":
             raise RegistryError(
                 f"batch {number} is {chosen.state}, not waiting for signatures: nothing to cancel"
             )
+        for tx_input in _unsigned(chosen).inputs:
+            if tx_input.outpoint.txid in made:
+                earlier = made[tx_input.outpoint.txid]
+                raise RegistryError(
+                    f"batch {number} spends the change of batch {earlier}, which waits for "
+                    f"signatures too: cancel batch {earlier} (that cancels batch {number} too)"
+                )
         doomed = [chosen]
     elif not waiting:
         raise RegistryError("no batch waits for signatures: nothing to cancel")
@@ -473,30 +483,18 @@ def _doomed(registry: Registry, number: int | None) -> list[Batch]:
         ]
         doomed += more
         grew = bool(more)
-    if not _own_coins(doomed):
-        raise RegistryError(
-            f"batch {number} spends only the change of an earlier waiting batch: cancel that "
-            "one (it takes this one down too)"
-        )
-    return sorted(doomed, key=lambda b: b.id)
-
-
-def _unsigned(batch: Batch) -> Transaction:
-    return Psbt.from_base64(batch.psbt).tx
-
-
-def _own_coins(doomed: Sequence[Batch]) -> dict[OutPoint, TxOut]:
-    """The coins the ``doomed`` batches spend that none of them created (amounts from the
-    PSBTs' ``witness_utxo``): spending these kills them all."""
-    gone = {_unsigned(b).txid for b in doomed}
     coins = {}
     for each in doomed:
         psbt = Psbt.from_base64(each.psbt)
         for index, tx_input in enumerate(psbt.tx.inputs):
             spent = psbt.spent_output(index)
-            if tx_input.outpoint.txid not in gone and spent is not None:
+            if tx_input.outpoint.txid not in made and spent is not None:
                 coins[tx_input.outpoint] = spent
-    return coins
+    return sorted(doomed, key=lambda b: b.id), coins
+
+
+def _unsigned(batch: Batch) -> Transaction:
+    return Psbt.from_base64(batch.psbt).tx
 
 
 def _refuse_if_sent(
@@ -505,36 +503,39 @@ def _refuse_if_sent(
     """Should the node hold a doomed batch's own transaction (its txid is the unsigned
     one's: P2WSH inputs sign outside it), its students are paid: record it ``broadcast``,
     put the others back to ``waiting``, forget the cancel, and refuse."""
+    found = {}
     for each in doomed:
         txid = _unsigned(each).id
         try:
-            found = node.tx(txid)
+            found[each.id] = (txid, node.tx(txid))
         except NodeRefusedError as missing:
-            if missing.status == 404:
-                continue
-            raise
-        with registry.transaction() as db:
-            for other in doomed:
-                db.execute("UPDATE batches SET state = 'waiting' WHERE id = ?", (other.id,))
+            if missing.status != 404:
+                raise
+    if not found:
+        return
+    with registry.transaction() as db:
+        for each in doomed:
+            txid, reply = found.get(each.id, (None, {}))
+            state = "broadcast" if txid else "waiting"
             db.execute(
-                "UPDATE batches SET state = 'broadcast', txid = ?, tx_hex = ? WHERE id = ?",
-                (txid, found.get("hex"), each.id),
+                "UPDATE batches SET state = ?, txid = ?, tx_hex = ? WHERE id = ?",
+                (state, txid, reply.get("hex"), each.id),
             )
-            if cancel_txid is not None:
-                db.execute("DELETE FROM cancels WHERE txid = ?", (cancel_txid,))
-        where = "on the chain" if found.get("status") == "confirmed" else "in the mempool"
-        raise RegistryError(
-            f"batch {each.id} was broadcast already (transaction {txid} is {where}): its "
-            "students are paid; recorded as broadcast, nothing cancelled"
-        )
+        if cancel_txid is not None:
+            db.execute("DELETE FROM cancels WHERE txid = ?", (cancel_txid,))
+    first, (txid, reply) = next(iter(found.items()))
+    where = "on the chain" if reply.get("status") == "confirmed" else "in the mempool"
+    raise RegistryError(
+        f"batch {first} was broadcast already (transaction {txid} is {where}): its students "
+        "are paid; recorded as broadcast, nothing cancelled"
+    )
 
 
 def _cancel_transaction(
-    treasury: Multisig, doomed: Sequence[Batch], signers: Sequence[Wallet], fee_rate: float
+    treasury: Multisig, coins: dict[OutPoint, TxOut], signers: Sequence[Wallet], fee_rate: float
 ) -> tuple[Transaction, int]:
-    """Every coin of ``doomed`` back to the treasury address in one transaction, less its
+    """Every coin of ``coins`` back to the treasury address in one transaction, less its
     fee; signed and verified.  (transaction, fee)."""
-    coins = _own_coins(doomed)
     total = sum(output.amount for output in coins.values())
     draft = create_psbt(treasury, dict(coins), [(treasury.address, total)], fee=0)
     _, weight = signed_size(draft, treasury)
