@@ -434,6 +434,7 @@ def cancel(
         treasury = _guard(lambda: registry.treasury)
         paths = [p.strip() for p in signer_files.split(",") if p.strip()]
         signers = _guard(lambda: load_signers(paths, treasury))
+        _guard(lambda: treasury_module.batches_to_cancel(registry, number))  # before the node
         with _node(node_url) as node:
             _guard(node.tip)  # an unreachable node: refused before anything is recorded
             done = _guard(

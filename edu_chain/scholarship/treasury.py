@@ -419,15 +419,9 @@ def cancel_waiting(
     the same bytes.  :class:`RegistryError`, with nothing sent, when there is nothing to
     cancel or a batch's own transaction reached the node (recorded ``broadcast``: paid)."""
     cancels = registry.cancels()
-    unfinished = registry.batches("cancelling")
-    if unfinished:
-        if batch is not None and batch not in {b.id for b in unfinished}:
-            raise RegistryError(
-                f"the cancel of batch {unfinished[0].id} is unfinished: run `educhain "
-                "scholarship cancel` without --batch to finish it first"
-            )
-        txid, tx_hex, _ = cancels[unfinished[0].id]
-        doomed = [b for b in unfinished if cancels[b.id][0] == txid]
+    doomed = batches_to_cancel(registry, batch)
+    if doomed[0].state == "cancelling":  # an interrupted cancel: the same bytes again
+        txid, tx_hex, _ = cancels[doomed[0].id]
         tx = Transaction.parse(bytes.fromhex(tx_hex))
         _refuse_if_sent(registry, node, doomed, cancel_txid=txid)
     else:
@@ -446,6 +440,21 @@ def cancel_waiting(
     ids = {b.id for b in doomed}
     students = {p.student for p in registry.payments(include_abandoned=True) if p.batch in ids}
     return Cancel(tx.id, sorted(ids), len(students))
+
+
+def batches_to_cancel(registry: Registry, number: int | None = None) -> list[Batch]:
+    """The batches ``scholarship cancel --batch number`` would cancel (those of an unfinished
+    cancel first), or :class:`RegistryError` saying why there is none; asks no node."""
+    unfinished = registry.batches("cancelling")
+    if not unfinished:
+        return _doomed(registry, number)[0]
+    if number is not None and number not in {b.id for b in unfinished}:
+        raise RegistryError(
+            f"the cancel of batch {unfinished[0].id} is unfinished: run `educhain scholarship "
+            "cancel` without --batch to finish it first"
+        )
+    txid = registry.cancels()[unfinished[0].id][0]
+    return [b for b in unfinished if registry.cancels()[b.id][0] == txid]
 
 
 def _doomed(registry: Registry, number: int | None) -> tuple[list[Batch], dict[OutPoint, TxOut]]:
