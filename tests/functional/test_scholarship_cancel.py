@@ -110,6 +110,8 @@ def test_a_psbt_never_brought_back_is_cancelled_and_its_students_paid_once(tmp_p
                   *old_copies, code=2)  # fmt: skip
         assert "was cancelled" in out and len(out.strip().splitlines()) == 1
         assert node.mempool_txids() == set() and states(fund) == ["cancelling"]
+        out = cli("scholarship", "report", "--dir", str(fund), "--node", node.url, code=1)
+        assert f"batch 1: its cancel transaction {recorded_txid} is not on the node" in out
 
         h.log.info("the rerun sends the same cancel bytes, once")
         reply = json.loads(cli(*base, "--signers", signers_13, "--json"))
@@ -119,6 +121,10 @@ def test_a_psbt_never_brought_back_is_cancelled_and_its_students_paid_once(tmp_p
             assert client.tx(recorded_txid)["hex"] == recorded_hex
             assert client.tx(recorded_txid)["fee"] == cancel_fee
         assert states(fund) == ["cancelled"]
+        report = json.loads(cli("scholarship", "report", "--dir", str(fund), "--node", node.url,
+                                "--json"))  # fmt: skip
+        assert report["problems"] == [] and report["payments"] == 0
+        assert report["totals"]["fees"] == cancel_fee and report["totals"]["difference"] == 0
         out = cli(*base, "--signers", signers_13, code=2)
         assert "no batch waits for signatures" in out and len(out.strip().splitlines()) == 1
         out = cli(*base, "--signers", signers_13, "--batch", "1", code=2)
