@@ -11,7 +11,9 @@ The walk (see ``edu_chain/scholarship/``)::
 
 Signers on different laptops: ``payout --psbt-out pay.psbt``, then each signer runs
 ``scholarship sign pay.psbt --signer signerK.json --out pay-K.psbt``, and anyone runs
-``scholarship broadcast --dir fund --node URL pay-1.psbt pay-2.psbt``.
+``scholarship broadcast --dir fund --node URL pay-1.psbt pay-2.psbt``.  Signers who never
+come back: ``scholarship cancel --dir fund --node URL --signers FILE,FILE`` spends the
+waiting PSBT's coins back to the treasury, so it can never be mined.
 """
 
 from __future__ import annotations
@@ -92,6 +94,10 @@ def scholarship() -> None:
       educhain scholarship payout --dir fund --node URL --amount 0.5 \\
           --signers fund/signer1.json,fund/signer2.json
       educhain scholarship report --dir fund --node URL --csv report.csv
+      educhain scholarship payout --dir fund --node URL --amount 0.5 --psbt-out pay.psbt
+      educhain scholarship broadcast --dir fund --node URL pay-1.psbt pay-2.psbt
+      educhain scholarship cancel --dir fund --node URL \\
+          --signers fund/signer1.json,fund/signer3.json
     """
 
 
@@ -395,6 +401,55 @@ def broadcast(directory: Path, node_url: str, psbt_files: tuple[Path, ...], as_j
         click.echo(json.dumps({"txids": [txid], "paid": paid}))
     else:
         click.echo(f"{paid} student(s) paid: txid {txid}")
+
+
+@scholarship.command("cancel")
+@_DIR
+@node_option
+@click.option("--signers", "signer_files", required=True, help="Signer files, comma-separated.")
+@click.option(
+    "--batch",
+    "number",
+    type=click.IntRange(1),
+    default=None,
+    help="The waiting batch to cancel (default: every waiting batch).",
+)
+@json_option
+def cancel(
+    directory: Path, node_url: str, signer_files: str, number: int | None, as_json: bool
+) -> None:
+    """Cancel a payout PSBT whose signers never came back: the --signers (the threshold)
+    spend every coin it spends back to the treasury, so it can never be mined, even if a
+    signed copy turns up later; its students are paid by the next payout.
+
+    A PSBT that reached a node already is not cancelled: its batch is recorded as broadcast
+    (its students are paid).  An interrupted cancel is finished by running it again.
+
+    \b
+    Example:
+      educhain scholarship cancel --dir fund --node URL \\
+          --signers fund/signer1.json,fund/signer3.json --json
+    """
+    with _open(directory) as registry:
+        treasury = _guard(lambda: registry.treasury)
+        paths = [p.strip() for p in signer_files.split(",") if p.strip()]
+        signers = _guard(lambda: load_signers(paths, treasury))
+        _guard(lambda: treasury_module.batches_to_cancel(registry, number))  # before the node
+        with _node(node_url) as node:
+            _guard(node.tip)  # an unreachable node: refused before anything is recorded
+            done = _guard(
+                lambda: treasury_module.cancel_waiting(registry, node, signers, batch=number)
+            )
+    if as_json:
+        click.echo(
+            json.dumps({"txid": done.txid, "cancelled": done.batches, "unpaid": done.students})
+        )
+        return
+    batches = ", ".join(str(b) for b in done.batches)
+    click.echo(
+        f"batch {batches} cancelled: txid {done.txid} spends its coins back to the treasury; "
+        f"{done.students} student(s) will be paid by the next payout"
+    )
 
 
 def _read_psbt(path: Path) -> Psbt:

@@ -8,12 +8,16 @@ Tables (``registry.sqlite``):
     payments   one row per output paid to a student: student, address, amount, tranche
                (0 = paid outright), the tranche's witness script, batch, output index
     clawbacks  one row per tranche the treasury took back: the payment, txid, amount, fee
+    cancels    one row per batch a cancel transaction double-spent: batch, txid, raw hex, fee
+               (one cancel transaction may cancel several batches: they share its txid)
 
 A batch walks ``planned -> signed -> broadcast``, or ``planned -> abandoned``, or
 ``signed -> abandoned`` when the node refused the transaction just signed and does not hold
-it.  The txid and raw transaction are written (``signed``) *before* the transaction goes to
-the node, so a run that is interrupted at any point is resumed by the next one without
-paying anyone twice:
+it; a PSBT with the signers walks ``waiting -> signed -> broadcast``, or
+``waiting -> cancelling -> cancelled`` (``scholarship cancel``).  The txid and raw
+transaction are written (``signed``, ``cancelling``) *before* the transaction goes to the
+node, so a run that is interrupted at any point is resumed by the next one without paying
+anyone twice:
 
     planned     no signed transaction exists: nothing can be on the chain; the next run
                 abandons the batch and plans its students again
@@ -22,6 +26,14 @@ paying anyone twice:
     broadcast   the node accepted it; its students are paid
     waiting     (``--psbt-out``) the PSBT is with the signers; its students are held until
                 ``scholarship broadcast`` brings the signed PSBT back
+    cancelling  a transaction spending the waiting PSBT's coins back to the treasury is
+                signed and recorded (``cancels``), perhaps not yet sent: its students are
+                still held (the PSBT might still win); ``scholarship cancel`` sends the
+                same bytes again
+    cancelled   the node took the cancel transaction: the old PSBT can never be mined (its
+                coins are spent), its students are unpaid again, and a PSBT brought back
+                for it is refused
+    abandoned   nothing of it can be on the chain; its students are unpaid again
 
 Every write is one SQLite transaction.
 """
@@ -81,9 +93,16 @@ CREATE TABLE IF NOT EXISTS clawbacks (
     fee INTEGER NOT NULL,
     to_address TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS cancels (
+    batch INTEGER PRIMARY KEY REFERENCES batches(id),
+    txid TEXT NOT NULL,
+    tx_hex TEXT NOT NULL,
+    fee INTEGER NOT NULL
+);
 """
 
-LIVE_STATES = ("planned", "signed", "broadcast", "waiting")
+# a batch in one of these states holds its students (they are not planned again)
+LIVE_STATES = ("planned", "signed", "broadcast", "waiting", "cancelling")
 
 
 class RegistryError(EduChainError, ValueError):
@@ -273,14 +292,22 @@ class Registry:
             query += f" WHERE state IN ({','.join('?' * len(states))})"
         return [Batch(*row) for row in self.db.execute(query + " ORDER BY id", states)]
 
+    def batch(self, number: int) -> Batch:
+        """Batch ``number``, or :class:`RegistryError` when there is none."""
+        query = "SELECT id, state, psbt, txid, tx_hex, psbt_file FROM batches WHERE id = ?"
+        row = self.db.execute(query, (number,)).fetchone()
+        if row is None:
+            raise RegistryError(f"there is no batch {number} in {self.directory}")
+        return Batch(*row)
+
     def payments(self, *, include_abandoned: bool = False) -> list[Payment]:
         query = (
             "SELECT p.id, p.batch, p.student, p.address, p.amount, p.tranche, p.vout, p.script,"
             " p.unlock_height, p.expiry_blocks, b.state, b.txid"
             " FROM payments p JOIN batches b ON p.batch = b.id"
         )
-        if not include_abandoned:
-            query += " WHERE b.state != 'abandoned'"
+        if not include_abandoned:  # nor cancelled: neither paid anyone
+            query += " WHERE b.state NOT IN ('abandoned', 'cancelled')"
         rows = self.db.execute(query + " ORDER BY p.batch, p.vout")
         return [
             Payment(*row[:7], bytes.fromhex(row[7]) if row[7] else None, *row[8:]) for row in rows
@@ -300,4 +327,21 @@ class Registry:
         rows = self.db.execute(
             "SELECT payment, txid, tx_hex, amount, fee, to_address FROM clawbacks"
         )
+        return {row[0]: tuple(row[1:]) for row in rows}  # type: ignore[misc]
+
+    # --- cancels --------------------------------------------------------------------------
+
+    def add_cancel(self, batches: Sequence[int], txid: str, tx_hex: str, fee: int) -> None:
+        """Record the signed cancel transaction of ``batches`` and mark them ``cancelling``,
+        in one SQLite transaction (before the cancel is sent)."""
+        with self.transaction() as db:
+            for batch in batches:
+                db.execute(
+                    "INSERT OR REPLACE INTO cancels VALUES (?, ?, ?, ?)", (batch, txid, tx_hex, fee)
+                )
+                db.execute("UPDATE batches SET state = 'cancelling' WHERE id = ?", (batch,))
+
+    def cancels(self) -> dict[int, tuple[str, str, int]]:
+        """batch -> (cancel txid, raw hex, fee)."""
+        rows = self.db.execute("SELECT batch, txid, tx_hex, fee FROM cancels ORDER BY batch")
         return {row[0]: tuple(row[1:]) for row in rows}  # type: ignore[misc]

@@ -7,7 +7,8 @@ Every coin that entered the treasury is accounted for::
     funded       coins sent to the treasury address by anyone else (the donor), read from
                  the payout PSBTs' inputs and the node's view of the treasury address
     paid         outputs paid to students, less the tranches taken back
-    fees         the fees of the payout and clawback transactions
+    fees         the fees of the payout, cancel and clawback transactions (a cancel spends a
+                 waiting PSBT's coins back to the treasury: only its fee leaves the fund)
     clawed back  what the clawback transactions sent on (tranche less its fee)
     balance      what the node says the treasury holds now (mempool included)
 
@@ -27,6 +28,7 @@ from edu_chain.hashing import display_hex
 from edu_chain.node.client import NodeClient, NodeRefusedError
 from edu_chain.psbt import Psbt
 from edu_chain.scholarship.registry import Payment, Registry
+from edu_chain.tx import OutPoint, Transaction, TxOut
 
 COLUMNS = ("student", "address", "amount", "txid", "confirmations", "tranche", "status")
 
@@ -72,7 +74,8 @@ def build_report(registry: Registry, node: NodeClient) -> Report:
     report = Report()
     clawbacks = registry.clawbacks()
     sent = registry.batches("signed", "broadcast")
-    ours = {b.txid for b in sent} | {c[0] for c in clawbacks.values()}
+    cancels = _cancels(registry)
+    ours = {b.txid for b in sent} | {c[0] for c in clawbacks.values()} | set(cancels)
     tip = node.tip().height
     status_of = {b.txid: _tx_status(node, b.txid) for b in sent if b.txid}
     for batch in sent:
@@ -88,6 +91,16 @@ def build_report(registry: Registry, node: NodeClient) -> Report:
             if display_hex(tx_input.outpoint.txid) not in ours:
                 spent = psbt.spent_output(index)
                 report.funded += spent.amount if spent is not None else 0
+    for txid, (tx, spent, fee, batches) in cancels.items():
+        if _tx_status(node, txid)[1] == "missing":
+            report.problems.append(
+                f"batch {batches[0]}: its cancel transaction {txid} is not on the node "
+                "(run `educhain scholarship cancel` again to resend it)"
+            )
+        report.fees += fee
+        for tx_input in tx.inputs:
+            if display_hex(tx_input.outpoint.txid) not in ours:
+                report.funded += spent[tx_input.outpoint].amount
     address_view = node.address(treasury.address)
     outside = _OutsideSpends(node, treasury.address, ours)
     for utxo in address_view.get("utxos", []):
@@ -130,6 +143,26 @@ def build_report(registry: Registry, node: NodeClient) -> Report:
             f"balance {report.balance}"
         )
     return report
+
+
+def _cancels(
+    registry: Registry,
+) -> dict[str, tuple[Transaction, dict[OutPoint, TxOut], int, list[int]]]:
+    """Each cancel transaction (of a batch ``cancelling`` or ``cancelled``): txid ->
+    (transaction, the coins it spends as the cancelled PSBTs describe them, fee, batches)."""
+    found: dict[str, tuple[Transaction, dict[OutPoint, TxOut], int, list[int]]] = {}
+    recorded = registry.cancels()
+    for batch in registry.batches("cancelling", "cancelled"):
+        txid, tx_hex, fee = recorded[batch.id]
+        if txid not in found:
+            found[txid] = (Transaction.parse(bytes.fromhex(tx_hex)), {}, fee, [])
+        psbt = Psbt.from_base64(batch.psbt)
+        for index, tx_input in enumerate(psbt.tx.inputs):
+            spent = psbt.spent_output(index)
+            if spent is not None:
+                found[txid][1][tx_input.outpoint] = spent
+        found[txid][3].append(batch.id)
+    return found
 
 
 class _OutsideSpends:

@@ -15,6 +15,14 @@ How a payout runs (:func:`run_payout`), and why it never pays a student twice:
    a node that refuses it and does not hold it: ``abandoned``, its students unpaid again.
 
 Fewer signers than the threshold: refused before anything is planned or sent.
+
+Cancelling a PSBT the signers never bring back (:func:`cancel_waiting`): marking it abandoned
+would not do, since a signed copy may sit on a laptop and reach any node later.  Instead the
+threshold of signers spends every coin the waiting PSBT spends back to the treasury (less
+the fee), recorded (``cancelling``) before it is sent, then ``cancelled`` once the node takes
+it: the old PSBT can never be mined.  Until the cancel is confirmed, the next payout spends
+the cancel's own output, so the new payout can be mined only if the cancel is (and then the
+old PSBT cannot): the batch's students are paid once whichever transaction a miner sees.
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ from edu_chain.hashing import from_display_hex, hash160
 from edu_chain.node.client import NodeClient, NodeRefusedError
 from edu_chain.policy import MAX_STANDARD_TX_WEIGHT
 from edu_chain.psbt import Psbt, extract, finalize
-from edu_chain.scholarship.registry import TREASURY_FILE, Registry, RegistryError
+from edu_chain.scholarship.registry import TREASURY_FILE, Batch, Registry, RegistryError
 from edu_chain.scholarship.vesting import Tranche
 from edu_chain.tx import OutPoint, Transaction, TxIn, TxOut
 from edu_chain.wallet import (
@@ -213,6 +221,8 @@ def treasury_coins(
         for batch in registry.batches("signed", "broadcast")
         if batch.txid in pending and batch.tx_hex
     ]
+    cancels = {txid: tx_hex for txid, tx_hex, _ in registry.cancels().values()}
+    ours += [Transaction.parse(bytes.fromhex(h)) for t, h in cancels.items() if t in pending]
     for tx in ours:
         for index, output in enumerate(tx.outputs):
             if output.script_pubkey == treasury.script_pubkey:
@@ -306,7 +316,14 @@ def run_payout(
     if waiting:
         raise RegistryError(
             f"batch {waiting[0]} waits for signatures: finish it with `educhain scholarship "
-            "broadcast` before a new payout (`payout --psbt-out FILE` writes it out again)"
+            "broadcast` before a new payout (`payout --psbt-out FILE` writes it out again; "
+            "`scholarship cancel` cancels it)"
+        )
+    cancelling = registry.batches("cancelling")
+    if cancelling:
+        raise RegistryError(
+            f"batch {cancelling[0].id} is being cancelled: run `educhain scholarship cancel` "
+            "again to finish before a new payout"
         )
     txids = resume(registry, node, broadcast)
     unpaid = registry.unpaid()
@@ -317,7 +334,7 @@ def run_payout(
         return txids, 0, []
     coins = treasury_coins(node, treasury, registry)
     limit = max_size or max_tx_size(node)
-    plans = plan_batches(treasury, coins, unpaid, terms, max_size=limit)
+    plans = _plan_after_cancels(registry, node, treasury, coins, unpaid, terms, limit)
     paid = 0
     for number, plan in enumerate(plans, start=1):
         state = "planned" if signers is not None else "waiting"
@@ -341,6 +358,14 @@ def broadcast_signed(
     """A waiting batch's PSBT, signed by enough signers: finalize, record, send.
     (txid, students paid)."""
     unsigned_txid = psbt.tx.txid
+    for batch in registry.batches("cancelling", "cancelled"):
+        if Psbt.from_base64(batch.psbt).tx.txid == unsigned_txid:
+            cancel_txid = registry.cancels()[batch.id][0]
+            raise RegistryError(
+                f"batch {batch.id} was cancelled: transaction {cancel_txid} spends its coins, "
+                "so this PSBT can never be mined; nothing was sent (its students are paid by "
+                "a new payout)"
+            )
     for batch in registry.batches("waiting"):
         recorded = Psbt.from_base64(batch.psbt)
         if recorded.tx.txid != unsigned_txid:
@@ -363,6 +388,203 @@ def max_tx_size(node: NodeClient) -> int:
         return min(limit, ChainParams.by_name(network.get("name", "")).max_tx_size)
     except (AttributeError, ValueError):  # a chain this library has no preset for
         return limit
+
+
+# --- cancelling a PSBT the signers never brought back ------------------------------------
+
+
+@dataclass(frozen=True)
+class Cancel:
+    """What :func:`cancel_waiting` did: the cancel's txid, the batches it cancelled, and how
+    many students are unpaid again."""
+
+    txid: str
+    batches: list[int]
+    students: int
+
+
+@_exclusive
+def cancel_waiting(
+    registry: Registry,
+    node: NodeClient,
+    signers: Sequence[Wallet],
+    *,
+    batch: int | None = None,
+    fee_rate: float = DEFAULT_FEE_RATE,
+    broadcast: Broadcast = send,
+) -> Cancel:
+    """Cancel waiting batch ``batch`` (None: every waiting batch) by spending all its coins
+    back to the treasury, signed by ``signers``; a later waiting batch that spends its change
+    dies with it and is cancelled too.  A cancel interrupted earlier is finished first, with
+    the same bytes.  :class:`RegistryError`, with nothing sent, when there is nothing to
+    cancel or a batch's own transaction reached the node (recorded ``broadcast``: paid)."""
+    cancels = registry.cancels()
+    doomed = batches_to_cancel(registry, batch)
+    if doomed[0].state == "cancelling":  # an interrupted cancel: the same bytes again
+        txid, tx_hex, _ = cancels[doomed[0].id]
+        tx = Transaction.parse(bytes.fromhex(tx_hex))
+        _refuse_if_sent(registry, node, doomed, cancel_txid=txid)
+    else:
+        doomed, coins = _doomed(registry, batch)
+        _refuse_if_sent(registry, node, doomed)
+        tx, fee = _cancel_transaction(registry.treasury, coins, signers, fee_rate)
+        registry.add_cancel([b.id for b in doomed], tx.id, tx.serialize().hex(), fee)
+    try:
+        broadcast(node, tx)
+    except NodeRefusedError:
+        _refuse_if_sent(registry, node, doomed, cancel_txid=tx.id)  # the PSBT came first?
+        raise
+    with registry.transaction() as db:
+        for each in doomed:
+            db.execute("UPDATE batches SET state = 'cancelled' WHERE id = ?", (each.id,))
+    ids = {b.id for b in doomed}
+    students = {p.student for p in registry.payments(include_abandoned=True) if p.batch in ids}
+    return Cancel(tx.id, sorted(ids), len(students))
+
+
+def batches_to_cancel(registry: Registry, number: int | None = None) -> list[Batch]:
+    """The batches ``scholarship cancel --batch number`` would cancel (those of an unfinished
+    cancel first), or :class:`RegistryError` saying why there is none; asks no node."""
+    unfinished = registry.batches("cancelling")
+    if not unfinished:
+        return _doomed(registry, number)[0]
+    if number is not None and number not in {b.id for b in unfinished}:
+        raise RegistryError(
+            f"the cancel of batch {unfinished[0].id} is unfinished: run `educhain scholarship "
+            "cancel` without --batch to finish it first"
+        )
+    txid = registry.cancels()[unfinished[0].id][0]
+    return [b for b in unfinished if registry.cancels()[b.id][0] == txid]
+
+
+def _doomed(registry: Registry, number: int | None) -> tuple[list[Batch], dict[OutPoint, TxOut]]:
+    """The waiting batches a cancel of ``number`` (None: all) takes down (it, and every
+    waiting batch that spends the change of one taken down), and the coins to spend to take
+    them down: those they spend that no waiting batch creates (amounts from the PSBTs'
+    ``witness_utxo``)."""
+    waiting = registry.batches("waiting")
+    made = {_unsigned(b).txid: b.id for b in waiting}  # outputs that do not exist yet
+    if number is not None:
+        chosen = registry.batch(number)
+        if chosen.state != "waiting":
+            raise RegistryError(
+                f"batch {number} is {chosen.state}, not waiting for signatures: nothing to cancel"
+            )
+        for tx_input in _unsigned(chosen).inputs:
+            if tx_input.outpoint.txid in made:
+                earlier = made[tx_input.outpoint.txid]
+                raise RegistryError(
+                    f"batch {number} spends the change of batch {earlier}, which waits for "
+                    f"signatures too: cancel batch {earlier} (that cancels batch {number} too)"
+                )
+        doomed = [chosen]
+    elif not waiting:
+        raise RegistryError("no batch waits for signatures: nothing to cancel")
+    else:
+        doomed = list(waiting)
+    grew = True
+    while grew:
+        gone = {_unsigned(b).txid for b in doomed}
+        more = [
+            b
+            for b in waiting
+            if b not in doomed and any(i.outpoint.txid in gone for i in _unsigned(b).inputs)
+        ]
+        doomed += more
+        grew = bool(more)
+    coins = {}
+    for each in doomed:
+        psbt = Psbt.from_base64(each.psbt)
+        for index, tx_input in enumerate(psbt.tx.inputs):
+            spent = psbt.spent_output(index)
+            if tx_input.outpoint.txid not in made and spent is not None:
+                coins[tx_input.outpoint] = spent
+    return sorted(doomed, key=lambda b: b.id), coins
+
+
+def _unsigned(batch: Batch) -> Transaction:
+    return Psbt.from_base64(batch.psbt).tx
+
+
+def _refuse_if_sent(
+    registry: Registry, node: NodeClient, doomed: Sequence[Batch], cancel_txid: str | None = None
+) -> None:
+    """Should the node hold a doomed batch's own transaction (its txid is the unsigned
+    one's: P2WSH inputs sign outside it), its students are paid: record it ``broadcast``,
+    put the others back to ``waiting``, forget the cancel, and refuse."""
+    found = {}
+    for each in doomed:
+        txid = _unsigned(each).id
+        try:
+            found[each.id] = (txid, node.tx(txid))
+        except NodeRefusedError as missing:
+            if missing.status != 404:
+                raise
+    if not found:
+        return
+    with registry.transaction() as db:
+        for each in doomed:
+            txid, reply = found.get(each.id, (None, {}))
+            state = "broadcast" if txid else "waiting"
+            db.execute(
+                "UPDATE batches SET state = ?, txid = ?, tx_hex = ? WHERE id = ?",
+                (state, txid, reply.get("hex"), each.id),
+            )
+        if cancel_txid is not None:
+            db.execute("DELETE FROM cancels WHERE txid = ?", (cancel_txid,))
+    first, (txid, reply) = next(iter(found.items()))
+    where = "on the chain" if reply.get("status") == "confirmed" else "in the mempool"
+    raise RegistryError(
+        f"batch {first} was broadcast already (transaction {txid} is {where}): its students "
+        "are paid; recorded as broadcast, nothing cancelled"
+    )
+
+
+def _cancel_transaction(
+    treasury: Multisig, coins: dict[OutPoint, TxOut], signers: Sequence[Wallet], fee_rate: float
+) -> tuple[Transaction, int]:
+    """Every coin of ``coins`` back to the treasury address in one transaction, less its
+    fee; signed and verified.  (transaction, fee)."""
+    total = sum(output.amount for output in coins.values())
+    draft = create_psbt(treasury, dict(coins), [(treasury.address, total)], fee=0)
+    _, weight = signed_size(draft, treasury)
+    fee = fee_for(-(-weight // 4), fee_rate)
+    psbt = create_psbt(treasury, dict(coins), [(treasury.address, total - fee)], fee=fee)
+    if len(psbt.tx.inputs) != len(coins):  # create_psbt picks coins; a cancel needs them all
+        raise WalletError("the cancel transaction must spend every coin of the batch")
+    return sign(psbt, signers), fee
+
+
+def _plan_after_cancels(
+    registry: Registry,
+    node: NodeClient,
+    treasury: Multisig,
+    coins: dict[OutPoint, TxOut],
+    unpaid: Sequence[tuple[str, str]],
+    terms: Terms,
+    limit: int,
+) -> list[Plan]:
+    """:func:`plan_batches`, but while a cancel is unconfirmed and its output unspent, from
+    that output alone: a payout that spends it can be mined only if the cancel is, so a
+    cancelled PSBT and its students' new payout can never both be."""
+    unconfirmed = set()
+    for txid, _, _ in set(registry.cancels().values()):
+        try:
+            if node.tx(txid).get("status") == "mempool":
+                unconfirmed.add(from_display_hex(txid))
+        except NodeRefusedError as missing:
+            if missing.status != 404:
+                raise
+    fresh = {op: out for op, out in coins.items() if op.txid in unconfirmed}
+    if not fresh:
+        return plan_batches(treasury, coins, unpaid, terms, max_size=limit)
+    try:
+        return plan_batches(treasury, fresh, unpaid, terms, max_size=limit)
+    except WalletError as error:
+        raise RegistryError(
+            f"until the cancel transaction is confirmed a payout spends only its coins, and "
+            f"they do not cover this one ({error}): wait for the next block"
+        ) from None
 
 
 # --- clawing back expired tranches -------------------------------------------------------

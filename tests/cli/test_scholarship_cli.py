@@ -22,6 +22,7 @@ COMMANDS = [
     "payout",
     "sign",
     "broadcast",
+    "cancel",
     "clawback",
     "tranches",
     "claim",
@@ -225,3 +226,43 @@ def test_an_unreachable_node_is_one_line_and_changes_nothing(fund, tmp_path):
     assert not report_csv.exists() and not (tmp_path / "p.psbt").exists()
     with Registry(fund) as registry:
         assert registry.batches() == [] and registry.unpaid() == [("ana", address(1))]
+
+
+def test_cancel_refusals_are_one_line_and_change_nothing(fund, tmp_path):
+    """Too few signers, a signer file not the treasury's, nothing waiting, an unknown or
+    settled batch, an unreachable node: one line, exit 2, no cancel recorded, no state
+    changed (and the node, unreachable here, is never needed to say so)."""
+    from edu_chain.tx import OutPoint, TxOut
+    from edu_chain.wallet import create_psbt
+
+    base = ["scholarship", "cancel", "--dir", str(fund), "--node", UNREACHABLE]
+    signers = f"{fund / 'signer1.json'},{fund / 'signer2.json'}"
+    stranger = Wallet.create(tmp_path / "stranger.json")
+
+    def refused(extra: list[str], expected: str) -> None:
+        with Registry(fund) as registry:
+            before = registry.batches()
+        code, out = run(*base, *extra)
+        assert code == 2 and expected in out and len(out.strip().splitlines()) == 1, out
+        with Registry(fund) as registry:
+            assert registry.batches() == before and registry.cancels() == {}
+
+    refused(["--signers", signers], "no batch waits for signatures: nothing to cancel")
+    refused(["--signers", signers, "--batch", "4"], "there is no batch 4")
+    with Registry(fund) as registry:
+        treasury = registry.treasury
+        coin = {OutPoint(b"\x11" * 32, 0): TxOut(10**8, treasury.script_pubkey)}
+        psbt = create_psbt(treasury, coin, [(address(1), 10**7)])
+        registry.register([("ana", address(1))])
+        row = {"student": "ana", "address": address(1), "amount": 10**7, "tranche": 0, "vout": 0}
+        registry.add_batch(psbt.to_base64(), [row], state="waiting")
+        registry.add_batch(psbt.to_base64(), [], state="broadcast")
+    refused(["--signers", str(fund / "signer1.json")], "needs 2 of 3")
+    refused(["--signers", f"{fund / 'signer1.json'},{stranger.path}"], "no key of this treasury")
+    refused(["--signers", signers, "--batch", "2"], "batch 2 is broadcast, not waiting")
+    refused(["--signers", signers], "127.0.0.1:9")
+    code, out = run(*base)
+    assert code == 2 and "--signers" in out
+    with Registry(fund) as registry:
+        assert [b.state for b in registry.batches()] == ["waiting", "broadcast"]
+        assert registry.unpaid() == []

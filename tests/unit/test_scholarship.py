@@ -252,3 +252,134 @@ def test_one_payout_at_a_time_per_folder(tmp_path):
         run_payout(other, None, Terms(COIN), None)  # type: ignore[arg-type]
     with Registry(tmp_path) as registry, registry.exclusive():
         pass  # released when the holder closed it
+
+
+# --- cancelling a PSBT the signers never brought back ---------------------------------------
+
+
+def test_a_cancel_holds_its_students_until_the_node_took_it(tmp_path):
+    """``waiting`` and ``cancelling`` hold the batch's students (the old PSBT may still be
+    mined); ``cancelled`` releases them, and its payments are no longer payments."""
+    with Registry(tmp_path, create=True) as registry:
+        registry.register([("ana", "addr-a"), ("ben", "addr-b")])
+        row = {"student": "ana", "address": "addr-a", "amount": 5, "tranche": 0, "vout": 0}
+        batch = registry.add_batch("cHNidP8=", [row], state="waiting")
+        assert registry.unpaid() == [("ben", "addr-b")]
+        registry.add_cancel([batch], "ab" * 32, "00", 150)
+        assert registry.batch(batch).state == "cancelling"
+        assert registry.cancels() == {batch: ("ab" * 32, "00", 150)}
+        assert registry.unpaid() == [("ben", "addr-b")]
+        assert [p.student for p in registry.payments()] == ["ana"]
+        registry.set_batch(batch, state="cancelled")
+        assert registry.unpaid() == [("ana", "addr-a"), ("ben", "addr-b")]
+        assert registry.payments() == []
+        assert [p.state for p in registry.payments(include_abandoned=True)] == ["cancelled"]
+        with pytest.raises(RegistryError, match="there is no batch 7"):
+            registry.batch(7)
+
+
+class _NodeWithoutTheBatch:
+    """A node that has never seen a transaction (``GET /api/tx`` answers 404)."""
+
+    def tx(self, txid: str) -> dict:
+        from edu_chain.node.client import NodeRefusedError
+
+        raise NodeRefusedError("not-found", f"no transaction {txid}", status=404)
+
+
+def _waiting_batches(tmp_path, count: int, max_size: int = 1500):
+    """A scholarship folder whose payout of ``count`` students waits for signatures, from
+    two coins: (registry, signers, plans)."""
+    from edu_chain.scholarship.treasury import init_treasury as init
+
+    treasury = init(tmp_path, 3, 2)
+    registry = Registry(tmp_path)
+    signers = load_signers([tmp_path / "signer1.json", tmp_path / "signer3.json"], treasury)
+    coins = {OutPoint(bytes([i]) * 32, 0): TxOut(5 * COIN, treasury.script_pubkey) for i in (1, 2)}
+    class_ = students(count)
+    registry.register(class_)
+    plans = plan_batches(treasury, coins, class_, Terms(COIN // 10), max_size=max_size)
+    for plan in plans:
+        registry.add_batch(plan.psbt.to_base64(), plan.payments, state="waiting")
+    return registry, signers, plans
+
+
+def test_nothing_to_cancel_is_refused_before_any_node_is_asked(tmp_path):
+    from edu_chain.scholarship.treasury import batches_to_cancel, cancel_waiting
+
+    init_treasury(tmp_path, 3, 2)
+    with Registry(tmp_path) as registry:
+        with pytest.raises(RegistryError, match="no batch waits for signatures"):
+            cancel_waiting(registry, None, [])  # type: ignore[arg-type]
+        with pytest.raises(RegistryError, match="there is no batch 3"):
+            batches_to_cancel(registry, 3)
+        batch = registry.add_batch("cHNidP8=", [], state="broadcast")
+        with pytest.raises(RegistryError, match=f"batch {batch} is broadcast, not waiting"):
+            batches_to_cancel(registry, batch)
+        registry.set_batch(batch, state="cancelling")
+        registry.add_cancel([batch], "cd" * 32, "00", 1)
+        other = registry.add_batch("cHNidP8=", [], state="waiting")
+        with pytest.raises(RegistryError, match=f"the cancel of batch {batch} is unfinished"):
+            batches_to_cancel(registry, other)
+        with pytest.raises(RegistryError, match=f"batch {batch} is being cancelled"):
+            from edu_chain.scholarship import run_payout
+
+            registry.set_batch(other, state="abandoned")
+            run_payout(registry, None, Terms(COIN), None)  # type: ignore[arg-type]
+
+
+def test_the_cancel_spends_every_coin_of_the_chained_batches_back_to_the_treasury(tmp_path):
+    """Batches chained by their change: the cancel spends the coins none of them created,
+    all of them, to the treasury alone, less a fee at the default rate for its size; the
+    finalizer's extract runs the script interpreter on every input."""
+    from edu_chain.scholarship.treasury import cancel_waiting
+    from edu_chain.tx import Transaction
+    from edu_chain.wallet import DEFAULT_FEE_RATE, fee_for
+
+    registry, signers, plans = _waiting_batches(tmp_path, 60)
+    assert len(plans) >= 2
+    created = {plan.psbt.tx.txid for plan in plans}
+    outside = {
+        i.outpoint for plan in plans for i in plan.psbt.tx.inputs if i.outpoint.txid not in created
+    }
+    sent = []
+    done = cancel_waiting(
+        registry, _NodeWithoutTheBatch(), signers, broadcast=lambda node, tx: sent.append(tx)
+    )  # type: ignore[arg-type]
+    (tx,) = sent
+    assert {i.outpoint for i in tx.inputs} == outside
+    assert [o.script_pubkey for o in tx.outputs] == [registry.treasury.script_pubkey]
+    total = 5 * COIN * len(outside)
+    fee = total - tx.outputs[0].amount
+    assert fee_for(tx.vsize, DEFAULT_FEE_RATE) <= fee <= fee_for(tx.vsize + 2, DEFAULT_FEE_RATE)
+    assert done.batches == list(range(1, len(plans) + 1)) and done.students == 60
+    assert [b.state for b in registry.batches()] == ["cancelled"] * len(plans)
+    recorded = {c[0]: Transaction.parse(bytes.fromhex(c[1])) for c in registry.cancels().values()}
+    assert list(recorded) == [tx.id] and recorded[tx.id].serialize() == tx.serialize()
+    assert len(registry.unpaid()) == 60
+    registry.close()
+
+
+def test_a_refused_cancel_stays_recorded_and_is_resent_unchanged(tmp_path):
+    """The node refuses the cancel (say, it is down mid-send): the batch stays ``cancelling``
+    with the same transaction, and the next run sends the same bytes, never a second one."""
+    from edu_chain.node.client import NodeRefusedError
+    from edu_chain.scholarship.treasury import cancel_waiting
+
+    registry, signers, _ = _waiting_batches(tmp_path, 3)
+    tries = []
+
+    def refuse(node, tx):
+        tries.append(tx.serialize())
+        raise NodeRefusedError("bad-txns-inputs-missingorspent", "no such coin")
+
+    with pytest.raises(NodeRefusedError):
+        cancel_waiting(registry, _NodeWithoutTheBatch(), signers, broadcast=refuse)  # type: ignore[arg-type]
+    assert [b.state for b in registry.batches()] == ["cancelling"]
+    sent = []
+    cancel_waiting(
+        registry, _NodeWithoutTheBatch(), signers, broadcast=lambda n, tx: sent.append(tx)
+    )  # type: ignore[arg-type]
+    assert [tx.serialize() for tx in sent] == tries
+    assert [b.state for b in registry.batches()] == ["cancelled"]
+    registry.close()
