@@ -217,3 +217,44 @@ def test_treasury_view_reads_the_whole_history_past_two_thousand(tmp_path, brows
             payout
         ]
     assert page.errors == []
+
+
+@pytest.mark.timeout(240)
+def test_a_cancel_is_shown_as_returned_not_as_a_payout(tmp_path, browser_page):  # noqa: F811
+    """A PSBT the signers never bring back is cancelled (its coins spent back to the
+    treasury), then a new payout pays the students.  The page lists the cancel apart, as
+    coins returned to the treasury, and counts its fee.  Oracles: the txids the commands
+    printed and each transaction's fee from ``GET /api/tx``."""
+    page = browser_page
+    fund = tmp_path / "fund"
+    class_ = students(2, tmp_path)
+    with NodeHarness(tmp_path / "nodes", nodes=1) as h:
+        (node,) = h.nodes
+        treasury = funded_treasury(h, fund, node, blocks=1)
+        for s, _, a in class_:
+            cli("scholarship", "register", "--dir", str(fund), "--student", s, "--address", a)
+        cli("scholarship", "payout", "--dir", str(fund), "--node", node.url, "--amount", "1",
+            "--psbt-out", str(tmp_path / "pay.psbt"))  # fmt: skip
+        out = cli("scholarship", "cancel", "--dir", str(fund), "--node", node.url,
+                  "--signers", signers(fund, 1, 3), "--json")  # fmt: skip
+        cancel = json.loads(out.strip().splitlines()[-1])["txid"]
+        node.mine(1)
+        out = cli("scholarship", "payout", "--dir", str(fund), "--node", node.url,
+                  "--amount", "1", "--signers", signers(fund, 2, 3), "--json")  # fmt: skip
+        (payout,) = json.loads(out.strip().splitlines()[-1])["txids"]
+        node.mine(1)
+
+        page.goto(f"{node.url}/#/treasury/{treasury}")
+        page.wait_for_selector("#treasury-returned tbody tr[data-txid]")
+        returned = page.locator("#treasury-returned tbody tr")
+        assert [returned.nth(i).get_attribute("data-txid") for i in range(returned.count())] == [
+            cancel
+        ]
+        payouts = page.locator("#treasury-payouts tbody tr")
+        assert [payouts.nth(i).get_attribute("data-txid") for i in range(payouts.count())] == [
+            payout
+        ]
+        fees = node.tx(cancel)["fee"] + node.tx(payout)["fee"]
+        assert page.get_attribute("#treasury-fees", "data-units") == str(fees)
+        screenshot(page, tmp_path, "treasury-returned")
+    assert page.errors == []

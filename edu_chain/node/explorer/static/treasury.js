@@ -6,6 +6,8 @@
 // * funding: a transaction that pays the treasury and spends none of its coins;
 // * payout: a transaction that spends treasury coins (`sent` > 0); its outputs not locked by
 //   the treasury are the payments, the others its change (edu_chain/scholarship/treasury.py);
+// * returned: one that spends treasury coins and pays only the treasury, as
+//   `educhain scholarship cancel` does to void a payout whose PSBT never came back;
 // * a vesting tranche (edu_chain/scholarship/vesting.py) is a P2WSH output whose script,
 //     OP_IF <unlock> OP_CHECKLOCKTIMEVERIFY OP_DROP OP_DUP OP_HASH160 <student> OP_EQUALVERIFY
 //     OP_CHECKSIG OP_ELSE <expiry> OP_CHECKSEQUENCEVERIFY OP_DROP <m-of-n> OP_ENDIF,
@@ -139,10 +141,19 @@ async function viewTreasury([address]) {
   const all = [...history.transactions, ...history.mempool];
   const script = treasuryScript(all);
   const funding = all.filter((tx) => tx.sent === 0 && tx.received > 0);
-  const payouts = all.filter((tx) => tx.sent > 0).map((tx) => payoutSummary(tx, script));
+  const spending = all.filter((tx) => tx.sent > 0);
+  const returned = spending.filter((tx) => tx.outputs.every((o) => o.mine));
+  const payouts = spending.filter((tx) => !returned.includes(tx)).map((tx) => payoutSummary(tx, script));
+  const returnedRows = returned.map((tx) => `<tr data-txid="${esc(tx.txid)}" data-fee="${esc(tx.fee)}">` + [
+    txLink(tx.txid),
+    `<span class="amount">${esc(coins(tx.received))}</span>`,
+    esc(coins(tx.fee)),
+    confirmationsBadge(tx),
+  ].map((cell) => `<td>${cell}</td>`).join("") + "</tr>");
   const kinds = payouts.flatMap((p) => p.kinds);
   const count = (kind) => kinds.filter((k) => k === kind).length;
   const sum = (values) => values.reduce((total, v) => total + Number(v), 0);
+  const fees = sum([...payouts.map((p) => p.fee), ...returned.map((tx) => tx.fee || 0)]);
   const fundingRows = funding.map((tx) => [
     txLink(tx.txid),
     `<span class="amount">${esc(coins(tx.received))}</span>`,
@@ -165,7 +176,8 @@ async function viewTreasury([address]) {
     card("Totals", fields([
       ["funded", `${esc(coins(sum(funding.map((tx) => tx.received))))} coins in ${esc(funding.length)} transaction(s)`],
       ["paid out", `${esc(coins(sum(payouts.map((p) => p.amount))))} coins in ${esc(payouts.length)} payout(s)`],
-      ["fees", `${esc(coins(sum(payouts.map((p) => p.fee))))} coins`],
+      ["fees", `<span id="treasury-fees" data-units="${esc(fees)}">${esc(coins(fees))}</span> coins` +
+        (returned.length ? ' <span class="muted">(payouts and returns)</span>' : "")],
       ["tranches", `<span id="treasury-tranche-counts">${count("claimed")} claimed, ` +
         `${count("clawed-back")} clawed back, ${count("unknown")} unspent</span>`],
     ])) +
@@ -176,6 +188,11 @@ async function viewTreasury([address]) {
       "signers). Payments are the outputs not locked by the treasury; the rest is change.</p>" +
       rowsTable("treasury-payouts", ["txid", "payments", "amount", "fee", "status"],
         payouts.map((p) => p.row), "No payout yet.")) +
+    (returned.length ? card(`Returned to the treasury (${returned.length})`,
+      '<p class="muted">Transactions that spend the treasury\'s coins and pay only the treasury: ' +
+      "<code>educhain scholarship cancel</code> voiding a payout whose signed PSBT never came back " +
+      "(its coins spent, the old PSBT can never be mined; its students are paid by a new payout).</p>" +
+      rowsTable("treasury-returned", ["txid", "returned", "fee", "status"], returnedRows, "")) : "") +
     card(`Vesting tranches (${sum(payouts.map((p) => p.tranches.length))})`,
       '<p class="muted">A tranche is a P2WSH output: its script (edu_chain/scholarship/vesting.py) is on the ' +
       "chain only once it is spent, by the student (after the unlock height) or by the treasury " +
