@@ -174,19 +174,13 @@ def host(
     _serve(config, verbose, extend_app=extend, on_started=started)
 
 
-def _split_url(url: str, token: str | None) -> tuple[str, str]:
-    """``http://host:port/?token=T`` -> (``http://host:port``, token)."""
+def _split_url(url: str, token: str | None) -> tuple[str, str | None]:
+    """``http://host:port/?token=T`` -> (``http://host:port``, the token or None)."""
     parts = urlsplit(url if "://" in url else f"http://{url}")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise click.BadParameter(f"{url!r} is not a host URL like http://192.168.1.5:8332")
     from_query = parse_qs(parts.query).get("token", [None])[0]
-    token = token or from_query
-    if not token:
-        raise click.BadParameter(
-            "the join token is missing: pass --token (it is on the classroom page)",
-            param_hint="--token",
-        )
-    return f"{parts.scheme}://{parts.netloc}", token
+    return f"{parts.scheme}://{parts.netloc}", token or from_query
 
 
 @classroom.command()
@@ -200,7 +194,11 @@ def _split_url(url: str, token: str | None) -> tuple[str, str]:
     show_default=True,
     help="Address your node binds; 0.0.0.0 on a LAN so the host can reach it.",
 )
-@click.option("--token", help="The classroom's join token (or put ?token=... in the URL).")
+@click.option(
+    "--token",
+    help="The classroom's join token (or ?token=... in the URL); default: the one the host's "
+    "classroom page shows.",
+)
 @click.option("--mine", is_flag=True, help="Mine to your own wallet.")
 @click.option("--threads", type=click.IntRange(1, 256), help="Miner threads (default: all).")
 @click.option("--sync-interval", type=click.FloatRange(0.1, 3600), default=2.0, hidden=True)
@@ -239,6 +237,9 @@ def join(
     wallet_path = data_dir / WALLET_FILE
     try:
         info = classroom_info(base)
+        if token is None:  # the room's code, on its projector page: not a secret
+            token = str(info.get("join_token") or "")
+            click.echo("join token: the one on the host's classroom page")
         check_can_listen(host, port)
         wallet = (
             Wallet.load(wallet_path)

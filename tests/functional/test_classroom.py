@@ -193,17 +193,20 @@ def test_classroom_race_challenges_partition_and_reorg(tmp_path):
         assert not (tmp_path / "mallory").exists()
         assert host.get("/api/classroom/info")["participants"] == 0
 
-        # --- six participants join and mine -----------------------------------------------
+        # --- six participants join and mine: half with the token in the URL, half with the
+        # --- fixed form `join URL --name NAME --data-dir DIR --port P --mine` (the token read
+        # --- from the host's page) --------------------------------------------------------
         for i in range(PARTICIPANTS):
             name = f"student{i + 1}"
             ip = f"127.0.0.{i + 2}"
+            join_url = f"{url}/?token={JOIN_TOKEN}" if i % 2 else url
             node = ClassroomNode(
                 name,
                 tmp_path / name,
                 ip,
                 ports[i + 1],
                 [
-                    "join", f"{url}/?token={JOIN_TOKEN}", "--name", name,
+                    "join", join_url, "--name", name,
                     "--data-dir", str(tmp_path / name), "--port", str(ports[i + 1]),
                     "--host", ip, "--mine", "--sync-interval", "0.5",
                 ],
