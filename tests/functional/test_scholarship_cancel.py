@@ -22,7 +22,13 @@ from edu_chain.scholarship.treasury import cancel_waiting
 from edu_chain.tx import COIN
 from edu_chain.wallet import Wallet
 from tests.functional.harness import NodeHarness
-from tests.functional.test_scholarship_payouts import balance, cli, funded_treasury, students
+from tests.functional.test_scholarship_payouts import (
+    balance,
+    cli,
+    funded_treasury,
+    register,
+    students,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -60,8 +66,7 @@ def test_a_psbt_never_brought_back_is_cancelled_and_its_students_paid_once(tmp_p
         node = h.nodes[0]
         h.log.info("two coins: a payout free to choose would take the other, confirmed one")
         treasury = funded_treasury(h, fund, node, blocks=2)
-        for s, _, a in class_:
-            cli("scholarship", "register", "--dir", str(fund), "--student", s, "--address", a)
+        register(fund, class_)
         unsigned = tmp_path / "pay.psbt"
         cli("scholarship", "payout", "--dir", str(fund), "--node", node.url, "--amount", "1",
             "--psbt-out", str(unsigned))  # fmt: skip
@@ -174,8 +179,7 @@ def test_cancel_refuses_a_psbt_that_reached_the_node_and_records_it_paid(tmp_pat
     with NodeHarness(tmp_path, nodes=1) as h:
         node = h.nodes[0]
         funded_treasury(h, fund, node, blocks=1)
-        for s, _, a in class_:
-            cli("scholarship", "register", "--dir", str(fund), "--student", s, "--address", a)
+        register(fund, class_)
         unsigned = tmp_path / "pay.psbt"
         cli("scholarship", "payout", "--dir", str(fund), "--node", node.url, "--amount", "1",
             "--psbt-out", str(unsigned))  # fmt: skip

@@ -22,7 +22,7 @@ from edu_chain.scholarship import Registry
 from edu_chain.wallet import Wallet
 from tests.functional.harness import NodeHarness
 from tests.functional.test_explorer_browser import browser_page, screenshot  # noqa: F401
-from tests.functional.test_scholarship_payouts import cli, funded_treasury, students
+from tests.functional.test_scholarship_payouts import cli, funded_treasury, register, students
 
 pytestmark = pytest.mark.slow
 
@@ -48,16 +48,14 @@ def test_treasury_view_shows_funding_payouts_and_tranches(tmp_path, browser_page
         funding_txid = node.get(f"/api/blocks/{funding_block}")["txids"][0]
 
         h.log.info("two students paid outright by signers 1 and 3")
-        for s, _, a in class_[:2]:
-            cli("scholarship", "register", "--dir", str(fund), "--student", s, "--address", a)
+        register(fund, class_[:2])
         out = cli("scholarship", "payout", "--dir", str(fund), "--node", node.url,
                   "--amount", "0.5", "--signers", signers(fund, 1, 3), "--json")  # fmt: skip
         outright = json.loads(out.strip().splitlines()[-1])["txids"]
         node.mine(1)
 
         h.log.info("two more in two tranches each, by signers 2 and 3")
-        for s, _, a in class_[2:4]:
-            cli("scholarship", "register", "--dir", str(fund), "--student", s, "--address", a)
+        register(fund, class_[2:4])
         out = cli("scholarship", "payout", "--dir", str(fund), "--node", node.url,
                   "--amount", "2", "--tranches", "2", "--every", "3", "--expiry", "2",
                   "--signers", signers(fund, 2, 3), "--json")  # fmt: skip
@@ -190,8 +188,7 @@ def test_treasury_view_reads_the_whole_history_past_two_thousand(tmp_path, brows
         node.mine(1000, address=treasury)
         node.mine(50, address=treasury)
         node.mine(3)  # the last rewards mature
-        for s, _, a in class_:
-            cli("scholarship", "register", "--dir", str(fund), "--student", s, "--address", a)
+        register(fund, class_)
         out = cli("scholarship", "payout", "--dir", str(fund), "--node", node.url,
                   "--amount", "1", "--signers", signers(fund, 1, 2), "--json")  # fmt: skip
         (payout,) = json.loads(out.strip().splitlines()[-1])["txids"]
@@ -231,8 +228,7 @@ def test_a_cancel_is_shown_as_returned_not_as_a_payout(tmp_path, browser_page): 
     with NodeHarness(tmp_path / "nodes", nodes=1) as h:
         (node,) = h.nodes
         treasury = funded_treasury(h, fund, node, blocks=1)
-        for s, _, a in class_:
-            cli("scholarship", "register", "--dir", str(fund), "--student", s, "--address", a)
+        register(fund, class_)
         cli("scholarship", "payout", "--dir", str(fund), "--node", node.url, "--amount", "1",
             "--psbt-out", str(tmp_path / "pay.psbt"))  # fmt: skip
         out = cli("scholarship", "cancel", "--dir", str(fund), "--node", node.url,

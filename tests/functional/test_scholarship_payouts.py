@@ -39,6 +39,12 @@ def students(count: int, tmp_path) -> list[tuple[str, PrivateKey, str]]:
     return made
 
 
+def register(fund, class_: list[tuple[str, PrivateKey, str]]) -> None:
+    """``educhain scholarship register`` for each (student, key, address) of ``class_``."""
+    for s, _, a in class_:
+        cli("scholarship", "register", "--dir", str(fund), "--student", s, "--address", a)
+
+
 def funded_treasury(h: NodeHarness, fund, node, blocks: int = 2) -> str:
     address = json.loads(
         cli("scholarship", "init", "--dir", str(fund), "--node", node.url, "--json")
@@ -285,8 +291,7 @@ def test_psbt_passed_between_signers(tmp_path):
     with NodeHarness(tmp_path, nodes=1) as h:
         node = h.nodes[0]
         funded_treasury(h, fund, node, blocks=1)
-        for s, _, a in class_:
-            cli("scholarship", "register", "--dir", str(fund), "--student", s, "--address", a)
+        register(fund, class_)
         h.log.info("only students whose grades pass are paid (s001 scored 0.4)")
         grades = tmp_path / "grades.csv"
         grades.write_text("student,score\ns000,0.9\ns001,0.4\ns002,0.6\n")
@@ -358,8 +363,7 @@ def test_vesting_tranches_cltv_and_clawback_csv(tmp_path):
     with NodeHarness(tmp_path, nodes=1) as h:
         node = h.nodes[0]
         funded_treasury(h, fund, node, blocks=1)
-        for s, _, a in class_:
-            cli("scholarship", "register", "--dir", str(fund), "--student", s, "--address", a)
+        register(fund, class_)
         start = node.tip()["height"]
         out = cli(
             "scholarship", "payout", "--dir", str(fund), "--node", node.url, "--amount", "2",
