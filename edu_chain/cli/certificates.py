@@ -363,9 +363,8 @@ def revoke_command(
 
 def _network(node: NodeClient) -> ChainParams:
     """The node's chain rules (its ``max_tx_size`` caps a revocation transaction)."""
-    name = node.info().get("network", {}).get("name")
     try:
-        return ChainParams.by_name(str(name))
+        return node.chain_params()
     except ValueError as error:
         raise CliError(f"the node's network: {error}") from None
 

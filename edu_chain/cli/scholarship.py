@@ -83,6 +83,14 @@ def _guard(action: Callable[[], Any]) -> Any:
         raise CliError(str(error)) from None
 
 
+def _signers(registry: Registry, signer_files: str) -> list[Wallet]:
+    """The comma-separated ``--signers`` files, loaded and checked to be keys of this
+    registry's treasury (enough of them); one line and exit 2 otherwise."""
+    treasury = _guard(lambda: registry.treasury)
+    paths = [p.strip() for p in signer_files.split(",") if p.strip()]
+    return _guard(lambda: load_signers(paths, treasury))
+
+
 @click.group()
 def scholarship() -> None:
     """Scholarships paid on the chain from an m-of-n treasury.
@@ -283,11 +291,8 @@ def payout(
         raise click.UsageError("give --signers FILE,FILE (sign now) or --psbt-out FILE")
     units = _guard(lambda: parse_coins(amount))
     with _open(directory) as registry:
-        treasury = _guard(lambda: registry.treasury)
-        signers = None
-        if signer_files is not None:
-            paths = [p.strip() for p in signer_files.split(",") if p.strip()]
-            signers = _guard(lambda: load_signers(paths, treasury))
+        _guard(lambda: registry.treasury)  # a folder `init` made, with or without --signers
+        signers = None if signer_files is None else _signers(registry, signer_files)
         students = _chosen_students(registry, only, gradebook, min_score)
         waiting = registry.batches("waiting")
         if waiting and psbt_out is not None:  # an earlier --psbt-out run: the same PSBTs again
@@ -431,9 +436,7 @@ def cancel(
           --signers fund/signer1.json,fund/signer3.json --json
     """
     with _open(directory) as registry:
-        treasury = _guard(lambda: registry.treasury)
-        paths = [p.strip() for p in signer_files.split(",") if p.strip()]
-        signers = _guard(lambda: load_signers(paths, treasury))
+        signers = _signers(registry, signer_files)
         _guard(lambda: treasury_module.batches_to_cancel(registry, number))  # before the node
         with _node(node_url) as node:
             _guard(node.tip)  # an unreachable node: refused before anything is recorded
@@ -484,9 +487,7 @@ def clawback(
     """
     _guard(lambda: decode_address(to_address))
     with _open(directory) as registry:
-        treasury = _guard(lambda: registry.treasury)
-        paths = [p.strip() for p in signer_files.split(",") if p.strip()]
-        signers = _guard(lambda: load_signers(paths, treasury))
+        signers = _signers(registry, signer_files)
         rate = DEFAULT_FEE_RATE if fee_rate is None else fee_rate
         with _node(node_url) as node:
             txids = _guard(

@@ -33,6 +33,7 @@ from typing import Any
 
 import httpx
 
+from edu_chain.chain.params import ChainParams
 from edu_chain.errors import EduChainError, NodeError
 from edu_chain.hashing import from_display_hex
 from edu_chain.tx import OutPoint, TxOut
@@ -209,6 +210,13 @@ class NodeClient:
     def info(self) -> dict[str, Any]:
         """Name, version, network parameters, mining status, peer count, wallet address."""
         return self.get("/api/info")
+
+    def chain_params(self) -> ChainParams:
+        """The rules of the node's chain (its preset, by the name ``/api/info`` gives);
+        ValueError for a chain this library has no preset for."""
+        network = self.info().get("network")
+        name = network.get("name") if isinstance(network, dict) else None
+        return ChainParams.by_name(str(name))
 
     def block(self, block_hash: str) -> dict[str, Any]:
         """A block by its displayed hash: header fields, height, confirmations, txs."""

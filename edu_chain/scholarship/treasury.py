@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from edu_chain.chain import ChainParams
 from edu_chain.hashing import from_display_hex, hash160
 from edu_chain.node.client import NodeClient, NodeRefusedError
 from edu_chain.policy import MAX_STANDARD_TX_WEIGHT
@@ -383,10 +382,9 @@ def max_tx_size(node: NodeClient) -> int:
     """The largest transaction the node's chain takes (its preset's ``max_tx_size``), at
     most the standard weight's worth of bytes."""
     limit = MAX_STANDARD_TX_WEIGHT // 4
-    network = node.info().get("network", {})
     try:
-        return min(limit, ChainParams.by_name(network.get("name", "")).max_tx_size)
-    except (AttributeError, ValueError):  # a chain this library has no preset for
+        return min(limit, node.chain_params().max_tx_size)
+    except ValueError:  # a chain this library has no preset for
         return limit
 
 
